@@ -1,0 +1,1 @@
+"""tote: core/domain."""

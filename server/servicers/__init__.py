@@ -1,0 +1,1 @@
+"""tote: server/servicers."""

@@ -1,0 +1,139 @@
+"""Commands the order service accepts, with their validation (pure, no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from core.domain.cards import contains_card_number
+from core.domain.errors import InvalidArgument
+from core.domain.money import check_currency
+from core.domain.order import PaymentMethod
+
+MAX_LINES = 100
+MAX_QUANTITY = 10_000
+MAX_KEY = 128
+MAX_TEXT = 256
+MAX_TOKEN = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone: str = ""
+    latitude: float = 0.0
+    longitude: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    method: PaymentMethod
+    card_token: str = ""
+    upi_vpa: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    """A storefront's order. Prices are never taken from the client: the catalog prices it."""
+
+    storefront: str
+    idempotency_key: str
+    customer_id: str
+    lines: tuple[LineRequest, ...]
+    ship_to: Address
+    payment: PaymentRequest
+    currency: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def request_hash(self) -> str:
+        """A digest of what the client asked for, to tell a retry from a different request."""
+        body = {
+            "customer_id": self.customer_id,
+            "lines": [(line.sku, line.quantity) for line in self.lines],
+            "ship_to": asdict(self.ship_to),
+            "payment": [str(self.payment.method), self.payment.card_token, self.payment.upi_vpa],
+            "currency": self.currency,
+        }
+        raw = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(raw).hexdigest()
+
+
+def _text(value: str, field_name: str, *, required: bool = False, limit: int = MAX_TEXT) -> None:
+    if required and not value.strip():
+        raise InvalidArgument(f"{field_name} is required", field=field_name)
+    if len(value) > limit:
+        raise InvalidArgument(
+            f"{field_name} is {len(value)} characters long; at most {limit} are accepted",
+            field=field_name,
+        )
+
+
+def validate_place_order(cmd: PlaceOrder) -> None:
+    """Raise InvalidArgument naming the first field that is wrong."""
+    _text(cmd.idempotency_key, "idempotency_key", required=True, limit=MAX_KEY)
+    _text(cmd.customer_id, "customer_id", required=True)
+    check_currency(cmd.currency)
+    if not cmd.lines:
+        raise InvalidArgument("lines is empty: an order needs at least one line", field="lines")
+    if len(cmd.lines) > MAX_LINES:
+        raise InvalidArgument(
+            f"lines has {len(cmd.lines)} entries; at most {MAX_LINES} lines per order",
+            field="lines",
+        )
+    for i, line in enumerate(cmd.lines):
+        _text(line.sku, f"lines[{i}].sku", required=True, limit=64)
+        if line.quantity <= 0:
+            raise InvalidArgument(
+                f"lines[{i}].quantity must be at least 1, got {line.quantity}",
+                field=f"lines[{i}].quantity",
+            )
+        if line.quantity > MAX_QUANTITY:
+            raise InvalidArgument(
+                f"lines[{i}].quantity {line.quantity} is over the limit of {MAX_QUANTITY}",
+                field=f"lines[{i}].quantity",
+            )
+    addr = cmd.ship_to
+    for name in ("name", "line1", "city", "postal_code", "country"):
+        _text(getattr(addr, name), f"ship_to.{name}", required=True)
+    for name in ("line2", "region", "phone"):
+        _text(getattr(addr, name), f"ship_to.{name}")
+    if not (-90 <= addr.latitude <= 90 and -180 <= addr.longitude <= 180):
+        raise InvalidArgument("ship_to latitude/longitude are out of range", field="ship_to")
+    _validate_payment(cmd.payment)
+    # A card number must never be stored or logged, wherever a client puts it.
+    for name in ("customer_id", "idempotency_key"):
+        if contains_card_number(getattr(cmd, name)):
+            raise InvalidArgument(f"{name} looks like it holds a card number", field=name)
+
+
+def _validate_payment(payment: PaymentRequest) -> None:
+    if payment.method == PaymentMethod.CARD:
+        token = payment.card_token
+        _text(token, "payment.card.token", required=True, limit=MAX_TOKEN)
+        if contains_card_number(token):
+            raise InvalidArgument(
+                "payment.card.token looks like a raw card number: tote never accepts card "
+                "numbers; tokenize the card at the payment gateway and send its token",
+                field="payment.card.token",
+            )
+    elif payment.method == PaymentMethod.UPI:
+        vpa = payment.upi_vpa
+        _text(vpa, "payment.upi.vpa", required=True, limit=100)
+        if vpa.count("@") != 1 or vpa.startswith("@") or vpa.endswith("@") or " " in vpa:
+            raise InvalidArgument(
+                f"payment.upi.vpa must look like name@bank, got {vpa[:40]!r}",
+                field="payment.upi.vpa",
+            )

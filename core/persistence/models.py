@@ -1,0 +1,219 @@
+"""SQLAlchemy 2.0 typed models. The schema itself is only ever created by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC out (SQLite keeps no zone; PostgreSQL timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UtcDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    gtin: Mapped[str] = mapped_column(String(14), index=True)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    weight_grams: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class FulfillmentCenter(Base):
+    __tablename__ = "fulfillment_centers"
+
+    fc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    cutoff_hour: Mapped[int] = mapped_column(Integer)
+    daily_capacity: Mapped[int] = mapped_column(Integer)
+    address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class StockLevel(Base):
+    """Stock of one SKU at one FC. The CHECKs make overselling impossible at the database."""
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        CheckConstraint("soft_locked >= 0", name="soft_locked_non_negative"),
+        CheckConstraint("hard_locked >= 0", name="hard_locked_non_negative"),
+        CheckConstraint("soft_locked + hard_locked <= on_hand", name="locks_within_on_hand"),
+    )
+
+    fc_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("fulfillment_centers.fc_id"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(
+        String(64), ForeignKey("products.sku"), primary_key=True, index=True
+    )
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    soft_locked: Mapped[int] = mapped_column(Integer, default=0)
+    hard_locked: Mapped[int] = mapped_column(Integer, default=0)
+    received_total: Mapped[int] = mapped_column(Integer, default=0)
+    bin: Mapped[str] = mapped_column(String(32), default="")
+
+
+class Order(Base):
+    """The order aggregate's row: status plus the state of each saga step."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("storefront", "idempotency_key", name="storefront_idempotency_key"),
+        Index("ix_orders_saga_due", "saga_due_at"),
+        Index("ix_orders_status_created", "status", "created_at"),
+    )
+
+    order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    storefront: Mapped[str] = mapped_column(String(128))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str] = mapped_column(String(256), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_fee_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    weight_grams: Mapped[int] = mapped_column(Integer)
+    ship_to: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    inventory_state: Mapped[str] = mapped_column(String(16))
+    payment_method: Mapped[str] = mapped_column(String(8))
+    payment_state: Mapped[str] = mapped_column(String(24))
+    # The gateway's token for the card (never a card number); kept to retry after a crash.
+    payment_token: Mapped[str | None] = mapped_column(String(256))
+    upi_vpa: Mapped[str | None] = mapped_column(String(100))
+    upi_intent_id: Mapped[str | None] = mapped_column(String(64))
+    upi_intent_uri: Mapped[str | None] = mapped_column(Text)
+    upi_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    authorization_id: Mapped[str | None] = mapped_column(String(64))
+    authorized_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    captured_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    fc_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # When a saga worker should next look at this order (NULL: nothing to do); also the lease.
+    saga_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("orders.order_id"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), ForeignKey("products.sku"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    weight_grams: Mapped[int] = mapped_column(Integer)
+
+
+class SoftLock(Base):
+    """Units of one SKU held at one FC for one order, so a release gives back exactly these."""
+
+    __tablename__ = "soft_locks"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    order_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("orders.order_id"), primary_key=True
+    )
+    fc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class OrderEvent(Base):
+    """The transactional outbox and the order's history: written with the state change."""
+
+    __tablename__ = "order_events"
+
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    order_id: Mapped[str] = mapped_column(String(40), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    fc_id: Mapped[str | None] = mapped_column(String(64))
+    storefront: Mapped[str] = mapped_column(String(128))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    relayed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebhookReceipt(Base):
+    """Webhook event ids already handled: a duplicate delivery changes nothing."""
+
+    __tablename__ = "webhook_receipts"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its SHA-256 (tokens are random 256-bit secrets)."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    fc_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -17,7 +17,7 @@ class RateTable:
 
     @classmethod
     def parse(cls, text: str) -> RateTable:
-        """Parse 'UP_TO_G:FEE,UP_TO_G:FEE,...,+STEP_G:FEE' (e.g. '500:4000,2000:7000,+1000:2500')."""
+        """Parse 'UP_TO_G:FEE,...,+STEP_G:FEE', e.g. '500:4000,2000:7000,+1000:2500'."""
         bands: list[tuple[int, int]] = []
         step = (1000, 0)
         try:

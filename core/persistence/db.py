@@ -70,7 +70,7 @@ class Database:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             if sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-                raise ValueError(f"sqlite synchronous must be NORMAL or FULL, got {sqlite_synchronous}")
+                raise ValueError(f"bad sqlite synchronous {sqlite_synchronous!r}")
             self.write_engine = _sqlite_engine(
                 self.url, immediate=True, synchronous=sqlite_synchronous.upper()
             )

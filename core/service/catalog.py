@@ -1,0 +1,111 @@
+"""Catalog and fulfillment centers: what is sold, and where it is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.domain.errors import InvalidArgument, NotFound
+from core.domain.gtin import check_gtin
+from core.domain.money import check_currency
+from core.persistence.models import FulfillmentCenter, Product, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ProductData:
+    sku: str
+    name: str
+    gtin: str
+    unit_price_minor: int
+    currency: str
+    weight_grams: int
+
+
+def _check_id(value: str, field: str) -> None:
+    if not value or len(value) > 64 or not value.replace("-", "").replace("_", "").isalnum():
+        raise InvalidArgument(
+            f"{field} must be 1-64 letters, digits, '-' or '_', got {value[:40]!r}", field=field
+        )
+
+
+def upsert_product(session: Session, data: ProductData) -> Product:
+    """Create or update a product; the GTIN's check digit is validated."""
+    _check_id(data.sku, "product.sku")
+    if not data.name.strip() or len(data.name) > 256:
+        raise InvalidArgument("product.name is required (at most 256 characters)",
+                              field="product.name")
+    check_gtin(data.gtin, field="product.gtin")
+    check_currency(data.currency, field="product.unit_price.currency")
+    if data.unit_price_minor < 0:
+        raise InvalidArgument("product.unit_price must not be negative",
+                              field="product.unit_price")
+    if data.weight_grams <= 0:
+        raise InvalidArgument("product.weight_grams must be positive (grams)",
+                              field="product.weight_grams")
+    product = session.get(Product, data.sku)
+    if product is None:
+        product = Product(sku=data.sku)
+        session.add(product)
+    product.name = data.name
+    product.gtin = data.gtin
+    product.unit_price_minor = data.unit_price_minor
+    product.currency = data.currency
+    product.weight_grams = data.weight_grams
+    product.updated_at = utcnow()
+    return product
+
+
+def get_product(session: Session, sku: str) -> Product:
+    product = session.get(Product, sku)
+    if product is None:
+        raise NotFound(f"no product with SKU {sku[:64]!r}")
+    return product
+
+
+def list_products(session: Session, page_size: int, after_sku: str) -> list[Product]:
+    """Products ordered by SKU, after the given one (keyset paging)."""
+    stmt = select(Product).where(Product.sku > after_sku).order_by(Product.sku).limit(page_size)
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True, slots=True)
+class FcData:
+    fc_id: str
+    name: str
+    latitude: float
+    longitude: float
+    cutoff_hour: int
+    daily_capacity: int
+    address: dict[str, Any]
+
+
+def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
+    """Create or update a fulfillment center."""
+    _check_id(data.fc_id, "fc.fc_id")
+    if not data.name.strip() or len(data.name) > 256:
+        raise InvalidArgument("fc.name is required (at most 256 characters)", field="fc.name")
+    if not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
+        raise InvalidArgument("fc.latitude/longitude are out of range", field="fc.latitude")
+    if not 0 <= data.cutoff_hour <= 23:
+        raise InvalidArgument("fc.cutoff_hour must be an hour 0-23", field="fc.cutoff_hour")
+    if data.daily_capacity < 0:
+        raise InvalidArgument("fc.daily_capacity must not be negative",
+                              field="fc.daily_capacity")
+    fc = session.get(FulfillmentCenter, data.fc_id)
+    if fc is None:
+        fc = FulfillmentCenter(fc_id=data.fc_id)
+        session.add(fc)
+    fc.name = data.name
+    fc.latitude = data.latitude
+    fc.longitude = data.longitude
+    fc.cutoff_hour = data.cutoff_hour
+    fc.daily_capacity = data.daily_capacity
+    fc.address = data.address
+    return fc
+
+
+def list_fcs(session: Session) -> list[FulfillmentCenter]:
+    return list(session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.fc_id)))

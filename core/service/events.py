@@ -1,0 +1,51 @@
+"""Writing events to the outbox (in the state change's transaction) and reading them back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.domain.events import EventType
+from core.persistence.models import Order, OrderEvent
+
+
+def record(
+    session: Session, order: Order, type_: EventType, now: datetime, detail: str = ""
+) -> None:
+    """Append an event for the order in the current transaction (the transactional outbox)."""
+    session.add(
+        OrderEvent(
+            order_id=order.order_id,
+            type=str(type_),
+            status=order.status,
+            detail=detail,
+            fc_id=order.fc_id,
+            storefront=order.storefront,
+            occurred_at=now,
+        )
+    )
+
+
+def history(session: Session, order_id: str) -> list[OrderEvent]:
+    """Every event of one order, oldest first."""
+    stmt = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.event_id)
+    return list(session.scalars(stmt))
+
+
+def after(session: Session, last_event_id: int, limit: int = 1000) -> list[OrderEvent]:
+    """Events with an id above last_event_id, oldest first."""
+    stmt = (
+        select(OrderEvent)
+        .where(OrderEvent.event_id > last_event_id)
+        .order_by(OrderEvent.event_id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def last_event_id(session: Session) -> int:
+    """The newest event id (0 when there is none)."""
+    stmt = select(OrderEvent.event_id).order_by(OrderEvent.event_id.desc()).limit(1)
+    return session.scalar(stmt) or 0

@@ -1,0 +1,232 @@
+"""Placing, reading, listing and cancelling orders (each function runs inside one transaction)."""
+
+from __future__ import annotations
+
+import base64
+import urllib.parse
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.domain.commands import PlaceOrder, validate_place_order
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from core.domain.events import EventType
+from core.domain.ids import new_id
+from core.domain.money import Money
+from core.domain.order import (
+    CANCELLABLE,
+    InventoryState,
+    OrderStatus,
+    PaymentMethod,
+    PaymentState,
+)
+from core.domain.shipping import RateTable
+from core.persistence.models import Order, OrderLine, Product
+from core.service import events
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSettings:
+    """The order rules a deployment configures."""
+
+    rate_table: RateTable = field(default_factory=RateTable)
+    cod_limit_minor: int = 5_000_000
+    upi_expiry: timedelta = timedelta(minutes=15)
+    upi_payee_vpa: str = "tote@sandbox"
+    upi_payee_name: str = "tote"
+    saga_lease: timedelta = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class OrderSnapshot:
+    """An order row with its lines, detached from the session."""
+
+    order: Order
+    lines: list[OrderLine]
+
+
+INITIAL_PAYMENT_STATE = {
+    PaymentMethod.CARD: PaymentState.AUTHORIZING,
+    PaymentMethod.UPI: PaymentState.INTENT_REGISTERING,
+    PaymentMethod.COD: PaymentState.COD_PENDING,
+}
+
+
+def place_order(
+    session: Session, cmd: PlaceOrder, settings: OrderSettings, now: datetime
+) -> tuple[OrderSnapshot, bool]:
+    """Store a new PENDING order with Order_Created; a retry of the same request returns it.
+
+    Returns (order, created). The card authorization is recorded as under way in this same
+    transaction, so a crash before the gateway answers resumes with the same idempotency key.
+    """
+    validate_place_order(cmd)
+    existing = session.scalar(
+        select(Order).where(Order.storefront == cmd.storefront,
+                            Order.idempotency_key == cmd.idempotency_key)
+    )
+    if existing is not None:
+        if existing.request_hash != cmd.request_hash():
+            raise FailedPrecondition(
+                f"idempotency_key {cmd.idempotency_key!r} was already used for a different "
+                f"request (order {existing.order_id}); use a new key for a new order"
+            )
+        return as_placed(load(session, existing.order_id)), False
+
+    skus = {line.sku for line in cmd.lines}
+    products = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    for i, line in enumerate(cmd.lines):
+        product = products.get(line.sku)
+        if product is None:
+            raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
+        if product.currency != cmd.currency:
+            raise InvalidArgument(
+                f"lines[{i}] {line.sku} is priced in {product.currency} but the order is in "
+                f"{cmd.currency}", field="currency")
+    subtotal = sum(products[ln.sku].unit_price_minor * ln.quantity for ln in cmd.lines)
+    weight = sum(products[ln.sku].weight_grams * ln.quantity for ln in cmd.lines)
+    fee = settings.rate_table.quote(weight)
+    total = Money(subtotal + fee, cmd.currency)
+    method = cmd.payment.method
+    if method == PaymentMethod.COD and total.amount_minor > settings.cod_limit_minor:
+        limit = Money(settings.cod_limit_minor, cmd.currency)
+        raise InvalidArgument(
+            f"cash on delivery is accepted up to {limit} per order; this order totals {total} "
+            "— pay by card or UPI, or split the order", field="payment.cod")
+
+    order_id = new_id("ord")
+    order = Order(
+        order_id=order_id, storefront=cmd.storefront, idempotency_key=cmd.idempotency_key,
+        request_hash=cmd.request_hash(), customer_id=cmd.customer_id, currency=cmd.currency,
+        subtotal_minor=subtotal, shipping_fee_minor=fee, total_minor=total.amount_minor,
+        weight_grams=weight, ship_to=_address_dict(cmd), status=OrderStatus.PENDING,
+        inventory_state=InventoryState.PENDING, payment_method=method,
+        payment_state=INITIAL_PAYMENT_STATE[method], authorized_minor=0, captured_minor=0,
+        saga_due_at=now + settings.saga_lease, created_at=now, updated_at=now,
+    )
+    if method == PaymentMethod.CARD:
+        order.payment_token = cmd.payment.card_token
+    elif method == PaymentMethod.UPI:
+        order.upi_vpa = cmd.payment.upi_vpa
+        order.upi_intent_id = "upi_" + order_id.split("_", 1)[1]
+        order.upi_expires_at = now + settings.upi_expiry
+        order.upi_intent_uri = upi_uri(settings, order.upi_intent_id, order_id, total)
+    session.add(order)
+    lines = [
+        OrderLine(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
+                  unit_price_minor=products[ln.sku].unit_price_minor,
+                  weight_grams=products[ln.sku].weight_grams)
+        for i, ln in enumerate(cmd.lines)
+    ]
+    session.add_all(lines)
+    units = sum(ln.quantity for ln in cmd.lines)
+    events.record(session, order, EventType.ORDER_CREATED, now,
+                  f"{len(lines)} line(s), {units} unit(s), total {total} by {method}")
+    if method == PaymentMethod.COD:
+        order.authorized_minor = total.amount_minor
+        events.record(session, order, EventType.PAYMENT_AUTHORIZED, now,
+                      f"cash on delivery: {total} to collect at the door")
+    return OrderSnapshot(order, lines), True
+
+
+def _address_dict(cmd: PlaceOrder) -> dict[str, object]:
+    a = cmd.ship_to
+    return {"name": a.name, "line1": a.line1, "line2": a.line2, "city": a.city,
+            "region": a.region, "postal_code": a.postal_code, "country": a.country,
+            "phone": a.phone, "latitude": a.latitude, "longitude": a.longitude}
+
+
+def upi_uri(settings: OrderSettings, intent_id: str, order_id: str, total: Money) -> str:
+    """The UPI deep link the customer's app opens (NPCI's upi://pay parameters)."""
+    query = urllib.parse.urlencode({
+        "pa": settings.upi_payee_vpa, "pn": settings.upi_payee_name, "tr": intent_id,
+        "tn": f"Order {order_id}", "am": total.decimal_str(), "cu": total.currency,
+    }, quote_via=urllib.parse.quote)
+    return f"upi://pay?{query}"
+
+
+def as_placed(snapshot: OrderSnapshot) -> OrderSnapshot:
+    """The order as PlaceOrder first returned it, so retries get identical replies."""
+    o = snapshot.order
+    method = PaymentMethod(o.payment_method)
+    placed = Order(**{c: getattr(o, c) for c in Order.__table__.columns.keys()})
+    placed.status = OrderStatus.PENDING
+    placed.payment_state = INITIAL_PAYMENT_STATE[method]
+    placed.authorization_id = None
+    placed.authorized_minor = o.total_minor if method == PaymentMethod.COD else 0
+    placed.captured_minor = 0
+    placed.failure_reason = placed.cancel_requested = placed.cancel_reason = None
+    placed.fc_id = None
+    placed.updated_at = o.created_at
+    return replace(snapshot, order=placed)
+
+
+def load(session: Session, order_id: str, storefront: str | None = None) -> OrderSnapshot:
+    """An order with its lines; a storefront sees only its own (others are NOT_FOUND)."""
+    order = session.get(Order, order_id)
+    if order is None or (storefront is not None and order.storefront != storefront):
+        raise NotFound(f"no order {order_id[:64]!r}")
+    lines = list(session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
+    return OrderSnapshot(order, lines)
+
+
+def list_orders(
+    session: Session, *, storefront: str | None, status: str | None, fc_id: str,
+    customer_id: str, page_size: int, page_token: str,
+) -> tuple[list[OrderSnapshot], str]:
+    """Orders newest first, filtered, with an opaque token for the next page."""
+    if page_size < 0:
+        raise InvalidArgument("page_size must not be negative", field="page_size")
+    size = min(page_size or 50, 500)
+    stmt = select(Order).order_by(Order.order_id.desc()).limit(size + 1)
+    if page_token:
+        try:
+            after = base64.urlsafe_b64decode(page_token.encode()).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidArgument("page_token is not one this server gave out",
+                                  field="page_token") from None
+        stmt = stmt.where(Order.order_id < after)
+    if storefront is not None:
+        stmt = stmt.where(Order.storefront == storefront)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if fc_id:
+        stmt = stmt.where(Order.fc_id == fc_id)
+    if customer_id:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    rows = list(session.scalars(stmt))
+    token = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        token = base64.urlsafe_b64encode(rows[-1].order_id.encode()).decode()
+    ids = [o.order_id for o in rows]
+    lines: dict[str, list[OrderLine]] = {i: [] for i in ids}
+    if ids:
+        for line in session.scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))
+                                    .order_by(OrderLine.order_id, OrderLine.line_no)):
+            lines[line.order_id].append(line)
+    return [OrderSnapshot(o, lines[o.order_id]) for o in rows], token
+
+
+def request_cancel(
+    session: Session, order_id: str, reason: str, storefront: str | None, now: datetime
+) -> None:
+    """Ask the saga to cancel an order (before PACKED); the compensations run right after."""
+    if len(reason) > 500:
+        raise InvalidArgument("reason is at most 500 characters", field="reason")
+    order = session.get(Order, order_id, with_for_update=True)
+    if order is None or (storefront is not None and order.storefront != storefront):
+        raise NotFound(f"no order {order_id[:64]!r}")
+    if order.status == OrderStatus.CANCELLED:
+        return
+    if order.status not in CANCELLABLE:
+        raise FailedPrecondition(
+            f"order {order_id} is {order.status}: it can be cancelled only before it is "
+            "packed (after that, refuse the delivery or return it)")
+    if order.cancel_requested is None:
+        order.cancel_requested = reason or "no reason given"
+        order.saga_due_at = now
+        order.updated_at = now

@@ -1,0 +1,255 @@
+"""The saga's durable transitions: each runs in one write transaction with its outbox event.
+
+Every transition is a compare-and-set on the order's step states, so running one twice (a
+retried delivery, a resumed saga, two workers) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.domain.events import EventType
+from core.domain.money import Money
+from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
+from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
+from core.persistence.models import Order, OrderLine, WebhookReceipt
+from core.service import events, inventory
+
+
+@dataclass(frozen=True, slots=True)
+class SagaState:
+    """What a saga worker needs to know to take the next step (no session attached)."""
+
+    order_id: str
+    status: OrderStatus
+    inventory: InventoryState
+    payment: PaymentState
+    method: PaymentMethod
+    decision: Decision
+    total: Money
+    card_token: str | None
+    authorization_id: str | None
+    upi_intent_id: str | None
+    upi_vpa: str | None
+    upi_expires_at: datetime | None
+
+
+def _lock(session: Session, order_id: str) -> Order | None:
+    return session.get(Order, order_id, with_for_update=True)
+
+
+def state_of(order: Order) -> SagaState:
+    outcomes = {
+        "inventory": inventory_outcome(InventoryState(order.inventory_state)),
+        "payment": payment_outcome(PaymentState(order.payment_state)),
+    }
+    status = OrderStatus(order.status)
+    if status == OrderStatus.PENDING:
+        decision = decide(outcomes, cancel_requested=order.cancel_requested is not None)
+    elif status in (OrderStatus.PROCESSING, OrderStatus.PICKING) and order.cancel_requested:
+        decision = decide(outcomes, cancel_requested=True)
+    else:
+        decision = Decision.WAIT
+    return SagaState(
+        order_id=order.order_id, status=status,
+        inventory=InventoryState(order.inventory_state),
+        payment=PaymentState(order.payment_state), method=PaymentMethod(order.payment_method),
+        decision=decision, total=Money(order.total_minor, order.currency),
+        card_token=order.payment_token, authorization_id=order.authorization_id,
+        upi_intent_id=order.upi_intent_id, upi_vpa=order.upi_vpa,
+        upi_expires_at=order.upi_expires_at,
+    )
+
+
+def load_state(session: Session, order_id: str) -> SagaState | None:
+    order = session.get(Order, order_id)
+    return None if order is None else state_of(order)
+
+
+def _complete_if_ready(session: Session, order: Order, now: datetime) -> None:
+    if order.status != OrderStatus.PENDING or order.cancel_requested:
+        return
+    if state_of(order).decision == Decision.COMPLETE:
+        order.status = OrderStatus.PROCESSING
+        order.saga_due_at = None
+        events.record(session, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
+                      f"stock soft-locked and payment {order.payment_state}; ready to route")
+
+
+def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState | None:
+    """Soft-lock the order's lines (summed per SKU); Inventory_Locked or Inventory_Failure."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
+        return state_of(order)
+    needs: dict[str, int] = defaultdict(int)
+    for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)):
+        needs[line.sku] += line.quantity
+    main_fc, detail = inventory.soft_lock(session, order_id, dict(needs))
+    order.updated_at = now
+    if main_fc is not None:
+        order.inventory_state = InventoryState.LOCKED
+        order.fc_id = main_fc
+        events.record(session, order, EventType.INVENTORY_LOCKED, now, f"soft-locked {detail}")
+        _complete_if_ready(session, order, now)
+    else:
+        order.inventory_state = InventoryState.FAILED
+        order.failure_reason = order.failure_reason or detail
+        events.record(session, order, EventType.INVENTORY_FAILURE, now, detail)
+    return state_of(order)
+
+
+def payment_authorized(
+    session: Session, order_id: str, authorization_id: str, amount_minor: int, now: datetime,
+    detail: str,
+) -> SagaState | None:
+    """Record a card hold or an approved UPI debit; Payment_Authorized."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
+                                   PaymentState.INTENT_PENDING):
+        return state_of(order)
+    order.payment_state = PaymentState.AUTHORIZED
+    order.authorization_id = authorization_id
+    order.authorized_minor = amount_minor
+    order.updated_at = now
+    events.record(session, order, EventType.PAYMENT_AUTHORIZED, now, detail)
+    _complete_if_ready(session, order, now)
+    return state_of(order)
+
+
+def payment_failed(session: Session, order_id: str, reason: str, now: datetime) -> SagaState | None:
+    """Record a decline or an expired/declined intent; Payment_Failed."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
+                                   PaymentState.INTENT_PENDING):
+        return state_of(order)
+    order.payment_state = PaymentState.FAILED
+    order.failure_reason = order.failure_reason or f"payment failed: {reason}"
+    order.updated_at = now
+    events.record(session, order, EventType.PAYMENT_FAILED, now, reason)
+    return state_of(order)
+
+
+def intent_registered(session: Session, order_id: str, now: datetime) -> SagaState | None:
+    """The UPI intent is known to the gateway: wait for the customer."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if order.payment_state == PaymentState.INTENT_REGISTERING:
+        order.payment_state = PaymentState.INTENT_PENDING
+        order.updated_at = now
+    return state_of(order)
+
+
+def begin_payment_compensation(session: Session, order_id: str, now: datetime) -> SagaState | None:
+    """Record that the payment is being undone (before the gateway is called)."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    state = PaymentState(order.payment_state)
+    if state == PaymentState.COD_PENDING:
+        order.payment_state = PaymentState.CANCELLED
+    elif state in (PaymentState.AUTHORIZED, PaymentState.INTENT_PENDING,
+                   PaymentState.INTENT_REGISTERING):
+        order.payment_state = PaymentState.VOIDING
+    order.updated_at = now
+    return state_of(order)
+
+
+def payment_compensated(
+    session: Session, order_id: str, refunded: bool, now: datetime, detail: str
+) -> SagaState | None:
+    """The hold was voided / the intent cancelled (Payment_Voided), or refunded."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if order.payment_state != PaymentState.VOIDING:
+        return state_of(order)
+    order.payment_state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
+    order.updated_at = now
+    kind = EventType.PAYMENT_REFUNDED if refunded else EventType.PAYMENT_VOIDED
+    events.record(session, order, kind, now, detail)
+    return state_of(order)
+
+
+def release_inventory(session: Session, order_id: str, now: datetime) -> SagaState | None:
+    """Give the soft-locked units back; Inventory_Released."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if order.inventory_state == InventoryState.LOCKED:
+        units = inventory.release_soft_locks(session, order_id)
+        order.inventory_state = InventoryState.RELEASED
+        order.updated_at = now
+        events.record(session, order, EventType.INVENTORY_RELEASED, now,
+                      f"released {units} soft-locked unit(s)")
+    elif order.inventory_state == InventoryState.PENDING:
+        # Never locked: make sure a late lock attempt cannot take stock for a dead order.
+        order.inventory_state = InventoryState.FAILED
+    return state_of(order)
+
+
+def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState | None:
+    """Every step is undone: CANCELLED with the reason a person can read; Order_Cancelled."""
+    order = _lock(session, order_id)
+    if order is None:
+        return None
+    if state_of(order).decision != Decision.CANCEL:
+        return state_of(order)
+    order.status = OrderStatus.CANCELLED
+    if order.cancel_requested:
+        order.cancel_reason = f"cancelled by the customer: {order.cancel_requested}"
+    else:
+        order.cancel_reason = order.failure_reason or "cancelled"
+    order.saga_due_at = None
+    order.updated_at = now
+    events.record(session, order, EventType.ORDER_CANCELLED, now, order.cancel_reason)
+    return state_of(order)
+
+
+def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
+    """When a worker should look at this order again (None: only when something happens)."""
+    order = session.get(Order, order_id)
+    if order is not None and order.status not in (OrderStatus.CANCELLED, OrderStatus.DELIVERED):
+        order.saga_due_at = due
+
+
+def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[str]:
+    """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL)."""
+    stmt = (
+        select(Order)
+        .where(Order.saga_due_at.is_not(None), Order.saga_due_at <= now)
+        .order_by(Order.saga_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    orders = list(session.scalars(stmt))
+    for order in orders:
+        order.saga_due_at = now + lease
+    return [o.order_id for o in orders]
+
+
+def release_leases(session: Session, now: datetime) -> int:
+    """Make every leased saga due now (a single-process SQLite server after a restart)."""
+    orders = list(session.scalars(select(Order).where(Order.saga_due_at > now)))
+    for order in orders:
+        order.saga_due_at = now
+    return len(orders)
+
+
+def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:
+    """Record a webhook event id; True when it was already handled (a duplicate delivery)."""
+    if session.get(WebhookReceipt, event_id) is not None:
+        return True
+    session.add(WebhookReceipt(event_id=event_id, type=type_, received_at=now))
+    return False

@@ -1,0 +1,128 @@
+"""Read barcodes back: from our PDFs (pypdfium2 + pyzbar) and from terminal camera photos."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PIL import Image, ImageOps
+from pyzbar import pyzbar
+from pyzbar.pyzbar import ZBarSymbol
+
+from labels.codes import Drawn
+from labels.errors import LabelError, UnreadableBarcodeError
+
+_SYMBOLS = {s.name: s for s in ZBarSymbol}
+_PAD = 3.0  # points around a barcode's quiet zone when reading it back from a crop
+
+
+@dataclass(frozen=True)
+class ReadCode:
+    """A barcode that was read: page (0-based), symbology (pyzbar's name), text, pixel rect."""
+
+    page: int
+    symbology: str
+    data: str
+    rect: tuple[int, int, int, int]  # left, top, width, height
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.symbology, self.data)
+
+
+def _decode(image: Image.Image, page: int, symbols: Iterable[str] | None = None) -> list[ReadCode]:
+    wanted = [_SYMBOLS[s] for s in symbols] if symbols else None
+    found = []
+    for d in pyzbar.decode(image, symbols=wanted):
+        found.append(
+            ReadCode(page, d.type, d.data.decode("utf-8", "replace"), tuple(d.rect))  # type: ignore[arg-type]
+        )
+    return sorted(found, key=lambda r: (r.page, r.rect[1], r.rect[0]))
+
+
+def _open(pdf_bytes: bytes) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(pdf_bytes)
+    except pdfium.PdfiumError as e:
+        raise LabelError(f"pdf: not a readable PDF ({e})") from None
+
+
+def rasterize(pdf_bytes: bytes, dpi: int = 203) -> list[Image.Image]:
+    """Every page of a PDF as a grayscale image at `dpi`."""
+    pdf = _open(pdf_bytes)
+    try:
+        return [
+            pdf[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(len(pdf))
+        ]
+    finally:
+        pdf.close()
+
+
+def verify(pdf_bytes: bytes, dpi: int = 203) -> list[ReadCode]:
+    """Rasterize every page at `dpi` and return every barcode read, in page then reading order."""
+    found: list[ReadCode] = []
+    for page, image in enumerate(rasterize(pdf_bytes, dpi)):
+        found.extend(_decode(image, page))
+    return found
+
+
+def check_drawn(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]], dpi: int) -> None:
+    """Read each drawn barcode back from a crop of its page; raise if any does not match."""
+    pdf = _open(pdf_bytes)
+    read: list[tuple[str, str]] = []
+    try:
+        for page_no, d in drawn:
+            page = pdf[page_no]
+            w, h = page.get_size()
+            crop = (
+                max(0.0, d.box.x - _PAD),
+                max(0.0, d.box.y - _PAD),
+                max(0.0, w - d.box.right - _PAD),
+                max(0.0, h - d.box.top - _PAD),
+            )
+            image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
+            read.extend(r.key for r in _decode(image, page_no, [d.symbology]))
+    finally:
+        pdf.close()
+    expected = [(d.symbology, d.data) for _, d in drawn]
+    if any(e not in read for e in expected):
+        raise UnreadableBarcodeError(document, expected, read)
+
+
+def check_pages(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]], dpi: int) -> None:
+    """Read whole pages back; raise unless every drawn barcode is among the codes read."""
+    read = [r.key for r in verify(pdf_bytes, dpi)]
+    expected = [(d.symbology, d.data) for _, d in drawn]
+    remaining = list(read)
+    for e in expected:
+        if e not in remaining:
+            raise UnreadableBarcodeError(document, expected, read)
+        remaining.remove(e)
+
+
+def decode_image(image: bytes | str | Path | Image.Image) -> list[ReadCode]:
+    """Decode barcodes in a photo (PNG/JPEG bytes, a path, or a PIL image), e.g. a terminal camera."""
+    if isinstance(image, bytes | bytearray):
+        try:
+            img = Image.open(io.BytesIO(image))
+            img.load()
+        except Exception as e:  # PIL raises several types for bad files
+            raise LabelError(f"image: not a readable PNG/JPEG ({e})") from None
+    elif isinstance(image, str | Path):
+        img = Image.open(image)
+    else:
+        img = image
+    img = ImageOps.exif_transpose(img).convert("L")
+    # Phone photos are 12+ Mpx; zbar finds codes faster, and no worse, at about 1600 px.
+    if max(img.size) > 2000:
+        img.thumbnail((1600, 1600))
+    seen: dict[tuple[str, str], ReadCode] = {}
+    for attempt in (img, ImageOps.autocontrast(img, cutoff=2)):
+        for r in _decode(attempt, 0):
+            seen.setdefault(r.key, r)
+        if seen:
+            break
+    return list(seen.values())

@@ -68,7 +68,7 @@ class IdempotencyStore:
                         f"{IDEMPOTENCY_HEADER} {key!r} was already used on route {route!r} with "
                         "a different request; use a new key for a new operation",
                     )
-                    return error.status, encode(error.payload()), False
+                    return error.http_status, encode(error.payload()), False
                 return stored.status, stored.body, True
             status, body = execute()
             # A 5xx did nothing (or nothing the client may rely on): the retry must run again.
@@ -81,7 +81,7 @@ def _execute(operation: Operation, call: Call) -> tuple[int, bytes]:
     try:
         status, payload = operation(call)
     except SandboxError as error:
-        return error.status, encode(error.payload())
+        return error.http_status, encode(error.payload())
     return status, encode(payload)
 
 

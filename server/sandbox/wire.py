@@ -16,9 +16,9 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 class SandboxError(Exception):
     """A definite answer other than success: HTTP status, machine code, human message."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, http_status: int, code: str, message: str, **extra: Any) -> None:
         super().__init__(message)
-        self.status = status
+        self.http_status = http_status
         self.code = code
         self.message = message
         self.extra = extra
@@ -45,7 +45,7 @@ def json_response(status: int, payload: dict[str, Any]) -> Response:
 
 def error_response(error: SandboxError) -> Response:
     """The JSON answer for a SandboxError."""
-    return json_response(error.status, error.payload())
+    return json_response(error.http_status, error.payload())
 
 
 async def read_json(request: Request) -> dict[str, Any]:

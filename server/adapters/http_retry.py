@@ -121,14 +121,20 @@ class JsonHttpClient:
                             log.warning(
                                 "%s: attempt %d/%d failed (%s); retrying with the same "
                                 "idempotency key",
-                                what, attempt.num, policy.max_attempts, _describe(exc),
+                                what,
+                                attempt.num,
+                                policy.max_attempts,
+                                _describe(exc),
                                 extra=context,
                             )
                         raise
         except _RETRYABLE as exc:
             log.warning(
                 "%s: giving up after %d attempts (%s); outcome unknown",
-                what, policy.max_attempts, _describe(exc), extra=context,
+                what,
+                policy.max_attempts,
+                _describe(exc),
+                extra=context,
             )
             raise self.unavailable_error(
                 f"{what}: no definite answer after {policy.max_attempts} attempts "

@@ -118,18 +118,35 @@ class Ledger:
         return capture
 
     def open_authorization(
-        self, *, amount_minor: int, currency: str, reference: str, last4: str, brand: str,
-        declined: bool, key: str | None,
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        reference: str,
+        last4: str,
+        brand: str,
+        declined: bool,
+        key: str | None,
     ) -> AuthorizationRecord:
         """Record an authorization attempt: a hold, or a decline (a definite answer too)."""
         auth = AuthorizationRecord(
-            id=new_id("auth"), amount_minor=amount_minor, currency=currency, reference=reference,
-            status="declined" if declined else "authorized", last4=last4, brand=brand,
+            id=new_id("auth"),
+            amount_minor=amount_minor,
+            currency=currency,
+            reference=reference,
+            status="declined" if declined else "authorized",
+            last4=last4,
+            brand=brand,
         )
         self.authorizations[auth.id] = auth
         self._record(
-            kind="authorization", amount_minor=amount_minor, currency=currency,
-            reference=reference, authorization_id=auth.id, idempotency_key=key, status=auth.status,
+            kind="authorization",
+            amount_minor=amount_minor,
+            currency=currency,
+            reference=reference,
+            authorization_id=auth.id,
+            idempotency_key=key,
+            status=auth.status,
         )
         return auth
 
@@ -140,13 +157,19 @@ class Ledger:
             return auth
         if auth.status != "authorized":
             raise SandboxError(
-                409, "invalid_state", f"cannot void authorization {auth.id}: it is {auth.status}",
+                409,
+                "invalid_state",
+                f"cannot void authorization {auth.id}: it is {auth.status}",
                 status=auth.status,
             )
         auth.status = "voided"
         self._record(
-            kind="void", amount_minor=auth.amount_minor, currency=auth.currency,
-            reference=auth.reference, authorization_id=auth.id, idempotency_key=key,
+            kind="void",
+            amount_minor=auth.amount_minor,
+            currency=auth.currency,
+            reference=auth.reference,
+            authorization_id=auth.id,
+            idempotency_key=key,
             status="voided",
         )
         return auth
@@ -156,21 +179,27 @@ class Ledger:
         auth = self.authorization(authorization_id)
         if auth.status != "authorized":
             raise SandboxError(
-                409, "invalid_state",
+                409,
+                "invalid_state",
                 f"cannot capture authorization {auth.id}: it is {auth.status}",
                 status=auth.status,
             )
         if amount_minor > auth.amount_minor:
             raise SandboxError(
-                409, "amount_too_large",
+                409,
+                "amount_too_large",
                 f"cannot capture {amount_minor}: only {auth.amount_minor} {auth.currency} "
                 "is authorized",
             )
         auth.status = "captured"
         auth.captured_minor = amount_minor
         capture = self._new_capture(
-            amount_minor, auth.currency, auth.reference, authorization_id=auth.id,
-            upi_intent_id=None, key=key,
+            amount_minor,
+            auth.currency,
+            auth.reference,
+            authorization_id=auth.id,
+            upi_intent_id=None,
+            key=key,
         )
         auth.capture_id = capture.id
         return capture
@@ -180,23 +209,43 @@ class Ledger:
     ) -> CaptureRecord:
         """An approved UPI intent debits the customer at once: a capture without a hold."""
         return self._new_capture(
-            amount_minor, currency, reference, authorization_id=None, upi_intent_id=intent_id,
+            amount_minor,
+            currency,
+            reference,
+            authorization_id=None,
+            upi_intent_id=intent_id,
             key=None,
         )
 
     def _new_capture(
-        self, amount_minor: int, currency: str, reference: str, *, authorization_id: str | None,
-        upi_intent_id: str | None, key: str | None,
+        self,
+        amount_minor: int,
+        currency: str,
+        reference: str,
+        *,
+        authorization_id: str | None,
+        upi_intent_id: str | None,
+        key: str | None,
     ) -> CaptureRecord:
         capture = CaptureRecord(
-            id=new_id("cap"), amount_minor=amount_minor, currency=currency, reference=reference,
-            authorization_id=authorization_id, upi_intent_id=upi_intent_id,
+            id=new_id("cap"),
+            amount_minor=amount_minor,
+            currency=currency,
+            reference=reference,
+            authorization_id=authorization_id,
+            upi_intent_id=upi_intent_id,
         )
         self.captures[capture.id] = capture
         self._record(
-            kind="capture", amount_minor=amount_minor, currency=currency, reference=reference,
-            authorization_id=authorization_id, idempotency_key=key, status="captured",
-            capture_id=capture.id, upi_intent_id=upi_intent_id,
+            kind="capture",
+            amount_minor=amount_minor,
+            currency=currency,
+            reference=reference,
+            authorization_id=authorization_id,
+            idempotency_key=key,
+            status="captured",
+            capture_id=capture.id,
+            upi_intent_id=upi_intent_id,
         )
         return capture
 
@@ -206,16 +255,23 @@ class Ledger:
         refundable = capture.amount_minor - capture.refunded_minor
         if amount_minor > refundable:
             raise SandboxError(
-                409, "amount_too_large",
+                409,
+                "amount_too_large",
                 f"cannot refund {amount_minor}: only {refundable} {capture.currency} of capture "
                 f"{capture.id} is left to refund",
             )
         capture.refunded_minor += amount_minor
         refund_id = new_id("ref")
         self._record(
-            kind="refund", amount_minor=amount_minor, currency=capture.currency,
-            reference=capture.reference, authorization_id=capture.authorization_id,
-            idempotency_key=key, status="refunded", capture_id=capture.id, refund_id=refund_id,
+            kind="refund",
+            amount_minor=amount_minor,
+            currency=capture.currency,
+            reference=capture.reference,
+            authorization_id=capture.authorization_id,
+            idempotency_key=key,
+            status="refunded",
+            capture_id=capture.id,
+            refund_id=refund_id,
             upi_intent_id=capture.upi_intent_id,
         )
         return refund_id, amount_minor
@@ -226,7 +282,9 @@ class Ledger:
         already = [c.id for c in captures if c.settled]
         if already:
             raise SandboxError(
-                409, "already_settled", f"captures already settled: {', '.join(already)}",
+                409,
+                "already_settled",
+                f"captures already settled: {', '.join(already)}",
                 capture_ids=already,
             )
         settled = []
@@ -234,9 +292,14 @@ class Ledger:
             capture.settled = True
             net = capture.amount_minor - capture.refunded_minor
             self._record(
-                kind="settlement", amount_minor=net, currency=capture.currency,
-                reference=capture.reference, authorization_id=capture.authorization_id,
-                idempotency_key=key, status="settled", capture_id=capture.id,
+                kind="settlement",
+                amount_minor=net,
+                currency=capture.currency,
+                reference=capture.reference,
+                authorization_id=capture.authorization_id,
+                idempotency_key=key,
+                status="settled",
+                capture_id=capture.id,
                 upi_intent_id=capture.upi_intent_id,
             )
             settled.append(

@@ -100,7 +100,10 @@ class Notifier:
                 record["status"] = "failed"
                 log.warning(
                     "webhook %s to %s failed after %d attempts: %s",
-                    record["event_id"], url, record["attempts"], exc,
+                    record["event_id"],
+                    url,
+                    record["attempts"],
+                    exc,
                 )
                 return
             if status >= 400:

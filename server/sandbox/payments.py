@@ -28,8 +28,13 @@ def _authorize(call: Call) -> tuple[int, dict[str, Any]]:
         raise SandboxError(500, "processor_error", "the card processor failed; retry")
     declined = card.behaviour == "decline"
     auth = call.state.ledger.open_authorization(
-        amount_minor=amount, currency=currency, reference=reference, last4=card.last4,
-        brand=card.brand, declined=declined, key=call.idempotency_key,
+        amount_minor=amount,
+        currency=currency,
+        reference=reference,
+        last4=card.last4,
+        brand=card.brand,
+        declined=declined,
+        key=call.idempotency_key,
     )
     if declined:
         return 402, {
@@ -57,8 +62,10 @@ def _capture(call: Call) -> tuple[int, dict[str, Any]]:
 def _refund(call: Call) -> tuple[int, dict[str, Any]]:
     ledger = call.state.ledger
     capture = ledger.capture_record(call.path_params["capture_id"])
-    amount = require_amount(call.body) if "amount_minor" in call.body else (
-        capture.amount_minor - capture.refunded_minor
+    amount = (
+        require_amount(call.body)
+        if "amount_minor" in call.body
+        else (capture.amount_minor - capture.refunded_minor)
     )
     optional_currency(call.body, capture.currency)
     refund_id, refunded = ledger.refund(capture.id, amount, call.idempotency_key)
@@ -83,8 +90,12 @@ def _settle(call: Call) -> tuple[int, dict[str, Any]]:
         raise SandboxError(400, "invalid_request", "'capture_ids' must be a non-empty list of ids")
     unique = list(dict.fromkeys(capture_ids))
     settled = call.state.ledger.settle(unique, call.idempotency_key)
-    return 200, {"id": new_id("stl"), "object": "settlement", "status": "settled",
-                 "captures": settled}
+    return 200, {
+        "id": new_id("stl"),
+        "object": "settlement",
+        "status": "settled",
+        "captures": settled,
+    }
 
 
 async def authorize(request: Request) -> Response:

@@ -86,9 +86,19 @@ class UpiRegistry:
             raise SandboxError(400, "invalid_vpa", "'vpa' must look like name@bank")
         existing = self._intents.get(intent.intent_id)
         if existing is not None:
-            same = (existing.vpa, existing.amount_minor, existing.currency, existing.reference,
-                    existing.expires_at) == (intent.vpa, intent.amount_minor, intent.currency,
-                                             intent.reference, intent.expires_at)
+            same = (
+                existing.vpa,
+                existing.amount_minor,
+                existing.currency,
+                existing.reference,
+                existing.expires_at,
+            ) == (
+                intent.vpa,
+                intent.amount_minor,
+                intent.currency,
+                intent.reference,
+                intent.expires_at,
+            )
             if not same:
                 raise SandboxError(
                     409, "intent_exists", f"UPI intent {intent.intent_id} exists with other terms"
@@ -136,7 +146,9 @@ def approve_intent(state: SandboxState, intent_id: str) -> UpiIntent:
     if intent.status != PENDING:
         raise _conflict(intent, "approve")
     capture = state.ledger.capture_upi(
-        intent_id=intent.intent_id, amount_minor=intent.amount_minor, currency=intent.currency,
+        intent_id=intent.intent_id,
+        amount_minor=intent.amount_minor,
+        currency=intent.currency,
         reference=intent.reference,
     )
     intent.status = APPROVED

@@ -101,8 +101,12 @@ async def http(sandbox):
 
 
 def _gateway(url: str, **overrides) -> PaymentGateway:
-    settings = {"timeout_s": 2.0, "max_attempts": 4, "backoff_initial_s": 0.01,
-                "backoff_max_s": 0.05}
+    settings = {
+        "timeout_s": 2.0,
+        "max_attempts": 4,
+        "backoff_initial_s": 0.01,
+        "backoff_max_s": 0.05,
+    }
     return PaymentGateway(url, **{**settings, **overrides})
 
 
@@ -188,8 +192,9 @@ async def test_ten_requests_with_one_key_make_one_entry_and_identical_responses(
     concurrent = await asyncio.gather(
         *(http.post("/v1/authorizations", json=body, headers=headers) for _ in range(5))
     )
-    sequential = [await http.post("/v1/authorizations", json=body, headers=headers)
-                  for _ in range(5)]
+    sequential = [
+        await http.post("/v1/authorizations", json=body, headers=headers) for _ in range(5)
+    ]
     answers = concurrent + sequential
     assert {r.status_code for r in answers} == {200}
     assert len({r.content for r in answers}) == 1  # byte-for-byte replay
@@ -217,9 +222,7 @@ async def test_a_tote_call_without_an_idempotency_key_is_refused(http):
 # --- retries -------------------------------------------------------------------------------
 
 
-async def test_card_failing_its_first_attempt_is_retried_and_authorized_once(
-    gateway, http, caplog
-):
+async def test_card_failing_its_first_attempt_is_retried_and_authorized_once(gateway, http, caplog):
     token = await tokenize(http, FAILS_FIRST_ATTEMPT)
     with caplog.at_level(logging.WARNING, logger="server.adapters"):
         auth = await authorize(gateway, token, "ord-7")
@@ -296,7 +299,9 @@ async def test_an_unreachable_gateway_is_unavailable():
 async def test_capture_part_refund_part_and_refuse_to_refund_more_than_is_left(gateway, http):
     auth = await authorize(gateway, await tokenize(http, APPROVES), "ord-13", amount=10_000)
     capture = await gateway.capture(
-        order_id="ord-13", authorization_id=auth.authorization_id, amount_minor=8_000,
+        order_id="ord-13",
+        authorization_id=auth.authorization_id,
+        amount_minor=8_000,
         currency="INR",
     )
     assert capture.amount_minor == 8_000
@@ -306,8 +311,11 @@ async def test_capture_part_refund_part_and_refuse_to_refund_more_than_is_left(g
     assert refund.refund_id.startswith("ref_") and refund.amount_minor == 3_000
     with pytest.raises(GatewayRejected) as caught:
         await gateway.refund(
-            order_id="ord-13", capture_id=capture.capture_id, amount_minor=5_001,
-            currency="INR", step="refund-2",
+            order_id="ord-13",
+            capture_id=capture.capture_id,
+            amount_minor=5_001,
+            currency="INR",
+            step="refund-2",
         )
     assert caught.value.status == 409 and "5000" in caught.value.message
     kinds = [(e["kind"], e["amount_minor"]) for e in await ledger(http, "ord-13")]
@@ -318,7 +326,9 @@ async def test_capturing_more_than_authorized_is_refused(gateway, http):
     auth = await authorize(gateway, await tokenize(http, APPROVES), "ord-14", amount=1_000)
     with pytest.raises(GatewayRejected) as caught:
         await gateway.capture(
-            order_id="ord-14", authorization_id=auth.authorization_id, amount_minor=1_001,
+            order_id="ord-14",
+            authorization_id=auth.authorization_id,
+            amount_minor=1_001,
             currency="INR",
         )
     assert (caught.value.status, caught.value.code) == (409, "amount_too_large")
@@ -330,7 +340,9 @@ async def test_a_voided_authorization_cannot_be_captured(gateway, http):
     await gateway.void(order_id="ord-15", authorization_id=auth.authorization_id, step="void-2")
     with pytest.raises(GatewayRejected) as caught:
         await gateway.capture(
-            order_id="ord-15", authorization_id=auth.authorization_id, amount_minor=1,
+            order_id="ord-15",
+            authorization_id=auth.authorization_id,
+            amount_minor=1,
             currency="INR",
         )
     assert caught.value.status == 409 and "voided" in caught.value.message
@@ -341,7 +353,9 @@ async def test_a_voided_authorization_cannot_be_captured(gateway, http):
 async def test_settling_a_capture_records_it_once(gateway, http):
     auth = await authorize(gateway, await tokenize(http, APPROVES), "ord-16", amount=700)
     capture = await gateway.capture(
-        order_id="ord-16", authorization_id=auth.authorization_id, amount_minor=700,
+        order_id="ord-16",
+        authorization_id=auth.authorization_id,
+        amount_minor=700,
         currency="INR",
     )
     await gateway.settle(capture_ids=[capture.capture_id], step="batch-1")
@@ -359,15 +373,17 @@ async def test_settling_a_capture_records_it_once(gateway, http):
 async def register_intent(gateway, order_id: str, *, expires_in_s: int = 600) -> str:
     intent_id = f"upi_{order_id}"
     await gateway.create_upi_intent(
-        order_id=order_id, intent_id=intent_id, vpa="asha@okbank", amount_minor=49_900,
-        currency="INR", expires_at=int(time.time()) + expires_in_s,
+        order_id=order_id,
+        intent_id=intent_id,
+        vpa="asha@okbank",
+        amount_minor=49_900,
+        currency="INR",
+        expires_at=int(time.time()) + expires_in_s,
     )
     return intent_id
 
 
-async def test_an_approved_intent_debits_once_and_sends_a_signed_webhook(
-    gateway, http, receiver
-):
+async def test_an_approved_intent_debits_once_and_sends_a_signed_webhook(gateway, http, receiver):
     intent_id = await register_intent(gateway, "ord-20")
     assert (await gateway.get_upi_intent(intent_id)).status == "pending"
     assert (await http.post(f"/v1/upi/intents/{intent_id}/approve")).status_code == 200
@@ -466,11 +482,17 @@ async def test_a_shipment_advances_to_delivered_notifying_each_step(sandbox, htt
     address = {"name": "Asha", "line1": "1 MG Road", "city": "Pune", "country": "IN"}
     try:
         first = await carrier.create_shipment(
-            order_id="ord-30", service="ground", weight_grams=1_200, ship_to=address,
+            order_id="ord-30",
+            service="ground",
+            weight_grams=1_200,
+            ship_to=address,
             ship_from=address,
         )
         again = await carrier.create_shipment(
-            order_id="ord-30", service="ground", weight_grams=1_200, ship_to=address,
+            order_id="ord-30",
+            service="ground",
+            weight_grams=1_200,
+            ship_to=address,
             ship_from=address,
         )
         assert again == first and re.fullmatch(r"TT\d{10}", first.tracking_number)
@@ -481,12 +503,17 @@ async def test_a_shipment_advances_to_delivered_notifying_each_step(sandbox, htt
         events = await receiver.wait_for(3)
         assert {e["type"] for e in events} == {"shipment.tracking_updated"}
         assert sorted(e["data"]["status"] for e in events) == [
-            "delivered", "in_transit", "out_for_delivery"
+            "delivered",
+            "in_transit",
+            "out_for_delivery",
         ]
         polled = await carrier.get_shipment(tracking)
         assert polled.status == "delivered" and polled.reference == "ord-30"
         assert [e.status for e in polled.events] == [
-            "created", "in_transit", "out_for_delivery", "delivered"
+            "created",
+            "in_transit",
+            "out_for_delivery",
+            "delivered",
         ]
         with pytest.raises(CarrierRejected) as caught:
             await carrier.get_shipment("TT0000000000")

@@ -1,0 +1,151 @@
+"""The composition root of `tote serve`: database, gateway, saga worker, gRPC and webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, replace
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from core.persistence import migrate
+from core.persistence.db import Database
+from server.adapters.gateway import PaymentGateway
+from server.auth import AuthInterceptor, TokenCache
+from server.dbexec import DbExecutor
+from server.http_serve import AsgiServer, serve_asgi
+from server.hub import EventHub
+from server.saga import SagaRunner
+from server.sandbox.app import Sandbox, start_sandbox
+from server.servicers.catalog import CatalogServicer, InventoryServicer
+from server.servicers.fulfillment import FulfillmentServicer, ShippingServicer
+from server.servicers.orders import OrderServicer
+from server.settings import Settings, split_hostport
+from server.webhooks import create_webhook_app
+from tote.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    fulfillment_pb2,
+    fulfillment_pb2_grpc,
+    inventory_pb2,
+    inventory_pb2_grpc,
+    orders_pb2,
+    orders_pb2_grpc,
+    shipping_pb2,
+    shipping_pb2_grpc,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICES = (
+    orders_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+    inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
+    fulfillment_pb2.DESCRIPTOR.services_by_name["FulfillmentService"].full_name,
+    shipping_pb2.DESCRIPTOR.services_by_name["ShippingService"].full_name,
+)
+
+
+@dataclass
+class Running:
+    """A started server: its addresses and parts (tests and the demo use these)."""
+
+    settings: Settings
+    db: Database
+    dbx: DbExecutor
+    grpc_server: aio.Server
+    grpc_port: int
+    webhooks: AsgiServer
+    sandbox: Sandbox | None
+    gateway: PaymentGateway
+    saga: SagaRunner
+    hub: EventHub
+    health: health.aio.HealthServicer
+
+    @property
+    def grpc_address(self) -> str:
+        host, _ = split_hostport(self.settings.listen)
+        return f"{host}:{self.grpc_port}"
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Drain in-flight RPCs, stop the saga worker (state resumes on next start), close."""
+        await self.health.enter_graceful_shutdown()
+        await self.grpc_server.stop(self.settings.grace_s if grace_s is None else grace_s)
+        await self.saga.stop()
+        await self.hub.stop()
+        await self.webhooks.stop()
+        await self.gateway.aclose()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+        self.dbx.shutdown()
+        self.db.dispose()
+
+
+def prepare_database(settings: Settings) -> Database:
+    """Open the database; migrate an empty SQLite file; refuse an unmigrated PostgreSQL."""
+    db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
+    if db.is_sqlite:
+        migrate.upgrade(db.url)
+    elif migrate.is_empty(db):
+        raise SystemExit(f"{db.url} has no tote schema yet: run `tote db upgrade --db URL` first")
+    return db
+
+
+async def start(settings: Settings) -> Running:
+    """Start every part of `tote serve` on the running loop."""
+    if not settings.webhook_secret:
+        settings = replace(settings, webhook_secret=secrets.token_bytes(32))
+    db = await asyncio.to_thread(prepare_database, settings)
+    hub_ref: list[EventHub] = []
+    dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None)
+    hub = EventHub(dbx)
+    hub_ref.append(hub)
+
+    sandbox = None
+    gateway_url = settings.gateway_url
+    if settings.sandbox:
+        host, port = split_hostport(settings.sandbox_listen)
+        sandbox = await start_sandbox(host, port, notify_url=None,
+                                      webhook_secret=settings.webhook_secret,
+                                      latency_ms=settings.sandbox_latency_ms)
+        gateway_url = gateway_url or sandbox.url
+    if not gateway_url:
+        raise SystemExit("no payment gateway: pass --gateway-url URL, or --sandbox to run one")
+    gateway = PaymentGateway(gateway_url, timeout_s=settings.gateway_timeout_s,
+                             max_attempts=settings.gateway_attempts,
+                             backoff_initial_s=settings.gateway_backoff_s)
+    saga = SagaRunner(dbx, gateway, settings)
+
+    host, port = split_hostport(settings.webhook_listen)
+    webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga), host, port)
+    if sandbox is not None:
+        sandbox.set_notify_url(f"{webhooks.url}/webhooks/gateway")
+
+    server = aio.server(interceptors=[AuthInterceptor(TokenCache(dbx))],
+                        options=[("grpc.so_reuseport", 0)])
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(
+        OrderServicer(dbx, saga, hub, settings), server)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(dbx), server)
+    inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(dbx), server)
+    fulfillment_pb2_grpc.add_FulfillmentServiceServicer_to_server(
+        FulfillmentServicer(dbx), server)
+    shipping_pb2_grpc.add_ShippingServiceServicer_to_server(ShippingServicer(), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
+    grpc_port = server.add_insecure_port(settings.listen)
+    if grpc_port == 0:
+        raise SystemExit(f"cannot listen on {settings.listen}: is another server there?")
+    await server.start()
+    await hub.start()
+    await saga.start()
+    for name in ("", *SERVICES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, saga, hub,
+                   health_servicer)
+

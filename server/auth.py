@@ -1,0 +1,164 @@
+"""Bearer-token authentication, role checks and domain-error mapping: one interceptor.
+
+Every RPC but health and reflection needs `authorization: Bearer <token>`. The roles allowed
+per RPC are the table below (API.md); admin may do everything.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from core.domain.errors import DomainError
+from core.service.tokens import Principal, authenticate, hash_token
+from server.dbexec import DbExecutor
+from server.errors import code_for
+
+log = logging.getLogger(__name__)
+
+PRINCIPAL: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
+
+S, P, V, C = "storefront", "picker", "supervisor", "carrier"
+ROLES: dict[str, frozenset[str]] = {
+    **{f"/tote.v1.OrderService/{m}": frozenset({S, V}) for m in (
+        "PlaceOrder", "GetOrder", "ListOrders", "CancelOrder", "WatchOrder", "WatchOrders")},
+    **{f"/tote.v1.CatalogService/{m}": frozenset({V}) for m in (
+        "UpsertProduct", "GetProduct", "ListProducts")},
+    "/tote.v1.InventoryService/ReceiveStock": frozenset({V}),
+    "/tote.v1.InventoryService/GetStock": frozenset({V, S}),
+    **{f"/tote.v1.FulfillmentService/{m}": frozenset({V}) for m in (
+        "UpsertFulfillmentCenter", "ListFulfillmentCenters", "ExplainRouting", "AssignOrder")},
+    # The picking RPCs are the handheld's; packers use the same handhelds (picker tokens).
+    **{f"/tote.v1.FulfillmentService/{m}": frozenset({P, V}) for m in (
+        "NextPickTask", "ScanItem", "ReportShortPick", "PackOrder")},
+    "/tote.v1.ShippingService/GetLabel": frozenset({V, P}),
+    **{f"/tote.v1.ShippingService/{m}": frozenset({V}) for m in (
+        "HandOff", "RecordCodRemittance", "GetCodReconciliation")},
+    "/tote.v1.ShippingService/RecordTrackingEvent": frozenset({C}),
+}
+PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+
+def current_principal() -> Principal:
+    return PRINCIPAL.get()
+
+
+def storefront_scope() -> str | None:
+    """The storefront whose orders the caller may see; None for roles that see every order."""
+    p = PRINCIPAL.get()
+    return p.name if p.role == S else None
+
+
+class TokenCache:
+    """Token lookups cached briefly so auth costs no query per call."""
+
+    def __init__(self, dbx: DbExecutor, ttl_s: float = 30.0) -> None:
+        self._dbx = dbx
+        self._ttl = ttl_s
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def lookup(self, token: str) -> Principal | None:
+        key = hash_token(token)
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = await self._dbx.read(authenticate, token)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (now + (self._ttl if principal else 2.0), principal)
+        return principal
+
+
+def _bearer(metadata: Any) -> str | None:
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+class AuthInterceptor(aio.ServerInterceptor):
+    def __init__(self, tokens: TokenCache) -> None:
+        self._tokens = tokens
+
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method = details.method
+        if handler is None or method.startswith(PUBLIC_PREFIXES):
+            return handler
+        token = _bearer(details.invocation_metadata)
+        principal = await self._tokens.lookup(token) if token else None
+        if principal is None:
+            why = ("missing 'authorization: Bearer <token>' metadata" if token is None
+                   else "unknown or revoked token")
+            return _refuse(handler, grpc.StatusCode.UNAUTHENTICATED,
+                           f"{why}; create one with `tote token create --role ROLE`")
+        allowed = ROLES.get(method)
+        if principal.role != "admin" and (allowed is None or principal.role not in allowed):
+            who = ", ".join(sorted(allowed or ())) or "admin"
+            return _refuse(handler, grpc.StatusCode.PERMISSION_DENIED,
+                           f"role {principal.role!r} may not call {method}; allowed: {who}")
+        return _wrap(handler, principal)
+
+
+def _refuse(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str):
+    async def unary(request: Any, context: aio.ServicerContext) -> Any:
+        await context.abort(code, message)
+
+    async def stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+        await context.abort(code, message)
+        yield  # pragma: no cover - makes this an async generator
+
+    return _same_kind(handler, unary, stream)
+
+
+def _wrap(handler: grpc.RpcMethodHandler, principal: Principal):
+    async def unary(request: Any, context: aio.ServicerContext) -> Any:
+        PRINCIPAL.set(principal)
+        try:
+            return await handler.unary_unary(request, context)
+        except DomainError as exc:
+            await context.abort(code_for(exc), exc.message)
+        except (grpc.RpcError, aio.AbortError, aio.UsageError):
+            raise
+        except Exception:
+            log.exception("internal error in %s", handler)
+            await context.abort(grpc.StatusCode.INTERNAL,
+                                "internal error; the server log has the details")
+
+    async def stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+        PRINCIPAL.set(principal)
+        try:
+            async for item in handler.unary_stream(request, context):
+                yield item
+        except DomainError as exc:
+            await context.abort(code_for(exc), exc.message)
+        except (grpc.RpcError, aio.AbortError, aio.UsageError):
+            raise
+        except Exception:
+            log.exception("internal error in a stream")
+            await context.abort(grpc.StatusCode.INTERNAL,
+                                "internal error; the server log has the details")
+
+    return _same_kind(handler, unary, stream)
+
+
+def _same_kind(handler: grpc.RpcMethodHandler, unary: Any, stream: Any) -> grpc.RpcMethodHandler:
+    kw = {"request_deserializer": handler.request_deserializer,
+          "response_serializer": handler.response_serializer}
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(unary, **kw)
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(stream, **kw)
+    raise TypeError("tote has only unary and server-streaming RPCs")

@@ -1,0 +1,188 @@
+"""The `tote` command line: serve, sandbox, db, token (and label, demo)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import click
+
+from server.settings import Settings, order_settings, split_hostport
+
+DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@click.group()
+@click.version_option(package_name="tote")
+def cli() -> None:
+    """tote — warehouse operations: the order saga, picking, packing, labels and carriers."""
+
+
+@cli.command()
+@click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
+@click.option("--listen", envvar="TOTE_LISTEN", default="127.0.0.1:50051", show_default=True,
+              help="gRPC HOST:PORT (port 0: any free port)")
+@click.option("--webhook-listen", envvar="TOTE_WEBHOOK_LISTEN", default="127.0.0.1:8081",
+              show_default=True, help="where gateway and carrier webhooks arrive")
+@click.option("--sandbox", is_flag=True, envvar="TOTE_SANDBOX",
+              help="run the sandbox gateway/carrier in-process and use it")
+@click.option("--sandbox-listen", envvar="TOTE_SANDBOX_LISTEN", default="127.0.0.1:8090",
+              show_default=True)
+@click.option("--sandbox-latency-ms", envvar="TOTE_SANDBOX_LATENCY_MS", default=0,
+              type=click.IntRange(0, 60_000), help="delay every sandbox answer")
+@click.option("--gateway-url", envvar="TOTE_GATEWAY_URL", help="payment gateway base URL")
+@click.option("--carrier-url", envvar="TOTE_CARRIER_URL", help="carrier API base URL")
+@click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", default="",
+              help="HMAC secret shared with the gateway (random per run with --sandbox)")
+@click.option("--cod-limit-minor", envvar="TOTE_COD_LIMIT_MINOR", default=5_000_000,
+              type=click.IntRange(0), show_default=True,
+              help="largest cash-on-delivery order total, in minor units")
+@click.option("--upi-expiry-s", envvar="TOTE_UPI_EXPIRY_S", default=900, show_default=True,
+              type=click.IntRange(1), help="seconds a UPI intent waits for approval")
+@click.option("--upi-payee-vpa", envvar="TOTE_UPI_PAYEE_VPA", default="tote@sandbox",
+              show_default=True)
+@click.option("--shipping-rates", envvar="TOTE_SHIPPING_RATES",
+              help="rate table 'UP_TO_G:FEE,...,+STEP_G:FEE' in minor units "
+                   "(default 500:4000,2000:7000,5000:12000,+1000:2500)")
+@click.option("--saga-lease-s", envvar="TOTE_SAGA_LEASE_S", default=30, show_default=True,
+              type=click.IntRange(1), help="how long a replica owns a saga it works on")
+@click.option("--upi-poll-s", envvar="TOTE_UPI_POLL_S", default=5.0, show_default=True,
+              type=click.FloatRange(0.05), help="how often pending UPI intents are polled")
+@click.option("--sqlite-synchronous", envvar="TOTE_SQLITE_SYNCHRONOUS", default="FULL",
+              type=click.Choice(["NORMAL", "FULL"], case_sensitive=False), show_default=True)
+@click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
+def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
+          gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
+          upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, sqlite_synchronous,
+          log_level):
+    """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
+    _setup_logging(log_level)
+    for value in (listen, webhook_listen, sandbox_listen):
+        try:
+            split_hostport(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    try:
+        orders = order_settings(cod_limit_minor=cod_limit_minor, upi_expiry_s=upi_expiry_s,
+                                shipping_rates=shipping_rates, upi_payee_vpa=upi_payee_vpa,
+                                saga_lease_s=saga_lease_s)
+    except Exception as exc:  # a bad rate table
+        raise click.BadParameter(str(exc)) from None
+    settings = Settings(
+        db_url=db_url, listen=listen, webhook_listen=webhook_listen, sandbox=sandbox,
+        sandbox_listen=sandbox_listen, sandbox_latency_ms=sandbox_latency_ms,
+        gateway_url=gateway_url, carrier_url=carrier_url,
+        webhook_secret=webhook_secret.encode(), orders=orders,
+        sqlite_synchronous=sqlite_synchronous, upi_poll_interval_s=upi_poll_s,
+    )
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from server.app import start
+
+    running = await start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parts = [f"gRPC on {running.grpc_address}", f"webhooks on {running.webhooks.url}"]
+    if running.sandbox is not None:
+        parts.append(f"sandbox on {running.sandbox.url}")
+    print(f"tote serving: {', '.join(parts)} (database {running.db.url})", flush=True)
+    await stop.wait()
+    print("tote: stopping — draining in-flight calls", flush=True)
+    await running.stop()
+    print("tote: stopped", flush=True)
+
+
+@cli.command()
+@click.option("--listen", default="127.0.0.1:8090", show_default=True, envvar="TOTE_SANDBOX_LISTEN")
+@click.option("--notify-url", envvar="TOTE_NOTIFY_URL",
+              help="tote's webhook endpoint, e.g. http://127.0.0.1:8081/webhooks/gateway")
+@click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", required=True,
+              help="HMAC secret shared with tote serve")
+@click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000))
+def sandbox(listen, notify_url, webhook_secret, latency_ms):  # type: ignore[no-untyped-def]
+    """Run the sandbox payment gateway and carrier alone."""
+    from server.sandbox.app import run_sandbox_forever
+
+    _setup_logging("WARNING")
+    host, port = split_hostport(listen)
+    try:
+        asyncio.run(run_sandbox_forever(host, port, notify_url, webhook_secret.encode(),
+                                        latency_ms))
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(db_url, revision):  # type: ignore[no-untyped-def]
+    """Migrate the database to the newest schema."""
+    from core.persistence import migrate
+    from core.persistence.db import normalize_url
+
+    migrate.upgrade(db_url, revision)
+    click.echo(f"database {normalize_url(db_url)} is at {revision}")
+
+
+@db.command("downgrade")
+@click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
+@click.option("--revision", required=True, help="target revision ('base' drops everything)")
+def db_downgrade(db_url, revision):  # type: ignore[no-untyped-def]
+    """Migrate the database down to an older schema."""
+    from core.persistence import migrate
+
+    migrate.downgrade(db_url, revision)
+    click.echo(f"database is at {revision}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens (bearer tokens, stored hashed)."""
+
+
+@token.command("create")
+@click.option("--role", required=True,
+              type=click.Choice(["storefront", "picker", "supervisor", "carrier", "admin"]))
+@click.option("--name", default="", help="who holds it; a storefront's orders are scoped by it")
+@click.option("--fc", "fc_id", default="", help="a picker token works at this FC only")
+@click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
+def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
+    """Create a token; it is printed once, as the last line."""
+    from core.domain.errors import DomainError
+    from core.persistence import migrate
+    from core.persistence.db import Database
+    from core.service.tokens import create_token
+
+    database = Database(db_url)
+    try:
+        if database.is_sqlite:
+            migrate.upgrade(database.url)
+        token_id, secret = database.run_write(lambda s: create_token(s, role, name, fc_id))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    click.echo(f"created {role} token {token_id}" + (f" for {name}" if name else ""), err=True)
+    click.echo(secret)
+
+
+def main() -> None:
+    cli()

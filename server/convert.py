@@ -1,0 +1,132 @@
+"""Between tote.v1 messages and the core's commands and rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from core.domain.commands import Address, LineRequest, PaymentRequest, PlaceOrder
+from core.domain.errors import InvalidArgument
+from core.domain.order import PaymentMethod
+from core.persistence.models import FulfillmentCenter, OrderEvent, Product, StockLevel
+from core.service.catalog import FcData, ProductData
+from core.service.orders import OrderSnapshot
+from tote.v1 import common_pb2 as pb
+from tote.v1 import orders_pb2
+
+_STATUS = {name.removeprefix("ORDER_STATUS_"): value
+           for name, value in pb.OrderStatus.items() if value}
+_STATUS_NAME = {v: k for k, v in _STATUS.items()}
+
+
+def status_to_pb(status: str) -> int:
+    return _STATUS[status]
+
+
+def status_from_pb(value: int) -> str | None:
+    """The core status for a wire enum value; None for UNSPECIFIED (no filter)."""
+    if value == 0:
+        return None
+    if value not in _STATUS_NAME:
+        raise InvalidArgument(f"status {value} is not an OrderStatus", field="status")
+    return _STATUS_NAME[value]
+
+
+def ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    out = Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+def money(amount_minor: int, currency: str) -> pb.Money:
+    return pb.Money(amount_minor=amount_minor, currency=currency)
+
+
+def address_from_pb(a: pb.Address) -> Address:
+    return Address(name=a.name, line1=a.line1, line2=a.line2, city=a.city, region=a.region,
+                   postal_code=a.postal_code, country=a.country, phone=a.phone,
+                   latitude=a.latitude, longitude=a.longitude)
+
+
+def place_order_from_pb(req: orders_pb2.PlaceOrderRequest, storefront: str) -> PlaceOrder:
+    """The PlaceOrder command; prices and totals a client sends are ignored."""
+    which = req.payment.WhichOneof("method")
+    if which is None:
+        raise InvalidArgument("payment is required: card (a gateway token), upi (a VPA) or cod",
+                              field="payment")
+    payment = PaymentRequest(
+        method=PaymentMethod(which),
+        card_token=req.payment.card.token if which == "card" else "",
+        upi_vpa=req.payment.upi.vpa if which == "upi" else "",
+    )
+    return PlaceOrder(
+        storefront=storefront, idempotency_key=req.idempotency_key, customer_id=req.customer_id,
+        lines=tuple(LineRequest(line.sku, line.quantity) for line in req.lines),
+        ship_to=address_from_pb(req.ship_to), payment=payment, currency=req.currency,
+    )
+
+
+def order_to_pb(snap: OrderSnapshot) -> pb.Order:
+    o = snap.order
+    cur = o.currency
+    payment = pb.PaymentInfo(
+        method=o.payment_method, state=o.payment_state,
+        upi_intent_id=o.upi_intent_id or "", upi_intent_uri=o.upi_intent_uri or "",
+        authorized=money(o.authorized_minor, cur), captured=money(o.captured_minor, cur),
+        upi_expires_at=ts(o.upi_expires_at), failure_reason=o.failure_reason or "",
+    )
+    return pb.Order(
+        order_id=o.order_id, customer_id=o.customer_id, status=status_to_pb(o.status),
+        lines=[pb.OrderLine(sku=ln.sku, quantity=ln.quantity,
+                            unit_price=money(ln.unit_price_minor, cur)) for ln in snap.lines],
+        ship_to=pb.Address(**o.ship_to), total=money(o.total_minor, cur), payment=payment,
+        fc_id=o.fc_id or "", cancel_reason=o.cancel_reason or "", created_at=ts(o.created_at),
+        shipping_fee=money(o.shipping_fee_minor, cur), updated_at=ts(o.updated_at),
+        idempotency_key=o.idempotency_key,
+    )
+
+
+def event_to_pb(e: OrderEvent) -> pb.OrderEvent:
+    return pb.OrderEvent(event_id=str(e.event_id), order_id=e.order_id, type=e.type,
+                         status=status_to_pb(e.status), occurred_at=ts(e.occurred_at),
+                         detail=e.detail)
+
+
+def product_to_pb(p: Product) -> pb.Product:
+    return pb.Product(sku=p.sku, name=p.name, gtin=p.gtin,
+                      unit_price=money(p.unit_price_minor, p.currency),
+                      weight_grams=p.weight_grams)
+
+
+def product_from_pb(p: pb.Product) -> ProductData:
+    return ProductData(sku=p.sku, name=p.name, gtin=p.gtin,
+                       unit_price_minor=p.unit_price.amount_minor,
+                       currency=p.unit_price.currency, weight_grams=p.weight_grams)
+
+
+def stock_to_pb(s: StockLevel) -> pb.StockLevel:
+    return pb.StockLevel(fc_id=s.fc_id, sku=s.sku, on_hand=s.on_hand, soft_locked=s.soft_locked,
+                         hard_locked=s.hard_locked,
+                         available=s.on_hand - s.soft_locked - s.hard_locked, bin=s.bin)
+
+
+_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country",
+                   "phone", "latitude", "longitude")
+
+
+def fc_to_pb(fc: FulfillmentCenter) -> pb.FulfillmentCenter:
+    return pb.FulfillmentCenter(
+        fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
+        cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
+        address=pb.Address(**{k: v for k, v in (fc.address or {}).items()
+                              if k in _ADDRESS_FIELDS}))
+
+
+def fc_from_pb(fc: pb.FulfillmentCenter) -> FcData:
+    a = fc.address
+    return FcData(fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
+                  cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
+                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS})

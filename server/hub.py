@@ -1,0 +1,135 @@
+"""Fan-out of committed outbox events to live watchers (WatchOrder, WatchOrders).
+
+One poller reads new events from the database for all watchers, woken right after each local
+commit and every `interval` seconds (for events written by other replicas), so any number of
+watchers costs the saga nothing but one query per wake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.persistence.models import OrderEvent
+from core.service import events
+from server.dbexec import DbExecutor
+
+log = logging.getLogger(__name__)
+
+
+class Overflow(Exception):
+    """A watcher fell too far behind; it should reconnect from its last event id."""
+
+
+@dataclass(eq=False)
+class Subscription:
+    order_id: str | None
+    accept: Callable[[OrderEvent], bool]
+    queue: asyncio.Queue[OrderEvent | None] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=10_000))
+    overflowed: bool = False
+
+    async def next(self) -> OrderEvent:
+        item = await self.queue.get()
+        if item is None:
+            raise Overflow("too many events queued for this watcher")
+        return item
+
+
+class EventHub:
+    def __init__(self, dbx: DbExecutor, interval_s: float = 0.25) -> None:
+        self._dbx = dbx
+        self._interval = interval_s
+        self._wake = asyncio.Event()
+        self._by_order: dict[str, set[Subscription]] = {}
+        self._all: set[Subscription] = set()
+        self._last_id: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Something was committed: look for new events soon (thread-safe)."""
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name="event-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for sub in [*self._all, *(s for subs in self._by_order.values() for s in subs)]:
+            sub.queue.put_nowait(None) if not sub.queue.full() else None
+
+    async def subscribe(
+        self, order_id: str | None, accept: Callable[[OrderEvent], bool] = lambda e: True
+    ) -> Subscription:
+        """Receive every event committed from now on (for one order, or all orders)."""
+        sub = Subscription(order_id, accept)
+        if order_id is None:
+            self._all.add(sub)
+        else:
+            self._by_order.setdefault(order_id, set()).add(sub)
+        if self._last_id is None:
+            # Events committed before this point are the caller's to read from history.
+            newest = await self._dbx.read(events.last_event_id)
+            if self._last_id is None:
+                self._last_id = newest
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub.order_id is None:
+            self._all.discard(sub)
+        else:
+            subs = self._by_order.get(sub.order_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._by_order[sub.order_id]
+
+    def _has_watchers(self) -> bool:
+        return bool(self._all or self._by_order)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            if not self._has_watchers():
+                # Nobody listens: forget the position; the next subscriber starts from "now".
+                self._last_id = None
+                continue
+            try:
+                await self._poll()
+            except Exception:  # keep serving watchers through a passing database error
+                log.exception("event hub poll failed; retrying")
+
+    async def _poll(self) -> None:
+        while self._last_id is not None:
+            batch = await self._dbx.read(events.after, self._last_id, 1000)
+            if not batch:
+                return
+            for event in batch:
+                self._dispatch(event)
+            self._last_id = batch[-1].event_id
+            if len(batch) < 1000:
+                return
+
+    def _dispatch(self, event: OrderEvent) -> None:
+        targets = [*self._all, *self._by_order.get(event.order_id, ())]
+        for sub in targets:
+            if sub.overflowed or not sub.accept(event):
+                continue
+            if sub.queue.qsize() >= sub.queue.maxsize - 1:
+                sub.overflowed = True
+                sub.queue.put_nowait(None)
+            else:
+                sub.queue.put_nowait(event)

@@ -1,0 +1,275 @@
+"""The saga worker: drives each order through the step table of core/domain/saga.py.
+
+State lives in the database; this worker only decides what to call next. Every gateway call
+is recorded (as "authorizing", "voiding", …) before it is made and carries an idempotency key
+derived from the order and the step, so a crash anywhere resumes by repeating the same call.
+No transaction is open while the gateway is being called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
+from core.domain.saga import Decision
+from core.service import saga_steps as steps
+from core.service.inventory import LockRace
+from core.service.saga_steps import SagaState
+from server.adapters.errors import GatewayRejected, GatewayUnavailable
+from server.adapters.gateway import PaymentGateway
+from server.dbexec import DbExecutor, utcnow
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SagaRunner:
+    def __init__(self, dbx: DbExecutor, gateway: PaymentGateway, settings: Settings) -> None:
+        self._dbx = dbx
+        self._gateway = gateway
+        self._settings = settings
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        self._scanner: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def kick(self, order_id: str) -> asyncio.Task[None]:
+        """Advance this order now (or once more right after the pass under way)."""
+        task = self._active.get(order_id)
+        if task is not None:
+            self._again.add(order_id)
+            return task
+        task = asyncio.create_task(self._run(order_id), name=f"saga-{order_id}")
+        self._active[order_id] = task
+        return task
+
+    async def settle(self, order_id: str) -> None:
+        """Wait until no pass is running or queued for this order."""
+        while (task := self._active.get(order_id)) is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+    async def _run(self, order_id: str) -> None:
+        try:
+            while True:
+                self._again.discard(order_id)
+                try:
+                    await self.advance(order_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("saga pass for %s failed; it will be retried", order_id)
+                    await self._reschedule(order_id, self._settings.retry_later_s)
+                if order_id not in self._again or self._stopping:
+                    return
+        finally:
+            self._active.pop(order_id, None)
+
+    async def start(self) -> None:
+        if self._dbx.db.is_sqlite:
+            # One process owns a SQLite file: sagas leased before a restart are ours to resume.
+            await self._dbx.write(steps.release_leases, utcnow())
+        self._scanner = asyncio.create_task(self._scan_forever(), name="saga-scanner")
+
+    async def stop(self) -> None:
+        """Stop taking work and cancel passes in flight; their state resumes on next start."""
+        self._stopping = True
+        if self._scanner is not None:
+            self._scanner.cancel()
+        tasks = list(self._active.values())
+        for task in tasks:
+            task.cancel()
+        for task in [*tasks, *( [self._scanner] if self._scanner else [])]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _scan_forever(self) -> None:
+        lease = self._settings.orders.saga_lease
+        while not self._stopping:
+            try:
+                due = await self._dbx.write(steps.claim_due, utcnow(), lease, 200)
+                for order_id in due:
+                    if order_id not in self._active:
+                        self.kick(order_id)
+            except Exception:
+                log.exception("saga scan failed; retrying")
+            await asyncio.sleep(self._settings.saga_scan_interval_s)
+
+    async def _reschedule(self, order_id: str, after_s: float | None) -> None:
+        due = None if after_s is None else utcnow() + timedelta(seconds=after_s)
+        await self._dbx.write(steps.reschedule, order_id, due)
+
+    # -- one pass -----------------------------------------------------------------------------
+
+    async def advance(self, order_id: str) -> None:
+        """Take every step that can be taken now; compensate when the saga has failed."""
+        st = await self._dbx.read(steps.load_state, order_id)
+        if st is None:
+            return
+        if st.status == OrderStatus.PENDING and st.decision == Decision.WAIT:
+            results = await asyncio.gather(self._inventory(st), self._payment(st))
+            st = await self._dbx.read(steps.load_state, order_id)
+            if st is None:
+                return
+            if st.decision == Decision.WAIT:
+                waits = [r for r in results if r is not None]
+                await self._reschedule(order_id, min(waits) if waits else None)
+                return
+        if st.decision in (Decision.COMPENSATE, Decision.CANCEL):
+            await self._compensate(st)
+
+    async def _inventory(self, st: SagaState) -> float | None:
+        """Soft-lock the lines; returns seconds until this step wants another look."""
+        if st.inventory != InventoryState.PENDING:
+            return None
+        for _ in range(5):
+            try:
+                await self._dbx.write(steps.lock_inventory, st.order_id, utcnow())
+                return None
+            except LockRace:
+                continue
+        return self._settings.retry_later_s
+
+    async def _payment(self, st: SagaState) -> float | None:
+        """Authorize the payment; returns seconds until this step wants another look."""
+        try:
+            if st.payment == PaymentState.AUTHORIZING:
+                await self._authorize_card(st)
+            elif st.payment == PaymentState.INTENT_REGISTERING:
+                return await self._register_intent(st)
+            elif st.payment == PaymentState.INTENT_PENDING:
+                return await self._check_intent(st)
+        except GatewayUnavailable as exc:
+            log.warning("gateway unavailable for %s (%s); retrying later", st.order_id, exc)
+            return self._settings.retry_later_s
+        except GatewayRejected as exc:
+            await self._dbx.write(steps.payment_failed, st.order_id,
+                                  f"the gateway refused the payment: {exc}", utcnow())
+        return None
+
+    async def _authorize_card(self, st: SagaState) -> None:
+        assert st.card_token is not None
+        auth = await self._gateway.authorize(
+            order_id=st.order_id, token=st.card_token, amount_minor=st.total.amount_minor,
+            currency=st.total.currency)
+        if auth.status == "authorized":
+            assert auth.authorization_id is not None
+            await self._dbx.write(steps.payment_authorized, st.order_id, auth.authorization_id,
+                                  st.total.amount_minor, utcnow(),
+                                  f"card hold {auth.authorization_id} for {st.total}")
+        else:
+            await self._dbx.write(steps.payment_failed, st.order_id,
+                                  f"card declined ({auth.decline_code}): {auth.message}",
+                                  utcnow())
+
+    async def _register_intent(self, st: SagaState) -> float | None:
+        assert st.upi_intent_id and st.upi_vpa and st.upi_expires_at
+        await self._gateway.create_upi_intent(
+            order_id=st.order_id, intent_id=st.upi_intent_id, vpa=st.upi_vpa,
+            amount_minor=st.total.amount_minor, currency=st.total.currency,
+            expires_at=int(st.upi_expires_at.timestamp()))
+        await self._dbx.write(steps.intent_registered, st.order_id, utcnow())
+        return self._until_poll(st.upi_expires_at)
+
+    def _until_poll(self, expires_at: datetime) -> float:
+        left = (expires_at - utcnow()).total_seconds()
+        return max(0.0, min(self._settings.upi_poll_interval_s, left))
+
+    async def _check_intent(self, st: SagaState) -> float | None:
+        """Poll the intent (the webhook's fallback); cancel it once it has expired."""
+        assert st.upi_intent_id and st.upi_expires_at
+        intent = await self._gateway.get_upi_intent(st.upi_intent_id, order_id=st.order_id)
+        if intent.status == "pending" and utcnow() < st.upi_expires_at:
+            return self._until_poll(st.upi_expires_at)
+        if intent.status == "pending":
+            status = await self._gateway.cancel_upi_intent(order_id=st.order_id,
+                                                           intent_id=st.upi_intent_id)
+            if status == "approved":  # approved just before the cancel arrived
+                intent = await self._gateway.get_upi_intent(st.upi_intent_id,
+                                                            order_id=st.order_id)
+            else:
+                minutes = self._settings.orders.upi_expiry.total_seconds() / 60
+                await self._dbx.write(
+                    steps.payment_failed, st.order_id,
+                    f"UPI payment not approved within {minutes:g} minutes; intent cancelled",
+                    utcnow())
+                return None
+        await self.record_intent(st.order_id, intent.status, intent.payment_id,
+                                 intent.amount_minor)
+        return None
+
+    async def record_intent(
+        self, order_id: str, status: str, payment_id: str | None, amount_minor: int,
+        webhook_event_id: str | None = None,
+    ) -> None:
+        """Apply a UPI intent's outcome (from a webhook or a poll); duplicates change nothing."""
+        await self._dbx.write(_apply_intent, order_id, status, payment_id, amount_minor,
+                              webhook_event_id, utcnow())
+        self.kick(order_id)
+
+    # -- compensation -------------------------------------------------------------------------
+
+    async def _compensate(self, st: SagaState) -> None:
+        try:
+            await asyncio.gather(self._undo_payment(st), self._undo_inventory(st))
+        except (GatewayUnavailable, GatewayRejected) as exc:
+            log.warning("compensation for %s must wait: %s", st.order_id, exc)
+            await self._reschedule(st.order_id, self._settings.retry_later_s)
+            return
+        await self._dbx.write(steps.finish_cancel, st.order_id, utcnow())
+
+    async def _undo_inventory(self, st: SagaState) -> None:
+        if st.inventory in (InventoryState.LOCKED, InventoryState.PENDING):
+            await self._dbx.write(steps.release_inventory, st.order_id, utcnow())
+
+    async def _undo_payment(self, st: SagaState) -> None:
+        if st.payment == PaymentState.AUTHORIZING:
+            # The outcome of the hold is unknown: ask again with the same key, then undo it.
+            await self._authorize_card(st)
+            st = await self._dbx.read(steps.load_state, st.order_id) or st
+        if st.payment in (PaymentState.AUTHORIZED, PaymentState.COD_PENDING,
+                          PaymentState.INTENT_PENDING, PaymentState.INTENT_REGISTERING):
+            st = await self._dbx.write(steps.begin_payment_compensation, st.order_id, utcnow())
+        if st.payment != PaymentState.VOIDING:
+            return
+        if st.method == PaymentMethod.CARD:
+            assert st.authorization_id is not None
+            await self._gateway.void(order_id=st.order_id, authorization_id=st.authorization_id)
+            await self._dbx.write(steps.payment_compensated, st.order_id, False, utcnow(),
+                                  f"card hold {st.authorization_id} voided")
+            return
+        # UPI: withdraw the intent; if the customer had already paid, refund the debit.
+        payment_id = st.authorization_id
+        if payment_id is None:
+            assert st.upi_intent_id is not None
+            status = await self._gateway.cancel_upi_intent(order_id=st.order_id,
+                                                           intent_id=st.upi_intent_id)
+            if status != "approved":
+                await self._dbx.write(steps.payment_compensated, st.order_id, False, utcnow(),
+                                      f"UPI intent {st.upi_intent_id} cancelled")
+                return
+            intent = await self._gateway.get_upi_intent(st.upi_intent_id, order_id=st.order_id)
+            payment_id = intent.payment_id
+        assert payment_id is not None
+        await self._gateway.refund(order_id=st.order_id, capture_id=payment_id,
+                                   amount_minor=st.total.amount_minor, currency=st.total.currency)
+        await self._dbx.write(steps.payment_compensated, st.order_id, True, utcnow(),
+                              f"UPI payment {payment_id} refunded ({st.total})")
+
+
+def _apply_intent(session, order_id: str, status: str, payment_id: str | None,  # type: ignore[no-untyped-def]
+                  amount_minor: int, webhook_event_id: str | None, now: datetime) -> None:
+    if webhook_event_id is not None and steps.webhook_seen(session, webhook_event_id,
+                                                           f"upi.intent.{status}", now):
+        return
+    if status == "approved" and payment_id:
+        steps.payment_authorized(session, order_id, payment_id, amount_minor, now,
+                                 f"UPI payment {payment_id} approved by the customer")
+    elif status in ("declined", "expired", "cancelled"):
+        steps.payment_failed(session, order_id, f"UPI intent {status} by the customer's app"
+                             if status == "declined" else f"UPI intent {status}", now)

@@ -1,0 +1,67 @@
+"""CatalogService, InventoryService and the FC half of FulfillmentService (thin)."""
+
+from __future__ import annotations
+
+import base64
+
+from core.domain.errors import InvalidArgument
+from core.service import catalog, inventory
+from server import convert
+from server.dbexec import DbExecutor
+from tote.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    common_pb2,
+    inventory_pb2,
+    inventory_pb2_grpc,
+)
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, dbx: DbExecutor) -> None:
+        self._dbx = dbx
+
+    async def UpsertProduct(self, request, context) -> common_pb2.Product:
+        product = await self._dbx.write(catalog.upsert_product,
+                                        convert.product_from_pb(request.product))
+        return convert.product_to_pb(product)
+
+    async def GetProduct(self, request, context) -> common_pb2.Product:
+        return convert.product_to_pb(await self._dbx.read(catalog.get_product, request.sku))
+
+    async def ListProducts(self, request, context) -> catalog_pb2.ListProductsResponse:
+        if request.page_size < 0:
+            raise InvalidArgument("page_size must not be negative", field="page_size")
+        size = min(request.page_size or 100, 1000)
+        after = _decode(request.page_token)
+        rows = await self._dbx.read(catalog.list_products, size + 1, after)
+        token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            token = base64.urlsafe_b64encode(rows[-1].sku.encode()).decode()
+        return catalog_pb2.ListProductsResponse(
+            products=[convert.product_to_pb(p) for p in rows], next_page_token=token)
+
+
+def _decode(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument("page_token is not one this server gave out",
+                              field="page_token") from None
+
+
+class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
+    def __init__(self, dbx: DbExecutor) -> None:
+        self._dbx = dbx
+
+    async def ReceiveStock(self, request, context) -> common_pb2.StockLevel:
+        level = await self._dbx.write(inventory.receive_stock, request.fc_id, request.sku,
+                                      request.quantity, request.bin)
+        return convert.stock_to_pb(level)
+
+    async def GetStock(self, request, context) -> inventory_pb2.GetStockResponse:
+        levels = await self._dbx.read(inventory.get_stock, request.sku, request.fc_id)
+        return inventory_pb2.GetStockResponse(levels=[convert.stock_to_pb(s) for s in levels])

@@ -1,0 +1,136 @@
+"""OrderService: thin — each RPC becomes a core command or query."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from grpc import aio
+from sqlalchemy.exc import IntegrityError
+
+from core.domain.errors import InvalidArgument
+from core.persistence.models import OrderEvent
+from core.service import events, orders
+from server import convert
+from server.auth import current_principal, storefront_scope
+from server.dbexec import DbExecutor, utcnow
+from server.hub import EventHub
+from server.saga import SagaRunner
+from server.settings import Settings
+from tote.v1 import common_pb2, orders_pb2, orders_pb2_grpc
+
+log = logging.getLogger(__name__)
+_TERMINAL_TYPES = {"Order_Delivered", "Order_Cancelled"}
+
+
+class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
+    def __init__(
+        self, dbx: DbExecutor, saga: SagaRunner, hub: EventHub, settings: Settings
+    ) -> None:
+        self._dbx = dbx
+        self._saga = saga
+        self._hub = hub
+        self._settings = settings
+
+    async def PlaceOrder(self, request, context: aio.ServicerContext) -> common_pb2.Order:
+        cmd = convert.place_order_from_pb(request, current_principal().name)
+        try:
+            snap, created = await self._dbx.write(
+                orders.place_order, cmd, self._settings.orders, utcnow())
+        except IntegrityError:
+            # Another call with the same key won the race: answer as its retry.
+            snap, created = await self._dbx.write(
+                orders.place_order, cmd, self._settings.orders, utcnow())
+        if created:
+            self._saga.kick(snap.order.order_id)
+            log.info("order %s placed (%s, %s)", snap.order.order_id,
+                     snap.order.payment_method, snap.order.total_minor)
+        return convert.order_to_pb(snap)
+
+    async def GetOrder(self, request, context) -> common_pb2.Order:
+        snap = await self._dbx.read(orders.load, request.order_id, storefront_scope())
+        return convert.order_to_pb(snap)
+
+    async def ListOrders(self, request, context) -> orders_pb2.ListOrdersResponse:
+        snaps, token = await self._dbx.read(
+            _list, storefront_scope(), convert.status_from_pb(request.status), request.fc_id,
+            request.customer_id, request.page_size, request.page_token)
+        return orders_pb2.ListOrdersResponse(
+            orders=[convert.order_to_pb(s) for s in snaps], next_page_token=token)
+
+    async def CancelOrder(self, request, context) -> common_pb2.Order:
+        scope = storefront_scope()
+        await self._dbx.write(orders.request_cancel, request.order_id, request.reason, scope,
+                              utcnow())
+        self._saga.kick(request.order_id)
+        await self._saga.settle(request.order_id)
+        snap = await self._dbx.read(orders.load, request.order_id, scope)
+        return convert.order_to_pb(snap)
+
+    async def WatchOrder(self, request, context) -> AsyncIterator[common_pb2.OrderEvent]:
+        scope = storefront_scope()
+        await self._dbx.read(orders.load, request.order_id, scope)  # NOT_FOUND if not theirs
+        sub = await self._hub.subscribe(request.order_id)
+        try:
+            past = await self._dbx.read(events.history, request.order_id)
+            last = 0
+            for event in past:
+                last = event.event_id
+                yield convert.event_to_pb(event)
+                if event.type in _TERMINAL_TYPES:
+                    return
+            while True:
+                event = await sub.next()
+                if event.event_id <= last:
+                    continue
+                last = event.event_id
+                yield convert.event_to_pb(event)
+                if event.type in _TERMINAL_TYPES:
+                    return
+        finally:
+            self._hub.unsubscribe(sub)
+
+    async def WatchOrders(self, request, context) -> AsyncIterator[common_pb2.OrderEvent]:
+        scope = storefront_scope()
+        fc_id = request.fc_id
+
+        def accept(e: OrderEvent) -> bool:
+            return (scope is None or e.storefront == scope) and (not fc_id or e.fc_id == fc_id)
+
+        sub = await self._hub.subscribe(None, accept)
+        try:
+            last = _parse_event_id(request.after_event_id)
+            if last is not None:
+                # Catch up from the database, then switch to live events.
+                while True:
+                    batch = await self._dbx.read(events.after, last, 500)
+                    for event in batch:
+                        last = event.event_id
+                        if accept(event):
+                            yield convert.event_to_pb(event)
+                    if len(batch) < 500:
+                        break
+            while True:
+                event = await sub.next()
+                if last is not None and event.event_id <= last:
+                    continue
+                last = event.event_id
+                yield convert.event_to_pb(event)
+        finally:
+            self._hub.unsubscribe(sub)
+
+
+def _list(session, scope, status, fc_id, customer_id, page_size, page_token):  # type: ignore[no-untyped-def]
+    return orders.list_orders(session, storefront=scope, status=status, fc_id=fc_id,
+                              customer_id=customer_id, page_size=page_size,
+                              page_token=page_token)
+
+
+def _parse_event_id(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidArgument("after_event_id must be an event_id this server sent",
+                              field="after_event_id")
+    return int(value)
+

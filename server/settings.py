@@ -1,0 +1,53 @@
+"""tote serve's configuration: flags, else TOTE_* environment variables, else defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from core.domain.shipping import RateTable
+from core.service.orders import OrderSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str | None = None
+    listen: str = "127.0.0.1:50051"
+    webhook_listen: str = "127.0.0.1:8081"
+    sandbox: bool = False
+    sandbox_listen: str = "127.0.0.1:8090"
+    gateway_url: str | None = None
+    carrier_url: str | None = None
+    webhook_secret: bytes = b""
+    sandbox_latency_ms: int = 0
+    orders: OrderSettings = field(default_factory=OrderSettings)
+    sqlite_synchronous: str = "FULL"
+    gateway_timeout_s: float = 5.0
+    gateway_attempts: int = 4
+    gateway_backoff_s: float = 0.1
+    # How often the saga worker looks for due work (resumed sagas, UPI polls, retries).
+    saga_scan_interval_s: float = 0.5
+    upi_poll_interval_s: float = 5.0
+    retry_later_s: float = 2.0
+    grace_s: float = 10.0
+
+
+def order_settings(
+    *, cod_limit_minor: int, upi_expiry_s: int, shipping_rates: str | None,
+    upi_payee_vpa: str, saga_lease_s: int,
+) -> OrderSettings:
+    """OrderSettings from plain values (the CLI's flags)."""
+    rates = RateTable.parse(shipping_rates) if shipping_rates else RateTable()
+    return OrderSettings(
+        rate_table=rates, cod_limit_minor=cod_limit_minor,
+        upi_expiry=timedelta(seconds=upi_expiry_s), upi_payee_vpa=upi_payee_vpa,
+        saga_lease=timedelta(seconds=saga_lease_s),
+    )
+
+
+def split_hostport(value: str) -> tuple[str, int]:
+    """'HOST:PORT' → (host, port); a clear error otherwise."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:50051)")
+    return host.strip("[]") or "127.0.0.1", int(port)

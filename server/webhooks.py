@@ -1,0 +1,63 @@
+"""tote's webhook endpoint: signed notifications from the payment gateway (and carrier).
+
+The body is verified (HMAC-SHA256 over the raw bytes, timestamp within 300 s) before it is
+parsed; each event id is recorded in the same transaction as the change it causes, so a
+duplicate delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from server.adapters.webhook_signing import SIGNATURE_HEADER, WebhookSignatureError, verify
+from server.saga import SagaRunner
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+
+
+def create_webhook_app(secret: bytes, saga: SagaRunner, tolerance_s: int = 300) -> Starlette:
+    async def gateway(request: Request) -> JSONResponse:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            verify(secret, request.headers.get(SIGNATURE_HEADER), body, now=time.time(),
+                   tolerance_s=tolerance_s)
+        except WebhookSignatureError as exc:
+            log.warning("webhook rejected: %s", exc)
+            return JSONResponse({"error": "bad_signature", "message": str(exc)},
+                                status_code=400)
+        try:
+            event = json.loads(body)
+            event_id, kind, data = str(event["id"]), str(event["type"]), dict(event["data"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "malformed", "message": "expected id, type, data"},
+                                status_code=400)
+        if kind.startswith("upi.intent."):
+            order_id = str(data.get("reference") or "")
+            if not order_id:
+                return JSONResponse({"error": "malformed", "message": "no reference"},
+                                    status_code=400)
+            await saga.record_intent(order_id, str(data.get("status") or kind.rsplit(".")[-1]),
+                                     data.get("payment_id"), int(data.get("amount_minor") or 0),
+                                     webhook_event_id=event_id)
+            return JSONResponse({"received": event_id})
+        # Carrier tracking arrives with the fulfillment issue; acknowledge so it is not resent.
+        return JSONResponse({"received": event_id, "ignored": kind})
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[
+        Route("/webhooks/gateway", gateway, methods=["POST"]),
+        Route("/webhooks/carrier", gateway, methods=["POST"]),
+        Route("/healthz", health),
+    ])

@@ -57,9 +57,9 @@ class AsgiServer:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    family, _, _, _, addr = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-    )[0]
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    # "localhost" may list ::1 first; clients mostly try 127.0.0.1 first, so prefer IPv4.
+    family, _, _, _, addr = min(infos, key=lambda info: info[0] != socket.AF_INET)
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
     # listening socket says it is TCP; with proto 0 small responses wait ~44 ms for Nagle.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+import signal
 import time
 
 import httpx
@@ -25,7 +27,7 @@ from server.adapters.gateway import (
 )
 from server.adapters.webhook_signing import verify
 from server.http_serve import serve_asgi
-from server.sandbox import start_sandbox
+from server.sandbox import run_sandbox_forever, start_sandbox
 
 SECRET = b"whsec_integration_test"
 APPROVES = "4242424242424242"
@@ -539,3 +541,25 @@ async def test_latency_knob_delays_every_gateway_route(http):
     await http.get("/v1/ledger")
     assert time.monotonic() - started >= 0.15
     await http.post("/v1/sandbox/latency", json={"ms": 0})
+
+
+async def test_tote_sandbox_prints_its_address_and_leaves_signals_to_tote(capsys):
+    sigint_before = signal.getsignal(signal.SIGINT)
+    task = asyncio.create_task(
+        run_sandbox_forever("localhost", 0, None, SECRET, 0), name="tote sandbox"
+    )
+    try:
+        deadline = time.monotonic() + 5
+        printed = ""
+        while "listening on" not in printed:
+            assert time.monotonic() < deadline and not task.done()
+            await asyncio.sleep(0.01)
+            printed += capsys.readouterr().out
+        url = re.search(r"listening on (http://\S+?);", printed).group(1)
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{url}/healthz")).json() == {"status": "ok"}
+        assert signal.getsignal(signal.SIGINT) is sigint_before
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -58,14 +58,15 @@ class Notifier:
 
     def emit(self, event_type: str, data: dict[str, Any], *, route: str) -> str:
         """Queue an event caused by an operation on route; returns the event id."""
+        event_id = new_id("evt")
         event = {
-            "id": new_id("evt"),
+            "id": event_id,
             "type": event_type,
             "created": int(self._clock()),
             "data": data,
         }
         record: dict[str, Any] = {
-            "event_id": event["id"],
+            "event_id": event_id,
             "type": event_type,
             "copies": 1,
             "attempts": 0,
@@ -76,11 +77,11 @@ class Notifier:
         url = self.notify_url
         if url is None:
             record["status"] = "no_notify_url"
-            return event["id"]
+            return event_id
         fault = self._faults.take_webhook_fault(route)
         if fault is not None and fault.kind == "drop_webhook":
             record["status"] = "dropped"
-            return event["id"]
+            return event_id
         if fault is not None and fault.kind == "duplicate_webhook":
             record["copies"] = DUPLICATE_DELIVERIES
         # Serialized once: the signature covers these exact bytes, every copy sends them.
@@ -88,7 +89,7 @@ class Notifier:
         task = asyncio.get_running_loop().create_task(self._deliver(url, body, record))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return event["id"]
+        return event_id
 
     async def _deliver(self, url: str, body: bytes, record: dict[str, Any]) -> None:
         if self._client is None:

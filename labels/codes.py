@@ -16,11 +16,12 @@ import segno
 from reportlab.graphics.barcode.code128 import Code128
 
 from labels import fonts
-from labels.errors import LabelError
+from labels.errors import LabelDataError, LabelError
 from labels.spec import Box
 
 QUIET_MODULES = 10  # Code128 and EAN/ITF quiet zone each side, in modules
 QR_QUIET = 4
+MIN_MODULE_DOTS_203 = 3
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,35 @@ def code128_modules(value: str) -> int:
     return int(Code128(value, barWidth=1, quiet=0, humanReadable=0).width)
 
 
+def module_dots(value: str, width: float, dpi: int, max_dots: int = 4) -> int:
+    """Dots per Code128 module so that `value` and its quiet zones fit `width` points."""
+    modules = code128_modules(value) + 2 * QUIET_MODULES
+    return min(max_dots, math.floor(width / (modules * 72 / dpi)))
+
+
 def code128(
-    canvas, value: str, box: Box, dpi: int, *, text_size: float = 0.0, max_dots: int = 4,
+    canvas,
+    value: str,
+    box: Box,
+    dpi: int,
+    *,
+    text_size: float = 0.0,
+    max_dots: int = 4,
     field: str = "barcode",
 ) -> Drawn:
     """Draw `value` as Code128 centred in `box`, with its text under the bars when text_size."""
     dot = 72 / dpi
     modules = code128_modules(value) + 2 * QUIET_MODULES
-    k = min(max_dots, math.floor(box.w / (modules * dot)))
-    if k < 2:
-        raise LabelError(f"{field}: {value!r} is too long for a readable Code128 in {box.w:.0f} pt")
+    k = module_dots(value, box.w, dpi, max_dots)
+    # zbar (and worn thermal heads) misread 2-dot modules at 203 dpi; 3 dots is the floor.
+    if round(k * 203 / dpi, 6) < MIN_MODULE_DOTS_203:
+        raise LabelDataError(
+            field,
+            f"{value!r} needs {modules} Code128 modules; at the minimum module of "
+            f"{MIN_MODULE_DOTS_203} dots (203 dpi) only "
+            f"{math.floor(box.w / (MIN_MODULE_DOTS_203 * 72 / 203))} "
+            f"fit in {box.w:.0f} pt",
+        )
     module = k * dot
     width = modules * module
     x0 = snap(box.x + (box.w - width) / 2, dot)
@@ -113,8 +133,18 @@ def qr(canvas, payload: str, box: Box, dpi: int, *, error: str = "m") -> Drawn:
 # EAN/UPC element patterns (widths of space, bar, space, bar) for L-codes; R = L mirrored in
 # colour, G = R reversed. Parity of the first digit picks L or G for the left half.
 _L = ["3211", "2221", "2122", "1411", "1132", "1231", "1114", "1312", "1213", "3112"]
-_PARITY = ["LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL", "LGLGLG",
-           "LGLGGL", "LGGLGL"]
+_PARITY = [
+    "LLLLLL",
+    "LLGLGG",
+    "LLGGLG",
+    "LLGGGL",
+    "LGLLGG",
+    "LGGLLG",
+    "LGGGLL",
+    "LGLGLG",
+    "LGLGGL",
+    "LGGLGL",
+]
 _ITF = ["nnwwn", "wnnnw", "nwnnw", "wwnnn", "nnwnw", "wnwnn", "nwwnn", "nnnww", "wnnwn", "nwnwn"]
 
 

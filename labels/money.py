@@ -8,8 +8,20 @@ from labels.errors import LabelDataError
 from labels.model import Money
 
 # Minor-unit digits per ISO 4217 code; anything not listed has two.
-_EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3,
-             "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3}
+_EXPONENT = {
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+    "LYD": 3,
+    "IQD": 3,
+}
 _SYMBOL = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 

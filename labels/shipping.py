@@ -61,9 +61,12 @@ def _detail_paras(data: LabelData) -> list[text.Para]:
 
 
 def _rules(c: Canvas, spec: LabelSpec) -> None:
+    # No frame beside the tracking barcode: its quiet zones reach into the margins.
     c.setLineWidth(RULE)
     p = spec.printable
-    c.rect(p.x, p.y, p.w, p.h, stroke=1, fill=0)
+    c.line(p.x, p.top, p.right, p.top)
+    c.line(p.x, p.top, p.x, spec.qr.y)
+    c.line(p.right, p.top, p.right, spec.qr.y)
     for b in (spec.ship_from, spec.ship_to, spec.carrier, spec.qr):
         c.line(p.x, b.y, p.right, b.y)
     c.line(spec.sort_code.x, spec.sort_code.y, spec.sort_code.x, spec.sort_code.top)
@@ -86,26 +89,34 @@ def _sort_code(c: Canvas, spec: LabelSpec, code: str) -> list[text.Line]:
 
 
 def _shift(line: text.Line, dy: float) -> text.Line:
-    return text.Line(line.text, line.x, line.y + dy, line.size, line.bold, line.width,
-                     line.ascent, line.descent)
+    return text.Line(
+        line.text, line.x, line.y + dy, line.size, line.bold, line.width, line.ascent, line.descent
+    )
+
+
+def _cod_paras(data: LabelData) -> list[text.Para]:
+    if data.cod is None:
+        return [text.Para("PREPAID - collect nothing", 8, min_size=5)]
+    return [
+        text.Para("COD - COLLECT", 8, bold=True, min_size=5),
+        text.Para(format_money(data.cod), 18, bold=True, min_size=7),
+    ]
 
 
 def _cod(c: Canvas, spec: LabelSpec, data: LabelData) -> list[text.Line]:
     box = spec.cod.inset(PAD)
     if data.cod is None:
-        return text.fit([text.Para("PREPAID - collect nothing", 8, min_size=5)], box)
+        return text.fit(_cod_paras(data), box)
     c.setLineWidth(2.5)
     c.rect(box.x, box.y, box.w, box.h, stroke=1, fill=0)
     c.setLineWidth(RULE)
-    inner = box.inset(4)
-    return text.fit(
-        [
-            text.Para("COD - COLLECT", 8, bold=True, min_size=5),
-            text.Para(format_money(data.cod), 18, bold=True, min_size=7),
-        ],
-        inner,
-        align="center",
-    )
+    return text.fit(_cod_paras(data), box.inset(4), align="center")
+
+
+def tracking_box(spec: LabelSpec) -> Box:
+    """Where the tracking barcode and its text go: the band's full width, padded top and bottom."""
+    t = spec.tracking
+    return Box(t.x, t.y + PAD, t.w, t.h - 2 * PAD)
 
 
 def draw_label(c: Canvas, spec: LabelSpec, data: LabelData) -> LabelLayout:
@@ -117,8 +128,10 @@ def draw_label(c: Canvas, spec: LabelSpec, data: LabelData) -> LabelLayout:
         "ship_to": (spec.ship_to, _address_paras(data)),
         "carrier": (
             spec.carrier,
-            [text.Para(data.carrier, 15, bold=True, min_size=6),
-             text.Para(data.service, 10, min_size=5)],
+            [
+                text.Para(data.carrier, 15, bold=True, min_size=6),
+                text.Para(data.service, 10, min_size=5),
+            ],
         ),
         "details": (spec.details, _detail_paras(data)),
     }
@@ -134,10 +147,16 @@ def draw_label(c: Canvas, spec: LabelSpec, data: LabelData) -> LabelLayout:
     text.draw(c, out.lines["cod"])
     payload = codes.label_payload(data.tracking_number, data.order_id, data.ship_to.postal_code)
     out.barcodes.append(codes.qr(c, payload, spec.qr.inset(RULE), spec.dpi))
-    track = spec.tracking.inset(PAD)
+    track = tracking_box(spec)
     out.barcodes.append(
-        codes.code128(c, data.tracking_number, track, spec.dpi, text_size=min(12, track.h / 6),
-                      field="tracking_number")
+        codes.code128(
+            c,
+            data.tracking_number,
+            track,
+            spec.dpi,
+            text_size=min(12, track.h / 6),
+            field="tracking_number",
+        )
     )
     return out
 
@@ -156,8 +175,9 @@ def render_label_with_layout(
     c.save()
     pdf = buf.getvalue()
     if check:
-        check_drawn(f"label {data.tracking_number}", pdf, [(0, d) for d in layout.barcodes],
-                    spec.dpi)
+        check_drawn(
+            f"label {data.tracking_number}", pdf, [(0, d) for d in layout.barcodes], spec.dpi
+        )
     return pdf, layout
 
 

@@ -109,10 +109,23 @@ def _layout(name: str, width: float, height: float, margin: float = 9, dpi: int 
     details = Box(x, y + cod_h, inner_w - hh, hh - cod_h)
     cod = Box(x, y, inner_w - hh, cod_h)
     y, hh = take("tracking")
-    tracking = Box(x, y, inner_w, hh)
+    # Full page width: the Code128 quiet zones may lie in the white margin, which is what
+    # lets an 18-character tracking number print with 3-dot modules on a 4 in label.
+    tracking = Box(0, y, width, hh)
     return LabelSpec(
-        name, width, height, margin, dpi, ship_from, ship_to, carrier, sort_code, details, cod,
-        qr, tracking,
+        name,
+        width,
+        height,
+        margin,
+        dpi,
+        ship_from,
+        ship_to,
+        carrier,
+        sort_code,
+        details,
+        cod,
+        qr,
+        tracking,
     )
 
 

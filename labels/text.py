@@ -46,7 +46,9 @@ class Line:
 
 def _can_break_before(text: str, i: int) -> bool:
     # Never split a syllable: not before a matra/sign, not after a virama or joiner.
-    return not unicodedata.category(text[i]).startswith("M") and text[i - 1] not in _VIRAMA_OR_JOINER
+    return (
+        not unicodedata.category(text[i]).startswith("M") and text[i - 1] not in _VIRAMA_OR_JOINER
+    )
 
 
 def _split_long(word: str, width: float, size: float, bold: bool) -> list[str]:
@@ -55,7 +57,9 @@ def _split_long(word: str, width: float, size: float, bold: bool) -> list[str]:
         if i < len(word) and not _can_break_before(word, i):
             continue
         if fonts.text_width(word[start:i], size, bold) > width and i - 1 > start:
-            cut = max(j for j in range(start + 1, i) if j == start + 1 or _can_break_before(word, j))
+            cut = max(
+                j for j in range(start + 1, i) if j == start + 1 or _can_break_before(word, j)
+            )
             pieces.append(word[start:cut])
             start = cut
     pieces.append(word[start:])
@@ -131,7 +135,9 @@ def fit(paras: list[Para], box: Box, leading: float = 1.08, align: str = "left")
     scale = 1.0
     while True:
         sizes = [max(p.size * scale, p.min_size) for p in paras]
-        wrapped = [(p, s, wrap(p.text, box.w, s, p.bold)) for p, s in zip(paras, sizes, strict=True)]
+        wrapped = [
+            (p, s, wrap(p.text, box.w, s, p.bold)) for p, s in zip(paras, sizes, strict=True)
+        ]
         if _height(wrapped, leading) <= box.h:
             return _place(wrapped, box, leading, align)
         if all(s <= p.min_size for p, s in zip(paras, sizes, strict=True)):

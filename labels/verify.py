@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,7 @@ def rasterize(pdf_bytes: bytes, dpi: int = 203) -> list[Image.Image]:
     """Every page of a PDF as a grayscale image at `dpi`."""
     pdf = _open(pdf_bytes)
     try:
-        return [
-            pdf[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(len(pdf))
-        ]
+        return [pdf[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(len(pdf))]
     finally:
         pdf.close()
 
@@ -70,23 +69,22 @@ def verify(pdf_bytes: bytes, dpi: int = 203) -> list[ReadCode]:
 
 
 def check_drawn(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]], dpi: int) -> None:
-    """Read each drawn barcode back from a crop of its page; raise if any does not match."""
-    pdf = _open(pdf_bytes)
+    """Read each drawn barcode back from a crop of its rendered page; raise if any mismatches."""
+    # Rasterize whole pages and crop in PIL: pdfium's own crop renders a slightly different
+    # picture (seen here: a 2-dot Code128 that reads on the page but not in the crop).
+    scale = dpi / 72
+    pages = rasterize(pdf_bytes, dpi)
     read: list[tuple[str, str]] = []
-    try:
-        for page_no, d in drawn:
-            page = pdf[page_no]
-            w, h = page.get_size()
-            crop = (
-                max(0.0, d.box.x - _PAD),
-                max(0.0, d.box.y - _PAD),
-                max(0.0, w - d.box.right - _PAD),
-                max(0.0, h - d.box.top - _PAD),
-            )
-            image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
-            read.extend(r.key for r in _decode(image, page_no, [d.symbology]))
-    finally:
-        pdf.close()
+    for page_no, d in drawn:
+        image = pages[page_no]
+        height = image.height
+        crop = (
+            max(0, math.floor((d.box.x - _PAD) * scale)),
+            max(0, math.floor(height - (d.box.top + _PAD) * scale)),
+            min(image.width, math.ceil((d.box.right + _PAD) * scale)),
+            min(height, math.ceil(height - (d.box.y - _PAD) * scale)),
+        )
+        read.extend(r.key for r in _decode(image.crop(crop), page_no, [d.symbology]))
     expected = [(d.symbology, d.data) for _, d in drawn]
     if any(e not in read for e in expected):
         raise UnreadableBarcodeError(document, expected, read)
@@ -104,7 +102,7 @@ def check_pages(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]],
 
 
 def decode_image(image: bytes | str | Path | Image.Image) -> list[ReadCode]:
-    """Decode barcodes in a photo (PNG/JPEG bytes, a path, or a PIL image), e.g. a terminal camera."""
+    """Decode barcodes in a camera photo: PNG/JPEG bytes, a path, or a PIL image."""
     if isinstance(image, bytes | bytearray):
         try:
             img = Image.open(io.BytesIO(image))

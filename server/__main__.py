@@ -1,0 +1,5 @@
+"""`python -m server` is `tote`."""
+
+from server.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""Shared fixtures: databases (SQLite file, fresh PostgreSQL database) and a running tote."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from core.persistence import migrate
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PG_URL = os.environ.get("TOTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    conninfo = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        with _pg_admin() as conn:
+            conn.execute("SELECT 1")
+        return None
+    except Exception as exc:  # any failure to connect means: not here
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The PostgreSQL URL, or a skip (never in CI, where it is a failure)."""
+    why = pg_available()
+    if why is not None:
+        message = (f"PostgreSQL not reachable at {PG_URL} ({why}); start it with "
+                   "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return PG_URL
+
+
+def fresh_pg_database(pg_server: str) -> tuple[str, str]:
+    """Create an empty database; returns (its URL, its name)."""
+    name = f"tote_test_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_server.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def drop_pg_database(name: str) -> None:
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                scope="module")
+def db_url(request, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        url = str(tmp_path_factory.mktemp("db") / "tote.db")
+        migrate.upgrade(url)
+        yield url
+        return
+    pg = request.getfixturevalue("pg_server")
+    url, name = fresh_pg_database(pg)
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)

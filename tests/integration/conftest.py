@@ -1,0 +1,34 @@
+"""A running `tote serve --sandbox` per test module and backend, seeded with an FC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness import Client, ToteServer
+
+
+@pytest.fixture(scope="module")
+def tote(db_url, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
+    server = ToteServer(db_url, tmp_path_factory.mktemp("serve"),
+                        args=["--cod-limit-minor", "2000000"]).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
+
+
+@pytest.fixture(scope="module")
+def admin(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    client = tote.client(tote.token("admin", "ops"))
+    client.fc("FC-BLR")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    client = tote.client(tote.token("storefront", "shop-a"))
+    yield client
+    client.close()

@@ -187,18 +187,19 @@ class SagaRunner:
         if intent.status == "pending" and utcnow() < st.upi_expires_at:
             return self._until_poll(st.upi_expires_at)
         if intent.status == "pending":
+            # Withdraw it first, so the customer cannot pay for an order about to be cancelled.
             status = await self._gateway.cancel_upi_intent(order_id=st.order_id,
                                                            intent_id=st.upi_intent_id)
             if status == "approved":  # approved just before the cancel arrived
                 intent = await self._gateway.get_upi_intent(st.upi_intent_id,
                                                             order_id=st.order_id)
-            else:
-                minutes = self._settings.orders.upi_expiry.total_seconds() / 60
-                await self._dbx.write(
-                    steps.payment_failed, st.order_id,
-                    f"UPI payment not approved within {minutes:g} minutes; intent cancelled",
-                    utcnow())
-                return None
+        if intent.status in ("pending", "expired", "cancelled"):
+            minutes = self._settings.orders.upi_expiry.total_seconds() / 60
+            await self._dbx.write(
+                steps.payment_failed, st.order_id,
+                f"UPI payment not approved within {minutes:g} minutes; intent withdrawn",
+                utcnow())
+            return None
         await self.record_intent(st.order_id, intent.status, intent.payment_id,
                                  intent.amount_minor)
         return None

@@ -28,7 +28,7 @@ MIN_MODULE_DOTS_203 = 3
 class Drawn:
     """A barcode on a page: what a scanner must read from it, and where (quiet zone included)."""
 
-    symbology: str  # pyzbar's names: CODE128, QRCODE, EAN13, EAN8, I25
+    symbology: str  # pyzbar's names: CODE128, QRCODE, EAN13, EAN8, UPCA, I25
     data: str
     box: Box
 
@@ -73,8 +73,9 @@ def code128(
     text_size: float = 0.0,
     max_dots: int = 4,
     field: str = "barcode",
+    align: str = "center",
 ) -> Drawn:
-    """Draw `value` as Code128 centred in `box`, with its text under the bars when text_size."""
+    """Draw `value` as Code128 in `box` (centred or left), with its text under the bars."""
     dot = 72 / dpi
     modules = code128_modules(value) + 2 * QUIET_MODULES
     k = module_dots(value, box.w, dpi, max_dots)
@@ -89,7 +90,7 @@ def code128(
         )
     module = k * dot
     width = modules * module
-    x0 = snap(box.x + (box.w - width) / 2, dot)
+    x0 = snap(box.x + (box.w - width) / 2 if align == "center" else box.x, dot)
     text_h = text_size * 1.45 if text_size else 0.0
     y0 = snap(box.y + text_h, dot)
     bar_h = box.top - y0
@@ -97,7 +98,7 @@ def code128(
     bars.drawOn(canvas, x0 + QUIET_MODULES * module, y0)
     if text_size:
         w = fonts.text_width(value, text_size)
-        fonts.draw_text(canvas, box.x + (box.w - w) / 2, box.y + text_size * 0.35, value, text_size)
+        fonts.draw_text(canvas, x0 + (width - w) / 2, box.y + text_size * 0.35, value, text_size)
     return Drawn("CODE128", value, Box(x0, y0, width, bar_h))
 
 
@@ -193,9 +194,7 @@ def gtin(canvas, value: str, box: Box, dpi: int, *, text_size: float = 7.0, dots
     canvas.drawPath(path, stroke=0, fill=1)
     tw = fonts.text_width(value, text_size)
     fonts.draw_text(canvas, x0 + (width - tw) / 2, box.y + text_size * 0.3, value, text_size)
-    # zbar reads UPC-A as EAN-13 with a leading zero: that is what a scan returns.
-    data = value.zfill(13) if len(value) == 12 else value
-    return Drawn(symbology, data, Box(x0, y0, width, bar_h))
+    return Drawn(symbology, value, Box(x0, y0, width, bar_h))
 
 
 def _runs(value: str, dots: int) -> tuple[list[float], str]:
@@ -203,7 +202,7 @@ def _runs(value: str, dots: int) -> tuple[list[float], str]:
         # wide:narrow of 2.5 rounded to whole dots (2:5, 3:8) so both print exactly
         return _itf_runs(value, wide=round(2.5 * dots) / dots), "I25"
     runs: list[float] = list(_ean_runs(value))
-    return runs, "EAN8" if len(value) == 8 else "EAN13"
+    return runs, {8: "EAN8", 12: "UPCA"}.get(len(value), "EAN13")
 
 
 def gtin_width(value: str, dpi: int, dots: int = 3) -> float:

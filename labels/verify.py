@@ -17,6 +17,9 @@ from labels.codes import Drawn
 from labels.errors import LabelError, UnreadableBarcodeError
 
 _SYMBOLS = {s.name: s for s in ZBarSymbol}
+# What tote prints. Asking zbar for these only is faster, cannot mistake text for some other
+# symbology, and keeps zbar's DataBar decoder from spamming stderr with assertion notes.
+PRINTED = ("CODE128", "QRCODE", "EAN13", "EAN8", "UPCA", "I25")
 _PAD = 3.0  # points around a barcode's quiet zone when reading it back from a crop
 
 
@@ -60,11 +63,11 @@ def rasterize(pdf_bytes: bytes, dpi: int = 203) -> list[Image.Image]:
         pdf.close()
 
 
-def verify(pdf_bytes: bytes, dpi: int = 203) -> list[ReadCode]:
+def verify(pdf_bytes: bytes, dpi: int = 203, symbols: Iterable[str] = PRINTED) -> list[ReadCode]:
     """Rasterize every page at `dpi` and return every barcode read, in page then reading order."""
     found: list[ReadCode] = []
     for page, image in enumerate(rasterize(pdf_bytes, dpi)):
-        found.extend(_decode(image, page))
+        found.extend(_decode(image, page, symbols))
     return found
 
 

@@ -11,7 +11,8 @@ def gs1_check_digit(body: str) -> int:
 
 def check_gtin(gtin: str, *, field: str = "gtin") -> str:
     """Return the GTIN if it is 8, 12, 13 or 14 digits with a right check digit."""
-    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+    # isascii: str.isdigit() also accepts '٤' and '４', which no barcode ever reads.
+    if not (gtin.isascii() and gtin.isdigit()) or len(gtin) not in (8, 12, 13, 14):
         raise InvalidArgument(f"{field} must be 8, 12, 13 or 14 digits, got {gtin[:32]!r}",
                               field=field)
     if gs1_check_digit(gtin[:-1]) != int(gtin[-1]):

@@ -79,10 +79,15 @@ class Decision(StrEnum):
     CANCEL = "cancel"          # every step failed or compensated: CANCELLED
 
 
+_UNDOING = frozenset({StepOutcome.FAILED, StepOutcome.COMPENSATING, StepOutcome.COMPENSATED})
+
+
 def decide(outcomes: dict[str, StepOutcome], *, cancel_requested: bool) -> Decision:
     """What the saga does next, given each step's outcome (pure; the table drives it)."""
     values = set(outcomes.values())
-    failing = cancel_requested or StepOutcome.FAILED in values
+    # A step being (or already) undone means the saga is failing even when the failure or the
+    # cancellation that started it is not in view: finish undoing rather than wait forever.
+    failing = cancel_requested or bool(values & _UNDOING)
     if not failing:
         return Decision.COMPLETE if values == {StepOutcome.DONE} else Decision.WAIT
     if values <= {StepOutcome.FAILED, StepOutcome.COMPENSATED}:

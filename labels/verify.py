@@ -87,7 +87,9 @@ def check_drawn(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]],
             min(image.width, math.ceil((d.box.right + _PAD) * scale)),
             min(height, math.ceil(height - (d.box.y - _PAD) * scale)),
         )
-        read.extend(r.key for r in _decode(image.crop(crop), page_no, [d.symbology]))
+        # zbar decodes UPC-A inside its EAN-13 decoder, so UPCA alone would never read.
+        wanted = ["EAN13", "UPCA"] if d.symbology == "UPCA" else [d.symbology]
+        read.extend(r.key for r in _decode(image.crop(crop), page_no, wanted))
     expected = [(d.symbology, d.data) for _, d in drawn]
     if any(e not in read for e in expected):
         raise UnreadableBarcodeError(document, expected, read)

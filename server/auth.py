@@ -35,11 +35,12 @@ ROLES: dict[str, frozenset[str]] = {
     **{f"/tote.v1.FulfillmentService/{m}": frozenset({V}) for m in (
         "UpsertFulfillmentCenter", "ListFulfillmentCenters", "ExplainRouting", "AssignOrder")},
     # The picking RPCs are the handheld's; packers use the same handhelds (picker tokens).
-    **{f"/tote.v1.FulfillmentService/{m}": frozenset({P, V}) for m in (
+    # API.md gives them to the picker alone ("also" is said only of GetStock), as it gives
+    # RecordTrackingEvent to the carrier alone; labels are printed by supervisors.
+    **{f"/tote.v1.FulfillmentService/{m}": frozenset({P}) for m in (
         "NextPickTask", "ScanItem", "ReportShortPick", "PackOrder")},
-    "/tote.v1.ShippingService/GetLabel": frozenset({V, P}),
     **{f"/tote.v1.ShippingService/{m}": frozenset({V}) for m in (
-        "HandOff", "RecordCodRemittance", "GetCodReconciliation")},
+        "GetLabel", "HandOff", "RecordCodRemittance", "GetCodReconciliation")},
     "/tote.v1.ShippingService/RecordTrackingEvent": frozenset({C}),
 }
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")

@@ -81,6 +81,9 @@ def _text(value: str, field_name: str, *, required: bool = False, limit: int = M
         )
 
 
+_ADDRESS_TEXT = ("name", "line1", "line2", "city", "region", "postal_code")
+
+
 def validate_place_order(cmd: PlaceOrder) -> None:
     """Raise InvalidArgument naming the first field that is wrong."""
     _text(cmd.idempotency_key, "idempotency_key", required=True, limit=MAX_KEY)
@@ -113,6 +116,16 @@ def validate_place_order(cmd: PlaceOrder) -> None:
     if not (-90 <= addr.latitude <= 90 and -180 <= addr.longitude <= 180):
         raise InvalidArgument("ship_to latitude/longitude are out of range", field="ship_to")
     _validate_payment(cmd.payment)
+    # A card number must never be stored or logged, wherever a client puts it (a checkout
+    # form's address lines included; the phone is left alone: a phone number is no card).
+    # contains_card_number passes UUID and ULID keys: only lone, card-shaped digit runs count.
+    texts = [(name, getattr(cmd, name)) for name in ("customer_id", "idempotency_key")]
+    texts += [(f"ship_to.{name}", getattr(addr, name)) for name in _ADDRESS_TEXT]
+    for name, value in texts:
+        if contains_card_number(value):
+            raise InvalidArgument(
+                f"{name} looks like it holds a card number: tote never accepts card numbers",
+                field=name)
 
 
 def _validate_payment(payment: PaymentRequest) -> None:

@@ -307,6 +307,9 @@ def test_a_good_order_validates():
     (_ship_to(country=""), "ship_to.country"),
     (_ship_to(line2="l" * 257), "ship_to.line2"),
     (_ship_to(phone="9" * 257), "ship_to.phone"),
+    (_ship_to(name="4242424242424242"), "ship_to.name"),
+    (_ship_to(line2="card 4242 4242 4242 4242"), "ship_to.line2"),
+    (_ship_to(line1="12 MG Road 4000-0000-0000-0002"), "ship_to.line1"),
     (_ship_to(latitude=91.0), "ship_to"),
     (_ship_to(longitude=-181.0), "ship_to"),
     (_with(payment=PaymentRequest(PaymentMethod.CARD)), "payment.card.token"),
@@ -326,6 +329,12 @@ def test_validation_names_the_field_that_is_wrong(cmd, field):
         validate_place_order(cmd)
     assert exc.value.field == field
     assert field.split("[")[0].split(".")[0] in exc.value.message
+
+
+@pytest.mark.parametrize("key", ["02dd861b19b54c70824057554410f002",
+                                 "33649991-2599-4746-a0d0-394dd5720c79"])
+def test_uuid_keys_with_luhn_valid_digit_runs_validate(key):
+    validate_place_order(_with(idempotency_key=key, customer_id=key))
 
 
 def test_validation_never_echoes_a_card_number_back():

@@ -186,3 +186,23 @@ def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     cli()
+
+
+@cli.command()
+@click.option("--db", "db_url", default="tote-demo.db", show_default=True,
+              help="SQLite file for the demo (recreated)")
+@click.option("--orders", default=40, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--listen", default="127.0.0.1:50051", show_default=True)
+@click.option("--keep-running", is_flag=True, help="keep serving after the demo")
+@click.option("--seed", default=7, show_default=True, help="random seed of the simulated shoppers")
+def demo(db_url, orders, listen, keep_running, seed):  # type: ignore[no-untyped-def]
+    """Run tote serve --sandbox on SQLite and watch a stream of orders go through the saga."""
+    from server.demo import run_demo
+
+    _setup_logging("WARNING")
+    settings = Settings(db_url=db_url, listen=listen, webhook_listen="127.0.0.1:0",
+                        sandbox=True, sandbox_listen="127.0.0.1:0")
+    try:
+        asyncio.run(run_demo(settings, orders, keep_running, seed))
+    except KeyboardInterrupt:
+        pass

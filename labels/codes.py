@@ -114,8 +114,8 @@ def qr(canvas, payload: str, box: Box, dpi: int, *, error: str = "m") -> Drawn:
     side = (n + 2 * QR_QUIET) * module
     x0 = snap(box.x + (box.w - side) / 2, dot)
     y0 = snap(box.y + (box.h - side) / 2, dot)
-    path = canvas.beginPath()
     top = y0 + side - QR_QUIET * module
+    ops = []
     for r, row in enumerate(code.matrix):
         y = top - (r + 1) * module
         c = 0
@@ -124,10 +124,13 @@ def qr(canvas, payload: str, box: Box, dpi: int, *, error: str = "m") -> Drawn:
                 start = c
                 while c < n and row[c]:
                     c += 1
-                path.rect(x0 + (QR_QUIET + start) * module, y, (c - start) * module, module)
+                x = x0 + (QR_QUIET + start) * module
+                ops.append(f"{x:.4f} {y:.4f} {(c - start) * module:.4f} {module:.4f} re")
             else:
                 c += 1
-    canvas.drawPath(path, stroke=0, fill=1)
+    # One filled path of raw PDF operators: ReportLab's path API formats every number through
+    # its generic float printer, a measurable share of a label's render time (~1 ms).
+    canvas.addLiteral("\n".join(ops) + "\nf")
     return Drawn("QRCODE", payload, Box(x0, y0, side, side))
 
 

@@ -81,7 +81,8 @@ def undrawable(text: str) -> str:
     return "".join(bad)
 
 
-def runs(text: str, bold: bool = False) -> list[Run]:
+@functools.lru_cache(maxsize=8192)
+def runs(text: str, bold: bool = False) -> tuple[Run, ...]:
     """Split `text` into runs by script, each with the font that draws it."""
     out: list[Run] = []
     current: list[str] = []
@@ -101,7 +102,7 @@ def runs(text: str, bold: bool = False) -> list[Run]:
         current.append(ch)
     if current:
         out.append(_run("".join(current), family or "latin", bold))
-    return out
+    return tuple(out)
 
 
 def _run(text: str, family: str, bold: bool) -> Run:
@@ -125,6 +126,7 @@ def _run_width(text: str, font: str, shaped: bool, size: float) -> float:
     return pdfmetrics.stringWidth(text, font, size)
 
 
+@functools.lru_cache(maxsize=16384)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in points of `text` drawn at `size`, shaping included."""
     register()
@@ -171,3 +173,10 @@ def extent(text: str, bold: bool = False) -> tuple[float, float]:
         a, d = _metrics(r.font)
         asc, desc = max(asc, a), max(desc, d)
     return asc, desc
+
+
+def clear_caches() -> None:
+    """Forget cached runs, widths and shapes (the benchmark measures cold text with it)."""
+    runs.cache_clear()
+    text_width.cache_clear()
+    _shaped.cache_clear()

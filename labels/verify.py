@@ -95,17 +95,6 @@ def check_drawn(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]],
         raise UnreadableBarcodeError(document, expected, read)
 
 
-def check_pages(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]], dpi: int) -> None:
-    """Read whole pages back; raise unless every drawn barcode is among the codes read."""
-    read = [r.key for r in verify(pdf_bytes, dpi)]
-    expected = [(d.symbology, d.data) for _, d in drawn]
-    remaining = list(read)
-    for e in expected:
-        if e not in remaining:
-            raise UnreadableBarcodeError(document, expected, read)
-        remaining.remove(e)
-
-
 def decode_image(image: bytes | str | Path | Image.Image) -> list[ReadCode]:
     """Decode barcodes in a camera photo: PNG/JPEG bytes, a path, or a PIL image."""
     if isinstance(image, bytes | bytearray):

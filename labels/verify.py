@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,11 @@ def _decode(image: Image.Image, page: int, symbols: Iterable[str] | None = None)
     return sorted(found, key=lambda r: (r.page, r.rect[1], r.rect[0]))
 
 
+# PDFium is not thread-safe and the server renders labels from a thread pool: every call into
+# it goes through this lock (decoding with zbar, the slower half, runs outside it).
+_PDFIUM = threading.Lock()
+
+
 def _open(pdf_bytes: bytes) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(pdf_bytes)
@@ -56,11 +62,16 @@ def _open(pdf_bytes: bytes) -> pdfium.PdfDocument:
 
 def rasterize(pdf_bytes: bytes, dpi: int = 203) -> list[Image.Image]:
     """Every page of a PDF as a grayscale image at `dpi`."""
-    pdf = _open(pdf_bytes)
-    try:
-        return [pdf[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(len(pdf))]
-    finally:
-        pdf.close()
+    with _PDFIUM:
+        pdf = _open(pdf_bytes)
+        try:
+            # .copy(): to_pil() shares the bitmap's memory, which PDFium frees with the bitmap.
+            return [
+                pdf[i].render(scale=dpi / 72, grayscale=True).to_pil().copy()
+                for i in range(len(pdf))
+            ]
+        finally:
+            pdf.close()
 
 
 def verify(pdf_bytes: bytes, dpi: int = 203, symbols: Iterable[str] = PRINTED) -> list[ReadCode]:

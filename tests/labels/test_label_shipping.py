@@ -122,3 +122,13 @@ def test_sort_code_defaults_to_country_and_postal_prefix():
     d = samples.label_data(5)
     to = Address("A", "B", "Bengaluru", "560 038", "India")
     assert dataclasses.replace(d, sort_code="", ship_to=to).routing_code == "IN-560"
+
+
+def test_labels_render_concurrently_from_a_thread_pool(orders, label_codes):
+    # The server renders from gRPC worker threads; PDFium is not thread-safe on its own.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pdfs = list(pool.map(lambda d: render_label(LABEL_4X6, d), orders[:16]))
+    for d, pdf in zip(orders[:16], pdfs, strict=True):
+        assert sorted(r.key for r in verify(pdf)) == label_codes(d)

@@ -5,6 +5,7 @@ scan is never printed. The package imports only the standard library, ReportLab,
 pypdfium2, Pillow, uharfbuzz and segno, so the server and the desktop console can both use it.
 """
 
+from labels.codes import label_payload, parse_label_payload
 from labels.errors import LabelDataError, LabelError, UnreadableBarcodeError
 from labels.gs1 import check_digit, gtin14, is_valid_gtin, is_valid_sscc, make_sscc
 from labels.manifest import render_manifest
@@ -21,7 +22,7 @@ from labels.model import (
 from labels.money import format_money, format_weight
 from labels.packing_slip import render_packing_slip
 from labels.pick_list import render_pick_list
-from labels.shipping import render_label
+from labels.shipping import render_label, render_label_with_layout
 from labels.spec import LABEL_4X6, LABEL_A6, LabelSpec, spec_for
 from labels.verify import ReadCode, decode_image, verify
 from labels.zpl import render_zpl
@@ -49,8 +50,11 @@ __all__ = [
     "gtin14",
     "is_valid_gtin",
     "is_valid_sscc",
+    "label_payload",
     "make_sscc",
+    "parse_label_payload",
     "render_label",
+    "render_label_with_layout",
     "render_manifest",
     "render_packing_slip",
     "render_pick_list",

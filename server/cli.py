@@ -206,3 +206,12 @@ def demo(db_url, orders, listen, keep_running, seed):  # type: ignore[no-untyped
         asyncio.run(run_demo(settings, orders, keep_running, seed))
     except KeyboardInterrupt:
         pass
+
+
+def _register_label_commands() -> None:
+    from server.label_cli import label
+
+    cli.add_command(label)
+
+
+_register_label_commands()

@@ -1,11 +1,22 @@
-"""Database work off the event loop: one writer thread for SQLite, a pool for PostgreSQL."""
+"""Database work off the event loop.
+
+SQLite allows one writer at a time, so one writer thread takes every write, and it commits
+them in groups: the jobs waiting when a transaction starts run in it one after another, each
+inside its own SAVEPOINT (a failing job is rolled back alone), and one COMMIT — one fsync —
+makes the whole group durable. Every job's caller is answered only after that commit.
+PostgreSQL takes concurrent writers itself: a pool of threads, a transaction per job.
+Reads use their own threads (WAL readers never block the writer).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
+import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -14,30 +25,121 @@ from sqlalchemy.orm import Session
 from core.persistence.db import Database
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+MAX_GROUP = 64
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class DbExecutor:
-    """Runs core functions `fn(session, *args)` in a transaction on worker threads.
+_Job = tuple[Callable[[Session], Any], concurrent.futures.Future]
 
-    SQLite allows one writer at a time: a single writer thread serializes writes in-process so
-    they never wait on each other's file lock; reads use their own threads (WAL readers never
-    block the writer).
-    """
+
+class _GroupCommitWriter:
+    """One thread committing queued write jobs in groups (SQLite)."""
+
+    def __init__(self, db: Database, on_commit: Callable[[], None] | None) -> None:
+        self._db = db
+        self._on_commit = on_commit
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="tote-db-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable[[Session], Any]) -> concurrent.futures.Future:
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put((call, fut))
+        return fut
+
+    def shutdown(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < MAX_GROUP:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                group.append(job)
+            self._commit_group(group)
+            if stop:
+                return
+
+    def _commit_group(self, group: list[_Job]) -> None:
+        if len(group) == 1:
+            call, fut = group[0]
+            try:
+                fut.set_result(self._db.run_write(call))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+            self._committed()
+            return
+        outcomes: list[tuple[bool, Any]] = []
+
+        def run_all(session: Session) -> None:
+            outcomes.clear()
+            for call, _fut in group:
+                savepoint = session.begin_nested()
+                try:
+                    result = call(session)
+                    savepoint.commit()
+                    outcomes.append((True, result))
+                except Exception as exc:  # one job's failure is its own
+                    savepoint.rollback()
+                    outcomes.append((False, exc))
+                # Jobs mix ORM objects and SQL Core updates: no job may see another's stale
+                # objects through the identity map.
+                session.expunge_all()
+
+        try:
+            self._db.run_write(run_all)
+        except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
+            for _call, fut in group:
+                fut.set_exception(exc)
+            return
+        for (ok, value), (_call, fut) in zip(outcomes, group, strict=True):
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+        self._committed()
+
+    def _committed(self) -> None:
+        if self._on_commit is not None:
+            self._on_commit()
+
+
+class DbExecutor:
+    """Runs core functions `fn(session, *args)` in transactions on worker threads."""
 
     def __init__(self, db: Database, on_commit: Callable[[], None] | None = None) -> None:
         self.db = db
-        writers = 1 if db.is_sqlite else 8
-        self._writer = ThreadPoolExecutor(writers, thread_name_prefix="tote-db-write")
-        self._reader = ThreadPoolExecutor(4, thread_name_prefix="tote-db-read")
         self._on_commit = on_commit
+        self._group: _GroupCommitWriter | None = None
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        if db.is_sqlite:
+            self._group = _GroupCommitWriter(db, on_commit)
+        else:
+            self._writer = concurrent.futures.ThreadPoolExecutor(
+                16, thread_name_prefix="tote-db-write")
+        self._reader = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="tote-db-read")
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run fn(session, *args) in a write transaction; wake event listeners after commit."""
         call = functools.partial(self._call, fn, args)
+        if self._group is not None:
+            return await asyncio.wrap_future(self._group.submit(call))
+        assert self._writer is not None
         result = await asyncio.get_running_loop().run_in_executor(
             self._writer, self.db.run_write, call)
         if self._on_commit is not None:
@@ -55,5 +157,8 @@ class DbExecutor:
         return fn(session, *args)
 
     def shutdown(self) -> None:
-        self._writer.shutdown(wait=True)
+        if self._group is not None:
+            self._group.shutdown()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
         self._reader.shutdown(wait=True)

@@ -117,8 +117,9 @@ class SagaRunner:
             if st is None:
                 return
             if st.decision == Decision.WAIT:
-                waits = [r for r in results if r is not None]
-                await self._reschedule(order_id, min(waits) if waits else None)
+                if st.status == OrderStatus.PENDING:  # still waiting for an answer
+                    waits = [r for r in results if r is not None]
+                    await self._reschedule(order_id, min(waits) if waits else None)
                 return
         if st.decision in (Decision.COMPENSATE, Decision.CANCEL):
             await self._compensate(st)

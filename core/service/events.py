@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
-from core.persistence.models import Order, OrderEvent
+from core.persistence.models import OrderEvent
 
 
 def record(
-    session: Session, order: Order, type_: EventType, now: datetime, detail: str = ""
+    session: Session, order: Any, type_: EventType, now: datetime, detail: str = ""
 ) -> None:
     """Append an event for the order in the current transaction (the transactional outbox)."""
-    session.add(
-        OrderEvent(
-            order_id=order.order_id,
-            type=str(type_),
-            status=order.status,
-            detail=detail,
-            fc_id=order.fc_id,
-            storefront=order.storefront,
-            occurred_at=now,
-        )
-    )
+    session.execute(insert(OrderEvent.__table__).values(
+        order_id=order.order_id, type=str(type_), status=order.status, detail=detail,
+        fc_id=order.fc_id, storefront=order.storefront, occurred_at=now))
 
 
 def history(session: Session, order_id: str) -> list[OrderEvent]:

@@ -7,14 +7,17 @@ table's CHECK constraints forbid locking more than is on hand: no oversell under
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.domain.errors import InvalidArgument, NotFound
 from core.persistence.models import FulfillmentCenter, Product, SoftLock, StockLevel
 
 MAX_RECEIVE = 1_000_000
+STOCK = StockLevel.__table__
+LOCKS = SoftLock.__table__
 
 
 class LockRace(Exception):
@@ -60,12 +63,12 @@ def get_stock(session: Session, sku: str, fc_id: str) -> list[StockLevel]:
     return list(session.scalars(stmt))
 
 
-def available(level: StockLevel) -> int:
+def available(level: Any) -> int:
     return level.on_hand - level.soft_locked - level.hard_locked
 
 
 def plan_soft_locks(
-    levels: list[StockLevel], needs: dict[str, int]
+    levels: list[Any], needs: dict[str, int]
 ) -> dict[tuple[str, str], int] | None:
     """Where to lock each SKU: one FC that has every line if any, else split across FCs."""
     by_fc: dict[str, dict[str, int]] = defaultdict(dict)
@@ -89,7 +92,7 @@ def plan_soft_locks(
     return plan
 
 
-def shortfall(levels: list[StockLevel], needs: dict[str, int]) -> str:
+def shortfall(levels: list[Any], needs: dict[str, int]) -> str:
     """A sentence saying which SKUs are short, for the cancel reason."""
     have: dict[str, int] = defaultdict(int)
     for level in levels:
@@ -103,21 +106,24 @@ def soft_lock(
     session: Session, order_id: str, needs: dict[str, int]
 ) -> tuple[str | None, str]:
     """Soft-lock the needed units for an order: (main FC, detail), or (None, reason) if short."""
-    levels = list(session.scalars(select(StockLevel).where(StockLevel.sku.in_(list(needs)))))
+    levels: list[Any] = list(session.execute(
+        select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
+               STOCK.c.hard_locked).where(STOCK.c.sku.in_(list(needs)))))
     plan = plan_soft_locks(levels, needs)
     if plan is None:
         return None, shortfall(levels, needs)
     for (fc_id, sku), q in sorted(plan.items()):
         stmt = (
-            update(StockLevel)
-            .where(StockLevel.fc_id == fc_id, StockLevel.sku == sku,
-                   StockLevel.on_hand - StockLevel.soft_locked - StockLevel.hard_locked >= q)
-            .values(soft_locked=StockLevel.soft_locked + q)
-            .execution_options(synchronize_session=False)
+            update(STOCK)
+            .where(STOCK.c.fc_id == fc_id, STOCK.c.sku == sku,
+                   STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked >= q)
+            .values(soft_locked=STOCK.c.soft_locked + q)
         )
         if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
             raise LockRace(f"{sku} at {fc_id} changed while locking")
-        session.add(SoftLock(order_id=order_id, fc_id=fc_id, sku=sku, quantity=q))
+    session.execute(insert(SoftLock.__table__), [
+        {"order_id": order_id, "fc_id": fc, "sku": sku, "quantity": q}
+        for (fc, sku), q in sorted(plan.items())])
     units: dict[str, int] = defaultdict(int)
     for (fc, _sku), q in plan.items():
         units[fc] += q
@@ -128,13 +134,13 @@ def soft_lock(
 
 def release_soft_locks(session: Session, order_id: str) -> int:
     """Give an order's soft-locked units back to available stock; returns units released."""
-    locks = list(session.scalars(select(SoftLock).where(SoftLock.order_id == order_id)))
+    locks = list(session.execute(select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity)
+                                 .where(LOCKS.c.order_id == order_id)))
     for lock in locks:
         session.execute(
-            update(StockLevel)
-            .where(StockLevel.fc_id == lock.fc_id, StockLevel.sku == lock.sku)
-            .values(soft_locked=StockLevel.soft_locked - lock.quantity)
-            .execution_options(synchronize_session=False)
+            update(STOCK)
+            .where(STOCK.c.fc_id == lock.fc_id, STOCK.c.sku == lock.sku)
+            .values(soft_locked=STOCK.c.soft_locked - lock.quantity)
         )
-    session.execute(delete(SoftLock).where(SoftLock.order_id == order_id))
+    session.execute(delete(LOCKS).where(LOCKS.c.order_id == order_id))
     return sum(lock.quantity for lock in locks)

@@ -6,8 +6,9 @@ import base64
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.domain.commands import PlaceOrder, validate_place_order
@@ -47,6 +48,10 @@ class OrderSnapshot:
     lines: list[OrderLine]
 
 
+ORDERS = Order.__table__
+LINES = OrderLine.__table__
+PRODUCTS = Product.__table__
+
 INITIAL_PAYMENT_STATE = {
     PaymentMethod.CARD: PaymentState.AUTHORIZING,
     PaymentMethod.UPI: PaymentState.INTENT_REGISTERING,
@@ -63,10 +68,11 @@ def place_order(
     transaction, so a crash before the gateway answers resumes with the same idempotency key.
     """
     validate_place_order(cmd)
-    existing = session.scalar(
-        select(Order).where(Order.storefront == cmd.storefront,
-                            Order.idempotency_key == cmd.idempotency_key)
-    )
+    existing = session.execute(
+        select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
+            ORDERS.c.storefront == cmd.storefront,
+            ORDERS.c.idempotency_key == cmd.idempotency_key)
+    ).first()
     if existing is not None:
         if existing.request_hash != cmd.request_hash():
             raise FailedPrecondition(
@@ -76,7 +82,9 @@ def place_order(
         return as_placed(load(session, existing.order_id)), False
 
     skus = {line.sku for line in cmd.lines}
-    products = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    products = {p.sku: p for p in session.execute(
+        select(PRODUCTS.c.sku, PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency,
+               PRODUCTS.c.weight_grams).where(PRODUCTS.c.sku.in_(skus)))}
     for i, line in enumerate(cmd.lines):
         product = products.get(line.sku)
         if product is None:
@@ -97,38 +105,44 @@ def place_order(
             "— pay by card or UPI, or split the order", field="payment.cod")
 
     order_id = new_id("ord")
-    order = Order(
+    values: dict[str, Any] = dict(
         order_id=order_id, storefront=cmd.storefront, idempotency_key=cmd.idempotency_key,
         request_hash=cmd.request_hash(), customer_id=cmd.customer_id, currency=cmd.currency,
         subtotal_minor=subtotal, shipping_fee_minor=fee, total_minor=total.amount_minor,
         weight_grams=weight, ship_to=_address_dict(cmd), status=OrderStatus.PENDING,
         inventory_state=InventoryState.PENDING, payment_method=method,
-        payment_state=INITIAL_PAYMENT_STATE[method], authorized_minor=0, captured_minor=0,
-        saga_due_at=now + settings.saga_lease, created_at=now, updated_at=now,
+        payment_state=INITIAL_PAYMENT_STATE[method], payment_token=None, upi_vpa=None,
+        upi_intent_id=None, upi_intent_uri=None, upi_expires_at=None, authorization_id=None,
+        authorized_minor=0, captured_minor=0, failure_reason=None, cancel_requested=None,
+        cancel_reason=None, fc_id=None, saga_due_at=now + settings.saga_lease,
+        created_at=now, updated_at=now,
     )
     if method == PaymentMethod.CARD:
-        order.payment_token = cmd.payment.card_token
+        values["payment_token"] = cmd.payment.card_token
     elif method == PaymentMethod.UPI:
-        order.upi_vpa = cmd.payment.upi_vpa
-        order.upi_intent_id = "upi_" + order_id.split("_", 1)[1]
-        order.upi_expires_at = now + settings.upi_expiry
-        order.upi_intent_uri = upi_uri(settings, order.upi_intent_id, order_id, total)
-    session.add(order)
-    lines = [
-        OrderLine(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
-                  unit_price_minor=products[ln.sku].unit_price_minor,
-                  weight_grams=products[ln.sku].weight_grams)
+        intent_id = "upi_" + order_id.split("_", 1)[1]
+        values.update(upi_vpa=cmd.payment.upi_vpa, upi_intent_id=intent_id,
+                      upi_expires_at=now + settings.upi_expiry,
+                      upi_intent_uri=upi_uri(settings, intent_id, order_id, total))
+    elif method == PaymentMethod.COD:
+        values["authorized_minor"] = total.amount_minor
+    # SQL Core rather than the ORM's unit of work: this is the hot path of PlaceOrder.
+    session.execute(insert(ORDERS).values(**values))
+    line_values = [
+        dict(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
+             unit_price_minor=products[ln.sku].unit_price_minor,
+             weight_grams=products[ln.sku].weight_grams)
         for i, ln in enumerate(cmd.lines)
     ]
-    session.add_all(lines)
+    session.execute(insert(LINES), line_values)
+    order = Order(**values)
     units = sum(ln.quantity for ln in cmd.lines)
     events.record(session, order, EventType.ORDER_CREATED, now,
-                  f"{len(lines)} line(s), {units} unit(s), total {total} by {method}")
+                  f"{len(line_values)} line(s), {units} unit(s), total {total} by {method}")
     if method == PaymentMethod.COD:
-        order.authorized_minor = total.amount_minor
         events.record(session, order, EventType.PAYMENT_AUTHORIZED, now,
                       f"cash on delivery: {total} to collect at the door")
-    return OrderSnapshot(order, lines), True
+    return OrderSnapshot(order, [OrderLine(**v) for v in line_values]), True
 
 
 def _address_dict(cmd: PlaceOrder) -> dict[str, object]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
@@ -39,11 +40,53 @@ class SagaState:
     upi_expires_at: datetime | None
 
 
-def _lock(session: Session, order_id: str) -> Order | None:
-    return session.get(Order, order_id, with_for_update=True)
+ORDERS = Order.__table__
+LINES = OrderLine.__table__
+RECEIPTS = WebhookReceipt.__table__
 
 
-def state_of(order: Order) -> SagaState:
+class OrderRow:
+    """An order row read under lock (FOR UPDATE on PostgreSQL; SQLite's write lock is held).
+
+    Attribute writes are collected and saved as one UPDATE by `_done` — SQL Core, not the ORM's
+    unit of work, because these transitions are the saga's hot path.
+    """
+
+    def __init__(self, session: Session, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_changes", {})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values[name] = value
+        self._changes[name] = value
+
+    def save(self) -> None:
+        if self._changes:
+            self._session.execute(update(ORDERS).where(
+                ORDERS.c.order_id == self._values["order_id"]).values(**self._changes))
+            self._changes.clear()
+
+
+def _lock(session: Session, order_id: str) -> Any:
+    row = session.execute(
+        select(ORDERS).where(ORDERS.c.order_id == order_id).with_for_update()
+    ).one_or_none()
+    return None if row is None else OrderRow(session, dict(row._mapping))
+
+
+def _done(order: Any) -> SagaState:
+    order.save()
+    return state_of(order)
+
+
+def state_of(order: Any) -> SagaState:
     outcomes = {
         "inventory": inventory_outcome(InventoryState(order.inventory_state)),
         "payment": payment_outcome(PaymentState(order.payment_state)),
@@ -67,11 +110,11 @@ def state_of(order: Order) -> SagaState:
 
 
 def load_state(session: Session, order_id: str) -> SagaState | None:
-    order = session.get(Order, order_id)
-    return None if order is None else state_of(order)
+    row = session.execute(select(ORDERS).where(ORDERS.c.order_id == order_id)).one_or_none()
+    return None if row is None else state_of(row)
 
 
-def _complete_if_ready(session: Session, order: Order, now: datetime) -> None:
+def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
     if order.status != OrderStatus.PENDING or order.cancel_requested:
         return
     if state_of(order).decision == Decision.COMPLETE:
@@ -87,10 +130,11 @@ def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState 
     if order is None:
         return None
     if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
-        return state_of(order)
+        return _done(order)
     needs: dict[str, int] = defaultdict(int)
-    for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)):
-        needs[line.sku] += line.quantity
+    for sku, quantity in session.execute(
+            select(LINES.c.sku, LINES.c.quantity).where(LINES.c.order_id == order_id)):
+        needs[sku] += quantity
     main_fc, detail = inventory.soft_lock(session, order_id, dict(needs))
     order.updated_at = now
     if main_fc is not None:
@@ -102,7 +146,7 @@ def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState 
         order.inventory_state = InventoryState.FAILED
         order.failure_reason = order.failure_reason or detail
         events.record(session, order, EventType.INVENTORY_FAILURE, now, detail)
-    return state_of(order)
+    return _done(order)
 
 
 def payment_authorized(
@@ -115,14 +159,14 @@ def payment_authorized(
         return None
     if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
                                    PaymentState.INTENT_PENDING):
-        return state_of(order)
+        return _done(order)
     order.payment_state = PaymentState.AUTHORIZED
     order.authorization_id = authorization_id
     order.authorized_minor = amount_minor
     order.updated_at = now
     events.record(session, order, EventType.PAYMENT_AUTHORIZED, now, detail)
     _complete_if_ready(session, order, now)
-    return state_of(order)
+    return _done(order)
 
 
 def payment_failed(session: Session, order_id: str, reason: str, now: datetime) -> SagaState | None:
@@ -132,12 +176,12 @@ def payment_failed(session: Session, order_id: str, reason: str, now: datetime) 
         return None
     if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
                                    PaymentState.INTENT_PENDING):
-        return state_of(order)
+        return _done(order)
     order.payment_state = PaymentState.FAILED
     order.failure_reason = order.failure_reason or f"payment failed: {reason}"
     order.updated_at = now
     events.record(session, order, EventType.PAYMENT_FAILED, now, reason)
-    return state_of(order)
+    return _done(order)
 
 
 def intent_registered(session: Session, order_id: str, now: datetime) -> SagaState | None:
@@ -148,7 +192,7 @@ def intent_registered(session: Session, order_id: str, now: datetime) -> SagaSta
     if order.payment_state == PaymentState.INTENT_REGISTERING:
         order.payment_state = PaymentState.INTENT_PENDING
         order.updated_at = now
-    return state_of(order)
+    return _done(order)
 
 
 def begin_payment_compensation(session: Session, order_id: str, now: datetime) -> SagaState | None:
@@ -163,7 +207,7 @@ def begin_payment_compensation(session: Session, order_id: str, now: datetime) -
                    PaymentState.INTENT_REGISTERING):
         order.payment_state = PaymentState.VOIDING
     order.updated_at = now
-    return state_of(order)
+    return _done(order)
 
 
 def payment_compensated(
@@ -174,12 +218,12 @@ def payment_compensated(
     if order is None:
         return None
     if order.payment_state != PaymentState.VOIDING:
-        return state_of(order)
+        return _done(order)
     order.payment_state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
     order.updated_at = now
     kind = EventType.PAYMENT_REFUNDED if refunded else EventType.PAYMENT_VOIDED
     events.record(session, order, kind, now, detail)
-    return state_of(order)
+    return _done(order)
 
 
 def release_inventory(session: Session, order_id: str, now: datetime) -> SagaState | None:
@@ -196,7 +240,7 @@ def release_inventory(session: Session, order_id: str, now: datetime) -> SagaSta
     elif order.inventory_state == InventoryState.PENDING:
         # Never locked: make sure a late lock attempt cannot take stock for a dead order.
         order.inventory_state = InventoryState.FAILED
-    return state_of(order)
+    return _done(order)
 
 
 def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState | None:
@@ -214,42 +258,43 @@ def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState |
     order.saga_due_at = None
     order.updated_at = now
     events.record(session, order, EventType.ORDER_CANCELLED, now, order.cancel_reason)
-    return state_of(order)
+    return _done(order)
 
 
 def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
     """When a worker should look at this order again (None: only when something happens)."""
-    order = session.get(Order, order_id)
-    if order is not None and order.status not in (OrderStatus.CANCELLED, OrderStatus.DELIVERED):
-        order.saga_due_at = due
+    session.execute(update(ORDERS).where(
+        ORDERS.c.order_id == order_id,
+        ORDERS.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.DELIVERED]),
+    ).values(saga_due_at=due))
 
 
 def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[str]:
     """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL)."""
-    stmt = (
-        select(Order)
-        .where(Order.saga_due_at.is_not(None), Order.saga_due_at <= now)
-        .order_by(Order.saga_due_at)
+    ids = list(session.scalars(
+        select(ORDERS.c.order_id)
+        .where(ORDERS.c.saga_due_at.is_not(None), ORDERS.c.saga_due_at <= now)
+        .order_by(ORDERS.c.saga_due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
-    orders = list(session.scalars(stmt))
-    for order in orders:
-        order.saga_due_at = now + lease
-    return [o.order_id for o in orders]
+    ))
+    if ids:
+        session.execute(update(ORDERS).where(ORDERS.c.order_id.in_(ids))
+                        .values(saga_due_at=now + lease))
+    return ids
 
 
 def release_leases(session: Session, now: datetime) -> int:
     """Make every leased saga due now (a single-process SQLite server after a restart)."""
-    orders = list(session.scalars(select(Order).where(Order.saga_due_at > now)))
-    for order in orders:
-        order.saga_due_at = now
-    return len(orders)
+    result = session.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
+                             .values(saga_due_at=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:
     """Record a webhook event id; True when it was already handled (a duplicate delivery)."""
-    if session.get(WebhookReceipt, event_id) is not None:
+    seen = session.execute(select(RECEIPTS.c.event_id).where(RECEIPTS.c.event_id == event_id))
+    if seen.first() is not None:
         return True
-    session.add(WebhookReceipt(event_id=event_id, type=type_, received_at=now))
+    session.execute(RECEIPTS.insert().values(event_id=event_id, type=type_, received_at=now))
     return False

@@ -16,7 +16,7 @@ def record(
     session: Session, order: Any, type_: EventType, now: datetime, detail: str = ""
 ) -> None:
     """Append an event for the order in the current transaction (the transactional outbox)."""
-    session.execute(insert(OrderEvent.__table__).values(
+    session.connection().execute(insert(OrderEvent.__table__).values(
         order_id=order.order_id, type=str(type_), status=order.status, detail=detail,
         fc_id=order.fc_id, storefront=order.storefront, occurred_at=now))
 

@@ -106,7 +106,7 @@ def soft_lock(
     session: Session, order_id: str, needs: dict[str, int]
 ) -> tuple[str | None, str]:
     """Soft-lock the needed units for an order: (main FC, detail), or (None, reason) if short."""
-    levels: list[Any] = list(session.execute(
+    levels: list[Any] = list(session.connection().execute(
         select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
                STOCK.c.hard_locked).where(STOCK.c.sku.in_(list(needs)))))
     plan = plan_soft_locks(levels, needs)
@@ -119,9 +119,9 @@ def soft_lock(
                    STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked >= q)
             .values(soft_locked=STOCK.c.soft_locked + q)
         )
-        if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        if session.connection().execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
             raise LockRace(f"{sku} at {fc_id} changed while locking")
-    session.execute(insert(SoftLock.__table__), [
+    session.connection().execute(insert(SoftLock.__table__), [
         {"order_id": order_id, "fc_id": fc, "sku": sku, "quantity": q}
         for (fc, sku), q in sorted(plan.items())])
     units: dict[str, int] = defaultdict(int)
@@ -134,13 +134,13 @@ def soft_lock(
 
 def release_soft_locks(session: Session, order_id: str) -> int:
     """Give an order's soft-locked units back to available stock; returns units released."""
-    locks = list(session.execute(select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity)
+    locks = list(session.connection().execute(select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity)
                                  .where(LOCKS.c.order_id == order_id)))
     for lock in locks:
-        session.execute(
+        session.connection().execute(
             update(STOCK)
             .where(STOCK.c.fc_id == lock.fc_id, STOCK.c.sku == lock.sku)
             .values(soft_locked=STOCK.c.soft_locked - lock.quantity)
         )
-    session.execute(delete(LOCKS).where(LOCKS.c.order_id == order_id))
+    session.connection().execute(delete(LOCKS).where(LOCKS.c.order_id == order_id))
     return sum(lock.quantity for lock in locks)

@@ -68,7 +68,7 @@ def place_order(
     transaction, so a crash before the gateway answers resumes with the same idempotency key.
     """
     validate_place_order(cmd)
-    existing = session.execute(
+    existing = session.connection().execute(
         select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
             ORDERS.c.storefront == cmd.storefront,
             ORDERS.c.idempotency_key == cmd.idempotency_key)
@@ -82,7 +82,7 @@ def place_order(
         return as_placed(load(session, existing.order_id)), False
 
     skus = {line.sku for line in cmd.lines}
-    products = {p.sku: p for p in session.execute(
+    products = {p.sku: p for p in session.connection().execute(
         select(PRODUCTS.c.sku, PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency,
                PRODUCTS.c.weight_grams).where(PRODUCTS.c.sku.in_(skus)))}
     for i, line in enumerate(cmd.lines):
@@ -127,14 +127,14 @@ def place_order(
     elif method == PaymentMethod.COD:
         values["authorized_minor"] = total.amount_minor
     # SQL Core rather than the ORM's unit of work: this is the hot path of PlaceOrder.
-    session.execute(insert(ORDERS).values(**values))
+    session.connection().execute(insert(ORDERS).values(**values))
     line_values = [
         dict(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
              unit_price_minor=products[ln.sku].unit_price_minor,
              weight_grams=products[ln.sku].weight_grams)
         for i, ln in enumerate(cmd.lines)
     ]
-    session.execute(insert(LINES), line_values)
+    session.connection().execute(insert(LINES), line_values)
     order = Order(**values)
     units = sum(ln.quantity for ln in cmd.lines)
     events.record(session, order, EventType.ORDER_CREATED, now,

@@ -69,13 +69,13 @@ class OrderRow:
 
     def save(self) -> None:
         if self._changes:
-            self._session.execute(update(ORDERS).where(
+            self._session.connection().execute(update(ORDERS).where(
                 ORDERS.c.order_id == self._values["order_id"]).values(**self._changes))
             self._changes.clear()
 
 
 def _lock(session: Session, order_id: str) -> Any:
-    row = session.execute(
+    row = session.connection().execute(
         select(ORDERS).where(ORDERS.c.order_id == order_id).with_for_update()
     ).one_or_none()
     return None if row is None else OrderRow(session, dict(row._mapping))
@@ -110,7 +110,8 @@ def state_of(order: Any) -> SagaState:
 
 
 def load_state(session: Session, order_id: str) -> SagaState | None:
-    row = session.execute(select(ORDERS).where(ORDERS.c.order_id == order_id)).one_or_none()
+    conn = session.connection()
+    row = conn.execute(select(ORDERS).where(ORDERS.c.order_id == order_id)).one_or_none()
     return None if row is None else state_of(row)
 
 
@@ -132,7 +133,7 @@ def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState 
     if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
         return _done(order)
     needs: dict[str, int] = defaultdict(int)
-    for sku, quantity in session.execute(
+    for sku, quantity in session.connection().execute(
             select(LINES.c.sku, LINES.c.quantity).where(LINES.c.order_id == order_id)):
         needs[sku] += quantity
     main_fc, detail = inventory.soft_lock(session, order_id, dict(needs))
@@ -263,7 +264,7 @@ def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState |
 
 def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
     """When a worker should look at this order again (None: only when something happens)."""
-    session.execute(update(ORDERS).where(
+    session.connection().execute(update(ORDERS).where(
         ORDERS.c.order_id == order_id,
         ORDERS.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.DELIVERED]),
     ).values(saga_due_at=due))
@@ -271,7 +272,7 @@ def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
 
 def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[str]:
     """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL)."""
-    ids = list(session.scalars(
+    ids = list(session.connection().scalars(
         select(ORDERS.c.order_id)
         .where(ORDERS.c.saga_due_at.is_not(None), ORDERS.c.saga_due_at <= now)
         .order_by(ORDERS.c.saga_due_at)
@@ -279,22 +280,23 @@ def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> 
         .with_for_update(skip_locked=True)
     ))
     if ids:
-        session.execute(update(ORDERS).where(ORDERS.c.order_id.in_(ids))
+        session.connection().execute(update(ORDERS).where(ORDERS.c.order_id.in_(ids))
                         .values(saga_due_at=now + lease))
     return ids
 
 
 def release_leases(session: Session, now: datetime) -> int:
     """Make every leased saga due now (a single-process SQLite server after a restart)."""
-    result = session.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
+    result = session.connection().execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
                              .values(saga_due_at=now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:
     """Record a webhook event id; True when it was already handled (a duplicate delivery)."""
-    seen = session.execute(select(RECEIPTS.c.event_id).where(RECEIPTS.c.event_id == event_id))
+    conn = session.connection()
+    seen = conn.execute(select(RECEIPTS.c.event_id).where(RECEIPTS.c.event_id == event_id))
     if seen.first() is not None:
         return True
-    session.execute(RECEIPTS.insert().values(event_id=event_id, type=type_, received_at=now))
+    conn.execute(RECEIPTS.insert().values(event_id=event_id, type=type_, received_at=now))
     return False

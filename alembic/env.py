@@ -1,8 +1,8 @@
 """Alembic environment: metadata from tote's models, URL from tote's settings."""
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 
+from alembic import context
 from core.persistence.models import Base
 
 config = context.config

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ class EventHub:
         self._by_order: dict[str, set[Subscription]] = {}
         self._all: set[Subscription] = set()
         self._last_id: int | None = None
+        self._gaps: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -106,6 +108,7 @@ class EventHub:
             if not self._has_watchers():
                 # Nobody listens: forget the position; the next subscriber starts from "now".
                 self._last_id = None
+                self._gaps.clear()
                 continue
             try:
                 await self._poll()
@@ -113,15 +116,39 @@ class EventHub:
                 log.exception("event hub poll failed; retrying")
 
     async def _poll(self) -> None:
+        if self._gaps:
+            await self._fill_gaps()
         while self._last_id is not None:
             batch = await self._dbx.read(events.after, self._last_id, 1000)
             if not batch:
                 return
+            self._note_gaps(self._last_id, [e.event_id for e in batch])
             for event in batch:
                 self._dispatch(event)
             self._last_id = batch[-1].event_id
             if len(batch) < 1000:
                 return
+
+    # PostgreSQL hands out ids when rows are inserted, not when they commit: event 9 may
+    # become visible after event 10. An id skipped over is a gap, looked for again for a while
+    # (a rolled-back transaction leaves a gap for ever). SQLite's single writer never does this.
+    GAP_PATIENCE_S = 10.0
+
+    def _note_gaps(self, last: int, ids: list[int]) -> None:
+        seen = set(ids)
+        now = time.monotonic()
+        for missing in range(last + 1, ids[-1]):
+            if missing not in seen:
+                self._gaps.setdefault(missing, now)
+
+    async def _fill_gaps(self) -> None:
+        found = await self._dbx.read(events.by_ids, sorted(self._gaps))
+        for event in found:
+            self._gaps.pop(event.event_id, None)
+            self._dispatch(event)
+        cutoff = time.monotonic() - self.GAP_PATIENCE_S
+        for event_id in [i for i, t in self._gaps.items() if t < cutoff]:
+            del self._gaps[event_id]
 
     def _dispatch(self, event: OrderEvent) -> None:
         targets = [*self._all, *self._by_order.get(event.order_id, ())]

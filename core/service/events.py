@@ -42,3 +42,10 @@ def last_event_id(session: Session) -> int:
     """The newest event id (0 when there is none)."""
     stmt = select(OrderEvent.event_id).order_by(OrderEvent.event_id.desc()).limit(1)
     return session.scalar(stmt) or 0
+
+
+def by_ids(session: Session, event_ids: list[int]) -> list[OrderEvent]:
+    """The events among these ids that exist (committed), oldest first."""
+    stmt = (select(OrderEvent).where(OrderEvent.event_id.in_(event_ids))
+            .order_by(OrderEvent.event_id))
+    return list(session.scalars(stmt))

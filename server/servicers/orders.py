@@ -99,22 +99,25 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
         sub = await self._hub.subscribe(None, accept)
         try:
-            last = _parse_event_id(request.after_event_id)
-            if last is not None:
-                # Catch up from the database, then switch to live events.
+            after = _parse_event_id(request.after_event_id)
+            caught_up: set[int] = set()  # sent from the database; skip them when live too
+            if after is not None:
                 while True:
-                    batch = await self._dbx.read(events.after, last, 500)
+                    batch = await self._dbx.read(events.after, after, 500)
                     for event in batch:
-                        last = event.event_id
+                        after = event.event_id
                         if accept(event):
+                            caught_up.add(event.event_id)
                             yield convert.event_to_pb(event)
                     if len(batch) < 500:
                         break
             while True:
                 event = await sub.next()
-                if last is not None and event.event_id <= last:
+                # Live events arrive in commit order; on PostgreSQL that may differ from id
+                # order, so only events already sent are skipped, not every lower id.
+                if event.event_id in caught_up:
+                    caught_up.discard(event.event_id)
                     continue
-                last = event.event_id
                 yield convert.event_to_pb(event)
         finally:
             self._hub.unsubscribe(sub)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 
 from grpc import aio
@@ -72,16 +73,26 @@ class Running:
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain in-flight RPCs, stop the saga worker (state resumes on next start), close."""
-        await self.health.enter_graceful_shutdown()
-        await self.grpc_server.stop(self.settings.grace_s if grace_s is None else grace_s)
-        await self.saga.stop()
-        await self.hub.stop()
-        await self.webhooks.stop()
-        await self.gateway.aclose()
+        grace = self.settings.grace_s if grace_s is None else grace_s
+        await _stage("health", self.health.enter_graceful_shutdown())
+        await _stage("grpc drain", self.grpc_server.stop(grace), grace + 5)
+        await _stage("saga worker", self.saga.stop())
+        await _stage("event hub", self.hub.stop())
+        await _stage("webhook endpoint", self.webhooks.stop())
+        await _stage("gateway client", self.gateway.aclose())
         if self.sandbox is not None:
-            await self.sandbox.stop()
-        self.dbx.shutdown()
+            await _stage("sandbox", self.sandbox.stop())
+        await _stage("database", asyncio.to_thread(self.dbx.shutdown))
         self.db.dispose()
+
+
+async def _stage(name: str, work: Awaitable[object], timeout_s: float = 10.0) -> None:
+    """One step of the shutdown, bounded: a step that hangs is logged and left behind."""
+    try:
+        await asyncio.wait_for(work, timeout_s)
+    except TimeoutError:
+        log.error("shutdown: %s did not finish within %.0f s; going on without it",
+                  name, timeout_s)
 
 
 def prepare_database(settings: Settings) -> Database:

@@ -115,6 +115,11 @@ class ToteServer:
             self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            raise RuntimeError(f"tote serve did not stop within {timeout_s} s of SIGTERM; "
+                               f"see {self.log_path}") from None
         finally:
             self._reap()
 

@@ -96,9 +96,10 @@ class ToteServer:
                     self.sandbox_url = m.group(3) or self.sandbox_url
                     return self
             if self.proc.poll() is not None:
+                self._reap()
                 raise RuntimeError(f"tote serve exited:\n{''.join(pump.lines)}")
             time.sleep(0.05)
-        self.kill()
+        self.kill()  # (reaps the pipe too)
         raise RuntimeError(f"tote serve did not get ready:\n{''.join(pump.lines)}")
 
     def kill(self) -> None:

@@ -6,19 +6,25 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
 from core.persistence.models import OrderEvent
 
+# Built once (see saga_steps): the columns come from the parameters' keys.
+_INSERT_EVENT = insert(OrderEvent.__table__)
+
 
 def record(
-    session: Session, order: Any, type_: EventType, now: datetime, detail: str = ""
+    db: Session | Connection, order: Any, type_: EventType, now: datetime, detail: str = ""
 ) -> None:
     """Append an event for the order in the current transaction (the transactional outbox)."""
-    session.connection().execute(insert(OrderEvent.__table__).values(
-        order_id=order.order_id, type=str(type_), status=order.status, detail=detail,
-        fc_id=order.fc_id, storefront=order.storefront, occurred_at=now))
+    conn = db.connection() if isinstance(db, Session) else db
+    conn.execute(_INSERT_EVENT, {
+        "order_id": order.order_id, "type": str(type_), "status": order.status,
+        "detail": detail, "fc_id": order.fc_id, "storefront": order.storefront,
+        "occurred_at": now})
 
 
 def history(session: Session, order_id: str) -> list[OrderEvent]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.errors import InvalidArgument, NotFound
@@ -18,6 +19,27 @@ from core.persistence.models import FulfillmentCenter, Product, SoftLock, StockL
 MAX_RECEIVE = 1_000_000
 STOCK = StockLevel.__table__
 LOCKS = SoftLock.__table__
+
+# The saga's statements, built once (SQLAlchemy reuses their compiled form without rebuilding
+# and cache-keying them per call).
+_LEVELS = select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
+                 STOCK.c.hard_locked).where(STOCK.c.sku.in_(bindparam("skus", expanding=True)))
+# Conditional: takes the units only while they are available (no oversell under concurrency).
+_TAKE = (
+    update(STOCK)
+    .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"),
+           STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked >= bindparam("q"))
+    .values(soft_locked=STOCK.c.soft_locked + bindparam("q"))
+)
+_GIVE_BACK = (
+    update(STOCK)
+    .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"))
+    .values(soft_locked=STOCK.c.soft_locked - bindparam("q"))
+)
+_INSERT_LOCKS = insert(LOCKS)
+_ORDER_LOCKS = select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity).where(
+    LOCKS.c.order_id == bindparam("order_id"))
+_DELETE_LOCKS = delete(LOCKS).where(LOCKS.c.order_id == bindparam("order_id"))
 
 
 class LockRace(Exception):
@@ -103,25 +125,18 @@ def shortfall(levels: list[Any], needs: dict[str, int]) -> str:
 
 
 def soft_lock(
-    session: Session, order_id: str, needs: dict[str, int]
+    db: Session | Connection, order_id: str, needs: dict[str, int]
 ) -> tuple[str | None, str]:
     """Soft-lock the needed units for an order: (main FC, detail), or (None, reason) if short."""
-    levels: list[Any] = list(session.connection().execute(
-        select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
-               STOCK.c.hard_locked).where(STOCK.c.sku.in_(list(needs)))))
+    conn = db.connection() if isinstance(db, Session) else db
+    levels: list[Any] = list(conn.execute(_LEVELS, {"skus": list(needs)}))
     plan = plan_soft_locks(levels, needs)
     if plan is None:
         return None, shortfall(levels, needs)
     for (fc_id, sku), q in sorted(plan.items()):
-        stmt = (
-            update(STOCK)
-            .where(STOCK.c.fc_id == fc_id, STOCK.c.sku == sku,
-                   STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked >= q)
-            .values(soft_locked=STOCK.c.soft_locked + q)
-        )
-        if session.connection().execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        if conn.execute(_TAKE, {"fc": fc_id, "s": sku, "q": q}).rowcount != 1:
             raise LockRace(f"{sku} at {fc_id} changed while locking")
-    session.connection().execute(insert(SoftLock.__table__), [
+    conn.execute(_INSERT_LOCKS, [
         {"order_id": order_id, "fc_id": fc, "sku": sku, "quantity": q}
         for (fc, sku), q in sorted(plan.items())])
     units: dict[str, int] = defaultdict(int)
@@ -132,15 +147,11 @@ def soft_lock(
     return main_fc, detail + ("" if len(units) == 1 else " (split across FCs)")
 
 
-def release_soft_locks(session: Session, order_id: str) -> int:
+def release_soft_locks(db: Session | Connection, order_id: str) -> int:
     """Give an order's soft-locked units back to available stock; returns units released."""
-    locks = list(session.connection().execute(select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity)
-                                 .where(LOCKS.c.order_id == order_id)))
+    conn = db.connection() if isinstance(db, Session) else db
+    locks = list(conn.execute(_ORDER_LOCKS, {"order_id": order_id}))
     for lock in locks:
-        session.connection().execute(
-            update(STOCK)
-            .where(STOCK.c.fc_id == lock.fc_id, STOCK.c.sku == lock.sku)
-            .values(soft_locked=STOCK.c.soft_locked - lock.quantity)
-        )
-    session.connection().execute(delete(LOCKS).where(LOCKS.c.order_id == order_id))
+        conn.execute(_GIVE_BACK, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity})
+    conn.execute(_DELETE_LOCKS, {"order_id": order_id})
     return sum(lock.quantity for lock in locks)

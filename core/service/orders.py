@@ -6,9 +6,10 @@ import base64
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from core.domain.commands import PlaceOrder, validate_place_order
@@ -42,15 +43,30 @@ class OrderSettings:
 
 @dataclass(slots=True)
 class OrderSnapshot:
-    """An order row with its lines, detached from the session."""
+    """An order row with its lines, detached from the session.
 
-    order: Order
-    lines: list[OrderLine]
+    PlaceOrder answers with plain records carrying the same attributes as the models (building
+    ORM instances only to read them back cost more than the INSERTs).
+    """
+
+    order: Order | SimpleNamespace
+    lines: list[OrderLine] | list[SimpleNamespace]
 
 
 ORDERS = Order.__table__
 LINES = OrderLine.__table__
 PRODUCTS = Product.__table__
+
+# PlaceOrder's statements, built once: SQLAlchemy reuses their compiled form instead of
+# constructing and cache-keying them per call; INSERTs take their columns from the parameters.
+_BY_KEY = select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
+    ORDERS.c.storefront == bindparam("storefront"),
+    ORDERS.c.idempotency_key == bindparam("key"))
+_PRICES = select(
+    PRODUCTS.c.sku, PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency, PRODUCTS.c.weight_grams,
+).where(PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)))
+_INSERT_ORDER = insert(ORDERS)
+_INSERT_LINES = insert(LINES)
 
 INITIAL_PAYMENT_STATE = {
     PaymentMethod.CARD: PaymentState.AUTHORIZING,
@@ -68,13 +84,12 @@ def place_order(
     transaction, so a crash before the gateway answers resumes with the same idempotency key.
     """
     validate_place_order(cmd)
-    existing = session.connection().execute(
-        select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
-            ORDERS.c.storefront == cmd.storefront,
-            ORDERS.c.idempotency_key == cmd.idempotency_key)
-    ).first()
+    conn = session.connection()
+    request_hash = cmd.request_hash()
+    existing = conn.execute(
+        _BY_KEY, {"storefront": cmd.storefront, "key": cmd.idempotency_key}).first()
     if existing is not None:
-        if existing.request_hash != cmd.request_hash():
+        if existing.request_hash != request_hash:
             raise FailedPrecondition(
                 f"idempotency_key {cmd.idempotency_key!r} was already used for a different "
                 f"request (order {existing.order_id}); use a new key for a new order"
@@ -82,9 +97,7 @@ def place_order(
         return as_placed(load(session, existing.order_id)), False
 
     skus = {line.sku for line in cmd.lines}
-    products = {p.sku: p for p in session.connection().execute(
-        select(PRODUCTS.c.sku, PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency,
-               PRODUCTS.c.weight_grams).where(PRODUCTS.c.sku.in_(skus)))}
+    products = {p.sku: p for p in conn.execute(_PRICES, {"skus": list(skus)})}
     for i, line in enumerate(cmd.lines):
         product = products.get(line.sku)
         if product is None:
@@ -107,7 +120,7 @@ def place_order(
     order_id = new_id("ord")
     values: dict[str, Any] = dict(
         order_id=order_id, storefront=cmd.storefront, idempotency_key=cmd.idempotency_key,
-        request_hash=cmd.request_hash(), customer_id=cmd.customer_id, currency=cmd.currency,
+        request_hash=request_hash, customer_id=cmd.customer_id, currency=cmd.currency,
         subtotal_minor=subtotal, shipping_fee_minor=fee, total_minor=total.amount_minor,
         weight_grams=weight, ship_to=_address_dict(cmd), status=OrderStatus.PENDING,
         inventory_state=InventoryState.PENDING, payment_method=method,
@@ -127,22 +140,22 @@ def place_order(
     elif method == PaymentMethod.COD:
         values["authorized_minor"] = total.amount_minor
     # SQL Core rather than the ORM's unit of work: this is the hot path of PlaceOrder.
-    session.connection().execute(insert(ORDERS).values(**values))
+    conn.execute(_INSERT_ORDER, values)
     line_values = [
         dict(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
              unit_price_minor=products[ln.sku].unit_price_minor,
              weight_grams=products[ln.sku].weight_grams)
         for i, ln in enumerate(cmd.lines)
     ]
-    session.connection().execute(insert(LINES), line_values)
-    order = Order(**values)
+    conn.execute(_INSERT_LINES, line_values)
+    order = SimpleNamespace(**values)
     units = sum(ln.quantity for ln in cmd.lines)
-    events.record(session, order, EventType.ORDER_CREATED, now,
+    events.record(conn, order, EventType.ORDER_CREATED, now,
                   f"{len(line_values)} line(s), {units} unit(s), total {total} by {method}")
     if method == PaymentMethod.COD:
-        events.record(session, order, EventType.PAYMENT_AUTHORIZED, now,
+        events.record(conn, order, EventType.PAYMENT_AUTHORIZED, now,
                       f"cash on delivery: {total} to collect at the door")
-    return OrderSnapshot(order, [OrderLine(**v) for v in line_values]), True
+    return OrderSnapshot(order, [SimpleNamespace(**v) for v in line_values]), True
 
 
 def _address_dict(cmd: PlaceOrder) -> dict[str, object]:

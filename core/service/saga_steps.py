@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
@@ -44,6 +45,14 @@ ORDERS = Order.__table__
 LINES = OrderLine.__table__
 RECEIPTS = WebhookReceipt.__table__
 
+# The hot statements are built once: SQLAlchemy then skips constructing, coercing and cache-keying
+# them on every call (that was most of a step's time). An UPDATE without .values() takes its SET
+# columns from the keys of the parameters it is executed with (compiled once per key set).
+_LOCK_ORDER = select(ORDERS).where(ORDERS.c.order_id == bindparam("order_id")).with_for_update()
+_READ_ORDER = select(ORDERS).where(ORDERS.c.order_id == bindparam("order_id"))
+_UPDATE_ORDER = update(ORDERS).where(ORDERS.c.order_id == bindparam("_order_id"))
+_LINE_NEEDS = select(LINES.c.sku, LINES.c.quantity).where(LINES.c.order_id == bindparam("order_id"))
+
 
 class OrderRow:
     """An order row read under lock (FOR UPDATE on PostgreSQL; SQLite's write lock is held).
@@ -52,8 +61,10 @@ class OrderRow:
     unit of work, because these transitions are the saga's hot path.
     """
 
-    def __init__(self, session: Session, values: dict[str, Any]) -> None:
-        object.__setattr__(self, "_session", session)
+    __slots__ = ("conn", "_values", "_changes")
+
+    def __init__(self, conn: Connection, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "conn", conn)
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_changes", {})
 
@@ -69,16 +80,15 @@ class OrderRow:
 
     def save(self) -> None:
         if self._changes:
-            self._session.connection().execute(update(ORDERS).where(
-                ORDERS.c.order_id == self._values["order_id"]).values(**self._changes))
+            self.conn.execute(_UPDATE_ORDER,
+                               {"_order_id": self._values["order_id"], **self._changes})
             self._changes.clear()
 
 
 def _lock(session: Session, order_id: str) -> Any:
-    row = session.connection().execute(
-        select(ORDERS).where(ORDERS.c.order_id == order_id).with_for_update()
-    ).one_or_none()
-    return None if row is None else OrderRow(session, dict(row._mapping))
+    conn = session.connection()
+    row = conn.execute(_LOCK_ORDER, {"order_id": order_id}).one_or_none()
+    return None if row is None else OrderRow(conn, row._asdict())
 
 
 def _done(order: Any) -> SagaState:
@@ -110,8 +120,7 @@ def state_of(order: Any) -> SagaState:
 
 
 def load_state(session: Session, order_id: str) -> SagaState | None:
-    conn = session.connection()
-    row = conn.execute(select(ORDERS).where(ORDERS.c.order_id == order_id)).one_or_none()
+    row = session.connection().execute(_READ_ORDER, {"order_id": order_id}).one_or_none()
     return None if row is None else state_of(row)
 
 
@@ -121,7 +130,7 @@ def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
     if state_of(order).decision == Decision.COMPLETE:
         order.status = OrderStatus.PROCESSING
         order.saga_due_at = None
-        events.record(session, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
+        events.record(order.conn, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
                       f"stock soft-locked and payment {order.payment_state}; ready to route")
 
 
@@ -133,20 +142,19 @@ def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState 
     if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
         return _done(order)
     needs: dict[str, int] = defaultdict(int)
-    for sku, quantity in session.connection().execute(
-            select(LINES.c.sku, LINES.c.quantity).where(LINES.c.order_id == order_id)):
+    for sku, quantity in order.conn.execute(_LINE_NEEDS, {"order_id": order_id}):
         needs[sku] += quantity
-    main_fc, detail = inventory.soft_lock(session, order_id, dict(needs))
+    main_fc, detail = inventory.soft_lock(order.conn, order_id, dict(needs))
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED
         order.fc_id = main_fc
-        events.record(session, order, EventType.INVENTORY_LOCKED, now, f"soft-locked {detail}")
+        events.record(order.conn, order, EventType.INVENTORY_LOCKED, now, f"soft-locked {detail}")
         _complete_if_ready(session, order, now)
     else:
         order.inventory_state = InventoryState.FAILED
         order.failure_reason = order.failure_reason or detail
-        events.record(session, order, EventType.INVENTORY_FAILURE, now, detail)
+        events.record(order.conn, order, EventType.INVENTORY_FAILURE, now, detail)
     return _done(order)
 
 
@@ -165,7 +173,7 @@ def payment_authorized(
     order.authorization_id = authorization_id
     order.authorized_minor = amount_minor
     order.updated_at = now
-    events.record(session, order, EventType.PAYMENT_AUTHORIZED, now, detail)
+    events.record(order.conn, order, EventType.PAYMENT_AUTHORIZED, now, detail)
     _complete_if_ready(session, order, now)
     return _done(order)
 
@@ -181,7 +189,7 @@ def payment_failed(session: Session, order_id: str, reason: str, now: datetime) 
     order.payment_state = PaymentState.FAILED
     order.failure_reason = order.failure_reason or f"payment failed: {reason}"
     order.updated_at = now
-    events.record(session, order, EventType.PAYMENT_FAILED, now, reason)
+    events.record(order.conn, order, EventType.PAYMENT_FAILED, now, reason)
     return _done(order)
 
 
@@ -223,7 +231,7 @@ def payment_compensated(
     order.payment_state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
     order.updated_at = now
     kind = EventType.PAYMENT_REFUNDED if refunded else EventType.PAYMENT_VOIDED
-    events.record(session, order, kind, now, detail)
+    events.record(order.conn, order, kind, now, detail)
     return _done(order)
 
 
@@ -233,10 +241,10 @@ def release_inventory(session: Session, order_id: str, now: datetime) -> SagaSta
     if order is None:
         return None
     if order.inventory_state == InventoryState.LOCKED:
-        units = inventory.release_soft_locks(session, order_id)
+        units = inventory.release_soft_locks(order.conn, order_id)
         order.inventory_state = InventoryState.RELEASED
         order.updated_at = now
-        events.record(session, order, EventType.INVENTORY_RELEASED, now,
+        events.record(order.conn, order, EventType.INVENTORY_RELEASED, now,
                       f"released {units} soft-locked unit(s)")
     elif order.inventory_state == InventoryState.PENDING:
         # Never locked: make sure a late lock attempt cannot take stock for a dead order.
@@ -258,7 +266,7 @@ def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState |
         order.cancel_reason = order.failure_reason or "cancelled"
     order.saga_due_at = None
     order.updated_at = now
-    events.record(session, order, EventType.ORDER_CANCELLED, now, order.cancel_reason)
+    events.record(order.conn, order, EventType.ORDER_CANCELLED, now, order.cancel_reason)
     return _done(order)
 
 

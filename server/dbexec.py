@@ -71,7 +71,11 @@ class _GroupCommitWriter:
                     stop = True
                     break
                 group.append(job)
-            self._commit_group(group)
+            # A caller that gave up (a cancelled RPC) is not run; the rest can no longer be
+            # cancelled, so their results are always delivered.
+            group = [job for job in group if job[1].set_running_or_notify_cancel()]
+            if group:
+                self._commit_group(group)
             if stop:
                 return
 

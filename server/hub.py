@@ -49,6 +49,7 @@ class EventHub:
         self._all: set[Subscription] = set()
         self._last_id: int | None = None
         self._gaps: dict[int, float] = {}
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -64,6 +65,8 @@ class EventHub:
         self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
+        self._closing = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -101,9 +104,12 @@ class EventHub:
         return bool(self._all or self._by_order)
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # lands as the wake-up fires, and stop() would then wait for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
             self._wake.clear()
             if not self._has_watchers():
                 # Nobody listens: forget the position; the next subscriber starts from "now".

@@ -1,0 +1,79 @@
+"""WatchOrder and WatchOrders: history then live events, for many watchers at once."""
+
+import concurrent.futures
+import threading
+import time
+
+import grpc
+
+from tests.harness import cod, unique
+from tote.v1 import common_pb2 as pb
+from tote.v1 import orders_pb2
+
+
+def test_a_hundred_watchers_each_see_every_event_of_their_order_in_order(tote, admin, shop):
+    sku = unique("WATCH")
+    admin.product(sku)
+    admin.receive("FC-BLR", sku, 5)
+    # Ten orders, five of which will run out of stock and end CANCELLED (the stream's end).
+    placed = [shop.place([(sku, 1)], cod()) for _ in range(10)]
+    # (a PROCESSING order's stream stays open until DELIVERED: its watchers stop at a deadline)
+    with concurrent.futures.ThreadPoolExecutor(100) as pool:
+        streams = list(pool.map(lambda i: shop.events(placed[i % 10].order_id, timeout_s=4),
+                                range(100)))
+    for i, events in enumerate(streams):
+        order = shop.get(placed[i % 10].order_id)
+        types = [e.type for e in events]
+        assert types[0] == "Order_Created"
+        ids = [int(e.event_id) for e in events]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        if order.status == pb.ORDER_STATUS_CANCELLED:
+            assert types[-1] == "Order_Cancelled"  # the stream ended by itself
+        else:
+            assert types[-1] == "Order_Ready_for_Fulfillment"
+    assert sum(shop.get(o.order_id).status == pb.ORDER_STATUS_PROCESSING for o in placed) == 5
+
+
+def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
+    sku = unique("RESUME")
+    admin.product(sku)
+    admin.receive("FC-BLR", sku, 10)
+    seen: list[pb.OrderEvent] = []
+    stream = shop.orders.WatchOrders(orders_pb2.WatchOrdersRequest(), metadata=shop.metadata)
+
+    def read() -> None:
+        try:
+            for event in stream:
+                seen.append(event)
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.CANCELLED
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.5)
+    first = shop.place([(sku, 1)], cod())
+    shop.wait_status(first.order_id, {pb.ORDER_STATUS_PROCESSING})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            e.order_id == first.order_id and e.type == "Order_Ready_for_Fulfillment"
+            for e in seen):
+        time.sleep(0.05)
+    stream.cancel()
+    reader.join(5)
+    last_seen = seen[-1].event_id
+    # While disconnected, another order goes through the saga.
+    second = shop.place([(sku, 2)], cod())
+    shop.wait_status(second.order_id, {pb.ORDER_STATUS_PROCESSING})
+    resumed = shop.orders.WatchOrders(
+        orders_pb2.WatchOrdersRequest(after_event_id=last_seen), metadata=shop.metadata,
+        timeout=3)
+    got = []
+    try:
+        for event in resumed:
+            got.append(event)
+    except grpc.RpcError as exc:
+        assert exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert all(int(e.event_id) > int(last_seen) for e in got)
+    types = [e.type for e in got if e.order_id == second.order_id]
+    assert types[0] == "Order_Created" and types[-1] == "Order_Ready_for_Fulfillment"
+    assert not [e for e in got if e.order_id == first.order_id]

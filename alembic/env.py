@@ -2,6 +2,7 @@
 
 from sqlalchemy import create_engine, pool
 
+import core.persistence.fulfillment_models  # noqa: F401 - registers its tables
 from alembic import context
 from core.persistence.models import Base
 

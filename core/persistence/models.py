@@ -144,6 +144,11 @@ class Order(Base):
     cancel_requested: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     fc_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The delivery date promised at placement (routing prefers FCs that can keep it).
+    promised_by: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    capture_id: Mapped[str | None] = mapped_column(String(64))
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # When a saga worker should next look at this order (NULL: nothing to do); also the lease.
     saga_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -164,10 +169,17 @@ class OrderLine(Base):
 
 
 class SoftLock(Base):
-    """Units of one SKU held at one FC for one order, so a release gives back exactly these."""
+    """Units of one SKU held at one FC for one order, so a release gives back exactly these.
+
+    `quantity` units are soft-locked (reserved); `hard_quantity` units have been scanned off
+    the shelf by a picker (hard-locked) and leave stock when the parcel is handed off.
+    """
 
     __tablename__ = "soft_locks"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+        CheckConstraint("hard_quantity >= 0", name="hard_quantity_non_negative"),
+    )
 
     order_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("orders.order_id"), primary_key=True
@@ -175,6 +187,7 @@ class SoftLock(Base):
     fc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
+    hard_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OrderEvent(Base):

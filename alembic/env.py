@@ -4,10 +4,9 @@ from sqlalchemy import create_engine, pool
 
 import core.persistence.fulfillment_models  # noqa: F401 - registers its tables
 from alembic import context
-from core.persistence.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

@@ -12,11 +12,11 @@ from sqlalchemy import create_engine, inspect
 
 from core.persistence import migrate
 from core.persistence.db import normalize_url
-from core.persistence.models import Base
+from core.persistence.schema import metadata
 from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.harness import ROOT, ToteServer
 
-TOTE_TABLES = set(Base.metadata.tables)
+TOTE_TABLES = set(metadata.tables)
 
 
 def tables(url: str) -> set[str]:

@@ -2,8 +2,8 @@
 
 from sqlalchemy import create_engine, pool
 
-import core.persistence.fulfillment_models  # noqa: F401 - registers its tables
 from alembic import context
+from core.persistence.schema import metadata
 
 config = context.config
 target_metadata = metadata

@@ -36,6 +36,41 @@ def utcnow() -> datetime:
 _Job = tuple[Callable[[Session], Any], concurrent.futures.Future]
 
 
+class _JobFailed(Exception):
+    """A job of a group run without savepoints failed: roll it all back, run it isolated."""
+
+
+def _run_plain(group: list[_Job], session: Session) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    for call, _fut in group:
+        try:
+            outcomes.append((True, call(session)))
+            # A job's ORM changes are written before they are forgotten (expunge drops
+            # anything not flushed).
+            session.flush()
+        except Exception as exc:
+            raise _JobFailed from exc
+        # Jobs mix ORM objects and SQL Core updates: no job may see another's stale
+        # objects through the identity map.
+        session.expunge_all()
+    return outcomes
+
+
+def _run_isolated(group: list[_Job], session: Session) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    for call, _fut in group:
+        savepoint = session.begin_nested()
+        try:
+            result = call(session)
+            savepoint.commit()
+            outcomes.append((True, result))
+        except Exception as exc:  # one job's failure is its own
+            savepoint.rollback()
+            outcomes.append((False, exc))
+        session.expunge_all()
+    return outcomes
+
+
 class _GroupCommitWriter:
     """One thread committing queued write jobs in groups (SQLite)."""
 
@@ -88,35 +123,33 @@ class _GroupCommitWriter:
                 fut.set_exception(exc)
             self._committed()
             return
-        outcomes: list[tuple[bool, Any]] = []
-
-        def run_all(session: Session) -> None:
-            outcomes.clear()
-            for call, _fut in group:
-                savepoint = session.begin_nested()
-                try:
-                    result = call(session)
-                    savepoint.commit()
-                    outcomes.append((True, result))
-                except Exception as exc:  # one job's failure is its own
-                    savepoint.rollback()
-                    outcomes.append((False, exc))
-                # Jobs mix ORM objects and SQL Core updates: no job may see another's stale
-                # objects through the identity map.
-                session.expunge_all()
-
+        # Jobs rarely fail, so the group first runs without savepoints (two statements and
+        # SQLAlchemy's nested-transaction bookkeeping per job). If one fails, that attempt is
+        # rolled back whole and the group runs again with each job in its own SAVEPOINT.
         try:
-            self._db.run_write(run_all)
+            outcomes = self._db.run_write(functools.partial(_run_plain, group))
+        except _JobFailed:
+            outcomes = None
         except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
-            for _call, fut in group:
-                fut.set_exception(exc)
+            self._fail(group, exc)
             return
+        if outcomes is None:
+            try:
+                outcomes = self._db.run_write(functools.partial(_run_isolated, group))
+            except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
+                self._fail(group, exc)
+                return
         for (ok, value), (_call, fut) in zip(outcomes, group, strict=True):
             if ok:
                 fut.set_result(value)
             else:
                 fut.set_exception(value)
         self._committed()
+
+    @staticmethod
+    def _fail(group: list[_Job], exc: BaseException) -> None:
+        for _call, fut in group:
+            fut.set_exception(exc)
 
     def _committed(self) -> None:
         if self._on_commit is not None:

@@ -47,3 +47,35 @@ async def test_a_cancelled_caller_does_not_stop_the_writer(dbx):
     assert await asyncio.wait_for(dbx.write(_insert, 10_000), 5) == 10_000
     done = sum(1 for t in tasks if not t.cancelled())
     assert await dbx.read(_count) >= done + 1
+
+
+async def test_orm_changes_of_every_job_in_a_group_are_committed(tmp_path):
+    from core.persistence import migrate
+    from core.persistence.models import FulfillmentCenter
+    from core.service.catalog import FcData, upsert_fc
+
+    path = str(tmp_path / "orm.db")
+    migrate.upgrade(path)
+    db = Database(path)
+    executor = DbExecutor(db)
+    try:
+        await asyncio.gather(*(executor.write(upsert_fc, FcData(
+            f"FC-{i}", "old", 1.0, 1.0, 16, 10, {})) for i in range(20)))
+
+        def rename(session, fc_id: str) -> None:  # type: ignore[no-untyped-def]
+            session.get(FulfillmentCenter, fc_id).name = "new"  # an ORM change, not flushed
+
+        def read_names(session) -> set[str]:  # type: ignore[no-untyped-def]
+            return {fc.name for fc in session.query(FulfillmentCenter)}
+
+        # Many at once, so they share groups with other jobs.
+        await asyncio.gather(*(executor.write(rename, f"FC-{i}") for i in range(20)),
+                             *(executor.write(_noop) for _ in range(20)))
+        assert await executor.read(read_names) == {"new"}
+    finally:
+        executor.shutdown()
+        db.dispose()
+
+
+def _noop(session) -> None:  # type: ignore[no-untyped-def]
+    return None

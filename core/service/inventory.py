@@ -34,10 +34,11 @@ _TAKE = (
 _GIVE_BACK = (
     update(STOCK)
     .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"))
-    .values(soft_locked=STOCK.c.soft_locked - bindparam("q"))
+    .values(soft_locked=STOCK.c.soft_locked - bindparam("q"),
+            hard_locked=STOCK.c.hard_locked - bindparam("h"))
 )
 _INSERT_LOCKS = insert(LOCKS)
-_ORDER_LOCKS = select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity).where(
+_ORDER_LOCKS = select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity, LOCKS.c.hard_quantity).where(
     LOCKS.c.order_id == bindparam("order_id"))
 _DELETE_LOCKS = delete(LOCKS).where(LOCKS.c.order_id == bindparam("order_id"))
 
@@ -148,10 +149,14 @@ def soft_lock(
 
 
 def release_soft_locks(db: Session | Connection, order_id: str) -> int:
-    """Give an order's soft-locked units back to available stock; returns units released."""
+    """Give an order's locked units back to available stock; returns units released.
+
+    Soft locks and hard locks alike: a unit already picked goes back on the shelf.
+    """
     conn = db.connection() if isinstance(db, Session) else db
     locks = list(conn.execute(_ORDER_LOCKS, {"order_id": order_id}))
     for lock in locks:
-        conn.execute(_GIVE_BACK, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity})
+        conn.execute(_GIVE_BACK, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity,
+                                  "h": lock.hard_quantity})
     conn.execute(_DELETE_LOCKS, {"order_id": order_id})
-    return sum(lock.quantity for lock in locks)
+    return sum(lock.quantity + lock.hard_quantity for lock in locks)

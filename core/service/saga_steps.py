@@ -17,10 +17,16 @@ from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
 from core.domain.money import Money
-from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
+from core.domain.order import (
+    InventoryState,
+    OrderStatus,
+    PaymentMethod,
+    PaymentState,
+    check_transition,
+)
 from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
 from core.persistence.models import Order, OrderLine, WebhookReceipt
-from core.service import events, inventory
+from core.service import events, inventory, shipments
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +134,12 @@ def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
     if order.status != OrderStatus.PENDING or order.cancel_requested:
         return
     if state_of(order).decision == Decision.COMPLETE:
+        check_transition(OrderStatus.PENDING, OrderStatus.PROCESSING)
         order.status = OrderStatus.PROCESSING
         order.saga_due_at = None
         events.record(order.conn, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
                       f"stock soft-locked and payment {order.payment_state}; ready to route")
+        shipments.create_for_order(order.conn, order, now)
 
 
 def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState | None:
@@ -242,6 +250,7 @@ def release_inventory(session: Session, order_id: str, now: datetime) -> SagaSta
         return None
     if order.inventory_state == InventoryState.LOCKED:
         units = inventory.release_soft_locks(order.conn, order_id)
+        shipments.cancel_for_order(order.conn, order_id, now)
         order.inventory_state = InventoryState.RELEASED
         order.updated_at = now
         events.record(order.conn, order, EventType.INVENTORY_RELEASED, now,

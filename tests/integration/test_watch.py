@@ -30,7 +30,7 @@ def test_a_hundred_watchers_each_see_every_event_of_their_order_in_order(tote, a
         if order.status == pb.ORDER_STATUS_CANCELLED:
             assert types[-1] == "Order_Cancelled"  # the stream ended by itself
         else:
-            assert types[-1] == "Order_Ready_for_Fulfillment"
+            assert types[-2:] == ["Order_Ready_for_Fulfillment", "Order_Assigned"]
     assert sum(shop.get(o.order_id).status == pb.ORDER_STATUS_PROCESSING for o in placed) == 5
 
 
@@ -55,7 +55,7 @@ def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
     shop.wait_status(first.order_id, {pb.ORDER_STATUS_PROCESSING})
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not any(
-            e.order_id == first.order_id and e.type == "Order_Ready_for_Fulfillment"
+            e.order_id == first.order_id and e.type == "Order_Assigned"
             for e in seen):
         time.sleep(0.05)
     stream.cancel()
@@ -75,5 +75,5 @@ def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
         assert exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert all(int(e.event_id) > int(last_seen) for e in got)
     types = [e.type for e in got if e.order_id == second.order_id]
-    assert types[0] == "Order_Created" and types[-1] == "Order_Ready_for_Fulfillment"
+    assert types[0] == "Order_Created" and types[-1] == "Order_Assigned"
     assert not [e for e in got if e.order_id == first.order_id]

@@ -1,0 +1,87 @@
+"""Shipments: when an order is ready, what each fulfillment center picks, packs and ships.
+
+One shipment per FC that holds soft locks for the order (an order split across FCs ships in
+several parcels), each with its pick lines — queued for the FC's pickers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
+
+from core.domain.events import EventType
+from core.domain.ids import new_id
+from core.persistence.fulfillment_models import PickLine, Shipment
+from core.persistence.models import OrderLine, Product, SoftLock, StockLevel
+from core.service import events
+
+SHIPMENTS = Shipment.__table__
+PICK_LINES = PickLine.__table__
+_LOCKS = SoftLock.__table__
+_LINES = OrderLine.__table__
+_STOCK = StockLevel.__table__
+_PRODUCTS = Product.__table__
+
+_ORDER_LOCKS = (
+    select(_LOCKS.c.fc_id, _LOCKS.c.sku, _LOCKS.c.quantity, _STOCK.c.bin, _PRODUCTS.c.gtin)
+    .join(_STOCK, (_STOCK.c.fc_id == _LOCKS.c.fc_id) & (_STOCK.c.sku == _LOCKS.c.sku))
+    .join(_PRODUCTS, _PRODUCTS.c.sku == _LOCKS.c.sku)
+    .where(_LOCKS.c.order_id == bindparam("order_id"))
+    .order_by(_LOCKS.c.fc_id, _LOCKS.c.sku)
+)
+_ORDER_PRICES = select(_LINES.c.sku, _LINES.c.unit_price_minor, _LINES.c.weight_grams).where(
+    _LINES.c.order_id == bindparam("order_id"))
+
+
+def create_for_order(conn: Connection, order: Any, now: datetime) -> list[str]:
+    """Create the order's shipments and queue their pick lines; Order_Assigned. Returns FC ids."""
+    prices = {row.sku: row for row in conn.execute(_ORDER_PRICES, {"order_id": order.order_id})}
+    by_fc: dict[str, list[Any]] = defaultdict(list)
+    for lock in conn.execute(_ORDER_LOCKS, {"order_id": order.order_id}):
+        if lock.quantity > 0:
+            by_fc[lock.fc_id].append(lock)
+    shipments, lines = [], []
+    for fc_id, locks in by_fc.items():
+        shipment_id = new_id("shp")
+        shipments.append({"shipment_id": shipment_id, "order_id": order.order_id,
+                          "fc_id": fc_id, "status": "pending", "value_minor": 0,
+                          "cod_due_minor": 0, "created_at": now, "updated_at": now})
+        for lock in locks:
+            price = prices[lock.sku]
+            lines.append({"line_id": new_id("pl"), "shipment_id": shipment_id,
+                          "order_id": order.order_id, "fc_id": fc_id, "sku": lock.sku,
+                          "gtin": lock.gtin, "bin": lock.bin or "", "quantity": lock.quantity,
+                          "picked": 0, "missing": 0, "task_id": None,
+                          "unit_price_minor": price.unit_price_minor,
+                          "weight_grams": price.weight_grams})
+    if shipments:
+        conn.execute(insert(SHIPMENTS), shipments)
+        conn.execute(insert(PICK_LINES), lines)
+    fcs = sorted(by_fc, key=lambda fc: (-sum(lk.quantity for lk in by_fc[fc]), fc))
+    where = fcs[0] if len(fcs) == 1 else f"{len(fcs)} shipments from {', '.join(fcs)}"
+    events.record(conn, order, EventType.ORDER_ASSIGNED, now,
+                  f"assigned to {where}; {len(lines)} pick line(s) queued")
+    return fcs
+
+
+_CANCEL_SHIPMENTS = (
+    SHIPMENTS.update()
+    .where(SHIPMENTS.c.order_id == bindparam("o"),
+           SHIPMENTS.c.status.in_(["pending", "picking", "picked", "packing"]))
+    .values(status="cancelled", updated_at=bindparam("now"))
+)
+_DROP_QUEUED_LINES = PICK_LINES.delete().where(
+    PICK_LINES.c.order_id == bindparam("o"), PICK_LINES.c.task_id.is_(None))
+
+
+def cancel_for_order(conn: Connection, order_id: str, now: datetime) -> None:
+    """The order is cancelled before it shipped: its shipments stop, queued picks vanish.
+
+    Lines already in a picker's task stay there (the picker is told the order is cancelled).
+    """
+    conn.execute(_CANCEL_SHIPMENTS, {"o": order_id, "now": now})
+    conn.execute(_DROP_QUEUED_LINES, {"o": order_id})

@@ -14,16 +14,19 @@ from grpc_reflection.v1alpha import reflection
 
 from core.persistence import migrate
 from core.persistence.db import Database
+from server.adapters.carrier import CarrierClient
 from server.adapters.gateway import PaymentGateway
 from server.auth import AuthInterceptor, TokenCache
+from server.context import ServerContext
 from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
 from server.saga import SagaRunner
 from server.sandbox.app import Sandbox, start_sandbox
 from server.servicers.catalog import CatalogServicer, InventoryServicer
-from server.servicers.fulfillment import FulfillmentServicer, ShippingServicer
+from server.servicers.fulfillment import FulfillmentServicer
 from server.servicers.orders import OrderServicer
+from server.servicers.shipping import ShippingServicer
 from server.settings import Settings, split_hostport
 from server.webhooks import create_webhook_app
 from tote.v1 import (
@@ -62,6 +65,7 @@ class Running:
     webhooks: AsgiServer
     sandbox: Sandbox | None
     gateway: PaymentGateway
+    carrier: CarrierClient
     saga: SagaRunner
     hub: EventHub
     health: health.aio.HealthServicer
@@ -80,6 +84,7 @@ class Running:
         await _stage("event hub", self.hub.stop())
         await _stage("webhook endpoint", self.webhooks.stop())
         await _stage("gateway client", self.gateway.aclose())
+        await _stage("carrier client", self.carrier.aclose())
         if self.sandbox is not None:
             await _stage("sandbox", self.sandbox.stop())
         await _stage("database", asyncio.to_thread(self.dbx.shutdown))
@@ -129,6 +134,14 @@ async def start(settings: Settings) -> Running:
                              max_attempts=settings.gateway_attempts,
                              backoff_initial_s=settings.gateway_backoff_s)
     saga = SagaRunner(dbx, gateway, settings)
+    carrier_url = settings.carrier_url or (sandbox.url if sandbox is not None else None)
+    if not carrier_url:
+        raise SystemExit("no carrier: pass --carrier-url URL, or --sandbox to run one")
+    carrier = CarrierClient(carrier_url, timeout_s=settings.gateway_timeout_s,
+                            max_attempts=settings.gateway_attempts,
+                            backoff_initial_s=settings.gateway_backoff_s)
+    ctx = ServerContext(dbx=dbx, saga=saga, hub=hub, settings=settings, gateway=gateway,
+                        carrier=carrier)
 
     host, port = split_hostport(settings.webhook_listen)
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga), host, port)
@@ -142,8 +155,8 @@ async def start(settings: Settings) -> Running:
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(dbx), server)
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(dbx), server)
     fulfillment_pb2_grpc.add_FulfillmentServiceServicer_to_server(
-        FulfillmentServicer(dbx), server)
-    shipping_pb2_grpc.add_ShippingServiceServicer_to_server(ShippingServicer(), server)
+        FulfillmentServicer(ctx), server)
+    shipping_pb2_grpc.add_ShippingServiceServicer_to_server(ShippingServicer(ctx), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -157,6 +170,6 @@ async def start(settings: Settings) -> Running:
     await saga.start()
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, saga, hub,
-                   health_servicer)
+    return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
+                   saga, hub, health_servicer)
 

@@ -30,6 +30,32 @@ class Settings:
     upi_poll_interval_s: float = 5.0
     retry_later_s: float = 2.0
     grace_s: float = 10.0
+    fulfillment: FulfillmentSettings = field(default_factory=lambda: FulfillmentSettings())
+
+
+@dataclass(frozen=True)
+class FulfillmentSettings:
+    """Routing, picking, packing, carrier and money rules of the second half of the saga."""
+
+    # Routing: delivery promised this many days after placement; cut-off hours are local time.
+    promise_days: int = 3
+    local_tz: str = "Asia/Kolkata"
+    # An order no single FC can serve is split into shipments ("split") or waits ("backorder").
+    split_policy: str = "split"
+    # Picking: a task holds lines of up to this many orders / lines; untouched this long, it
+    # goes back to the queue.
+    pick_batch_orders: int = 4
+    pick_batch_lines: int = 20
+    pick_task_timeout_s: float = 600.0
+    # Packing: the scale must read within this of the catalog weight (+ box tare).
+    weight_tolerance_pct: int = 10
+    weight_tolerance_min_g: int = 50
+    # Carrier tracking is polled this often for parcels handed off (webhook fallback).
+    tracking_poll_s: float = 30.0
+    # Captured payments are settled with the gateway this often.
+    settlement_interval_s: float = 60.0
+    # Cash collected but not remitted after this many days is a discrepancy.
+    cod_remit_days: int = 7
 
 
 def order_settings(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from core.domain.errors import InvalidArgument
 from core.persistence.models import OrderEvent
 from core.service import events, orders
+from core.service.saga_steps import state_of
 from server import convert
 from server.auth import current_principal, storefront_scope
 from server.dbexec import DbExecutor, utcnow
@@ -42,7 +43,8 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             snap, created = await self._dbx.write(
                 orders.place_order, cmd, self._settings.orders, utcnow())
         if created:
-            self._saga.kick(snap.order.order_id)
+            # The saga starts from the state just committed rather than reading it back.
+            self._saga.kick(snap.order.order_id, state_of(snap.order))
             log.info("order %s placed (%s, %s)", snap.order.order_id,
                      snap.order.payment_method, snap.order.total_minor)
         return convert.order_to_pb(snap)

@@ -38,13 +38,17 @@ class SagaRunner:
 
     # -- scheduling ---------------------------------------------------------------------------
 
-    def kick(self, order_id: str) -> asyncio.Task[None]:
-        """Advance this order now (or once more right after the pass under way)."""
+    def kick(self, order_id: str, known: SagaState | None = None) -> asyncio.Task[None]:
+        """Advance this order now (or once more right after the pass under way).
+
+        `known` is the state just committed by the caller (a new order): the first pass then
+        starts from it instead of reading it back.
+        """
         task = self._active.get(order_id)
         if task is not None:
             self._again.add(order_id)
             return task
-        task = asyncio.create_task(self._run(order_id), name=f"saga-{order_id}")
+        task = asyncio.create_task(self._run(order_id, known), name=f"saga-{order_id}")
         self._active[order_id] = task
         return task
 
@@ -54,12 +58,13 @@ class SagaRunner:
             with contextlib.suppress(Exception):
                 await asyncio.shield(task)
 
-    async def _run(self, order_id: str) -> None:
+    async def _run(self, order_id: str, known: SagaState | None) -> None:
         try:
             while True:
                 self._again.discard(order_id)
+                start, known = known, None  # later passes read the state afresh
                 try:
-                    await self.advance(order_id)
+                    await self.advance(order_id, start)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -106,13 +111,21 @@ class SagaRunner:
 
     # -- one pass -----------------------------------------------------------------------------
 
-    async def advance(self, order_id: str) -> None:
+    async def advance(self, order_id: str, known: SagaState | None = None) -> None:
         """Take every step that can be taken now; compensate when the saga has failed."""
-        st = await self._dbx.read(steps.load_state, order_id)
+        st = known or await self._dbx.read(steps.load_state, order_id)
         if st is None:
             return
         if st.status == OrderStatus.PENDING and st.decision == Decision.WAIT:
-            results = await asyncio.gather(self._inventory(st), self._payment(st))
+            committed: list[SagaState | None] = []
+            results = await asyncio.gather(self._inventory(st, committed),
+                                           self._payment(st, committed))
+            # Each step's write returns the state it committed under the row lock. Once one
+            # shows PROCESSING this pass has nothing left to do (a later cancel kicks another
+            # pass); any other outcome is read back, as both steps' results are needed.
+            if any(c is not None and c.status == OrderStatus.PROCESSING
+                   and c.decision == Decision.WAIT for c in committed):
+                return
             st = await self._dbx.read(steps.load_state, order_id)
             if st is None:
                 return
@@ -124,23 +137,31 @@ class SagaRunner:
         if st.decision in (Decision.COMPENSATE, Decision.CANCEL):
             await self._compensate(st)
 
-    async def _inventory(self, st: SagaState) -> float | None:
+    async def _inventory(
+        self, st: SagaState, committed: list[SagaState | None] | None = None
+    ) -> float | None:
         """Soft-lock the lines; returns seconds until this step wants another look."""
         if st.inventory != InventoryState.PENDING:
             return None
         for _ in range(5):
             try:
-                await self._dbx.write(steps.lock_inventory, st.order_id, utcnow())
+                new = await self._dbx.write(steps.lock_inventory, st.order_id, utcnow())
+                if committed is not None:
+                    committed.append(new)
                 return None
             except LockRace:
                 continue
         return self._settings.retry_later_s
 
-    async def _payment(self, st: SagaState) -> float | None:
+    async def _payment(
+        self, st: SagaState, committed: list[SagaState | None] | None = None
+    ) -> float | None:
         """Authorize the payment; returns seconds until this step wants another look."""
         try:
             if st.payment == PaymentState.AUTHORIZING:
-                await self._authorize_card(st)
+                new = await self._authorize_card(st)
+                if committed is not None:
+                    committed.append(new)
             elif st.payment == PaymentState.INTENT_REGISTERING:
                 return await self._register_intent(st)
             elif st.payment == PaymentState.INTENT_PENDING:
@@ -153,20 +174,21 @@ class SagaRunner:
                                   f"the gateway refused the payment: {exc}", utcnow())
         return None
 
-    async def _authorize_card(self, st: SagaState) -> None:
+    async def _authorize_card(self, st: SagaState) -> SagaState | None:
+        """Ask for the hold and record the answer; returns the state that was committed."""
         assert st.card_token is not None
         auth = await self._gateway.authorize(
             order_id=st.order_id, token=st.card_token, amount_minor=st.total.amount_minor,
             currency=st.total.currency)
         if auth.status == "authorized":
             assert auth.authorization_id is not None
-            await self._dbx.write(steps.payment_authorized, st.order_id, auth.authorization_id,
-                                  st.total.amount_minor, utcnow(),
-                                  f"card hold {auth.authorization_id} for {st.total}")
-        else:
-            await self._dbx.write(steps.payment_failed, st.order_id,
-                                  f"card declined ({auth.decline_code}): {auth.message}",
-                                  utcnow())
+            return await self._dbx.write(
+                steps.payment_authorized, st.order_id, auth.authorization_id,
+                st.total.amount_minor, utcnow(),
+                f"card hold {auth.authorization_id} for {st.total}")
+        return await self._dbx.write(steps.payment_failed, st.order_id,
+                                     f"card declined ({auth.decline_code}): {auth.message}",
+                                     utcnow())
 
     async def _register_intent(self, st: SagaState) -> float | None:
         assert st.upi_intent_id and st.upi_vpa and st.upi_expires_at

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import secrets
+from datetime import UTC
+
+import labels
+from core.domain.errors import FailedPrecondition
+from core.persistence.models import utcnow
+from core.service import cod, orders, shipping
+from server import convert
 from server.context import ServerContext
 from server.servicers.unimplemented import unimplemented
-from tote.v1 import shipping_pb2_grpc
+from tote.v1 import shipping_pb2, shipping_pb2_grpc
 
 
 class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
@@ -14,14 +24,84 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
     async def GetLabel(self, request, context):  # type: ignore[no-untyped-def]
         await unimplemented(context, "GetLabel")
 
-    async def HandOff(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "HandOff")
+    async def HandOff(self, request, context) -> shipping_pb2.Manifest:
+        numbers = list(request.tracking_numbers)
+        draft = await self.ctx.dbx.read(shipping.plan_hand_off, request.carrier, numbers)
+        now = utcnow()
+        manifest_id = _manifest_id(now)
+        # Rendered before the transaction (it reads its barcodes back: slow, and no lock held).
+        pdf = await asyncio.to_thread(_render_manifest, draft, manifest_id, now)
+        await self.ctx.dbx.write(shipping.hand_off, request.carrier, numbers, manifest_id, pdf,
+                                 now)
+        return shipping_pb2.Manifest(manifest_id=manifest_id, carrier=request.carrier,
+                                     tracking_numbers=numbers)
 
-    async def RecordTrackingEvent(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "RecordTrackingEvent")
+    async def RecordTrackingEvent(
+        self, request, context
+    ) -> shipping_pb2.RecordTrackingEventResponse:
+        cash = request.cod_collected
+        reported = (cash.amount_minor, cash.currency) if cash.currency else None
+        now = utcnow()
+        snap = await self.ctx.dbx.write(
+            _record_and_load, request.tracking_number, request.status, request.location,
+            reported, now)
+        return shipping_pb2.RecordTrackingEventResponse(order=convert.order_to_pb(snap))
 
-    async def RecordCodRemittance(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "RecordCodRemittance")
+    async def RecordCodRemittance(self, request, context) -> shipping_pb2.CodRemittance:
+        days = self.ctx.settings.fulfillment.cod_remit_days
+        rem = await self.ctx.dbx.write(
+            cod.record_remittance, request.carrier, request.reference,
+            request.amount.amount_minor, request.amount.currency,
+            list(request.tracking_numbers), utcnow(), days)
+        return shipping_pb2.CodRemittance(
+            remittance_id=rem.remittance_id, carrier=rem.carrier, reference=rem.reference,
+            amount=convert.money(rem.amount_minor, rem.currency),
+            tracking_numbers=rem.tracking_numbers)
 
-    async def GetCodReconciliation(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "GetCodReconciliation")
+    async def GetCodReconciliation(self, request, context) -> shipping_pb2.CodReconciliation:
+        days = self.ctx.settings.fulfillment.cod_remit_days
+        rec = await self.ctx.dbx.read(cod.reconcile, request.carrier, utcnow(), days)
+        cur = rec.currency
+        return shipping_pb2.CodReconciliation(
+            expected=convert.money(rec.expected_minor, cur),
+            collected=convert.money(rec.collected_minor, cur),
+            remitted=convert.money(rec.remitted_minor, cur),
+            discrepancies=[shipping_pb2.CodDiscrepancy(
+                tracking_number=d.tracking_number, kind=d.kind,
+                expected=convert.money(d.expected_minor, cur),
+                actual=convert.money(d.actual_minor, cur), detail=d.detail)
+                for d in rec.discrepancies])
+
+
+def _record_and_load(session, tracking_number, status, location, reported, now):  # type: ignore[no-untyped-def]
+    order_id = shipping.record_tracking_event(session, tracking_number, status, location,
+                                              reported, now, "rpc", now)
+    session.flush()
+    return orders.load(session, order_id)
+
+
+def _manifest_id(now: dt.datetime) -> str:
+    """'MF' + time + random digits: short and mostly digits, so its barcode fits the sheet."""
+    return f"MF{now:%y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+
+
+def _render_manifest(draft: shipping.ManifestDraft, manifest_id: str, now: dt.datetime) -> bytes:
+    """The manifest PDF the carrier's driver signs (labels' own dataclasses, read back)."""
+    a = draft.fc_address
+    ship_from = labels.Address(
+        name=a.get("name") or draft.fc_name, line1=a.get("line1") or draft.fc_name,
+        line2=a.get("line2") or "", city=a.get("city") or draft.fc_id,
+        region=a.get("region") or "", postal_code=a.get("postal_code") or "-",
+        country=a.get("country") or "IN", phone=a.get("phone") or "")
+    parcels = tuple(labels.ManifestParcel(
+        tracking_number=p.tracking_number, order_id=p.order_id, destination=p.destination,
+        weight_grams=max(p.weight_grams, 1),
+        cod=labels.Money(p.cod_minor, p.currency) if p.cod_minor > 0 else None)
+        for p in draft.parcels)
+    try:
+        return labels.render_manifest(labels.Manifest(
+            manifest_id=manifest_id, carrier=draft.carrier, ship_from=ship_from,
+            handed_over=now.astimezone(UTC), parcels=parcels))
+    except labels.LabelError as exc:
+        raise FailedPrecondition(f"the manifest cannot be printed: {exc}; nothing was "
+                                 "shipped") from None

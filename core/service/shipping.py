@@ -1,0 +1,255 @@
+"""Hand-off to the carrier (a manifest), tracking, delivery.
+
+At hand-off the hard-locked units leave the building: `on_hand` and `hard_locked` go down by
+the units shipped, the order's locks on them disappear, and the order is SHIPPED once every one
+of its (not cancelled) shipments is. Tracking events are kept as the carrier reports them; only
+delivery changes a shipment's state again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from core.domain.events import EventType
+from core.domain.order import OrderStatus, PaymentMethod, check_transition
+from core.persistence.fulfillment_models import Manifest, PickLine, Shipment, TrackingEvent
+from core.persistence.models import FulfillmentCenter, Order, SoftLock, StockLevel
+from core.service import events
+
+SHIPMENTS = Shipment.__table__
+LINES = PickLine.__table__
+STOCK = StockLevel.__table__
+LOCKS = SoftLock.__table__
+TRACKING = TrackingEvent.__table__
+
+TRACKING_STATUSES = ("in_transit", "out_for_delivery", "failed_attempt", "delivered")
+HANDED_OFF = ("shipped", "delivered")
+
+
+@dataclass(frozen=True)
+class ManifestParcel:
+    """What the manifest prints for one parcel (read before the PDF is rendered)."""
+
+    tracking_number: str
+    order_id: str
+    destination: str
+    weight_grams: int
+    cod_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class ManifestDraft:
+    """The parcels of a hand-off and where they leave from, for the manifest PDF."""
+
+    carrier: str
+    parcels: list[ManifestParcel]
+    fc_id: str
+    fc_name: str
+    fc_address: dict[str, Any]
+
+
+def _clean_tracking_numbers(carrier: str, tracking_numbers: list[str]) -> list[str]:
+    if not carrier.strip():
+        raise InvalidArgument("carrier is required (e.g. 'sandbox')", field="carrier")
+    numbers = [t.strip() for t in tracking_numbers]
+    if not numbers or any(not t for t in numbers):
+        raise InvalidArgument("tracking_numbers must list the parcels handed off (none empty)",
+                              field="tracking_numbers")
+    dupes = sorted(t for t, n in Counter(numbers).items() if n > 1)
+    if dupes:
+        raise InvalidArgument(f"tracking number(s) listed twice: {', '.join(dupes)}",
+                              field="tracking_numbers")
+    return numbers
+
+
+def _offenders(rows: dict[str, Any], carrier: str, numbers: list[str]) -> list[str]:
+    out = []
+    for t in numbers:
+        row = rows.get(t)
+        if row is None:
+            out.append(f"{t}: unknown tracking number")
+        elif row.carrier != carrier:
+            out.append(f"{t}: belongs to carrier {row.carrier!r}, not {carrier!r}")
+        elif row.status in HANDED_OFF:
+            out.append(f"{t}: already shipped (manifest {row.manifest_id})")
+        elif row.status != "packed":
+            out.append(f"{t}: not packed (its status is {row.status!r})")
+    return out
+
+
+def _shipments_by_tracking(session: Session, numbers: list[str], lock: bool) -> dict[str, Any]:
+    stmt = select(SHIPMENTS).where(SHIPMENTS.c.tracking_number.in_(numbers))
+    if lock:
+        stmt = stmt.with_for_update()
+    return {row.tracking_number: row for row in session.execute(stmt)}
+
+
+def plan_hand_off(session: Session, carrier: str, tracking_numbers: list[str]) -> ManifestDraft:
+    """Check the parcels can be handed off and gather what the manifest prints."""
+    numbers = _clean_tracking_numbers(carrier, tracking_numbers)
+    rows = _shipments_by_tracking(session, numbers, lock=False)
+    bad = _offenders(rows, carrier, numbers)
+    if bad:
+        raise FailedPrecondition("cannot hand off; nothing was shipped: " + "; ".join(bad))
+    orders = {o.order_id: o for o in session.scalars(
+        select(Order).where(Order.order_id.in_({r.order_id for r in rows.values()})))}
+    parcels = []
+    for t in numbers:
+        row, order = rows[t], orders[rows[t].order_id]
+        to = order.ship_to or {}
+        destination = ", ".join(p for p in (to.get("city"), to.get("postal_code")) if p)
+        parcels.append(ManifestParcel(t, row.order_id, destination or "—",
+                                      row.weight_grams or 0, row.cod_due_minor or 0,
+                                      order.currency))
+    fc_id = rows[numbers[0]].fc_id
+    fc = session.get(FulfillmentCenter, fc_id)
+    return ManifestDraft(carrier, parcels, fc_id, fc.name if fc else fc_id,
+                         dict(fc.address or {}) if fc else {})
+
+
+def hand_off(session: Session, carrier: str, tracking_numbers: list[str], manifest_id: str,
+             pdf: bytes | None, now: datetime) -> list[str]:
+    """Ship the parcels on one manifest, all or nothing; returns the orders that became SHIPPED."""
+    numbers = _clean_tracking_numbers(carrier, tracking_numbers)
+    rows = _shipments_by_tracking(session, numbers, lock=True)
+    bad = _offenders(rows, carrier, numbers)
+    if bad:
+        raise FailedPrecondition("cannot hand off; nothing was shipped: " + "; ".join(bad))
+    session.execute(insert(Manifest.__table__).values(
+        manifest_id=manifest_id, carrier=carrier, tracking_numbers=numbers, pdf=pdf,
+        created_at=now))
+    ids = [rows[t].shipment_id for t in numbers]
+    session.execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id.in_(ids)).values(
+        status="shipped", manifest_id=manifest_id, shipped_at=now, updated_at=now))
+    for row in rows.values():
+        _take_units_out(session, row)
+    shipped = []
+    for order_id in sorted({r.order_id for r in rows.values()}):
+        if _all_shipments_in(session, order_id, HANDED_OFF):
+            order = session.get(Order, order_id, with_for_update=True)
+            assert order is not None
+            check_transition(OrderStatus(order.status), OrderStatus.SHIPPED)
+            order.status, order.updated_at = OrderStatus.SHIPPED, now
+            mine = sorted(t for t, r in rows.items() if r.order_id == order_id)
+            events.record(session, order, EventType.ORDER_SHIPPED, now,
+                          f"handed to {carrier}: {', '.join(mine)} (manifest {manifest_id})")
+            shipped.append(order_id)
+    session.flush()
+    return shipped
+
+
+def _take_units_out(session: Session, shipment: Any) -> None:
+    """The shipment's picked units leave stock: on_hand and hard locks go down together."""
+    picked: dict[str, int] = defaultdict(int)
+    for line in session.execute(select(LINES.c.sku, LINES.c.picked).where(
+            LINES.c.shipment_id == shipment.shipment_id)):
+        picked[line.sku] += line.picked
+    for sku, units in sorted(picked.items()):
+        if units <= 0:
+            continue
+        key = (STOCK.c.fc_id == shipment.fc_id) & (STOCK.c.sku == sku)
+        done = session.execute(update(STOCK).where(key, STOCK.c.hard_locked >= units).values(
+            on_hand=STOCK.c.on_hand - units, hard_locked=STOCK.c.hard_locked - units))
+        lock = ((LOCKS.c.order_id == shipment.order_id) & (LOCKS.c.fc_id == shipment.fc_id)
+                & (LOCKS.c.sku == sku))
+        held = session.execute(update(LOCKS).where(lock, LOCKS.c.hard_quantity >= units).values(
+            hard_quantity=LOCKS.c.hard_quantity - units))
+        if done.rowcount != 1 or held.rowcount != 1:  # type: ignore[attr-defined]
+            raise FailedPrecondition(
+                f"{shipment.tracking_number}: {units}×{sku} were not hard-locked at "
+                f"{shipment.fc_id} for order {shipment.order_id}; pack it again")
+        session.execute(delete(LOCKS).where(lock, LOCKS.c.quantity == 0,
+                                            LOCKS.c.hard_quantity == 0))
+
+
+def _all_shipments_in(session: Session, order_id: str, statuses: tuple[str, ...]) -> bool:
+    stmt = select(func.count()).select_from(SHIPMENTS).where(
+        SHIPMENTS.c.order_id == order_id, SHIPMENTS.c.status != "cancelled",
+        SHIPMENTS.c.status.not_in(statuses))
+    return session.execute(stmt).scalar_one() == 0
+
+
+_RANK = {"shipped": 0, "in_transit": 1, "out_for_delivery": 2, "failed_attempt": 2,
+         "delivered": 3}
+
+
+def record_tracking_event(
+    session: Session, tracking_number: str, status: str, location: str,
+    cod_collected: tuple[int, str] | None, occurred_at: datetime, source: str, now: datetime,
+) -> str:
+    """Apply one carrier scan to its parcel (duplicates change nothing); returns the order id."""
+    if status not in TRACKING_STATUSES:
+        raise InvalidArgument(f"status must be one of {', '.join(TRACKING_STATUSES)}; "
+                              f"got {status!r}", field="status")
+    shipment = session.scalars(select(Shipment).where(
+        Shipment.tracking_number == tracking_number).with_for_update()).first()
+    if shipment is None:
+        raise NotFound(f"no parcel with tracking number {tracking_number[:64]!r}")
+    if shipment.status not in HANDED_OFF:
+        raise FailedPrecondition(f"{tracking_number} has not been handed off yet (status "
+                                 f"{shipment.status!r}): hand it off with a manifest first")
+    order = session.get(Order, shipment.order_id, with_for_update=True)
+    assert order is not None
+    collected = _cod_collected(shipment, order, status, cod_collected)
+    seen = session.execute(select(TRACKING.c.id).where(
+        TRACKING.c.tracking_number == tracking_number, TRACKING.c.status == status,
+        TRACKING.c.occurred_at == occurred_at)).first()
+    if seen is not None:
+        return order.order_id
+    session.execute(insert(TRACKING).values(
+        tracking_number=tracking_number, status=status, location=location[:256],
+        cod_collected_minor=collected, source=source, occurred_at=occurred_at))
+    if shipment.status == "delivered":
+        return order.order_id  # late or repeated scans are kept, the parcel stays delivered
+    where = f" at {location}" if location else ""
+    if status != "delivered":
+        events.record(session, order, EventType.TRACKING_UPDATED, now,
+                      f"{tracking_number} {status.replace('_', ' ')}{where}")
+        return order.order_id
+    shipment.status, shipment.delivered_at, shipment.updated_at = "delivered", occurred_at, now
+    shipment.cod_collected_minor = collected
+    if collected:
+        events.record(session, order, EventType.COD_COLLECTED, now,
+                      f"{tracking_number}: {collected} {order.currency} collected{where}")
+    session.flush()
+    if _all_shipments_in(session, order.order_id, ("delivered",)):
+        check_transition(OrderStatus(order.status), OrderStatus.DELIVERED)
+        order.status, order.updated_at = OrderStatus.DELIVERED, now
+        if order.payment_method == PaymentMethod.COD:
+            order.payment_state = "cod_collected"
+        events.record(session, order, EventType.ORDER_DELIVERED, now,
+                      f"{tracking_number} delivered{where}")
+    return order.order_id
+
+
+def _cod_collected(shipment: Shipment, order: Order, status: str,
+                   reported: tuple[int, str] | None) -> int | None:
+    """The cash the courier took at delivery (None for prepaid parcels and other scans)."""
+    if status != "delivered":
+        if reported is not None and reported[0]:
+            raise InvalidArgument("cod_collected is only reported with status 'delivered'",
+                                  field="cod_collected")
+        return None
+    if order.payment_method != PaymentMethod.COD:
+        if reported is not None and reported[0]:
+            raise InvalidArgument(f"{shipment.tracking_number} is prepaid: no cash is collected "
+                                  "on delivery, leave cod_collected empty", field="cod_collected")
+        return None
+    if reported is None:
+        # The courier cannot hand over a COD parcel without taking the amount on its label.
+        return shipment.cod_due_minor
+    amount, currency = reported
+    if currency != order.currency:
+        raise InvalidArgument(f"cod_collected is in {currency!r} but the order is in "
+                              f"{order.currency}", field="cod_collected.currency")
+    if amount < 0:
+        raise InvalidArgument("cod_collected must not be negative", field="cod_collected")
+    return amount

@@ -1,0 +1,241 @@
+"""Hand-off, tracking and delivery through the RPCs, against a real tote and sandbox carrier."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import grpc
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from core.persistence.db import Database
+from core.persistence.fulfillment_models import PickLine, Shipment
+from core.persistence.models import Order, SoftLock, StockLevel
+from core.service import check
+from tests.harness import Client, card, cod, sandbox_card, unique, upi
+from tote.v1 import common_pb2 as pb
+from tote.v1 import inventory_pb2, shipping_pb2
+
+PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
+PACKED, SHIPPED, DELIVERED = (pb.ORDER_STATUS_PACKED, pb.ORDER_STATUS_SHIPPED,
+                              pb.ORDER_STATUS_DELIVERED)
+
+
+# -- getting a parcel to "packed" -----------------------------------------------------------------
+# PackOrder is being built; until it answers, this leaves the order exactly as packing would:
+# every unit picked (hard-locked), the payment captured at the gateway, the parcel booked with
+# the sandbox carrier (a real tracking number), the shipment "packed", the order PACKED.
+
+def pack_directly(tote, order_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Pick and pack the order's only shipment; returns its tracking number."""
+    db = Database(tote.db_url)
+    try:
+        order = db.run_read(lambda s: _detached(s.get(Order, order_id)))
+        booked = httpx.post(f"{tote.sandbox_url}/v1/shipments", json={
+            "reference": order_id, "service": "ground", "weight_grams": order.weight_grams,
+            "ship_to": order.ship_to, "ship_from": {"name": "FC-BLR"}},
+            headers={"Idempotency-Key": f"test-pack-{order_id}"})
+        booked.raise_for_status()
+        tracking = booked.json()["tracking_number"]
+        capture_id = None
+        if order.payment_method == "card":
+            r = httpx.post(f"{tote.sandbox_url}/v1/authorizations/{order.authorization_id}/capture",
+                           json={"amount_minor": order.total_minor, "currency": order.currency,
+                                 "reference": order_id},
+                           headers={"Idempotency-Key": f"test-capture-{order_id}"})
+            r.raise_for_status()
+            capture_id = r.json()["id"]
+        elif order.payment_method == "upi":
+            capture_id = order.authorization_id  # the approved debit is the capture
+        db.run_write(lambda s: _mark_packed(s, order, tracking, capture_id))
+        return tracking
+    finally:
+        db.dispose()
+
+
+def _detached(order):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**{c.key: getattr(order, c.key) for c in Order.__table__.columns})
+
+
+def _mark_packed(s, order, tracking: str, capture_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    (shipment,) = s.scalars(select(Shipment).where(Shipment.order_id == order.order_id))
+    value = 0
+    for line in s.scalars(select(PickLine).where(PickLine.shipment_id == shipment.shipment_id)):
+        line.picked = line.quantity
+        value += line.quantity * line.unit_price_minor
+        lock = s.get(SoftLock, (order.order_id, line.fc_id, line.sku))
+        lock.quantity -= line.quantity
+        lock.hard_quantity += line.quantity
+        s.execute(update(StockLevel).where(StockLevel.fc_id == line.fc_id,
+                                           StockLevel.sku == line.sku).values(
+            soft_locked=StockLevel.soft_locked - line.quantity,
+            hard_locked=StockLevel.hard_locked + line.quantity))
+    shipment.status, shipment.carrier, shipment.service = "packed", "sandbox", "ground"
+    shipment.tracking_number, shipment.weight_grams, shipment.box = tracking, 700, "M"
+    shipment.value_minor, shipment.packed_at, shipment.updated_at = value, now, now
+    if order.payment_method == "cod":
+        shipment.cod_due_minor = value + order.shipping_fee_minor
+    row = s.get(Order, order.order_id)
+    row.status, row.updated_at = "PACKED", now
+    if capture_id is not None:
+        row.capture_id, row.captured_minor, row.payment_state = capture_id, row.total_minor, \
+            "captured"
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def ready_order(tote, admin: Client, shop: Client, payment, units: int = 2):  # type: ignore[no-untyped-def]
+    """A PROCESSING order of `units` × a new SKU (5 received at FC-BLR); (order, sku)."""
+    sku = unique("MUG")
+    admin.product(sku, price_minor=49_900, weight_grams=350)
+    admin.receive("FC-BLR", sku, 5)
+    placed = shop.place([(sku, units)], payment)
+    if placed.payment.upi_intent_id:
+        httpx.post(f"{tote.sandbox_url}/v1/upi/intents/{placed.payment.upi_intent_id}/approve"
+                   ).raise_for_status()
+    order = shop.wait_status(placed.order_id, {PROCESSING, CANCELLED})
+    assert order.status == PROCESSING, order.cancel_reason
+    return order, sku
+
+
+def levels(admin: Client, sku: str) -> tuple[int, int, int]:
+    """(on_hand, soft_locked, hard_locked) at FC-BLR."""
+    (level,) = admin.inventory.GetStock(inventory_pb2.GetStockRequest(sku=sku, fc_id="FC-BLR"),
+                                        metadata=admin.metadata).levels
+    return level.on_hand, level.soft_locked, level.hard_locked
+
+
+def hand_off(client: Client, *tracking: str, carrier: str = "sandbox") -> shipping_pb2.Manifest:
+    return client.shipping.HandOff(shipping_pb2.HandOffRequest(
+        carrier=carrier, tracking_numbers=list(tracking)), metadata=client.metadata)
+
+
+def track(client: Client, tracking: str, status: str, cod_minor: int | None = None,
+          location: str = "Bengaluru hub") -> pb.Order:
+    cash = pb.Money(amount_minor=cod_minor, currency="INR") if cod_minor is not None else None
+    return client.shipping.RecordTrackingEvent(shipping_pb2.RecordTrackingEventRequest(
+        tracking_number=tracking, status=status, location=location, cod_collected=cash),
+        metadata=client.metadata).order
+
+
+def findings(tote) -> list[str]:  # type: ignore[no-untyped-def]
+    db = Database(tote.db_url)
+    try:
+        return db.run_read(check.findings)
+    finally:
+        db.dispose()
+
+
+def wait_for(predicate, timeout_s: float = 15):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not (value := predicate()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
+
+
+@pytest.fixture(scope="module")
+def carrier(tote):  # type: ignore[no-untyped-def]
+    client = tote.client(tote.token("carrier", "sandbox"))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def ops(tote):  # type: ignore[no-untyped-def]
+    client = tote.client(tote.token("supervisor", "ops"))
+    yield client
+    client.close()
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["card", "upi", "cod"])
+def test_order_is_handed_off_tracked_and_delivered_with_stock_gone_and_no_lock_left(
+        tote, admin, shop, ops, carrier, method):
+    payment = {"card": lambda: card(sandbox_card(tote.sandbox_url)), "upi": upi,
+               "cod": cod}[method]()
+    order, sku = ready_order(tote, admin, shop, payment)
+    tracking = pack_directly(tote, order.order_id)
+    assert levels(admin, sku) == (5, 0, 2)
+
+    manifest = hand_off(ops, tracking)
+    assert manifest.manifest_id and list(manifest.tracking_numbers) == [tracking]
+    assert shop.get(order.order_id).status == SHIPPED
+    assert levels(admin, sku) == (3, 0, 0)
+
+    assert track(carrier, tracking, "in_transit").status == SHIPPED
+    assert track(carrier, tracking, "out_for_delivery").status == SHIPPED
+    cash = order.total.amount_minor if method == "cod" else None
+    delivered = track(carrier, tracking, "delivered", cod_minor=cash, location="Front door")
+    assert delivered.status == DELIVERED
+    assert delivered.payment.state == ("cod_collected" if method == "cod" else "captured")
+
+    types = [e.type for e in shop.events(order.order_id, timeout_s=5)]
+    tail = ["Order_Shipped", "Tracking_Updated", "Tracking_Updated"]
+    tail += ["Cod_Collected"] if method == "cod" else []
+    assert types[-len(tail) - 1:] == [*tail, "Order_Delivered"]
+    assert levels(admin, sku) == (3, 0, 0)
+    assert findings(tote) == []
+
+
+def test_hand_off_refuses_every_offender_and_ships_nothing(tote, admin, shop, ops):
+    good, sku = ready_order(tote, admin, shop, cod())
+    good_tn = pack_directly(tote, good.order_id)
+    unpacked, _ = ready_order(tote, admin, shop, cod())
+    shipped, _ = ready_order(tote, admin, shop, cod())
+    shipped_tn = pack_directly(tote, shipped.order_id)
+    hand_off(ops, shipped_tn)
+    db = Database(tote.db_url)
+    other_tn, packing_tn = unique("OTHER"), unique("PACKING")
+    try:  # a parcel booked with another carrier, and one booked but still being packed
+        other, _ = ready_order(tote, admin, shop, cod())
+        tn = pack_directly(tote, other.order_id)
+        db.run_write(lambda s: s.execute(update(Shipment).where(
+            Shipment.tracking_number == tn).values(carrier="bluedart", tracking_number=other_tn)))
+        db.run_write(lambda s: s.execute(update(Shipment).where(
+            Shipment.order_id == unpacked.order_id).values(
+            carrier="sandbox", tracking_number=packing_tn, status="packing")))
+    finally:
+        db.dispose()
+
+    with pytest.raises(grpc.RpcError) as refused:
+        hand_off(ops, good_tn, "TT0000000000", shipped_tn, other_tn, packing_tn)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    detail = refused.value.details()
+    assert "TT0000000000: unknown tracking number" in detail
+    assert f"{shipped_tn}: already shipped" in detail
+    assert f"{other_tn}: belongs to carrier 'bluedart'" in detail
+    assert f"{packing_tn}: not packed (its status is 'packing')" in detail
+    assert good_tn not in detail
+    assert shop.get(good.order_id).status == PACKED
+    assert levels(admin, sku) == (5, 0, 2)
+    assert hand_off(ops, good_tn).tracking_numbers == [good_tn]
+    assert findings(tote) == []
+
+
+def test_only_the_carrier_records_tracking_and_unknown_parcels_are_not_found(
+        tote, admin, shop, ops, carrier):
+    with pytest.raises(grpc.RpcError) as denied:
+        track(ops, "TT0000000001", "in_transit")
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as missing:
+        track(carrier, "TT0000000001", "in_transit")
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    order, _ = ready_order(tote, admin, shop, card(sandbox_card(tote.sandbox_url)))
+    tracking = pack_directly(tote, order.order_id)
+    with pytest.raises(grpc.RpcError) as early:
+        track(carrier, tracking, "in_transit")
+    assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    hand_off(ops, tracking)
+    with pytest.raises(grpc.RpcError) as bad:
+        track(carrier, tracking, "lost_in_space")
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert track(carrier, tracking, "delivered").status == DELIVERED
+    # A late scan is kept but does not move the parcel back.
+    assert track(carrier, tracking, "in_transit").status == DELIVERED
+    assert findings(tote) == []

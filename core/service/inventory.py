@@ -7,6 +7,7 @@ table's CHECK constraints forbid locking more than is on hand: no oversell under
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -125,13 +126,20 @@ def shortfall(levels: list[Any], needs: dict[str, int]) -> str:
     return "out of stock: " + "; ".join(parts) + " across all fulfillment centers"
 
 
+Planner = Callable[[list[Any], dict[str, int]], "dict[tuple[str, str], int] | None"]
+
+
 def soft_lock(
-    db: Session | Connection, order_id: str, needs: dict[str, int]
+    db: Session | Connection, order_id: str, needs: dict[str, int],
+    planner: Planner = plan_soft_locks,
 ) -> tuple[str | None, str]:
-    """Soft-lock the needed units for an order: (main FC, detail), or (None, reason) if short."""
+    """Soft-lock the needed units for an order: (main FC, detail), or (None, reason) if short.
+
+    `planner` decides where (FC routing passes its own; the default takes the most stock).
+    """
     conn = db.connection() if isinstance(db, Session) else db
     levels: list[Any] = list(conn.execute(_LEVELS, {"skus": list(needs)}))
-    plan = plan_soft_locks(levels, needs)
+    plan = planner(levels, needs)
     if plan is None:
         return None, shortfall(levels, needs)
     for (fc_id, sku), q in sorted(plan.items()):

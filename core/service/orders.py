@@ -25,6 +25,7 @@ from core.domain.order import (
     PaymentState,
 )
 from core.domain.shipping import RateTable
+from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import Order, OrderLine, Product
 from core.service import events
 
@@ -39,6 +40,8 @@ class OrderSettings:
     upi_payee_vpa: str = "tote@sandbox"
     upi_payee_name: str = "tote"
     saga_lease: timedelta = timedelta(seconds=30)
+    # Delivery is promised this many days after placement (routing tries to keep it).
+    promise_days: int = 3
 
 
 @dataclass(slots=True)
@@ -51,6 +54,8 @@ class OrderSnapshot:
 
     order: Order | SimpleNamespace
     lines: list[OrderLine] | list[SimpleNamespace]
+    # (shipment row, [(sku, units)]) per parcel, oldest first; filled by `load` only.
+    shipments: list[tuple[Any, list[tuple[str, int]]]] = field(default_factory=list)
 
 
 ORDERS = Order.__table__
@@ -128,6 +133,7 @@ def place_order(
         upi_intent_id=None, upi_intent_uri=None, upi_expires_at=None, authorization_id=None,
         authorized_minor=0, captured_minor=0, failure_reason=None, cancel_requested=None,
         cancel_reason=None, fc_id=None, saga_due_at=now + settings.saga_lease,
+        promised_by=now + timedelta(days=settings.promise_days),
         created_at=now, updated_at=now,
     )
     if method == PaymentMethod.CARD:
@@ -197,7 +203,25 @@ def load(session: Session, order_id: str, storefront: str | None = None) -> Orde
         raise NotFound(f"no order {order_id[:64]!r}")
     lines = list(session.scalars(
         select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
-    return OrderSnapshot(order, lines)
+    return OrderSnapshot(order, lines, _shipments(session, order_id))
+
+
+def _shipments(session: Session, order_id: str) -> list[tuple[Any, list[tuple[str, int]]]]:
+    """The order's parcels with the units in each (picked, else still to pick)."""
+    conn = session.connection()
+    parcels = list(conn.execute(
+        select(Shipment.shipment_id, Shipment.fc_id, Shipment.status, Shipment.carrier,
+               Shipment.tracking_number)
+        .where(Shipment.order_id == order_id)
+        .order_by(Shipment.created_at, Shipment.shipment_id)))
+    units: dict[str, list[tuple[str, int]]] = {p.shipment_id: [] for p in parcels}
+    if parcels:
+        for ln in conn.execute(
+                select(PickLine.shipment_id, PickLine.sku, PickLine.quantity, PickLine.missing)
+                .where(PickLine.order_id == order_id).order_by(PickLine.sku)):
+            if ln.shipment_id in units and ln.quantity > ln.missing:
+                units[ln.shipment_id].append((ln.sku, ln.quantity - ln.missing))
+    return [(p, units[p.shipment_id]) for p in parcels]
 
 
 def list_orders(

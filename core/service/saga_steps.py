@@ -26,7 +26,7 @@ from core.domain.order import (
 )
 from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
 from core.persistence.models import Order, OrderLine, WebhookReceipt
-from core.service import events, inventory, shipments
+from core.service import events, inventory, routing, shipments
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +142,11 @@ def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
         shipments.create_for_order(order.conn, order, now)
 
 
-def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState | None:
-    """Soft-lock the order's lines (summed per SKU); Inventory_Locked or Inventory_Failure."""
+def lock_inventory(
+    session: Session, order_id: str, now: datetime,
+    rules: routing.RoutingRules = routing.DEFAULT_RULES,
+) -> SagaState | None:
+    """Soft-lock the order's lines where routing says; Inventory_Locked or Inventory_Failure."""
     order = _lock(session, order_id)
     if order is None:
         return None
@@ -152,7 +155,7 @@ def lock_inventory(session: Session, order_id: str, now: datetime) -> SagaState 
     needs: dict[str, int] = defaultdict(int)
     for sku, quantity in order.conn.execute(_LINE_NEEDS, {"order_id": order_id}):
         needs[sku] += quantity
-    main_fc, detail = inventory.soft_lock(order.conn, order_id, dict(needs))
+    main_fc, detail = routing.lock_where_routed(order.conn, order, dict(needs), now, rules)
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED

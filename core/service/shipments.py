@@ -39,6 +39,15 @@ _ORDER_PRICES = select(_LINES.c.sku, _LINES.c.unit_price_minor, _LINES.c.weight_
 
 def create_for_order(conn: Connection, order: Any, now: datetime) -> list[str]:
     """Create the order's shipments and queue their pick lines; Order_Assigned. Returns FC ids."""
+    fcs, n_lines = _queue(conn, order, now)
+    where = fcs[0] if len(fcs) == 1 else f"{len(fcs)} shipments from {', '.join(fcs)}"
+    events.record(conn, order, EventType.ORDER_ASSIGNED, now,
+                  f"assigned to {where}; {n_lines} pick line(s) queued")
+    return fcs
+
+
+def _queue(conn: Connection, order: Any, now: datetime) -> tuple[list[str], int]:
+    """Shipments and queued pick lines for where the order's soft locks are now."""
     prices = {row.sku: row for row in conn.execute(_ORDER_PRICES, {"order_id": order.order_id})}
     by_fc: dict[str, list[Any]] = defaultdict(list)
     for lock in conn.execute(_ORDER_LOCKS, {"order_id": order.order_id}):
@@ -62,9 +71,22 @@ def create_for_order(conn: Connection, order: Any, now: datetime) -> list[str]:
         conn.execute(insert(SHIPMENTS), shipments)
         conn.execute(insert(PICK_LINES), lines)
     fcs = sorted(by_fc, key=lambda fc: (-sum(lk.quantity for lk in by_fc[fc]), fc))
-    where = fcs[0] if len(fcs) == 1 else f"{len(fcs)} shipments from {', '.join(fcs)}"
+    return fcs, len(lines)
+
+
+_DROP_PENDING_SHIPMENTS = SHIPMENTS.delete().where(
+    SHIPMENTS.c.order_id == bindparam("o"), SHIPMENTS.c.status == "pending")
+
+
+def requeue_for_order(conn: Connection, order: Any, now: datetime, detail: str) -> list[str]:
+    """The order's locks moved before picking began: its pending shipments and queued lines are
+    replaced by new ones where the locks are now; Order_Assigned with `detail`. Returns FC ids.
+    """
+    conn.execute(_DROP_QUEUED_LINES, {"o": order.order_id})
+    conn.execute(_DROP_PENDING_SHIPMENTS, {"o": order.order_id})
+    fcs, n_lines = _queue(conn, order, now)
     events.record(conn, order, EventType.ORDER_ASSIGNED, now,
-                  f"assigned to {where}; {len(lines)} pick line(s) queued")
+                  f"{detail}; {n_lines} pick line(s) queued")
     return fcs
 
 
@@ -85,3 +107,23 @@ def cancel_for_order(conn: Connection, order_id: str, now: datetime) -> None:
     """
     conn.execute(_CANCEL_SHIPMENTS, {"o": order_id, "now": now})
     conn.execute(_DROP_QUEUED_LINES, {"o": order_id})
+
+
+def add_rerouted(
+    conn: Connection, order_id: str, fc_id: str, line: Any, quantity: int, bin_: str,
+    now: datetime,
+) -> str:
+    """A new shipment at fc_id with one queued pick line for units re-routed after a short pick.
+
+    `line` is the short-picked pick line (its SKU, GTIN, price and weight are carried over).
+    """
+    shipment_id = new_id("shp")
+    conn.execute(insert(SHIPMENTS), [{
+        "shipment_id": shipment_id, "order_id": order_id, "fc_id": fc_id, "status": "pending",
+        "value_minor": 0, "cod_due_minor": 0, "created_at": now, "updated_at": now}])
+    conn.execute(insert(PICK_LINES), [{
+        "line_id": new_id("pl"), "shipment_id": shipment_id, "order_id": order_id,
+        "fc_id": fc_id, "sku": line.sku, "gtin": line.gtin, "bin": bin_ or "",
+        "quantity": quantity, "picked": 0, "missing": 0, "task_id": None,
+        "unit_price_minor": line.unit_price_minor, "weight_grams": line.weight_grams}])
+    return shipment_id

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from core.service import routing
+from server import convert
+from server.auth import current_principal
 from server.context import ServerContext
-from server.servicers.unimplemented import unimplemented
+from server.dbexec import utcnow
+from tote.v1 import common_pb2, fulfillment_pb2
 
 
 class RoutingRpcs:
     ctx: ServerContext
 
-    async def ExplainRouting(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "ExplainRouting")
+    async def ExplainRouting(self, request, context) -> fulfillment_pb2.RoutingDecision:
+        decision = await self.ctx.dbx.read(routing.explain, request.order_id)
+        return fulfillment_pb2.RoutingDecision(
+            chosen_fc_id=decision.chosen_fc_id,
+            candidates=[fulfillment_pb2.RoutingCandidate(
+                fc_id=c["fc_id"], score=float(c["score"]), reason=c["reason"],
+                factors={k: float(v) for k, v in c["factors"].items()})
+                for c in decision.candidates])
 
-    async def AssignOrder(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "AssignOrder")
+    async def AssignOrder(self, request, context) -> common_pb2.Order:
+        snap = await self.ctx.dbx.write(routing.assign_order, request.order_id, request.fc_id,
+                                        current_principal().name, utcnow())
+        return convert.order_to_pb(snap)

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -21,13 +22,16 @@ from server.context import ServerContext
 from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
+from server.packing import Packer
 from server.saga import SagaRunner
 from server.sandbox.app import Sandbox, start_sandbox
 from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
 from server.servicers.orders import OrderServicer
 from server.servicers.shipping import ShippingServicer
+from server.settlement import SettlementWorker
 from server.settings import Settings, split_hostport
+from server.tracking import TrackingWorker
 from server.webhooks import create_webhook_app
 from tote.v1 import (
     catalog_pb2,
@@ -69,6 +73,9 @@ class Running:
     saga: SagaRunner
     hub: EventHub
     health: health.aio.HealthServicer
+    packer: Packer | None = None
+    # Carrier tracking polls and settlement (each with start() and stop()).
+    workers: list[Any] = field(default_factory=list)
 
     @property
     def grpc_address(self) -> str:
@@ -80,6 +87,10 @@ class Running:
         grace = self.settings.grace_s if grace_s is None else grace_s
         await _stage("health", self.health.enter_graceful_shutdown())
         await _stage("grpc drain", self.grpc_server.stop(grace), grace + 5)
+        if self.packer is not None:
+            await _stage("packing worker", self.packer.stop())
+        for worker in self.workers:
+            await _stage(worker.name, worker.stop())
         await _stage("saga worker", self.saga.stop())
         await _stage("event hub", self.hub.stop())
         await _stage("webhook endpoint", self.webhooks.stop())
@@ -142,9 +153,15 @@ async def start(settings: Settings) -> Running:
                             backoff_initial_s=settings.gateway_backoff_s)
     ctx = ServerContext(dbx=dbx, saga=saga, hub=hub, settings=settings, gateway=gateway,
                         carrier=carrier)
+    ctx.packer = Packer(dbx, gateway, carrier, settings)
 
     host, port = split_hostport(settings.webhook_listen)
-    webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga), host, port)
+    fulfillment = settings.fulfillment
+    tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s)
+    workers = [tracking, SettlementWorker(dbx, gateway, fulfillment.settlement_interval_s,
+                                          fulfillment.cod_remit_days)]
+    webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
+                                                   tracking=tracking.apply_webhook), host, port)
     if sandbox is not None:
         sandbox.set_notify_url(f"{webhooks.url}/webhooks/gateway")
 
@@ -168,8 +185,11 @@ async def start(settings: Settings) -> Running:
     await server.start()
     await hub.start()
     await saga.start()
+    await ctx.packer.start()
+    for worker in workers:
+        await worker.start()
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
-                   saga, hub, health_servicer)
+                   saga, hub, health_servicer, ctx.packer, workers)
 

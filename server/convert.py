@@ -78,7 +78,14 @@ def order_to_pb(snap: OrderSnapshot) -> pb.Order:
         authorized=money(o.authorized_minor, cur), captured=money(o.captured_minor, cur),
         upi_expires_at=ts(o.upi_expires_at), failure_reason=o.failure_reason or "",
     )
+    parcels = [pb.Shipment(shipment_id=s.shipment_id, fc_id=s.fc_id, status=s.status,
+                           carrier=s.carrier or "", tracking_number=s.tracking_number or "",
+                           lines=[pb.OrderLine(sku=sku, quantity=q) for sku, q in units])
+               for s, units in snap.shipments]
+    first = next((p for p in parcels if p.tracking_number), None)
     return pb.Order(
+        shipments=parcels, carrier=first.carrier if first else "",
+        tracking_number=first.tracking_number if first else "",
         order_id=o.order_id, customer_id=o.customer_id, status=status_to_pb(o.status),
         lines=[pb.OrderLine(sku=ln.sku, quantity=ln.quantity,
                             unit_price=money(ln.unit_price_minor, cur)) for ln in snap.lines],

@@ -53,6 +53,7 @@ class PaymentState(StrEnum):
     INTENT_REGISTERING = "intent_registering"  # upi: intent being registered at the gateway
     INTENT_PENDING = "intent_pending"  # upi: waiting for the customer's approval
     AUTHORIZED = "authorized"          # card hold placed / upi debited
+    CAPTURED = "captured"              # the final amount taken at packing
     COD_PENDING = "cod_pending"        # cash to collect at delivery
     FAILED = "failed"                  # declined, expired: nothing to compensate
     VOIDING = "voiding"                # compensation recorded, gateway call under way

@@ -55,6 +55,7 @@ _PAYMENT = {
     PaymentState.INTENT_PENDING: StepOutcome.RUNNING,
     PaymentState.AUTHORIZED: StepOutcome.DONE,
     PaymentState.COD_PENDING: StepOutcome.DONE,
+    PaymentState.CAPTURED: StepOutcome.DONE,
     PaymentState.FAILED: StepOutcome.FAILED,
     PaymentState.VOIDING: StepOutcome.COMPENSATING,
     PaymentState.REFUNDING: StepOutcome.COMPENSATING,

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from core.domain.errors import InvalidArgument, Unavailable
+from core.service import orders, packing
+from server import convert
+from server.auth import current_principal
 from server.context import ServerContext
-from server.servicers.unimplemented import unimplemented
+from server.dbexec import utcnow
+from tote.v1 import common_pb2, fulfillment_pb2
 
 
 class PackingRpcs:
     ctx: ServerContext
 
-    async def PackOrder(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "PackOrder")
+    async def PackOrder(self, request, context) -> fulfillment_pb2.PackResult:
+        """Weigh, capture, book the carrier, print the label: the order is PACKED."""
+        packer = self.ctx.packer
+        assert packer is not None
+        if not request.order_id:
+            raise InvalidArgument("order_id is required: scan the order's pick slip",
+                                  field="order_id")
+        principal = current_principal()
+        # A packer's handheld token names its FC; it packs only parcels leaving from there.
+        scope = principal.fc_id if principal.role == "picker" and principal.fc_id else None
+        shipment_id = await self.ctx.dbx.write(
+            packing.begin, request.order_id, request.shipment_id, request.weight_grams,
+            request.box, packer.rules(), scope, utcnow())
+        await packer.pack(shipment_id)
+        snap = await self.ctx.dbx.read(orders.load, request.order_id)
+        label = await self.ctx.dbx.read(packing.label_of, shipment_id)
+        if label is None:
+            raise Unavailable(f"shipment {shipment_id} is still being packed; ask again")
+        return fulfillment_pb2.PackResult(
+            order=convert.order_to_pb(snap),
+            label=common_pb2.Label(tracking_number=label.tracking_number,
+                                   format=common_pb2.LABEL_FORMAT_PDF, content=label.pdf))

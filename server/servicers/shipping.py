@@ -10,19 +10,25 @@ from datetime import UTC
 import labels
 from core.domain.errors import FailedPrecondition
 from core.persistence.models import utcnow
-from core.service import cod, orders, shipping
+from core.service import cod, orders, packing, shipping
 from server import convert
 from server.context import ServerContext
-from server.servicers.unimplemented import unimplemented
-from tote.v1 import shipping_pb2, shipping_pb2_grpc
+from tote.v1 import common_pb2, shipping_pb2, shipping_pb2_grpc
 
 
 class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
 
-    async def GetLabel(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "GetLabel")
+    async def GetLabel(self, request, context) -> common_pb2.Label:
+        """The label of the order's first shipment, as PDF (default) or ZPL, for reprinting."""
+        label = await self.ctx.dbx.read(packing.first_label, request.order_id)
+        if request.format == common_pb2.LABEL_FORMAT_ZPL:
+            return common_pb2.Label(tracking_number=label.tracking_number,
+                                    format=common_pb2.LABEL_FORMAT_ZPL,
+                                    content=label.zpl.encode())
+        return common_pb2.Label(tracking_number=label.tracking_number,
+                                format=common_pb2.LABEL_FORMAT_PDF, content=label.pdf)
 
     async def HandOff(self, request, context) -> shipping_pb2.Manifest:
         numbers = list(request.tracking_numbers)

@@ -1,0 +1,354 @@
+"""Packing's durable transitions: the intent (weight gate passed), each outside call's result,
+PACKED, or the cancellation after a failed capture. Each runs in one transaction with its events.
+
+Every transition is a compare-and-set on the shipment's or the order's state, so running one
+twice (a retried PackOrder, the resume worker after a crash, two replicas) changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.domain import packing as rules
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from core.domain.events import EventType
+from core.domain.money import Money
+from core.domain.order import (
+    InventoryState,
+    OrderStatus,
+    PaymentMethod,
+    PaymentState,
+    check_transition,
+)
+from core.persistence.fulfillment_models import PickLine, Shipment
+from core.persistence.models import FulfillmentCenter, Order
+from core.service import events, inventory, shipments
+
+ORDERS = Order.__table__
+SHIPMENTS = Shipment.__table__
+PICK_LINES = PickLine.__table__
+FCS = FulfillmentCenter.__table__
+# A shipment in one of these still counts towards the order; "cancelled" ones do not.
+_LIVE = ("pending", "picking", "picked", "packing", "packed", "shipped", "delivered")
+_PACKABLE = ("pending", "picking", "picked")
+
+
+@dataclass(frozen=True, slots=True)
+class PackingRules:
+    """The weight gate's tolerance and the carrier's rate (from FulfillmentSettings)."""
+
+    tolerance_pct: int = 10
+    tolerance_min_g: int = 50
+    rate: rules.CarrierRate = field(default_factory=rules.CarrierRate)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where one shipment's packing is, and what its remaining outside calls need."""
+
+    shipment_id: str
+    shipment_status: str
+    order_id: str
+    order_status: str
+    fc_id: str
+    method: PaymentMethod
+    payment_state: str
+    currency: str
+    total_minor: int
+    authorization_id: str | None
+    capture_id: str | None
+    is_last: bool
+    final: rules.FinalAmounts
+    weight_grams: int
+    cod_due_minor: int
+    tracking_number: str | None
+    carrier: str | None
+    service: str | None
+    has_label: bool
+    ship_to: dict[str, Any]
+    ship_from: dict[str, Any]
+    fc_name: str
+    lines: tuple[tuple[str, int], ...]  # (sku, units packed)
+
+    @property
+    def payment_done(self) -> bool:
+        """The money step is behind us (or not this shipment's to take)."""
+        if not self.is_last or self.method == PaymentMethod.COD:
+            return True
+        return self.payment_state == PaymentState.CAPTURED
+
+
+def _lock_order(session: Session, order_id: str) -> SimpleNamespace:
+    row = session.connection().execute(
+        select(ORDERS).where(ORDERS.c.order_id == order_id).with_for_update()).one_or_none()
+    if row is None:
+        raise NotFound(f"no order {order_id[:64]!r}")
+    return SimpleNamespace(**row._asdict())
+
+
+def _save_order(session: Session, order: SimpleNamespace, **values: Any) -> None:
+    for k, v in values.items():
+        setattr(order, k, v)
+    session.connection().execute(
+        update(ORDERS).where(ORDERS.c.order_id == order.order_id).values(**values))
+
+
+def _save_shipment(session: Session, shipment_id: str, **values: Any) -> int:
+    result = session.connection().execute(
+        update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id).values(**values))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _shipments(session: Session, order_id: str) -> list[Any]:
+    return list(session.connection().execute(
+        select(SHIPMENTS).where(SHIPMENTS.c.order_id == order_id)
+        .order_by(SHIPMENTS.c.created_at, SHIPMENTS.c.shipment_id)))
+
+
+def _lines(session: Session, shipment_id: str) -> list[rules.PackedLine]:
+    rows = session.connection().execute(
+        select(PICK_LINES).where(PICK_LINES.c.shipment_id == shipment_id)
+        .order_by(PICK_LINES.c.sku, PICK_LINES.c.line_id))
+    return [rules.PackedLine(r.sku, r.quantity, r.picked, r.missing, r.weight_grams,
+                             r.unit_price_minor) for r in rows]
+
+
+def _choose(all_shipments: list[Any], order_id: str, shipment_id: str) -> Any:
+    live = [s for s in all_shipments if s.status in _LIVE]
+    if shipment_id:
+        for s in all_shipments:
+            if s.shipment_id == shipment_id:
+                return s
+        raise NotFound(f"order {order_id} has no shipment {shipment_id[:64]!r}")
+    if not live:
+        raise FailedPrecondition(f"order {order_id} has no shipment to pack yet: it is packed "
+                                 "once it has been routed to an FC and picked")
+    if len(live) > 1:
+        names = ", ".join(f"{s.shipment_id} from {s.fc_id}" for s in live)
+        raise InvalidArgument(f"order {order_id} ships in {len(live)} parcels ({names}): "
+                              "say which one in shipment_id", field="shipment_id")
+    return live[0]
+
+
+def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, box: str,
+          packing: PackingRules, fc_scope: str | None, now: datetime) -> str:
+    """Pass the weight gate and record the packing intent; returns the shipment id.
+
+    A shipment already packing or packed is returned as it is (a retried PackOrder resumes).
+    """
+    order = _lock_order(session, order_id)
+    all_shipments = _shipments(session, order_id)
+    shipment = _choose(all_shipments, order_id, shipment_id)
+    if fc_scope is not None and shipment.fc_id != fc_scope:
+        raise FailedPrecondition(f"shipment {shipment.shipment_id} ships from {shipment.fc_id}; "
+                                 f"this handheld packs at {fc_scope}")
+    if shipment.status in ("packing", "packed"):
+        return str(shipment.shipment_id)
+    if order.status not in (OrderStatus.PROCESSING, OrderStatus.PICKING) or order.cancel_requested:
+        why = order.cancel_reason or order.cancel_requested or order.status
+        raise FailedPrecondition(f"order {order_id} cannot be packed: it is {order.status} "
+                                 f"({why}); put the items back")
+    if shipment.status not in _PACKABLE:
+        raise FailedPrecondition(f"shipment {shipment.shipment_id} is {shipment.status}; "
+                                 "only a picked shipment can be packed")
+    lines = _lines(session, shipment.shipment_id)
+    rules.check_picked(lines)
+    expected = rules.expected_weight(lines, box)
+    rules.check_weight(weight_grams, expected, packing.tolerance_pct, packing.tolerance_min_g)
+
+    value = rules.packed_value(lines)
+    others = [s for s in all_shipments
+              if s.shipment_id != shipment.shipment_id and s.status in _LIVE]
+    # The one packed last takes the money for every parcel (one capture per authorization).
+    is_last = all(s.status not in _PACKABLE for s in others)
+    fc = session.connection().execute(select(FCS).where(FCS.c.fc_id == shipment.fc_id)).first()
+    km = 0.0
+    if fc is not None and order.ship_to.get("latitude") is not None:
+        km = rules.distance_km(fc.latitude, fc.longitude, float(order.ship_to["latitude"]),
+                               float(order.ship_to.get("longitude") or 0.0))
+    cost = packing.rate.cost(weight_grams, km)
+    cod_due = 0
+    if order.payment_method == PaymentMethod.COD:
+        cod_due = value + (order.shipping_fee_minor if is_last else 0)
+    _save_shipment(session, shipment.shipment_id, status="packing", weight_grams=weight_grams,
+                   box=box, value_minor=value, carrier_cost_minor=cost, cod_due_minor=cod_due,
+                   updated_at=now)
+    if order.status == OrderStatus.PROCESSING:
+        # Picking may not have marked the order yet; PACKED is reached through PICKING.
+        check_transition(OrderStatus.PROCESSING, OrderStatus.PICKING)
+        _save_order(session, order, status=OrderStatus.PICKING, updated_at=now)
+    return str(shipment.shipment_id)
+
+
+def progress(session: Session, shipment_id: str) -> Progress | None:
+    """What is done and what is left of packing this shipment (None: no such shipment)."""
+    conn = session.connection()
+    shipment = conn.execute(
+        select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id)).first()
+    if shipment is None:
+        return None
+    order = conn.execute(select(ORDERS).where(ORDERS.c.order_id == shipment.order_id)).one()
+    all_shipments = _shipments(session, order.order_id)
+    others = [s for s in all_shipments if s.shipment_id != shipment_id and s.status in _LIVE]
+    is_last = all(s.status not in _PACKABLE for s in others)
+    packed_minor = sum(s.value_minor for s in all_shipments if s.status in _LIVE)
+    method = PaymentMethod(order.payment_method)
+    final = rules.final_amounts(method, packed_minor, order.shipping_fee_minor,
+                                order.authorized_minor)
+    fc = conn.execute(select(FCS).where(FCS.c.fc_id == shipment.fc_id)).first()
+    lines = _lines(session, shipment_id)
+    return Progress(
+        shipment_id=shipment_id, shipment_status=shipment.status, order_id=order.order_id,
+        order_status=order.status, fc_id=shipment.fc_id, method=method,
+        payment_state=order.payment_state, currency=order.currency,
+        total_minor=order.total_minor, authorization_id=order.authorization_id,
+        capture_id=order.capture_id, is_last=is_last, final=final,
+        weight_grams=shipment.weight_grams or 0, cod_due_minor=shipment.cod_due_minor,
+        tracking_number=shipment.tracking_number, carrier=shipment.carrier,
+        service=shipment.service, has_label=shipment.label_pdf is not None,
+        ship_to=dict(order.ship_to), ship_from=dict(fc.address or {}) if fc else {},
+        fc_name=fc.name if fc else shipment.fc_id,
+        lines=tuple((ln.sku, ln.picked) for ln in lines if ln.picked > 0))
+
+
+def record_capture(session: Session, order_id: str, capture_id: str, captured_minor: int,
+                   refunded_minor: int, now: datetime) -> None:
+    """The final amount is taken (card capture, or a UPI debit less its refund)."""
+    order = _lock_order(session, order_id)
+    if order.payment_state == PaymentState.CAPTURED or order.status == OrderStatus.CANCELLED:
+        return
+    cur = order.currency
+    if refunded_minor:
+        _save_order(session, order, refunded_minor=order.refunded_minor + refunded_minor)
+        events.record(session, order, EventType.PAYMENT_REFUNDED, now,
+                      f"refunded {Money(refunded_minor, cur)} of the UPI payment {capture_id}: "
+                      "units short or a lower value packed")
+    _save_order(session, order, payment_state=PaymentState.CAPTURED, capture_id=capture_id,
+                captured_minor=captured_minor, updated_at=now)
+    events.record(session, order, EventType.PAYMENT_CAPTURED, now,
+                  f"captured {Money(captured_minor, cur)} ({capture_id})")
+
+
+def record_carrier(session: Session, shipment_id: str, tracking_number: str, carrier: str,
+                   service: str, now: datetime) -> None:
+    """The carrier booked the parcel (a repeat keeps the first tracking number)."""
+    session.connection().execute(
+        update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id,
+                                SHIPMENTS.c.tracking_number.is_(None))
+        .values(tracking_number=tracking_number, carrier=carrier, service=service,
+                updated_at=now))
+
+
+def record_label(session: Session, shipment_id: str, pdf: bytes, zpl: str, now: datetime) -> None:
+    """The verified label (PDF and ZPL) is kept for printing and reprinting."""
+    session.connection().execute(
+        update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id,
+                                SHIPMENTS.c.label_pdf.is_(None))
+        .values(label_pdf=pdf, label_zpl=zpl, updated_at=now))
+
+
+def finish(session: Session, shipment_id: str, now: datetime) -> bool:
+    """The shipment is packed; the order is PACKED once all its parcels are (Order_Packed)."""
+    shipment = session.connection().execute(
+        select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id)).one()
+    order = _lock_order(session, shipment.order_id)
+    if shipment.status != "packing" or order.status == OrderStatus.CANCELLED:
+        return False
+    _save_shipment(session, shipment_id, status="packed", packed_at=now, updated_at=now)
+    rest = [s for s in _shipments(session, order.order_id)
+            if s.shipment_id != shipment_id and s.status in _LIVE and s.status != "packed"]
+    cost = Money(shipment.carrier_cost_minor or 0, order.currency)
+    detail = (f"{shipment_id} from {shipment.fc_id}: {shipment.weight_grams} g in box "
+              f"{shipment.box or '(none)'}, {shipment.carrier} {shipment.tracking_number}, "
+              f"carrier cost {cost}")
+    if rest:
+        _save_order(session, order, updated_at=now)
+        events.record(session, order, EventType.ORDER_PACKED, now,
+                      f"{detail}; {len(rest)} more parcel(s) to pack")
+        return False
+    check_transition(OrderStatus(order.status), OrderStatus.PACKED)
+    _save_order(session, order, status=OrderStatus.PACKED, updated_at=now)
+    events.record(session, order, EventType.ORDER_PACKED, now, detail)
+    return True
+
+
+def cancel_after_failed_payment(session: Session, order_id: str, reason: str, refunded: bool,
+                                detail: str, now: datetime) -> None:
+    """The capture failed and the hold is voided (or the debit refunded): stock back, CANCELLED."""
+    order = _lock_order(session, order_id)
+    if order.status == OrderStatus.CANCELLED:
+        return
+    check_transition(OrderStatus(order.status), OrderStatus.CANCELLED)
+    state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
+    _save_order(session, order, payment_state=state, updated_at=now)
+    events.record(session, order, EventType.PAYMENT_REFUNDED if refunded
+                  else EventType.PAYMENT_VOIDED, now, detail)
+    units = inventory.release_soft_locks(session, order_id)
+    shipments.cancel_for_order(session.connection(), order_id, now)
+    _save_order(session, order, inventory_state=InventoryState.RELEASED)
+    events.record(session, order, EventType.INVENTORY_RELEASED, now,
+                  f"released {units} locked unit(s), picked ones back to their bins")
+    _save_order(session, order, status=OrderStatus.CANCELLED, cancel_reason=reason,
+                saga_due_at=None)
+    events.record(session, order, EventType.ORDER_CANCELLED, now, reason)
+
+
+def claim_stuck(session: Session, idle_before: datetime | None, now: datetime,
+                limit: int = 50) -> list[str]:
+    """Shipments left "packing" (a crash, an unreachable party), leased to this worker.
+
+    idle_before None takes every one (SQLite: one process owns the file, so after a restart
+    nothing else can be packing them). The lease is the shipment's updated_at.
+    """
+    stmt = select(SHIPMENTS.c.shipment_id).where(SHIPMENTS.c.status == "packing")
+    if idle_before is not None:
+        stmt = stmt.where(SHIPMENTS.c.updated_at < idle_before)
+    ids = list(session.connection().scalars(
+        stmt.order_by(SHIPMENTS.c.updated_at).limit(limit).with_for_update(skip_locked=True)))
+    if ids:
+        session.connection().execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id.in_(ids))
+                                     .values(updated_at=now))
+    return ids
+
+
+def touch(session: Session, shipment_id: str, now: datetime) -> None:
+    """Renew the lease on a shipment being packed (another step is about to start)."""
+    _save_shipment(session, shipment_id, updated_at=now)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLabel:
+    tracking_number: str
+    pdf: bytes
+    zpl: str
+
+
+def first_label(session: Session, order_id: str) -> StoredLabel:
+    """The label of the order's first shipment; NOT_FOUND until it is packed."""
+    if session.get(Order, order_id) is None:
+        raise NotFound(f"no order {order_id[:64]!r}")
+    for s in _shipments(session, order_id):
+        if s.label_pdf is not None and s.tracking_number:
+            return StoredLabel(s.tracking_number, s.label_pdf, s.label_zpl or "")
+    raise NotFound(f"order {order_id} has no label yet: labels are printed when it is packed")
+
+
+def lease_age(lease: timedelta, now: datetime) -> datetime:
+    """The updated_at before which a packing shipment counts as abandoned."""
+    return now - lease
+
+
+
+def label_of(session: Session, shipment_id: str) -> StoredLabel | None:
+    """The label stored on one shipment, if it has been printed."""
+    s = session.connection().execute(
+        select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id)).first()
+    if s is None or s.label_pdf is None or not s.tracking_number:
+        return None
+    return StoredLabel(s.tracking_number, s.label_pdf, s.label_zpl or "")

@@ -2,18 +2,72 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
+import grpc
+from sqlalchemy.exc import IntegrityError
+
+from core.service import picking, short_pick
+from server.auth import current_principal
 from server.context import ServerContext
-from server.servicers.unimplemented import unimplemented
+from server.dbexec import utcnow
+from tote.v1 import fulfillment_pb2 as pb
+
+
+def line_to_pb(line: dict[str, Any]) -> pb.PickLine:
+    return pb.PickLine(line_id=line["line_id"], order_id=line["order_id"], sku=line["sku"],
+                       gtin=line["gtin"], bin=line["bin"], quantity=line["quantity"],
+                       picked=line["picked"])
 
 
 class PickingRpcs:
     ctx: ServerContext
 
-    async def NextPickTask(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "NextPickTask")
+    def _pick_settings(self) -> picking.PickSettings:
+        f = self.ctx.settings.fulfillment
+        return picking.PickSettings(batch_orders=f.pick_batch_orders,
+                                    batch_lines=f.pick_batch_lines,
+                                    task_timeout_s=f.pick_task_timeout_s)
 
-    async def ScanItem(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "ScanItem")
+    async def _check_fc(self, context, fc_id: str) -> None:  # type: ignore[no-untyped-def]
+        """A token created with --fc works at that FC only."""
+        mine = current_principal().fc_id
+        if mine and fc_id != mine:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"this token works at {mine} only, not at {fc_id[:64]!r}")
+
+    async def _check_task_fc(self, context, task_id: str) -> None:  # type: ignore[no-untyped-def]
+        if not task_id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "task_id is required")
+        # A task's FC never changes, so reading it before the write is race-free.
+        await self._check_fc(context, await self.ctx.dbx.read(picking.task_fc, task_id))
+
+    async def NextPickTask(self, request, context) -> pb.PickTask:  # type: ignore[no-untyped-def]
+        fc_id = request.fc_id or current_principal().fc_id or ""
+        await self._check_fc(context, fc_id)
+        task = await self.ctx.dbx.write(picking.next_pick_task, fc_id, current_principal().name,
+                                        self._pick_settings(), utcnow())
+        return pb.PickTask(task_id=task.task_id, fc_id=task.fc_id,
+                           lines=[line_to_pb(asdict(line)) for line in task.lines])
+
+    async def ScanItem(self, request, context) -> pb.ScanResult:  # type: ignore[no-untyped-def]
+        await self._check_task_fc(context, request.task_id)
+        args = (request.task_id, request.barcode, request.scan_id)
+        try:
+            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow())
+        except IntegrityError:
+            # The same scan_id arrived twice at once: the retry finds the first one stored.
+            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow())
+        return pb.ScanResult(line=line_to_pb(reply["line"]),
+                             task_complete=reply["task_complete"])
 
     async def ReportShortPick(self, request, context):  # type: ignore[no-untyped-def]
-        await unimplemented(context, "ReportShortPick")
+        await self._check_task_fc(context, request.task_id)
+        reply, cancel = await self.ctx.dbx.write(
+            short_pick.report_short_pick, request.task_id, request.line_id, request.missing,
+            utcnow())
+        if cancel is not None:
+            self.ctx.saga.kick(cancel)
+        return pb.ReportShortPickResponse(line=line_to_pb(reply["line"]),
+                                          task_complete=reply["task_complete"])

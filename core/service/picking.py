@@ -1,0 +1,309 @@
+"""Pick tasks: claiming queued pick lines for a picker, and scans that hard-lock units.
+
+A line is claimed by setting its `task_id`, under `FOR UPDATE SKIP LOCKED` on PostgreSQL (two
+pickers asking at once lock disjoint lines; SQLite's single writer serializes them), so no
+line is ever handed to two pickers. Each scan is stored by its `scan_id` with the reply it got:
+a scan retried over a flaky link counts once and gets the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from core.domain.binpath import walk_key
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from core.domain.events import EventType
+from core.domain.ids import new_id
+from core.domain.order import OrderStatus, check_transition
+from core.persistence.fulfillment_models import PickLine, PickTask, Scan, Shipment
+from core.persistence.models import Order, SoftLock, StockLevel
+from core.service import events
+
+TASKS = PickTask.__table__
+LINES = PickLine.__table__
+SHIPMENTS = Shipment.__table__
+ORDERS = Order.__table__
+LOCKS = SoftLock.__table__
+STOCK = StockLevel.__table__
+SCANS = Scan.__table__
+
+OPEN, DONE, ABANDONED = "open", "done", "abandoned"
+_LIVE_ORDER = (OrderStatus.PROCESSING, OrderStatus.PICKING)
+
+
+@dataclass(frozen=True, slots=True)
+class PickSettings:
+    """How big a task is, and how long it may sit untouched before it returns to the queue."""
+
+    batch_orders: int = 4
+    batch_lines: int = 20
+    task_timeout_s: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    line_id: str
+    order_id: str
+    sku: str
+    gtin: str
+    bin: str
+    quantity: int
+    picked: int
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    task_id: str
+    fc_id: str
+    lines: list[LineView]
+
+
+# Queued lines of one FC whose order still wants them, oldest orders first. FOR UPDATE OF the
+# lines only (PostgreSQL): other claimers skip them; orders and shipments stay unlocked.
+_QUEUED = (
+    select(LINES.c.line_id, LINES.c.order_id, LINES.c.shipment_id)
+    .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
+    .join(ORDERS, ORDERS.c.order_id == LINES.c.order_id)
+    .where(LINES.c.fc_id == bindparam("fc"), LINES.c.task_id.is_(None),
+           LINES.c.picked + LINES.c.missing < LINES.c.quantity,
+           SHIPMENTS.c.status.in_(["pending", "picking"]),
+           ORDERS.c.status.in_(list(_LIVE_ORDER)), ORDERS.c.cancel_requested.is_(None))
+    .order_by(ORDERS.c.created_at, LINES.c.order_id, LINES.c.line_id)
+    .limit(bindparam("n"))
+    .with_for_update(skip_locked=True, of=LINES)
+)
+# A task's lines with what decides whether each may still be picked.
+TASK_LINES = (
+    select(LINES, SHIPMENTS.c.status.label("shipment_status"),
+           ORDERS.c.status.label("order_status"), ORDERS.c.cancel_requested)
+    .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
+    .join(ORDERS, ORDERS.c.order_id == LINES.c.order_id)
+    .where(LINES.c.task_id == bindparam("t"))
+)
+_LOCK_TASK = select(TASKS).where(TASKS.c.task_id == bindparam("t")).with_for_update()
+ORDER_ROW = select(ORDERS.c.order_id, ORDERS.c.status, ORDERS.c.fc_id, ORDERS.c.storefront,
+                ORDERS.c.cancel_requested).where(ORDERS.c.order_id == bindparam("o"))
+
+
+def requeue_abandoned(conn: Connection, fc_id: str, now: datetime, timeout_s: float) -> int:
+    """Tasks untouched for timeout_s are abandoned: their unfinished lines go back to the queue."""
+    cutoff = now - timedelta(seconds=timeout_s)
+    stale = list(conn.scalars(select(TASKS.c.task_id).where(
+        TASKS.c.fc_id == fc_id, TASKS.c.status == OPEN, TASKS.c.touched_at < cutoff)))
+    requeued = 0
+    for task_id in stale:
+        # Compare-and-set: a scan that touched the task meanwhile keeps it open.
+        taken = conn.execute(update(TASKS).where(
+            TASKS.c.task_id == task_id, TASKS.c.status == OPEN, TASKS.c.touched_at < cutoff,
+        ).values(status=ABANDONED))
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            requeued += conn.execute(update(LINES).where(
+                LINES.c.task_id == task_id, LINES.c.picked + LINES.c.missing < LINES.c.quantity,
+            ).values(task_id=None)).rowcount  # type: ignore[attr-defined]
+    return requeued
+
+
+def next_pick_task(
+    session: Session, fc_id: str, picker: str, settings: PickSettings, now: datetime
+) -> TaskView:
+    """Claim queued lines of up to batch_orders orders / batch_lines lines as a new task."""
+    if not fc_id:
+        raise InvalidArgument("fc_id is required: the FC whose queue to pick from",
+                              field="fc_id")
+    conn = session.connection()
+    requeue_abandoned(conn, fc_id, now, settings.task_timeout_s)
+    rows = list(conn.execute(_QUEUED, {"fc": fc_id, "n": max(settings.batch_lines, 1)}))
+    chosen, orders = [], []
+    for row in rows:
+        if row.order_id not in orders:
+            if len(orders) >= max(settings.batch_orders, 1):
+                break
+            orders.append(row.order_id)
+        chosen.append(row)
+    if not chosen:
+        raise NotFound(f"nothing is waiting to be picked at {fc_id[:64]}; ask again in a moment")
+    task_id = new_id("pt")
+    conn.execute(insert(TASKS).values(task_id=task_id, fc_id=fc_id, picker=picker[:128],
+                                      status=OPEN, created_at=now, touched_at=now))
+    ids = [row.line_id for row in chosen]
+    claimed = conn.execute(update(LINES).where(LINES.c.line_id.in_(ids), LINES.c.task_id.is_(None))
+                           .values(task_id=task_id)).rowcount  # type: ignore[attr-defined]
+    if claimed != len(ids):  # cannot happen under the row locks; never hand out a line twice
+        raise Unavailable("another picker claimed these lines at the same moment; ask again")
+    # The seed has no "picking started" event: the order's status says it, Item_Picked follows.
+    check_transition(OrderStatus.PROCESSING, OrderStatus.PICKING)
+    conn.execute(update(ORDERS).where(ORDERS.c.order_id.in_(orders),
+                                      ORDERS.c.status == OrderStatus.PROCESSING)
+                 .values(status=OrderStatus.PICKING, updated_at=now))
+    conn.execute(update(SHIPMENTS).where(
+        SHIPMENTS.c.shipment_id.in_({row.shipment_id for row in chosen}),
+        SHIPMENTS.c.status == "pending").values(status="picking", updated_at=now))
+    return TaskView(task_id, fc_id, [_view(line) for line in _lines_in_walk_order(conn, task_id)])
+
+
+def task_fc(session: Session, task_id: str) -> str:
+    """The FC of a task (NOT_FOUND when there is no such task)."""
+    fc_id = session.connection().scalar(select(TASKS.c.fc_id).where(TASKS.c.task_id == task_id))
+    if fc_id is None:
+        raise NotFound(f"no pick task {task_id[:64]!r}; ask for one with NextPickTask")
+    return str(fc_id)
+
+
+def _lines_in_walk_order(conn: Connection, task_id: str) -> list[Any]:
+    rows = list(conn.execute(TASK_LINES, {"t": task_id}))
+    return sorted(rows, key=lambda r: (walk_key(r.bin), r.line_id))
+
+
+def _view(line: Any) -> LineView:
+    return LineView(line.line_id, line.order_id, line.sku, line.gtin, line.bin, line.quantity,
+                    line.picked, line.missing)
+
+
+def is_open(line: Any) -> bool:
+    return bool(line.picked + line.missing < line.quantity)
+
+
+def is_live(line: Any) -> bool:
+    """The line's order still wants it (not cancelled, no cancellation under way)."""
+    return bool(line.shipment_status != "cancelled" and line.order_status in _LIVE_ORDER
+                and line.cancel_requested is None)
+
+
+def lock_task(conn: Connection, task_id: str) -> Any:
+    """The task row under lock (FOR UPDATE on PostgreSQL: its scans go one at a time)."""
+    task = conn.execute(_LOCK_TASK, {"t": task_id}).one_or_none()
+    if task is None:
+        raise NotFound(f"no pick task {task_id[:64]!r}; ask for one with NextPickTask")
+    return task
+
+
+def require_open(task: Any) -> None:
+    """FAILED_PRECONDITION unless the task is still being picked."""
+    task_id = task.task_id
+    if task.status == ABANDONED:
+        raise FailedPrecondition(
+            f"pick task {task_id} was abandoned (untouched too long) and its lines went back "
+            "to the queue; ask for a new task with NextPickTask")
+    if task.status != OPEN:
+        raise FailedPrecondition(f"pick task {task_id} is {task.status}: nothing left to pick")
+
+
+def gtin14(code: str) -> str | None:
+    """A GTIN-8/12/13/14 as 14 digits (a UPC-A, EAN-13 or GTIN-14 of one item read alike)."""
+    code = code.strip()
+    if code.isascii() and code.isdigit() and len(code) in (8, 12, 13, 14):
+        return code.zfill(14)
+    return None
+
+
+def _check_scan(task_id: str, barcode: str, scan_id: str) -> None:
+    if not task_id:
+        raise InvalidArgument("task_id is required", field="task_id")
+    if not scan_id or len(scan_id) > 128:
+        raise InvalidArgument("scan_id must be 1..128 characters: a fresh id per scan, the same "
+                              "id when a scan is retried", field="scan_id")
+    if not barcode.strip() or len(barcode) > 64:
+        raise InvalidArgument("barcode must be 1..64 characters", field="barcode")
+
+
+def scan_item(
+    session: Session, task_id: str, barcode: str, scan_id: str, now: datetime
+) -> dict[str, Any]:
+    """Hard-lock one unit of the first open line (walk order) whose GTIN the barcode reads.
+
+    Returns the reply {"line": LineView fields, "task_complete": bool}, stored with the scan.
+    """
+    _check_scan(task_id, barcode, scan_id)
+    conn = session.connection()
+    task = lock_task(conn, task_id)
+    prior = conn.execute(select(SCANS).where(SCANS.c.scan_id == scan_id)).one_or_none()
+    if prior is not None:
+        if prior.task_id == task_id and prior.barcode == barcode:
+            return dict(prior.reply)
+        raise FailedPrecondition(
+            f"scan_id {scan_id!r} was already used for barcode {prior.barcode} in task "
+            f"{prior.task_id}; send a new scan_id for each scan")
+    require_open(task)
+    lines = _lines_in_walk_order(conn, task_id)
+    wanted = gtin14(barcode)
+    matching = [ln for ln in lines if is_open(ln) and wanted and gtin14(ln.gtin) == wanted]
+    live = [ln for ln in matching if is_live(ln)]
+    if not live:
+        if matching:
+            ln = matching[0]
+            raise FailedPrecondition(f"order {ln.order_id} was cancelled: put the item back in "
+                                     f"bin {ln.bin} (SKU {ln.sku})")
+        expected = next((ln for ln in lines if is_open(ln) and is_live(ln)), None)
+        if expected is None:
+            raise FailedPrecondition(f"pick task {task_id} has nothing left to pick; "
+                                     f"scanned {barcode[:64]}")
+        raise FailedPrecondition(f"expected GTIN {expected.gtin} (SKU {expected.sku}) from bin "
+                                 f"{expected.bin}; scanned {barcode[:64]}")
+    line = live[0]
+    _hard_lock_one(conn, line)
+    order = conn.execute(ORDER_ROW, {"o": line.order_id}).one()
+    events.record(conn, order, EventType.ITEM_PICKED, now,
+                  f"1×{line.sku} from bin {line.bin} ({line.picked + 1}/{line.quantity})")
+    close_shipment_if_done(conn, line.shipment_id, now)
+    complete = touch_task(conn, task_id, now)
+    reply = line_reply(conn, task_id, line.line_id, complete)
+    conn.execute(insert(SCANS).values(scan_id=scan_id, task_id=task_id, line_id=line.line_id,
+                                      barcode=barcode, operator=None, reply=reply,
+                                      scanned_at=now))
+    return reply
+
+
+def _hard_lock_one(conn: Connection, line: Any) -> None:
+    """One unit: picked on the line, soft → hard on the order's lock and on the FC's stock."""
+    key = {"o": line.order_id, "fc": line.fc_id, "s": line.sku}
+    steps = (
+        update(LINES).where(LINES.c.line_id == line.line_id,
+                            LINES.c.picked + LINES.c.missing < LINES.c.quantity)
+        .values(picked=LINES.c.picked + 1),
+        update(LOCKS).where(LOCKS.c.order_id == key["o"], LOCKS.c.fc_id == key["fc"],
+                            LOCKS.c.sku == key["s"], LOCKS.c.quantity >= 1)
+        .values(quantity=LOCKS.c.quantity - 1, hard_quantity=LOCKS.c.hard_quantity + 1),
+        update(STOCK).where(STOCK.c.fc_id == key["fc"], STOCK.c.sku == key["s"],
+                            STOCK.c.soft_locked >= 1)
+        .values(soft_locked=STOCK.c.soft_locked - 1, hard_locked=STOCK.c.hard_locked + 1),
+    )
+    for step in steps:
+        if conn.execute(step).rowcount != 1:  # type: ignore[attr-defined]
+            # Raising rolls the whole scan back: nothing changes.
+            raise FailedPrecondition(
+                f"order {line.order_id} holds no soft-locked {line.sku} at {line.fc_id} to "
+                "pick; put the item back and ask a supervisor")
+
+
+def close_shipment_if_done(conn: Connection, shipment_id: str, now: datetime) -> None:
+    """Every line picked or short: the shipment is "picked" (or "cancelled" if none was)."""
+    rows = list(conn.execute(select(LINES.c.picked, LINES.c.missing, LINES.c.quantity)
+                             .where(LINES.c.shipment_id == shipment_id)))
+    if any(is_open(r) for r in rows):
+        return
+    status = "picked" if any(r.picked for r in rows) else "cancelled"
+    conn.execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id,
+                                         SHIPMENTS.c.status.in_(["pending", "picking"]))
+                 .values(status=status, updated_at=now))
+
+
+def touch_task(conn: Connection, task_id: str, now: datetime) -> bool:
+    """The picker is active on the task; it is done when no line is left to pick."""
+    complete = not any(is_open(ln) and is_live(ln) for ln in conn.execute(
+        TASK_LINES, {"t": task_id}))
+    conn.execute(update(TASKS).where(TASKS.c.task_id == task_id)
+                 .values(touched_at=now, **({"status": DONE} if complete else {})))
+    return complete
+
+
+def line_reply(conn: Connection, task_id: str, line_id: str, complete: bool) -> dict[str, Any]:
+    """The reply shape of ScanItem / ReportShortPick for one line."""
+    row = conn.execute(TASK_LINES.where(LINES.c.line_id == line_id), {"t": task_id}).one()
+    return {"line": asdict(_view(row)), "task_complete": complete}

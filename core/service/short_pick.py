@@ -1,0 +1,152 @@
+"""Short picks: units a picker cannot find are re-routed to another FC, or cancelled.
+
+The missing units are not on the shelf, so they leave this FC's stock (an inventory
+adjustment) and the order's soft lock here. Another FC that has them available soft-locks them
+(a conditional update: no oversell) and gets a new shipment with a queued pick line. Units no FC
+has are cancelled from the order; what is charged is computed at packing from what is packed,
+so the customer never pays for them. An order left with nothing to ship is cancelled through
+the saga's compensations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from core.domain.events import EventType
+from core.service import events, shipments
+from core.service.picking import (
+    DONE,
+    LINES,
+    LOCKS,
+    ORDER_ROW,
+    ORDERS,
+    SHIPMENTS,
+    STOCK,
+    TASK_LINES,
+    close_shipment_if_done,
+    is_live,
+    line_reply,
+    lock_task,
+    require_open,
+    touch_task,
+)
+
+_AVAILABLE = STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked
+
+
+def report_short_pick(
+    session: Session, task_id: str, line_id: str, missing: int, now: datetime
+) -> tuple[dict[str, Any], str | None]:
+    """Record that `missing` units of the line are not in the bin; re-route or cancel them.
+
+    `missing` is the line's total of missing units, so a report retried over a flaky link
+    changes nothing the second time (a later, larger number adds the difference).
+    Returns (the reply {"line", "task_complete"}, the order id to cancel or None).
+    """
+    if not line_id:
+        raise InvalidArgument("line_id is required", field="line_id")
+    if missing < 1:
+        raise InvalidArgument(f"missing must be at least 1, got {missing}", field="missing")
+    conn = session.connection()
+    task = lock_task(conn, task_id)
+    line = conn.execute(TASK_LINES.where(LINES.c.line_id == line_id), {"t": task_id}
+                        ).one_or_none()
+    if line is None:
+        raise NotFound(f"line {line_id[:64]!r} is not in pick task {task_id}")
+    if not is_live(line):
+        raise FailedPrecondition(f"order {line.order_id} was cancelled: nothing to pick or "
+                                 f"report for line {line_id}")
+    left = line.quantity - line.picked
+    if missing > left:
+        raise InvalidArgument(
+            f"line {line_id} has {left} unit(s) not yet picked ({line.picked} of "
+            f"{line.quantity} picked); missing must be 1..{left}", field="missing")
+    delta = missing - line.missing
+    if delta <= 0:  # the same report again (perhaps after it closed the task)
+        return line_reply(conn, task_id, line_id, task.status == DONE), None
+    require_open(task)
+    _take_off_shelf(conn, line, delta)
+    order = conn.execute(ORDER_ROW, {"o": line.order_id}).one()
+    unplaced = _reroute(conn, order, line, delta, now)
+    if unplaced:
+        events.record(conn, order, EventType.INVENTORY_RELEASED, now,
+                      f"{unplaced}×{line.sku} cancelled: out of stock everywhere; the customer "
+                      "will not be charged for it")
+    close_shipment_if_done(conn, line.shipment_id, now)
+    reply = line_reply(conn, task_id, line_id, touch_task(conn, task_id, now))
+    return reply, _cancel_if_nothing_left(conn, order, now)
+
+
+def _take_off_shelf(conn: Connection, line: Any, units: int) -> None:
+    """The units are not there: out of on-hand stock and out of the order's soft lock."""
+    steps = (
+        update(LINES).where(LINES.c.line_id == line.line_id, LINES.c.missing == line.missing,
+                            LINES.c.picked + line.missing + units <= LINES.c.quantity)
+        .values(missing=line.missing + units),
+        update(STOCK).where(STOCK.c.fc_id == line.fc_id, STOCK.c.sku == line.sku,
+                            STOCK.c.soft_locked >= units)
+        .values(on_hand=STOCK.c.on_hand - units, soft_locked=STOCK.c.soft_locked - units),
+        update(LOCKS).where(LOCKS.c.order_id == line.order_id, LOCKS.c.fc_id == line.fc_id,
+                            LOCKS.c.sku == line.sku, LOCKS.c.quantity >= units)
+        .values(quantity=LOCKS.c.quantity - units),
+    )
+    for step in steps:
+        if conn.execute(step).rowcount != 1:  # type: ignore[attr-defined]
+            raise FailedPrecondition(
+                f"line {line.line_id} changed while the short pick was recorded, or order "
+                f"{line.order_id} holds no {units}×{line.sku} at {line.fc_id}; try again")
+
+
+def _reroute(conn: Connection, order: Any, line: Any, units: int, now: datetime) -> int:
+    """Soft-lock the units at other FCs (most available first); returns the units not placed."""
+    candidates = list(conn.execute(
+        select(STOCK.c.fc_id, _AVAILABLE.label("available"), STOCK.c.bin)
+        .where(STOCK.c.sku == line.sku, STOCK.c.fc_id != line.fc_id, _AVAILABLE > 0)
+        .order_by(_AVAILABLE.desc(), STOCK.c.fc_id)))
+    left = units
+    for fc in candidates:
+        if left == 0:
+            break
+        take = min(left, fc.available)
+        # Conditional: another order may have taken the stock since it was read.
+        took = conn.execute(update(STOCK).where(
+            STOCK.c.fc_id == fc.fc_id, STOCK.c.sku == line.sku, _AVAILABLE >= take,
+        ).values(soft_locked=STOCK.c.soft_locked + take)).rowcount  # type: ignore[attr-defined]
+        if took != 1:
+            continue
+        _add_to_lock(conn, order.order_id, fc.fc_id, line.sku, take)
+        shipments.add_rerouted(conn, order.order_id, fc.fc_id, line, take, fc.bin, now)
+        events.record(conn, order, EventType.ORDER_ASSIGNED, now,
+                      f"{take}×{line.sku} re-routed to {fc.fc_id} after a short pick at "
+                      f"{line.fc_id}")
+        left -= take
+    return left
+
+
+def _add_to_lock(conn: Connection, order_id: str, fc_id: str, sku: str, units: int) -> None:
+    where = (LOCKS.c.order_id == order_id, LOCKS.c.fc_id == fc_id, LOCKS.c.sku == sku)
+    if conn.execute(update(LOCKS).where(*where).values(
+            quantity=LOCKS.c.quantity + units)).rowcount == 0:  # type: ignore[attr-defined]
+        conn.execute(insert(LOCKS).values(order_id=order_id, fc_id=fc_id, sku=sku,
+                                          quantity=units, hard_quantity=0))
+
+
+def _cancel_if_nothing_left(conn: Connection, order: Any, now: datetime) -> str | None:
+    """No unit of the order is left to ship: ask the saga to cancel it (its compensations)."""
+    rows = conn.execute(
+        select(LINES.c.quantity, LINES.c.missing)
+        .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
+        .where(LINES.c.order_id == order.order_id, SHIPMENTS.c.status != "cancelled"))
+    if any(r.quantity - r.missing > 0 for r in rows):
+        return None
+    conn.execute(update(ORDERS).where(ORDERS.c.order_id == order.order_id,
+                                      ORDERS.c.cancel_requested.is_(None))
+                 .values(cancel_requested="every unit was short-picked and none is in stock "
+                                          "at another FC", saga_due_at=now, updated_at=now))
+    return str(order.order_id)

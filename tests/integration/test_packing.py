@@ -1,5 +1,8 @@
 """Packing: the weight gate, the final capture, the carrier's tracking number and the label."""
 
+import collections
+import contextlib
+import threading
 import time
 
 import grpc
@@ -11,7 +14,17 @@ import labels
 from core.persistence.db import Database
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import Order, SoftLock, StockLevel
-from tests.harness import card, cod, ledger, sandbox_card, unique, upi
+from tests.harness import (
+    SandboxProcess,
+    ToteServer,
+    card,
+    cod,
+    free_port,
+    ledger,
+    sandbox_card,
+    unique,
+    upi,
+)
 from tote.v1 import common_pb2 as pb
 from tote.v1 import fulfillment_pb2, shipping_pb2
 
@@ -245,3 +258,65 @@ def test_cod_order_is_packed_with_nothing_charged_and_the_amount_due_on_the_labe
     finally:
         db.dispose()
     assert due == order.total.amount_minor
+
+
+@pytest.mark.slow
+def test_sigkill_while_packing_then_restart_packs_every_order_with_one_capture_each(
+        db_url, tmp_path):
+    webhook_port = free_port()
+    sandbox = SandboxProcess(tmp_path, f"http://127.0.0.1:{webhook_port}/webhooks/gateway",
+                             latency_ms=300).start()
+
+    def server() -> ToteServer:
+        return ToteServer(db_url, tmp_path, sandbox=False, webhook_port=webhook_port,
+                          args=["--gateway-url", sandbox.url, "--carrier-url", sandbox.url,
+                                "--saga-lease-s", "2"]).start()
+
+    try:
+        first = server()
+        admin = first.client(first.token("admin"))
+        admin.fc("FC-BLR")
+        sku = unique("CRASHPACK")
+        admin.product(sku, weight_grams=350)
+        admin.receive("FC-BLR", sku, 10)
+        token = sandbox_card(sandbox.url)
+        placed = [admin.place([(sku, 1)], card(token)) for _ in range(3)]
+        orders = [admin.wait_status(o.order_id, {PROCESSING, CANCELLED}) for o in placed]
+        assert all(o.status == PROCESSING for o in orders)
+        for o in orders:
+            pick(first, admin, o.order_id)
+
+        def pack(order_id: str) -> None:
+            with contextlib.suppress(grpc.RpcError):  # the server dies under the call
+                _pack(admin, order_id, 350 + 250)
+
+        threads = [threading.Thread(target=pack, args=(o.order_id,)) for o in orders]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # captures are in flight at the slow sandbox
+        first.kill()
+        for t in threads:
+            t.join(30)
+        admin.close()
+        db = Database(db_url)
+        try:
+            with db.read() as s:
+                packing = s.scalars(select(Shipment.status).where(
+                    Shipment.order_id.in_([o.order_id for o in orders]))).all()
+        finally:
+            db.dispose()
+        assert "packing" in packing, f"the kill came too late to interrupt packing: {packing}"
+
+        second = server()
+        admin = second.client(second.token("admin"))
+        finals = [admin.wait_status(o.order_id, {PACKED, CANCELLED}, timeout_s=60)
+                  for o in orders]
+        assert [f.status for f in finals] == [PACKED] * 3, [f.cancel_reason for f in finals]
+        assert all(f.tracking_number for f in finals)
+        captures = collections.Counter(e["reference"] for e in ledger(sandbox.url)
+                                       if e["kind"] == "capture")
+        assert captures == {o.order_id: 1 for o in orders}
+        admin.close()
+        second.terminate()
+    finally:
+        sandbox.stop()

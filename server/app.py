@@ -29,8 +29,8 @@ from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
 from server.servicers.orders import OrderServicer
 from server.servicers.shipping import ShippingServicer
-from server.settlement import SettlementWorker
 from server.settings import Settings, split_hostport
+from server.settlement import SettlementWorker
 from server.tracking import TrackingWorker
 from server.webhooks import create_webhook_app
 from tote.v1 import (

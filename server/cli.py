@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from server.settings import Settings, order_settings, split_hostport
+from server.settings import FulfillmentSettings, Settings, order_settings, split_hostport
 
 DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
 
@@ -57,13 +57,22 @@ def cli() -> None:
               type=click.IntRange(1), help="how long a replica owns a saga it works on")
 @click.option("--upi-poll-s", envvar="TOTE_UPI_POLL_S", default=5.0, show_default=True,
               type=click.FloatRange(0.05), help="how often pending UPI intents are polled")
+@click.option("--tracking-poll-s", envvar="TOTE_TRACKING_POLL_S", default=30.0,
+              type=click.FloatRange(min=0.1), show_default=True,
+              help="how often the carrier is asked about parcels on their way")
+@click.option("--settlement-interval-s", envvar="TOTE_SETTLEMENT_INTERVAL_S", default=60.0,
+              type=click.FloatRange(min=0.1), show_default=True,
+              help="how often captured payments are settled")
+@click.option("--cod-remit-days", envvar="TOTE_COD_REMIT_DAYS", default=7, show_default=True,
+              type=click.IntRange(min=0),
+              help="COD cash not remitted after this many days is a discrepancy")
 @click.option("--sqlite-synchronous", envvar="TOTE_SQLITE_SYNCHRONOUS", default="FULL",
               type=click.Choice(["NORMAL", "FULL"], case_sensitive=False), show_default=True)
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
           gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
-          upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, sqlite_synchronous,
-          log_level):
+          upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
+          settlement_interval_s, cod_remit_days, sqlite_synchronous, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     for value in (listen, webhook_listen, sandbox_listen):
@@ -83,6 +92,9 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         gateway_url=gateway_url, carrier_url=carrier_url,
         webhook_secret=webhook_secret.encode(), orders=orders,
         sqlite_synchronous=sqlite_synchronous, upi_poll_interval_s=upi_poll_s,
+        fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
+                                        settlement_interval_s=settlement_interval_s,
+                                        cod_remit_days=cod_remit_days),
     )
     asyncio.run(_serve(settings))
 
@@ -215,3 +227,12 @@ def _register_label_commands() -> None:
 
 
 _register_label_commands()
+
+
+def _register_check_command() -> None:
+    from server.check_cli import check
+
+    cli.add_command(check)
+
+
+_register_check_command()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,7 +25,10 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 
 
-def create_webhook_app(secret: bytes, saga: SagaRunner, tolerance_s: int = 300) -> Starlette:
+def create_webhook_app(
+    secret: bytes, saga: SagaRunner, tolerance_s: int = 300,
+    tracking: Callable[[str, dict[str, Any]], Awaitable[object]] | None = None,
+) -> Starlette:
     async def gateway(request: Request) -> JSONResponse:
         body = await request.body()
         if len(body) > MAX_BODY:
@@ -50,7 +55,14 @@ def create_webhook_app(secret: bytes, saga: SagaRunner, tolerance_s: int = 300) 
                                      data.get("payment_id"), int(data.get("amount_minor") or 0),
                                      webhook_event_id=event_id)
             return JSONResponse({"received": event_id})
-        # Carrier tracking arrives with the fulfillment issue; acknowledge so it is not resent.
+        if kind == "shipment.tracking_updated" and tracking is not None:
+            try:
+                await tracking(event_id, data)
+            except ValueError as exc:
+                return JSONResponse({"error": "malformed", "message": str(exc)},
+                                    status_code=400)
+            return JSONResponse({"received": event_id})
+        # Anything else is acknowledged so it is not resent.
         return JSONResponse({"received": event_id, "ignored": kind})
 
     async def health(request: Request) -> JSONResponse:

@@ -222,3 +222,9 @@ def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days:
             settled.append(order_id)
     session.flush()
     return settled
+
+
+def settle_all_reconciled(session: Session, now: datetime, remit_days: int) -> list[str]:
+    """settle_reconciled for every carrier that has remitted; the orders settled."""
+    carriers = session.scalars(select(REMITTANCES.c.carrier).distinct())
+    return [o for c in sorted(carriers) for o in settle_reconciled(session, c, now, remit_days)]

@@ -22,6 +22,7 @@ from core.domain.order import OrderStatus, PaymentMethod, check_transition
 from core.persistence.fulfillment_models import Manifest, PickLine, Shipment, TrackingEvent
 from core.persistence.models import FulfillmentCenter, Order, SoftLock, StockLevel
 from core.service import events
+from core.service.saga_steps import webhook_seen
 
 SHIPMENTS = Shipment.__table__
 LINES = PickLine.__table__
@@ -253,3 +254,34 @@ def _cod_collected(shipment: Shipment, order: Order, status: str,
     if amount < 0:
         raise InvalidArgument("cod_collected must not be negative", field="cod_collected")
     return amount
+
+
+def apply_carrier_tracking(
+    session: Session, tracking_number: str, scans: list[tuple[str, str, datetime]],
+    source: str, webhook_event_id: str | None, now: datetime,
+) -> bool:
+    """Apply the carrier's view of a parcel (webhook or poll): each scan once, oldest first.
+
+    Returns False when there is nothing to apply it to (unknown parcel, not handed off yet,
+    a webhook already handled).
+    """
+    status = session.execute(select(SHIPMENTS.c.status).where(
+        SHIPMENTS.c.tracking_number == tracking_number)).scalar()
+    if status not in HANDED_OFF:
+        return False
+    if webhook_event_id is not None and webhook_seen(
+            session, webhook_event_id, "shipment.tracking_updated", now):
+        return False
+    for scan_status, location, at in sorted(scans, key=lambda s: (s[2], _RANK.get(s[0], 0))):
+        if scan_status in TRACKING_STATUSES:
+            record_tracking_event(session, tracking_number, scan_status, location, None, at,
+                                  source, now)
+            session.flush()
+    return True
+
+
+def due_for_polling(session: Session, limit: int = 200) -> list[str]:
+    """Parcels handed off and not delivered yet, least recently touched first."""
+    return list(session.scalars(
+        select(SHIPMENTS.c.tracking_number).where(SHIPMENTS.c.status == "shipped")
+        .order_by(SHIPMENTS.c.updated_at).limit(limit)))

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select, update
 
 from core.persistence.db import Database
-from core.persistence.fulfillment_models import PickLine, Shipment
-from core.persistence.models import Order, SoftLock, StockLevel
+from core.persistence.fulfillment_models import PickLine, Shipment, TrackingEvent
+from core.persistence.models import Order, OrderEvent, SoftLock, StockLevel
 from core.service import check
-from tests.harness import Client, card, cod, sandbox_card, unique, upi
+from tests.harness import Client, ToteServer, card, cod, ledger, sandbox_card, unique, upi
 from tote.v1 import common_pb2 as pb
 from tote.v1 import inventory_pb2, shipping_pb2
 
@@ -131,11 +131,32 @@ def findings(tote) -> list[str]:  # type: ignore[no-untyped-def]
         db.dispose()
 
 
+def stored_event_types(tote, order_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    db = Database(tote.db_url)
+    try:
+        return db.run_read(lambda s: list(s.scalars(select(OrderEvent.type).where(
+            OrderEvent.order_id == order_id).order_by(OrderEvent.event_id))))
+    finally:
+        db.dispose()
+
+
 def wait_for(predicate, timeout_s: float = 15):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout_s
     while not (value := predicate()) and time.monotonic() < deadline:
         time.sleep(0.1)
     return value
+
+
+@pytest.fixture(scope="module")
+def tote(db_url, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """This module's server polls tracking and settles every half second."""
+    server = ToteServer(db_url, tmp_path_factory.mktemp("serve"), args=[
+        "--cod-limit-minor", "2000000", "--tracking-poll-s", "0.5",
+        "--settlement-interval-s", "0.5"]).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
 
 
 @pytest.fixture(scope="module")
@@ -173,9 +194,12 @@ def test_order_is_handed_off_tracked_and_delivered_with_stock_gone_and_no_lock_l
     cash = order.total.amount_minor if method == "cod" else None
     delivered = track(carrier, tracking, "delivered", cod_minor=cash, location="Front door")
     assert delivered.status == DELIVERED
-    assert delivered.payment.state == ("cod_collected" if method == "cod" else "captured")
+    # (a prepaid order may be settled as soon as it ships: this server settles every 0.5 s)
+    assert delivered.payment.state in (
+        {"cod_collected"} if method == "cod" else {"captured", "settled"})
 
-    types = [e.type for e in shop.events(order.order_id, timeout_s=5)]
+    types = [e.type for e in shop.events(order.order_id, timeout_s=5)
+             if e.type != "Payment_Settled"]
     tail = ["Order_Shipped", "Tracking_Updated", "Tracking_Updated"]
     tail += ["Cod_Collected"] if method == "cod" else []
     assert types[-len(tail) - 1:] == [*tail, "Order_Delivered"]
@@ -238,4 +262,58 @@ def test_only_the_carrier_records_tracking_and_unknown_parcels_are_not_found(
     assert track(carrier, tracking, "delivered").status == DELIVERED
     # A late scan is kept but does not move the parcel back.
     assert track(carrier, tracking, "in_transit").status == DELIVERED
+    assert findings(tote) == []
+
+
+def advance(tote, tracking: str) -> None:  # type: ignore[no-untyped-def]
+    httpx.post(f"{tote.sandbox_url}/v1/shipments/{tracking}/advance", json={}).raise_for_status()
+
+
+def test_sandbox_carrier_webhooks_deliver_the_parcel_and_the_capture_is_settled_once(
+        tote, admin, shop, ops):
+    order, _ = ready_order(tote, admin, shop, card(sandbox_card(tote.sandbox_url)))
+    tracking = pack_directly(tote, order.order_id)
+    hand_off(ops, tracking)
+    for _ in range(3):  # in_transit → out_for_delivery → delivered, each a signed webhook
+        advance(tote, tracking)
+    delivered = shop.wait_status(order.order_id, {DELIVERED}, timeout_s=15)
+    assert delivered.status == DELIVERED
+    settled = wait_for(lambda: shop.get(order.order_id).payment.state == "settled")
+    assert settled, shop.get(order.order_id).payment.state
+    types = [e.type for e in shop.events(order.order_id, timeout_s=5)]
+    assert types.count("Tracking_Updated") == 2 and types.count("Order_Delivered") == 1
+    entries = [e for e in ledger(tote.sandbox_url, order.order_id) if e["kind"] == "settlement"]
+    assert [(e["amount_minor"], e["status"]) for e in entries] == [
+        (order.total.amount_minor, "settled")]
+    time.sleep(1.2)  # two more settlement passes: nothing is settled twice
+    assert len([e for e in ledger(tote.sandbox_url, order.order_id)
+                if e["kind"] == "settlement"]) == 1
+    # (WatchOrder ends at DELIVERED; the settlement comes after, so read the history itself)
+    assert stored_event_types(tote, order.order_id).count("Payment_Settled") == 1
+    assert findings(tote) == []
+
+
+def test_a_dropped_webhook_is_made_up_for_by_polling_the_carrier(tote, admin, shop, ops):
+    order, _ = ready_order(tote, admin, shop, cod())
+    tracking = pack_directly(tote, order.order_id)
+    hand_off(ops, tracking)
+    httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults",
+               json={"route": "shipment", "kind": "drop_webhook", "count": 3}).raise_for_status()
+    for _ in range(3):
+        advance(tote, tracking)
+    delivered = shop.wait_status(order.order_id, {DELIVERED}, timeout_s=15)
+    assert delivered.status == DELIVERED
+    assert delivered.payment.state == "cod_collected"
+    types = [e.type for e in shop.events(order.order_id, timeout_s=5)]
+    assert types[-4:] == ["Tracking_Updated", "Tracking_Updated", "Cod_Collected",
+                          "Order_Delivered"]
+    db = Database(tote.db_url)
+    try:
+        sources = db.run_read(lambda s: sorted(s.execute(select(
+            TrackingEvent.status, TrackingEvent.source).where(
+            TrackingEvent.tracking_number == tracking)).all()))
+    finally:
+        db.dispose()
+    assert sources == [("delivered", "poll"), ("in_transit", "poll"),
+                       ("out_for_delivery", "poll")]
     assert findings(tote) == []

@@ -1,0 +1,75 @@
+"""Settlement: the gateway pays captured card/UPI money out; reconciled COD is settled too."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from core.persistence.models import utcnow
+from core.service import cod, settlement
+from server.adapters.gateway import GatewayRejected, GatewayUnavailable, PaymentGateway
+from server.dbexec import DbExecutor
+
+log = logging.getLogger(__name__)
+
+
+class SettlementWorker:
+    """Every `interval_s`: settle what is captured and shipped, and reconciled COD."""
+
+    name = "settlement worker"
+
+    def __init__(self, dbx: DbExecutor, gateway: PaymentGateway, interval_s: float,
+                 cod_remit_days: int) -> None:
+        self._dbx, self._gateway = dbx, gateway
+        self._interval_s, self._cod_remit_days = interval_s, cod_remit_days
+        self._task: asyncio.Task[None] | None = None
+
+    async def settle_once(self) -> list[str]:
+        """One pass; returns the orders settled."""
+        done: list[str] = []
+        while (batch := await self._dbx.read(settlement.due_batch)) is not None:
+            settled = await self._settle(batch.batch_id, batch.capture_ids)
+            if not settled:
+                break
+            done += await self._dbx.write(settlement.mark_settled, settled, batch.batch_id,
+                                          utcnow())
+        done += await self._dbx.write(cod.settle_all_reconciled, utcnow(), self._cod_remit_days)
+        return done
+
+    async def _settle(self, batch_id: str, capture_ids: list[str]) -> list[str]:
+        """The captures the gateway now holds as settled (empty: try again next pass)."""
+        try:
+            await self._gateway.settle(capture_ids=capture_ids, step=batch_id)
+            return capture_ids
+        except GatewayUnavailable as exc:
+            log.warning("settlement %s must wait: %s", batch_id, exc)
+            return []
+        except GatewayRejected as exc:
+            if exc.code != "already_settled" or len(capture_ids) == 1:
+                if exc.code == "already_settled":
+                    return capture_ids  # settled by an earlier pass that crashed before saving
+                log.error("settlement %s refused: %s", batch_id, exc)
+                return []
+        # Part of the batch was settled by an earlier pass: settle the rest one by one.
+        settled = []
+        for capture_id in capture_ids:
+            settled += await self._settle(f"{batch_id}-{capture_id}", [capture_id])
+        return settled
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._forever(), name="settlement")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self.settle_once()
+            except Exception:  # a bad pass must not end settlement for good
+                log.exception("settlement pass failed; next in %.0f s", self._interval_s)

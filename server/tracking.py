@@ -1,0 +1,71 @@
+"""Carrier tracking into tote: signed webhooks, and polling for parcels no webhook told about."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from core.persistence.models import utcnow
+from core.service import shipping
+from server.adapters.carrier import CarrierClient, CarrierRejected, CarrierUnavailable
+from server.dbexec import DbExecutor
+
+log = logging.getLogger(__name__)
+
+
+def _scans(events: Any) -> list[tuple[str, str, datetime]]:
+    return [(str(e["status"]), str(e.get("location") or ""),
+             datetime.fromtimestamp(int(e["at"]), UTC)) for e in events or ()]
+
+
+class TrackingWorker:
+    """Applies the carrier's tracking; polls shipped parcels every `interval_s`."""
+
+    name = "tracking worker"
+
+    def __init__(self, dbx: DbExecutor, carrier: CarrierClient, interval_s: float) -> None:
+        self._dbx, self._carrier, self._interval_s = dbx, carrier, interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def apply_webhook(self, event_id: str, data: dict[str, Any]) -> bool:
+        """A `shipment.tracking_updated` webhook (data: the carrier's shipment with its events)."""
+        tracking_number = str(data.get("tracking_number") or "")
+        if not tracking_number:
+            raise ValueError("shipment.tracking_updated without a tracking_number")
+        return await self._dbx.write(shipping.apply_carrier_tracking, tracking_number,
+                                     _scans(data.get("events")), "webhook", event_id, utcnow())
+
+    async def poll_once(self) -> int:
+        """Ask the carrier about every parcel still on its way; returns how many were asked."""
+        numbers = await self._dbx.read(shipping.due_for_polling)
+        for number in numbers:
+            try:
+                shipment = await self._carrier.get_shipment(number)
+            except (CarrierUnavailable, CarrierRejected) as exc:
+                log.warning("tracking poll for %s failed: %s", number, exc)
+                continue
+            scans = [(e.status, e.location, datetime.fromtimestamp(e.at, UTC))
+                     for e in shipment.events]
+            await self._dbx.write(shipping.apply_carrier_tracking, number, scans, "poll", None,
+                                  utcnow())
+        return len(numbers)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._forever(), name="tracking-poll")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self.poll_once()
+            except Exception:  # a bad pass must not end polling for good
+                log.exception("tracking poll failed; next pass in %.0f s", self._interval_s)

@@ -277,6 +277,13 @@ def request_cancel(
         raise FailedPrecondition(
             f"order {order_id} is {order.status}: it can be cancelled only before it is "
             "packed (after that, refuse the delivery or return it)")
+    packing = session.scalar(select(Shipment.shipment_id).where(
+        Shipment.order_id == order_id, Shipment.status.in_(["packing", "packed"])).limit(1))
+    if packing is not None:
+        # The final capture is under way (or done): a void now would race it.
+        raise FailedPrecondition(
+            f"order {order_id} is being packed (shipment {packing}): it can no longer be "
+            "cancelled; refuse the delivery or return it")
     if order.cancel_requested is None:
         order.cancel_requested = reason or "no reason given"
         order.saga_due_at = now

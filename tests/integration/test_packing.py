@@ -26,7 +26,7 @@ from tests.harness import (
     upi,
 )
 from tote.v1 import common_pb2 as pb
-from tote.v1 import fulfillment_pb2, shipping_pb2
+from tote.v1 import fulfillment_pb2, orders_pb2, shipping_pb2
 
 PROCESSING, CANCELLED, PACKED = (pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED,
                                  pb.ORDER_STATUS_PACKED)
@@ -320,3 +320,31 @@ def test_sigkill_while_packing_then_restart_packs_every_order_with_one_capture_e
         second.terminate()
     finally:
         sandbox.stop()
+
+
+def test_an_order_being_packed_can_no_longer_be_cancelled(tote, admin, shop, packer):
+    _sku, order = _ready(tote, admin, shop, card(sandbox_card(tote.sandbox_url)))
+    pick(tote, packer, order.order_id)
+    # The capture's first answer is late: the parcel is at packing for a second or so.
+    httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults", json={
+        "route": "capture", "kind": "timeout_before", "delay_ms": 1500}).raise_for_status()
+    result: dict[str, object] = {}
+    packing = threading.Thread(target=lambda: result.update(
+        packed=_pack(packer, order.order_id, 950)))
+    packing.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not [s for s in shop.get(order.order_id).shipments if s.status == "packing"]:
+            assert time.monotonic() < deadline, "the parcel never reached packing"
+            time.sleep(0.02)
+        with pytest.raises(grpc.RpcError) as exc:
+            shop.orders.CancelOrder(orders_pb2.CancelOrderRequest(
+                order_id=order.order_id, reason="changed my mind"), metadata=shop.metadata)
+        assert exc.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "being packed" in exc.value.details()
+    finally:
+        packing.join(30)
+        httpx.delete(f"{tote.sandbox_url}/v1/sandbox/faults")
+    assert result["packed"].order.status == PACKED  # type: ignore[attr-defined]
+    kinds = [e["kind"] for e in ledger(tote.sandbox_url, order.order_id)]
+    assert kinds == ["authorization", "capture"]

@@ -1,0 +1,98 @@
+"""`tote check` finds each broken invariant, and nothing in a consistent database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from core.persistence import migrate
+from core.persistence.db import Database
+from core.persistence.fulfillment_models import PickLine, Shipment
+from core.persistence.models import FulfillmentCenter, Order, Product, SoftLock, StockLevel
+from core.service.check import findings
+from server.cli import cli
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path):  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "check.db")
+    migrate.upgrade(path)
+    database = Database(path)
+    database.run_write(lambda s: s.add_all([
+        FulfillmentCenter(fc_id="FC", name="FC", latitude=0, longitude=0, cutoff_hour=16,
+                          daily_capacity=10, address={}),
+        Product(sku="MUG", name="Mug", gtin="4006381333931", unit_price_minor=100,
+                currency="INR", weight_grams=300, updated_at=NOW)]))
+    yield database
+    database.dispose()
+
+
+def order(order_id: str, status: str, **kw) -> Order:  # type: ignore[no-untyped-def]
+    base = dict(order_id=order_id, storefront="s", idempotency_key=order_id, request_hash="h",
+                customer_id="c", currency="INR", subtotal_minor=200, shipping_fee_minor=40,
+                total_minor=240, weight_grams=600, ship_to={}, status=status,
+                inventory_state="locked", payment_method="card", payment_state="captured",
+                authorized_minor=240, captured_minor=240, refunded_minor=0, created_at=NOW,
+                updated_at=NOW)
+    base.update(kw)
+    return Order(**base)
+
+
+def add(db, *rows) -> None:  # type: ignore[no-untyped-def]
+    """Insert parents before children (the models declare no relationships to order them)."""
+    rank = {Order: 0, StockLevel: 0, Shipment: 1, SoftLock: 1, PickLine: 2}
+
+    def write(s):  # type: ignore[no-untyped-def]
+        for level in range(3):
+            s.add_all([r for r in rows if rank[type(r)] == level])
+            s.flush()
+
+    db.run_write(write)
+
+
+def shipped(order_id: str, status: str = "shipped", picked: int = 2) -> list[object]:
+    return [Shipment(shipment_id=f"sh-{order_id}", order_id=order_id, fc_id="FC", status=status,
+                     value_minor=200, cod_due_minor=0, created_at=NOW, updated_at=NOW),
+            PickLine(line_id=f"pl-{order_id}", shipment_id=f"sh-{order_id}", order_id=order_id,
+                     fc_id="FC", sku="MUG", gtin="4006381333931", bin="A", quantity=2,
+                     picked=picked, missing=0, unit_price_minor=100, weight_grams=300)]
+
+
+def test_a_shipped_order_with_its_stock_gone_is_clean(db):
+    add(db, *[
+        StockLevel(fc_id="FC", sku="MUG", on_hand=3, soft_locked=0, hard_locked=0,
+                   received_total=5, bin="A"),
+        order("o1", "DELIVERED"), *shipped("o1", "delivered")])
+    assert db.run_read(findings) == []
+
+
+def test_every_broken_invariant_is_a_finding(db):
+    add(db, *[
+        # received 5, on hand 4, 2 shipped: a unit appeared from nowhere
+        StockLevel(fc_id="FC", sku="MUG", on_hand=4, soft_locked=1, hard_locked=0,
+                   received_total=5, bin="A"),
+        order("o1", "SHIPPED", captured_minor=300, authorized_minor=240), *shipped("o1"),
+        order("o2", "CANCELLED", captured_minor=0, refunded_minor=10),
+        order("o3", "LOST"),
+        SoftLock(order_id="o2", fc_id="FC", sku="MUG", quantity=1, hard_quantity=0)])
+    found = "\n".join(db.run_read(findings))
+    assert "stock of MUG at FC: received 5 but on hand 4 + shipped 2 = 6" in found
+    assert "order o1 (SHIPPED): captured 300 exceeds authorized 240" in found
+    assert "order o1 (SHIPPED): captured − refunded is 300 INR but the value shipped is 240" \
+        in found
+    assert "order o2 (CANCELLED): refunded 10 exceeds captured 0" in found
+    assert "order o3 (LOST): 'LOST' is not an order status" in found
+    assert "lock on 1 soft + 0 hard MUG at FC is held for order o2, which is CANCELLED" in found
+
+
+def test_tote_check_exits_1_and_prints_each_finding(db):
+    db.run_write(lambda s: s.add(StockLevel(fc_id="FC", sku="MUG", on_hand=9, soft_locked=0,
+                                            hard_locked=0, received_total=5, bin="A")))
+    path = db.url.removeprefix("sqlite:///")
+    result = CliRunner().invoke(cli, ["check", "--db", path])
+    assert result.exit_code == 1
+    assert "received 5 but on hand 9" in result.output

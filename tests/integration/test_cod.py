@@ -14,7 +14,7 @@ from tests.harness import Client, cod
 from tests.integration.test_shipping import (
     findings,
     hand_off,
-    pack_directly,
+    pick_and_pack,
     ready_order,
     stored_event_types,
     track,
@@ -45,7 +45,7 @@ def remit(ops: Client, reference: str, amount: int, *tracking: str) -> shipping_
 
 def shipped_cod_parcel(tote, admin, shop, ops):  # type: ignore[no-untyped-def]
     order, _ = ready_order(tote, admin, shop, cod(), units=1)
-    tracking = pack_directly(tote, order.order_id)
+    tracking = pick_and_pack(tote, order.order_id, units=1)
     hand_off(ops, tracking)
     return order, tracking
 

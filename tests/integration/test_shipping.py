@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import grpc
 import httpx
@@ -11,80 +10,51 @@ import pytest
 from sqlalchemy import select, update
 
 from core.persistence.db import Database
-from core.persistence.fulfillment_models import PickLine, Shipment, TrackingEvent
-from core.persistence.models import Order, OrderEvent, SoftLock, StockLevel
+from core.persistence.fulfillment_models import Shipment, TrackingEvent
+from core.persistence.models import OrderEvent
 from core.service import check
 from tests.harness import Client, ToteServer, card, cod, ledger, sandbox_card, unique, upi
 from tote.v1 import common_pb2 as pb
-from tote.v1 import inventory_pb2, shipping_pb2
+from tote.v1 import fulfillment_pb2, inventory_pb2, shipping_pb2
 
 PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
 PACKED, SHIPPED, DELIVERED = (pb.ORDER_STATUS_PACKED, pb.ORDER_STATUS_SHIPPED,
                               pb.ORDER_STATUS_DELIVERED)
 
 
-# -- getting a parcel to "packed" -----------------------------------------------------------------
-# PackOrder is being built; until it answers, this leaves the order exactly as packing would:
-# every unit picked (hard-locked), the payment captured at the gateway, the parcel booked with
-# the sandbox carrier (a real tracking number), the shipment "packed", the order PACKED.
+# -- getting a parcel to "packed": a picker scans every unit, then packs the box -----------------
 
-def pack_directly(tote, order_id: str) -> str:  # type: ignore[no-untyped-def]
-    """Pick and pack the order's only shipment; returns its tracking number."""
-    db = Database(tote.db_url)
-    try:
-        order = db.run_read(lambda s: _detached(s.get(Order, order_id)))
-        booked = httpx.post(f"{tote.sandbox_url}/v1/shipments", json={
-            "reference": order_id, "service": "ground", "weight_grams": order.weight_grams,
-            "ship_to": order.ship_to, "ship_from": {"name": "FC-BLR"}},
-            headers={"Idempotency-Key": f"test-pack-{order_id}"})
-        booked.raise_for_status()
-        tracking = booked.json()["tracking_number"]
-        capture_id = None
-        if order.payment_method == "card":
-            r = httpx.post(f"{tote.sandbox_url}/v1/authorizations/{order.authorization_id}/capture",
-                           json={"amount_minor": order.total_minor, "currency": order.currency,
-                                 "reference": order_id},
-                           headers={"Idempotency-Key": f"test-capture-{order_id}"})
-            r.raise_for_status()
-            capture_id = r.json()["id"]
-        elif order.payment_method == "upi":
-            capture_id = order.authorization_id  # the approved debit is the capture
-        db.run_write(lambda s: _mark_packed(s, order, tracking, capture_id))
-        return tracking
-    finally:
-        db.dispose()
+_PICKERS: dict[str, Client] = {}
 
 
-def _detached(order):  # type: ignore[no-untyped-def]
-    from types import SimpleNamespace
+def picker(tote) -> Client:  # type: ignore[no-untyped-def]
+    """One picker handheld at FC-BLR per server."""
+    if tote.grpc_address not in _PICKERS:
+        _PICKERS[tote.grpc_address] = tote.client(tote.token("picker", "p1", "FC-BLR"))
+    return _PICKERS[tote.grpc_address]
 
-    return SimpleNamespace(**{c.key: getattr(order, c.key) for c in Order.__table__.columns})
 
-
-def _mark_packed(s, order, tracking: str, capture_id: str | None) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC)
-    (shipment,) = s.scalars(select(Shipment).where(Shipment.order_id == order.order_id))
-    value = 0
-    for line in s.scalars(select(PickLine).where(PickLine.shipment_id == shipment.shipment_id)):
-        line.picked = line.quantity
-        value += line.quantity * line.unit_price_minor
-        lock = s.get(SoftLock, (order.order_id, line.fc_id, line.sku))
-        lock.quantity -= line.quantity
-        lock.hard_quantity += line.quantity
-        s.execute(update(StockLevel).where(StockLevel.fc_id == line.fc_id,
-                                           StockLevel.sku == line.sku).values(
-            soft_locked=StockLevel.soft_locked - line.quantity,
-            hard_locked=StockLevel.hard_locked + line.quantity))
-    shipment.status, shipment.carrier, shipment.service = "packed", "sandbox", "ground"
-    shipment.tracking_number, shipment.weight_grams, shipment.box = tracking, 700, "M"
-    shipment.value_minor, shipment.packed_at, shipment.updated_at = value, now, now
-    if order.payment_method == "cod":
-        shipment.cod_due_minor = value + order.shipping_fee_minor
-    row = s.get(Order, order.order_id)
-    row.status, row.updated_at = "PACKED", now
-    if capture_id is not None:
-        row.capture_id, row.captured_minor, row.payment_state = capture_id, row.total_minor, \
-            "captured"
+def pick_and_pack(tote, order_id: str, units: int = 2) -> str:  # type: ignore[no-untyped-def]
+    """Pick (NextPickTask/ScanItem) and pack (PackOrder) the order; its tracking number."""
+    client = picker(tote)
+    while True:
+        try:
+            task = client.fulfillment.NextPickTask(
+                fulfillment_pb2.NextPickTaskRequest(fc_id="FC-BLR"), metadata=client.metadata)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            break
+        for line in task.lines:
+            for i in range(line.quantity - line.picked):
+                client.fulfillment.ScanItem(fulfillment_pb2.ScanItemRequest(
+                    task_id=task.task_id, barcode=line.gtin, scan_id=f"{line.line_id}-{i}"),
+                    metadata=client.metadata)
+    weight = units * 350 + 250  # the units and box M
+    packed = client.fulfillment.PackOrder(fulfillment_pb2.PackOrderRequest(
+        order_id=order_id, weight_grams=weight, box="M"), metadata=client.metadata, timeout=60)
+    assert packed.order.status == PACKED, packed.order.cancel_reason
+    return packed.order.tracking_number
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -181,7 +151,7 @@ def test_order_is_handed_off_tracked_and_delivered_with_stock_gone_and_no_lock_l
     payment = {"card": lambda: card(sandbox_card(tote.sandbox_url)), "upi": upi,
                "cod": cod}[method]()
     order, sku = ready_order(tote, admin, shop, payment)
-    tracking = pack_directly(tote, order.order_id)
+    tracking = pick_and_pack(tote, order.order_id)
     assert levels(admin, sku) == (5, 0, 2)
 
     manifest = hand_off(ops, tracking)
@@ -209,16 +179,16 @@ def test_order_is_handed_off_tracked_and_delivered_with_stock_gone_and_no_lock_l
 
 def test_hand_off_refuses_every_offender_and_ships_nothing(tote, admin, shop, ops):
     good, sku = ready_order(tote, admin, shop, cod())
-    good_tn = pack_directly(tote, good.order_id)
+    good_tn = pick_and_pack(tote, good.order_id)
     unpacked, _ = ready_order(tote, admin, shop, cod())
     shipped, _ = ready_order(tote, admin, shop, cod())
-    shipped_tn = pack_directly(tote, shipped.order_id)
+    shipped_tn = pick_and_pack(tote, shipped.order_id)
     hand_off(ops, shipped_tn)
     db = Database(tote.db_url)
     other_tn, packing_tn = unique("OTHER"), unique("PACKING")
     try:  # a parcel booked with another carrier, and one booked but still being packed
         other, _ = ready_order(tote, admin, shop, cod())
-        tn = pack_directly(tote, other.order_id)
+        tn = pick_and_pack(tote, other.order_id)
         db.run_write(lambda s: s.execute(update(Shipment).where(
             Shipment.tracking_number == tn).values(carrier="bluedart", tracking_number=other_tn)))
         db.run_write(lambda s: s.execute(update(Shipment).where(
@@ -251,7 +221,7 @@ def test_only_the_carrier_records_tracking_and_unknown_parcels_are_not_found(
         track(carrier, "TT0000000001", "in_transit")
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     order, _ = ready_order(tote, admin, shop, card(sandbox_card(tote.sandbox_url)))
-    tracking = pack_directly(tote, order.order_id)
+    tracking = pick_and_pack(tote, order.order_id)
     with pytest.raises(grpc.RpcError) as early:
         track(carrier, tracking, "in_transit")
     assert early.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -272,7 +242,7 @@ def advance(tote, tracking: str) -> None:  # type: ignore[no-untyped-def]
 def test_sandbox_carrier_webhooks_deliver_the_parcel_and_the_capture_is_settled_once(
         tote, admin, shop, ops):
     order, _ = ready_order(tote, admin, shop, card(sandbox_card(tote.sandbox_url)))
-    tracking = pack_directly(tote, order.order_id)
+    tracking = pick_and_pack(tote, order.order_id)
     hand_off(ops, tracking)
     for _ in range(3):  # in_transit → out_for_delivery → delivered, each a signed webhook
         advance(tote, tracking)
@@ -295,7 +265,7 @@ def test_sandbox_carrier_webhooks_deliver_the_parcel_and_the_capture_is_settled_
 
 def test_a_dropped_webhook_is_made_up_for_by_polling_the_carrier(tote, admin, shop, ops):
     order, _ = ready_order(tote, admin, shop, cod())
-    tracking = pack_directly(tote, order.order_id)
+    tracking = pick_and_pack(tote, order.order_id)
     hand_off(ops, tracking)
     httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults",
                json={"route": "shipment", "kind": "drop_webhook", "count": 3}).raise_for_status()

@@ -64,10 +64,7 @@ EXPECTED = {f"/tote.v1.{rpc}": roles | {"admin"} for rpc, roles in API_MD.items(
 
 NOT_BUILT = ("FulfillmentService/ExplainRouting", "FulfillmentService/AssignOrder",
              "FulfillmentService/NextPickTask", "FulfillmentService/ScanItem",
-             "FulfillmentService/ReportShortPick",
-             "ShippingService/HandOff",
-             "ShippingService/RecordTrackingEvent", "ShippingService/RecordCodRemittance",
-             "ShippingService/GetCodReconciliation")
+             "FulfillmentService/ReportShortPick")
 
 
 @pytest.fixture(scope="module")

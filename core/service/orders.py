@@ -193,7 +193,8 @@ def as_placed(snapshot: OrderSnapshot) -> OrderSnapshot:
     placed.failure_reason = placed.cancel_requested = placed.cancel_reason = None
     placed.fc_id = None
     placed.updated_at = o.created_at
-    return replace(snapshot, order=placed)
+    # No parcels either: the first reply was given before the order had any.
+    return replace(snapshot, order=placed, shipments=[])
 
 
 def load(session: Session, order_id: str, storefront: str | None = None) -> OrderSnapshot:

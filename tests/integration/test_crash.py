@@ -28,7 +28,8 @@ def parts(db_url, tmp_path):  # type: ignore[no-untyped-def]
 
     def server() -> ToteServer:
         return ToteServer(db_url, tmp_path, sandbox=False, webhook_port=webhook_port,
-                          args=["--gateway-url", sandbox.url, "--saga-lease-s", "2"])
+                          args=["--gateway-url", sandbox.url, "--carrier-url", sandbox.url,
+                                "--saga-lease-s", "2"])
 
     yield sandbox, server
     sandbox.stop()

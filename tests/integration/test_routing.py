@@ -230,3 +230,28 @@ def test_an_order_no_fc_can_serve_alone_ships_from_two_fcs(tote, admin, shop, op
     assigned = [e.detail for e in shop.events(order.order_id, timeout_s=1)
                 if e.type == "Order_Assigned"]
     assert assigned == [f"assigned to 2 shipments from {near}, {far}; 2 pick line(s) queued"]
+
+
+def test_an_order_cannot_be_reassigned_once_a_picker_has_its_lines(tote, admin, shop, ops):
+    sku = unique("PICKED")
+    admin.product(sku)
+    here, there = fc(admin, 13.1), fc(admin, 13.6)
+    admin.receive(here, sku, 3)
+    admin.receive(there, sku, 3)
+    order = processing(shop, [(sku, 1)])
+    assert order.fc_id == here
+    picker = tote.client(tote.token("picker", "p1", here))
+    try:
+        task = picker.fulfillment.NextPickTask(fulfillment_pb2.NextPickTaskRequest(fc_id=here),
+                                               metadata=picker.metadata)
+    finally:
+        picker.close()
+    assert [ln.order_id for ln in task.lines] == [order.order_id]
+    with pytest.raises(grpc.RpcError) as refused:
+        assign(ops, order.order_id, there)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    # Claiming the task makes the order PICKING; either way the refusal says picking began.
+    details = refused.value.details()
+    assert order.order_id in details and "picking" in details.lower()
+    assert soft_locked_at(admin, sku) == {here: 1, there: 0}
+    assert shop.get(order.order_id).fc_id == here

@@ -31,8 +31,13 @@ _LOCKS = SoftLock.__table__
 
 _ALL_FCS = select(FCS.c.fc_id, FCS.c.latitude, FCS.c.longitude, FCS.c.cutoff_hour,
                   FCS.c.daily_capacity)
+# Reached through the open orders (indexed by status) so the count costs the work in progress,
+# not every shipment ever made; SHIPPED because a split order ships one parcel at a time.
+_OPEN_ORDERS = select(Order.__table__.c.order_id).where(Order.__table__.c.status.in_(
+    [OrderStatus.PROCESSING, OrderStatus.PICKING, OrderStatus.PACKED, OrderStatus.SHIPPED]))
 _BACKLOG = (select(_SHIPMENTS.c.fc_id, func.count())
-            .where(_SHIPMENTS.c.status.in_(OPEN_SHIPMENT_STATUSES))
+            .where(_SHIPMENTS.c.order_id.in_(_OPEN_ORDERS),
+                   _SHIPMENTS.c.status.in_(OPEN_SHIPMENT_STATUSES))
             .group_by(_SHIPMENTS.c.fc_id))
 _DROP_DECISION = delete(DECISIONS).where(DECISIONS.c.order_id == bindparam("order_id"))
 _INSERT_DECISION = insert(DECISIONS)
@@ -193,6 +198,9 @@ def assign_order(session: Session, order_id: str, fc_id: str, who: str,
             f"picking of order {order_id} has started at {', '.join(sorted(started))}: it can "
             "no longer be reassigned (report a short pick to re-route missing units)")
     locks = list(conn.execute(_ORDER_LOCKS, {"o": order_id}))
+    if any(lock.hard_quantity for lock in locks):
+        raise FailedPrecondition(f"order {order_id} has picked units: it can no longer be "
+                                 "reassigned")
     moving: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
     for lock in locks:

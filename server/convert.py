@@ -76,6 +76,7 @@ def order_to_pb(snap: OrderSnapshot) -> pb.Order:
         method=o.payment_method, state=o.payment_state,
         upi_intent_id=o.upi_intent_id or "", upi_intent_uri=o.upi_intent_uri or "",
         authorized=money(o.authorized_minor, cur), captured=money(o.captured_minor, cur),
+        refunded=money(o.refunded_minor or 0, cur),
         upi_expires_at=ts(o.upi_expires_at), failure_reason=o.failure_reason or "",
     )
     parcels = [pb.Shipment(shipment_id=s.shipment_id, fc_id=s.fc_id, status=s.status,

@@ -113,8 +113,10 @@ class Packer:
                         order_id=p.order_id, capture_id=p.authorization_id,
                         amount_minor=p.final.refund_minor, currency=p.currency,
                         step="pack-refund")
+                # Captured is what was debited; net of the refund it is the value shipped.
                 await self._dbx.write(core.record_capture, p.order_id, p.authorization_id,
-                                      amount.amount_minor, p.final.refund_minor, utcnow())
+                                      amount.amount_minor + p.final.refund_minor,
+                                      p.final.refund_minor, utcnow())
                 return
             except GatewayRejected as exc:
                 failure = f"the gateway refused the capture of {amount}: {exc}"

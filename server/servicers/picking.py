@@ -18,7 +18,7 @@ from tote.v1 import fulfillment_pb2 as pb
 def line_to_pb(line: dict[str, Any]) -> pb.PickLine:
     return pb.PickLine(line_id=line["line_id"], order_id=line["order_id"], sku=line["sku"],
                        gtin=line["gtin"], bin=line["bin"], quantity=line["quantity"],
-                       picked=line["picked"])
+                       picked=line["picked"], missing=line.get("missing", 0))
 
 
 class PickingRpcs:

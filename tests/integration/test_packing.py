@@ -235,7 +235,11 @@ def test_upi_order_short_one_unit_refunds_the_difference_at_packing(tote, admin,
     packed = _pack(packer, order.order_id, 400 + 150, box="S").order
     assert packed.status == PACKED
     fee = order.shipping_fee.amount_minor
-    assert packed.payment.captured.amount_minor == 30_000 + fee
+    # Debited in full at approval; the unit not shipped is refunded: net = what ships.
+    assert packed.payment.captured.amount_minor == order.total.amount_minor
+    assert packed.payment.refunded.amount_minor == 30_000
+    assert (packed.payment.captured.amount_minor
+            - packed.payment.refunded.amount_minor) == 30_000 + fee
     refunds = [e for e in ledger(tote.sandbox_url, order.order_id) if e["kind"] == "refund"]
     assert [r["amount_minor"] for r in refunds] == [30_000]
     types = [e.type for e in shop.events(order.order_id, timeout_s=1)]

@@ -107,7 +107,7 @@ class PaymentMethod(_message.Message):
     def __init__(self, card: _Optional[_Union[CardPayment, _Mapping]] = ..., upi: _Optional[_Union[UpiPayment, _Mapping]] = ..., cod: _Optional[_Union[CashOnDelivery, _Mapping]] = ...) -> None: ...
 
 class PaymentInfo(_message.Message):
-    __slots__ = ("method", "state", "upi_intent_id", "upi_intent_uri", "authorized", "captured", "upi_expires_at", "failure_reason")
+    __slots__ = ("method", "state", "upi_intent_id", "upi_intent_uri", "authorized", "captured", "upi_expires_at", "failure_reason", "refunded")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     UPI_INTENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class PaymentInfo(_message.Message):
     CAPTURED_FIELD_NUMBER: _ClassVar[int]
     UPI_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_REASON_FIELD_NUMBER: _ClassVar[int]
+    REFUNDED_FIELD_NUMBER: _ClassVar[int]
     method: str
     state: str
     upi_intent_id: str
@@ -124,7 +125,8 @@ class PaymentInfo(_message.Message):
     captured: Money
     upi_expires_at: _timestamp_pb2.Timestamp
     failure_reason: str
-    def __init__(self, method: _Optional[str] = ..., state: _Optional[str] = ..., upi_intent_id: _Optional[str] = ..., upi_intent_uri: _Optional[str] = ..., authorized: _Optional[_Union[Money, _Mapping]] = ..., captured: _Optional[_Union[Money, _Mapping]] = ..., upi_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failure_reason: _Optional[str] = ...) -> None: ...
+    refunded: Money
+    def __init__(self, method: _Optional[str] = ..., state: _Optional[str] = ..., upi_intent_id: _Optional[str] = ..., upi_intent_uri: _Optional[str] = ..., authorized: _Optional[_Union[Money, _Mapping]] = ..., captured: _Optional[_Union[Money, _Mapping]] = ..., upi_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failure_reason: _Optional[str] = ..., refunded: _Optional[_Union[Money, _Mapping]] = ...) -> None: ...
 
 class Shipment(_message.Message):
     __slots__ = ("shipment_id", "fc_id", "status", "carrier", "tracking_number", "lines")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tote.v1 import common_pb2 as tote_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tote/v1/fulfillment.proto\x12\x07tote.v1\x1a\x14tote/v1/common.proto\"H\n\x1eUpsertFulfillmentCenterRequest\x12&\n\x02\x66\x63\x18\x01 \x01(\x0b\x32\x1a.tote.v1.FulfillmentCenter\"\x1f\n\x1dListFulfillmentCentersRequest\"I\n\x1eListFulfillmentCentersResponse\x12\'\n\x03\x66\x63s\x18\x01 \x03(\x0b\x32\x1a.tote.v1.FulfillmentCenter\")\n\x15\x45xplainRoutingRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\xa9\x01\n\x10RoutingCandidate\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x37\n\x07\x66\x61\x63tors\x18\x03 \x03(\x0b\x32&.tote.v1.RoutingCandidate.FactorsEntry\x12\x0e\n\x06reason\x18\x04 \x01(\t\x1a.\n\x0c\x46\x61\x63torsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"V\n\x0fRoutingDecision\x12\x14\n\x0c\x63hosen_fc_id\x18\x01 \x01(\t\x12-\n\ncandidates\x18\x02 \x03(\x0b\x32\x19.tote.v1.RoutingCandidate\"5\n\x12\x41ssignOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\"$\n\x13NextPickTaskRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\"w\n\x08PickLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x0c\n\x04gtin\x18\x04 \x01(\t\x12\x0b\n\x03\x62in\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x0e\n\x06picked\x18\x07 \x01(\x05\"L\n\x08PickTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\x12 \n\x05lines\x18\x03 \x03(\x0b\x32\x11.tote.v1.PickLine\"D\n\x0fScanItemRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x02 \x01(\t\x12\x0f\n\x07scan_id\x18\x03 \x01(\t\"D\n\nScanResult\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"K\n\x16ReportShortPickRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07line_id\x18\x02 \x01(\t\x12\x0f\n\x07missing\x18\x03 \x01(\x05\"Q\n\x17ReportShortPickResponse\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"\\\n\x10PackOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x14\n\x0cweight_grams\x18\x02 \x01(\x05\x12\x0b\n\x03\x62ox\x18\x03 \x01(\t\x12\x13\n\x0bshipment_id\x18\x04 \x01(\t\"J\n\nPackResult\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Order\x12\x1d\n\x05label\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Label2\xf6\x04\n\x12\x46ulfillmentService\x12^\n\x17UpsertFulfillmentCenter\x12\'.tote.v1.UpsertFulfillmentCenterRequest\x1a\x1a.tote.v1.FulfillmentCenter\x12i\n\x16ListFulfillmentCenters\x12&.tote.v1.ListFulfillmentCentersRequest\x1a\'.tote.v1.ListFulfillmentCentersResponse\x12J\n\x0e\x45xplainRouting\x12\x1e.tote.v1.ExplainRoutingRequest\x1a\x18.tote.v1.RoutingDecision\x12:\n\x0b\x41ssignOrder\x12\x1b.tote.v1.AssignOrderRequest\x1a\x0e.tote.v1.Order\x12?\n\x0cNextPickTask\x12\x1c.tote.v1.NextPickTaskRequest\x1a\x11.tote.v1.PickTask\x12\x39\n\x08ScanItem\x12\x18.tote.v1.ScanItemRequest\x1a\x13.tote.v1.ScanResult\x12T\n\x0fReportShortPick\x12\x1f.tote.v1.ReportShortPickRequest\x1a .tote.v1.ReportShortPickResponse\x12;\n\tPackOrder\x12\x19.tote.v1.PackOrderRequest\x1a\x13.tote.v1.PackResultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tote/v1/fulfillment.proto\x12\x07tote.v1\x1a\x14tote/v1/common.proto\"H\n\x1eUpsertFulfillmentCenterRequest\x12&\n\x02\x66\x63\x18\x01 \x01(\x0b\x32\x1a.tote.v1.FulfillmentCenter\"\x1f\n\x1dListFulfillmentCentersRequest\"I\n\x1eListFulfillmentCentersResponse\x12\'\n\x03\x66\x63s\x18\x01 \x03(\x0b\x32\x1a.tote.v1.FulfillmentCenter\")\n\x15\x45xplainRoutingRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\xa9\x01\n\x10RoutingCandidate\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x37\n\x07\x66\x61\x63tors\x18\x03 \x03(\x0b\x32&.tote.v1.RoutingCandidate.FactorsEntry\x12\x0e\n\x06reason\x18\x04 \x01(\t\x1a.\n\x0c\x46\x61\x63torsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"V\n\x0fRoutingDecision\x12\x14\n\x0c\x63hosen_fc_id\x18\x01 \x01(\t\x12-\n\ncandidates\x18\x02 \x03(\x0b\x32\x19.tote.v1.RoutingCandidate\"5\n\x12\x41ssignOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\"$\n\x13NextPickTaskRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\"\x88\x01\n\x08PickLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x0c\n\x04gtin\x18\x04 \x01(\t\x12\x0b\n\x03\x62in\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x0e\n\x06picked\x18\x07 \x01(\x05\x12\x0f\n\x07missing\x18\x08 \x01(\x05\"L\n\x08PickTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\x12 \n\x05lines\x18\x03 \x03(\x0b\x32\x11.tote.v1.PickLine\"D\n\x0fScanItemRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x02 \x01(\t\x12\x0f\n\x07scan_id\x18\x03 \x01(\t\"D\n\nScanResult\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"K\n\x16ReportShortPickRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07line_id\x18\x02 \x01(\t\x12\x0f\n\x07missing\x18\x03 \x01(\x05\"Q\n\x17ReportShortPickResponse\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"\\\n\x10PackOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x14\n\x0cweight_grams\x18\x02 \x01(\x05\x12\x0b\n\x03\x62ox\x18\x03 \x01(\t\x12\x13\n\x0bshipment_id\x18\x04 \x01(\t\"J\n\nPackResult\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Order\x12\x1d\n\x05label\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Label2\xf6\x04\n\x12\x46ulfillmentService\x12^\n\x17UpsertFulfillmentCenter\x12\'.tote.v1.UpsertFulfillmentCenterRequest\x1a\x1a.tote.v1.FulfillmentCenter\x12i\n\x16ListFulfillmentCenters\x12&.tote.v1.ListFulfillmentCentersRequest\x1a\'.tote.v1.ListFulfillmentCentersResponse\x12J\n\x0e\x45xplainRouting\x12\x1e.tote.v1.ExplainRoutingRequest\x1a\x18.tote.v1.RoutingDecision\x12:\n\x0b\x41ssignOrder\x12\x1b.tote.v1.AssignOrderRequest\x1a\x0e.tote.v1.Order\x12?\n\x0cNextPickTask\x12\x1c.tote.v1.NextPickTaskRequest\x1a\x11.tote.v1.PickTask\x12\x39\n\x08ScanItem\x12\x18.tote.v1.ScanItemRequest\x1a\x13.tote.v1.ScanResult\x12T\n\x0fReportShortPick\x12\x1f.tote.v1.ReportShortPickRequest\x1a .tote.v1.ReportShortPickResponse\x12;\n\tPackOrder\x12\x19.tote.v1.PackOrderRequest\x1a\x13.tote.v1.PackResultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -52,22 +52,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASSIGNORDERREQUEST']._serialized_end=598
   _globals['_NEXTPICKTASKREQUEST']._serialized_start=600
   _globals['_NEXTPICKTASKREQUEST']._serialized_end=636
-  _globals['_PICKLINE']._serialized_start=638
-  _globals['_PICKLINE']._serialized_end=757
-  _globals['_PICKTASK']._serialized_start=759
-  _globals['_PICKTASK']._serialized_end=835
-  _globals['_SCANITEMREQUEST']._serialized_start=837
-  _globals['_SCANITEMREQUEST']._serialized_end=905
-  _globals['_SCANRESULT']._serialized_start=907
-  _globals['_SCANRESULT']._serialized_end=975
-  _globals['_REPORTSHORTPICKREQUEST']._serialized_start=977
-  _globals['_REPORTSHORTPICKREQUEST']._serialized_end=1052
-  _globals['_REPORTSHORTPICKRESPONSE']._serialized_start=1054
-  _globals['_REPORTSHORTPICKRESPONSE']._serialized_end=1135
-  _globals['_PACKORDERREQUEST']._serialized_start=1137
-  _globals['_PACKORDERREQUEST']._serialized_end=1229
-  _globals['_PACKRESULT']._serialized_start=1231
-  _globals['_PACKRESULT']._serialized_end=1305
-  _globals['_FULFILLMENTSERVICE']._serialized_start=1308
-  _globals['_FULFILLMENTSERVICE']._serialized_end=1938
+  _globals['_PICKLINE']._serialized_start=639
+  _globals['_PICKLINE']._serialized_end=775
+  _globals['_PICKTASK']._serialized_start=777
+  _globals['_PICKTASK']._serialized_end=853
+  _globals['_SCANITEMREQUEST']._serialized_start=855
+  _globals['_SCANITEMREQUEST']._serialized_end=923
+  _globals['_SCANRESULT']._serialized_start=925
+  _globals['_SCANRESULT']._serialized_end=993
+  _globals['_REPORTSHORTPICKREQUEST']._serialized_start=995
+  _globals['_REPORTSHORTPICKREQUEST']._serialized_end=1070
+  _globals['_REPORTSHORTPICKRESPONSE']._serialized_start=1072
+  _globals['_REPORTSHORTPICKRESPONSE']._serialized_end=1153
+  _globals['_PACKORDERREQUEST']._serialized_start=1155
+  _globals['_PACKORDERREQUEST']._serialized_end=1247
+  _globals['_PACKRESULT']._serialized_start=1249
+  _globals['_PACKRESULT']._serialized_end=1323
+  _globals['_FULFILLMENTSERVICE']._serialized_start=1326
+  _globals['_FULFILLMENTSERVICE']._serialized_end=1956
 # @@protoc_insertion_point(module_scope)

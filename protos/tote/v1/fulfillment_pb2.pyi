@@ -71,7 +71,7 @@ class NextPickTaskRequest(_message.Message):
     def __init__(self, fc_id: _Optional[str] = ...) -> None: ...
 
 class PickLine(_message.Message):
-    __slots__ = ("line_id", "order_id", "sku", "gtin", "bin", "quantity", "picked")
+    __slots__ = ("line_id", "order_id", "sku", "gtin", "bin", "quantity", "picked", "missing")
     LINE_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,7 @@ class PickLine(_message.Message):
     BIN_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     PICKED_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
     line_id: str
     order_id: str
     sku: str
@@ -86,7 +87,8 @@ class PickLine(_message.Message):
     bin: str
     quantity: int
     picked: int
-    def __init__(self, line_id: _Optional[str] = ..., order_id: _Optional[str] = ..., sku: _Optional[str] = ..., gtin: _Optional[str] = ..., bin: _Optional[str] = ..., quantity: _Optional[int] = ..., picked: _Optional[int] = ...) -> None: ...
+    missing: int
+    def __init__(self, line_id: _Optional[str] = ..., order_id: _Optional[str] = ..., sku: _Optional[str] = ..., gtin: _Optional[str] = ..., bin: _Optional[str] = ..., quantity: _Optional[int] = ..., picked: _Optional[int] = ..., missing: _Optional[int] = ...) -> None: ...
 
 class PickTask(_message.Message):
     __slots__ = ("task_id", "fc_id", "lines")

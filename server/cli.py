@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+import zoneinfo
 
 import click
 
@@ -66,13 +67,24 @@ def cli() -> None:
 @click.option("--cod-remit-days", envvar="TOTE_COD_REMIT_DAYS", default=7, show_default=True,
               type=click.IntRange(min=0),
               help="COD cash not remitted after this many days is a discrepancy")
+@click.option("--promise-days", envvar="TOTE_PROMISE_DAYS", default=3, show_default=True,
+              type=click.IntRange(1, 60), help="delivery promised this many days after placement")
+@click.option("--local-tz", envvar="TOTE_LOCAL_TZ", default="Asia/Kolkata", show_default=True,
+              help="time zone of the FCs' cut-off hours")
+@click.option("--pick-task-timeout-s", envvar="TOTE_PICK_TASK_TIMEOUT_S", default=600.0,
+              type=click.FloatRange(min=1), show_default=True,
+              help="a pick task untouched this long goes back to the queue")
+@click.option("--weight-tolerance-pct", envvar="TOTE_WEIGHT_TOLERANCE_PCT", default=10,
+              type=click.IntRange(0, 100), show_default=True,
+              help="how far a packed box may weigh from the catalog weight")
 @click.option("--sqlite-synchronous", envvar="TOTE_SQLITE_SYNCHRONOUS", default="FULL",
               type=click.Choice(["NORMAL", "FULL"], case_sensitive=False), show_default=True)
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
           gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
-          settlement_interval_s, cod_remit_days, sqlite_synchronous, log_level):
+          settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
+          weight_tolerance_pct, sqlite_synchronous, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     for value in (listen, webhook_listen, sandbox_listen):
@@ -81,9 +93,14 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
     try:
+        zoneinfo.ZoneInfo(local_tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"--local-tz {local_tz!r} is not a time zone such as "
+                                 "Asia/Kolkata") from None
+    try:
         orders = order_settings(cod_limit_minor=cod_limit_minor, upi_expiry_s=upi_expiry_s,
                                 shipping_rates=shipping_rates, upi_payee_vpa=upi_payee_vpa,
-                                saga_lease_s=saga_lease_s)
+                                saga_lease_s=saga_lease_s, promise_days=promise_days)
     except Exception as exc:  # a bad rate table
         raise click.BadParameter(str(exc)) from None
     settings = Settings(
@@ -94,7 +111,9 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         sqlite_synchronous=sqlite_synchronous, upi_poll_interval_s=upi_poll_s,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,
-                                        cod_remit_days=cod_remit_days),
+                                        cod_remit_days=cod_remit_days, local_tz=local_tz,
+                                        pick_task_timeout_s=pick_task_timeout_s,
+                                        weight_tolerance_pct=weight_tolerance_pct),
     )
     asyncio.run(_serve(settings))
 

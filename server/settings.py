@@ -37,8 +37,7 @@ class Settings:
 class FulfillmentSettings:
     """Routing, picking, packing, carrier and money rules of the second half of the saga."""
 
-    # Routing: delivery promised this many days after placement; cut-off hours are local time.
-    promise_days: int = 3
+    # Routing: cut-off hours are local time (the promise itself is OrderSettings.promise_days).
     local_tz: str = "Asia/Kolkata"
     # An order no single FC can serve is split into shipments ("split") or waits ("backorder").
     split_policy: str = "split"
@@ -60,14 +59,14 @@ class FulfillmentSettings:
 
 def order_settings(
     *, cod_limit_minor: int, upi_expiry_s: int, shipping_rates: str | None,
-    upi_payee_vpa: str, saga_lease_s: int,
+    upi_payee_vpa: str, saga_lease_s: int, promise_days: int = 3,
 ) -> OrderSettings:
     """OrderSettings from plain values (the CLI's flags)."""
     rates = RateTable.parse(shipping_rates) if shipping_rates else RateTable()
     return OrderSettings(
         rate_table=rates, cod_limit_minor=cod_limit_minor,
         upi_expiry=timedelta(seconds=upi_expiry_s), upi_payee_vpa=upi_payee_vpa,
-        saga_lease=timedelta(seconds=saga_lease_s),
+        saga_lease=timedelta(seconds=saga_lease_s), promise_days=promise_days,
     )
 
 

@@ -287,6 +287,7 @@ def request_cancel(
             f"order {order_id} is being packed (shipment {packing}): it can no longer be "
             "cancelled; refuse the delivery or return it")
     if order.cancel_requested is None:
-        order.cancel_requested = reason or "no reason given"
+        who = "the customer" if storefront is not None else "a supervisor"
+        order.cancel_requested = f"cancelled by {who}: {reason or 'no reason given'}"
         order.saga_due_at = now
         order.updated_at = now

@@ -273,7 +273,7 @@ def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState |
         return state_of(order)
     order.status = OrderStatus.CANCELLED
     if order.cancel_requested:
-        order.cancel_reason = f"cancelled by the customer: {order.cancel_requested}"
+        order.cancel_reason = order.cancel_requested  # says who cancelled and why
     else:
         order.cancel_reason = order.failure_reason or "cancelled"
     order.saga_due_at = None

@@ -147,6 +147,7 @@ def _cancel_if_nothing_left(conn: Connection, order: Any, now: datetime) -> str 
         return None
     conn.execute(update(ORDERS).where(ORDERS.c.order_id == order.order_id,
                                       ORDERS.c.cancel_requested.is_(None))
-                 .values(cancel_requested="every unit was short-picked and none is in stock "
-                                          "at another FC", saga_due_at=now, updated_at=now))
+                 .values(cancel_requested="cancelled by the warehouse: every unit was "
+                                          "short-picked and none is in stock at another FC",
+                         saga_due_at=now, updated_at=now))
     return str(order.order_id)

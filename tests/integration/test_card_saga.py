@@ -73,3 +73,22 @@ def test_card_that_answers_500_once_is_retried_and_authorized_once(tote, admin, 
     assert order.status == PROCESSING, order.cancel_reason
     auths = [e for e in ledger(tote.sandbox_url, placed.order_id) if e["kind"] == "authorization"]
     assert len(auths) == 1
+
+
+def test_customer_cancels_a_processing_order_the_hold_is_voided_and_stock_released(
+        tote, admin, shop):
+    from tote.v1 import orders_pb2
+
+    sku = unique("VASE")
+    admin.product(sku)
+    admin.receive("FC-BLR", sku, 3)
+    placed = shop.place([(sku, 2)], card(sandbox_card(tote.sandbox_url)))
+    assert shop.wait_status(placed.order_id, {PROCESSING, CANCELLED}).status == PROCESSING
+    order = shop.orders.CancelOrder(orders_pb2.CancelOrderRequest(
+        order_id=placed.order_id, reason="found it cheaper"), metadata=shop.metadata)
+    assert order.status == CANCELLED
+    assert order.cancel_reason == "cancelled by the customer: found it cheaper"
+    assert order.payment.state == "voided"
+    assert shop.stock(sku) == (3, 0, 3)
+    kinds = sorted(e["kind"] for e in ledger(tote.sandbox_url, placed.order_id))
+    assert kinds == ["authorization", "void"]

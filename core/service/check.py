@@ -46,6 +46,10 @@ def _stock(session: Session) -> list[str]:
             .where(SHIPMENTS.c.status.in_(HANDED_OFF))
             .group_by(LINES.c.fc_id, LINES.c.sku)):
         shipped[(row.fc_id, row.sku)] += int(row.units or 0)
+    # Units a picker reported short were taken off the shelf (on hand) for good.
+    written_off = {(r.fc_id, r.sku): int(r.units or 0) for r in session.execute(
+        select(LINES.c.fc_id, LINES.c.sku, func.sum(LINES.c.missing).label("units"))
+        .group_by(LINES.c.fc_id, LINES.c.sku))}
     locked: dict[tuple[str, str], tuple[int, int]] = {}
     for row in session.execute(
             select(LOCKS.c.fc_id, LOCKS.c.sku, func.sum(LOCKS.c.quantity).label("soft"),
@@ -56,9 +60,11 @@ def _stock(session: Session) -> list[str]:
     for s in session.execute(select(STOCK).order_by(STOCK.c.fc_id, STOCK.c.sku)):
         where = f"stock of {s.sku} at {s.fc_id}"
         gone = shipped.pop((s.fc_id, s.sku), 0)
-        if s.received_total != s.on_hand + gone:
+        short = written_off.get((s.fc_id, s.sku), 0)
+        if s.received_total != s.on_hand + gone + short:
+            also = f" + reported short {short}" if short else ""
             out.append(f"{where}: received {s.received_total} but on hand {s.on_hand} + "
-                       f"shipped {gone} = {s.on_hand + gone}")
+                       f"shipped {gone}{also} = {s.on_hand + gone + short}")
         if s.soft_locked < 0 or s.hard_locked < 0 or s.soft_locked + s.hard_locked > s.on_hand:
             out.append(f"{where}: soft {s.soft_locked} + hard {s.hard_locked} locked exceeds "
                        f"on hand {s.on_hand} (or is negative)")

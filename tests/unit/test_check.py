@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from core.persistence import migrate
 from core.persistence.db import Database
@@ -68,6 +69,20 @@ def test_a_shipped_order_with_its_stock_gone_is_clean(db):
                    received_total=5, bin="A"),
         order("o1", "DELIVERED"), *shipped("o1", "delivered")])
     assert db.run_read(findings) == []
+
+
+def test_a_unit_reported_short_has_left_the_shelf_and_is_not_a_finding(db):
+    # 2 ordered, 1 picked and shipped, 1 reported short (taken off on hand): 5 = 3 + 1 + 1
+    rows = shipped("o1", "delivered", picked=1)
+    rows[1].missing = 1  # type: ignore[attr-defined]
+    rows[0].value_minor = 100  # type: ignore[attr-defined]
+    add(db, StockLevel(fc_id="FC", sku="MUG", on_hand=3, soft_locked=0, hard_locked=0,
+                       received_total=5, bin="A"),
+        order("o1", "DELIVERED", captured_minor=140), *rows)
+    assert db.run_read(findings) == []
+    db.run_write(lambda s: s.execute(update(StockLevel).values(on_hand=2)))
+    assert db.run_read(findings) == [
+        "stock of MUG at FC: received 5 but on hand 2 + shipped 1 + reported short 1 = 4"]
 
 
 def test_every_broken_invariant_is_a_finding(db):

@@ -253,9 +253,8 @@ async def saturated(bench: Bench, terminals: list[Terminal], concurrency: int, s
     """`concurrency` callers scan as fast as they can, round-robin over the open tasks."""
     # Consecutive scans go to different tasks, so no two callers work one task at once (a
     # handheld scans its own task one unit at a time).
-    queue = [(t, b) for k in range(max(len(t.barcodes) for t in terminals))
-             for t in terminals if (b := t.take()) is not None]
-    todo = iter(queue)
+    todo = ((t, b) for _ in range(max(len(t.barcodes) for t in terminals))
+            for t in terminals if (b := t.take()) is not None)
     async with aio.insecure_channel(bench.server.grpc_address) as channel:
         stub = fulfillment_pb2_grpc.FulfillmentServiceStub(channel)
 
@@ -269,7 +268,8 @@ async def saturated(bench: Bench, terminals: list[Terminal], concurrency: int, s
         elapsed = time.perf_counter() - t0
     latencies.sort()
     return {"scans": n, "per_s": n / elapsed, "p50_ms": _ms(statistics.median(latencies)),
-            "p99_ms": _ms(_pct(latencies, 0.99)), "left": len(queue) - n}
+            "p99_ms": _ms(_pct(latencies, 0.99)),
+            "left": sum(len(t.barcodes) - t.next for t in terminals)}
 
 
 # -- 4. orders to DELIVERED ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ a scan retried over a flaky link counts once and gets the same answer.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,6 +88,23 @@ TASK_LINES = (
     .where(LINES.c.task_id == bindparam("t"))
 )
 _LOCK_TASK = select(TASKS).where(TASKS.c.task_id == bindparam("t")).with_for_update()
+# Each scan's statements, built once (building them per call cost more than running them).
+_PRIOR_SCAN = select(SCANS).where(SCANS.c.scan_id == bindparam("sid"))
+_INSERT_SCAN = insert(SCANS)
+_PICK_ONE = (
+    update(LINES).where(LINES.c.line_id == bindparam("p_line"),
+                        LINES.c.picked + LINES.c.missing < LINES.c.quantity)
+    .values(picked=LINES.c.picked + 1),
+    update(LOCKS).where(LOCKS.c.order_id == bindparam("p_order"),
+                        LOCKS.c.fc_id == bindparam("p_fc"), LOCKS.c.sku == bindparam("p_sku"),
+                        LOCKS.c.quantity >= 1)
+    .values(quantity=LOCKS.c.quantity - 1, hard_quantity=LOCKS.c.hard_quantity + 1),
+    update(STOCK).where(STOCK.c.fc_id == bindparam("p_fc"), STOCK.c.sku == bindparam("p_sku"),
+                        STOCK.c.soft_locked >= 1)
+    .values(soft_locked=STOCK.c.soft_locked - 1, hard_locked=STOCK.c.hard_locked + 1),
+)
+_SHIPMENT_LINES = select(LINES.c.picked, LINES.c.missing, LINES.c.quantity).where(
+    LINES.c.shipment_id == bindparam("sh"))
 ORDER_ROW = select(ORDERS.c.order_id, ORDERS.c.status, ORDERS.c.fc_id, ORDERS.c.storefront,
                 ORDERS.c.cancel_requested).where(ORDERS.c.order_id == bindparam("o"))
 
@@ -223,7 +240,7 @@ def scan_item(
     _check_scan(task_id, barcode, scan_id)
     conn = session.connection()
     task = lock_task(conn, task_id)
-    prior = conn.execute(select(SCANS).where(SCANS.c.scan_id == scan_id)).one_or_none()
+    prior = conn.execute(_PRIOR_SCAN, {"sid": scan_id}).one_or_none()
     if prior is not None:
         if prior.task_id == task_id and prior.barcode == barcode:
             return dict(prior.reply)
@@ -251,31 +268,27 @@ def scan_item(
     order = conn.execute(ORDER_ROW, {"o": line.order_id}).one()
     events.record(conn, order, EventType.ITEM_PICKED, now,
                   f"1×{line.sku} from bin {line.bin} ({line.picked + 1}/{line.quantity})")
-    close_shipment_if_done(conn, line.shipment_id, now)
-    complete = touch_task(conn, task_id, now)
-    reply = line_reply(conn, task_id, line.line_id, complete)
-    conn.execute(insert(SCANS).values(scan_id=scan_id, task_id=task_id, line_id=line.line_id,
-                                      barcode=barcode, operator=None, reply=reply,
-                                      scanned_at=now))
+    # The task's lines as they are now: the ones read above (under the task's lock), this one
+    # a unit further — no need to read them again.
+    picked = replace(_view(line), picked=line.picked + 1)
+    others = [ln for ln in lines if ln.line_id != line.line_id]
+    if not any(is_open(ln) for ln in others if ln.shipment_id == line.shipment_id):
+        close_shipment_if_done(conn, line.shipment_id, now)  # (else a line of it is still open)
+    complete = not is_open(picked) and not any(is_open(ln) and is_live(ln) for ln in others)
+    mark_touched(conn, task_id, now, complete)
+    reply = {"line": asdict(picked), "task_complete": complete}
+    conn.execute(_INSERT_SCAN, {"scan_id": scan_id, "task_id": task_id,
+                                "line_id": line.line_id, "barcode": barcode, "operator": None,
+                                "reply": reply, "scanned_at": now})
     return reply
 
 
 def _hard_lock_one(conn: Connection, line: Any) -> None:
     """One unit: picked on the line, soft → hard on the order's lock and on the FC's stock."""
-    key = {"o": line.order_id, "fc": line.fc_id, "s": line.sku}
-    steps = (
-        update(LINES).where(LINES.c.line_id == line.line_id,
-                            LINES.c.picked + LINES.c.missing < LINES.c.quantity)
-        .values(picked=LINES.c.picked + 1),
-        update(LOCKS).where(LOCKS.c.order_id == key["o"], LOCKS.c.fc_id == key["fc"],
-                            LOCKS.c.sku == key["s"], LOCKS.c.quantity >= 1)
-        .values(quantity=LOCKS.c.quantity - 1, hard_quantity=LOCKS.c.hard_quantity + 1),
-        update(STOCK).where(STOCK.c.fc_id == key["fc"], STOCK.c.sku == key["s"],
-                            STOCK.c.soft_locked >= 1)
-        .values(soft_locked=STOCK.c.soft_locked - 1, hard_locked=STOCK.c.hard_locked + 1),
-    )
-    for step in steps:
-        if conn.execute(step).rowcount != 1:  # type: ignore[attr-defined]
+    key = {"p_line": line.line_id, "p_order": line.order_id, "p_fc": line.fc_id,
+           "p_sku": line.sku}
+    for step in _PICK_ONE:
+        if conn.execute(step, key).rowcount != 1:  # type: ignore[attr-defined]
             # Raising rolls the whole scan back: nothing changes.
             raise FailedPrecondition(
                 f"order {line.order_id} holds no soft-locked {line.sku} at {line.fc_id} to "
@@ -284,8 +297,7 @@ def _hard_lock_one(conn: Connection, line: Any) -> None:
 
 def close_shipment_if_done(conn: Connection, shipment_id: str, now: datetime) -> None:
     """Every line picked or short: the shipment is "picked" (or "cancelled" if none was)."""
-    rows = list(conn.execute(select(LINES.c.picked, LINES.c.missing, LINES.c.quantity)
-                             .where(LINES.c.shipment_id == shipment_id)))
+    rows = list(conn.execute(_SHIPMENT_LINES, {"sh": shipment_id}))
     if any(is_open(r) for r in rows):
         return
     status = "picked" if any(r.picked for r in rows) else "cancelled"
@@ -298,9 +310,14 @@ def touch_task(conn: Connection, task_id: str, now: datetime) -> bool:
     """The picker is active on the task; it is done when no line is left to pick."""
     complete = not any(is_open(ln) and is_live(ln) for ln in conn.execute(
         TASK_LINES, {"t": task_id}))
+    mark_touched(conn, task_id, now, complete)
+    return complete
+
+
+def mark_touched(conn: Connection, task_id: str, now: datetime, complete: bool) -> None:
+    """The task was worked on now (and is done, when complete)."""
     conn.execute(update(TASKS).where(TASKS.c.task_id == task_id)
                  .values(touched_at=now, **({"status": DONE} if complete else {})))
-    return complete
 
 
 def line_reply(conn: Connection, task_id: str, line_id: str, complete: bool) -> dict[str, Any]:

@@ -14,6 +14,9 @@ from server.context import ServerContext
 from server.dbexec import utcnow
 from tote.v1 import fulfillment_pb2 as pb
 
+# task_id → its FC (never changes once the task exists); bounded by clearing when full.
+_TASK_FC: dict[str, str] = {}
+
 
 def line_to_pb(line: dict[str, Any]) -> pb.PickLine:
     return pb.PickLine(line_id=line["line_id"], order_id=line["order_id"], sku=line["sku"],
@@ -40,8 +43,17 @@ class PickingRpcs:
     async def _check_task_fc(self, context, task_id: str) -> None:  # type: ignore[no-untyped-def]
         if not task_id:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "task_id is required")
-        # A task's FC never changes, so reading it before the write is race-free.
-        await self._check_fc(context, await self.ctx.dbx.read(picking.task_fc, task_id))
+        if not current_principal().fc_id:
+            return  # a token of every FC: the write itself says NOT_FOUND for a wrong task
+        # A task's FC never changes, so reading it before the write is race-free, and once
+        # read it is remembered: each scan then costs no read transaction of its own.
+        fc_id = _TASK_FC.get(task_id)
+        if fc_id is None:
+            fc_id = await self.ctx.dbx.read(picking.task_fc, task_id)
+            if len(_TASK_FC) >= 100_000:
+                _TASK_FC.clear()
+            _TASK_FC[task_id] = fc_id
+        await self._check_fc(context, fc_id)
 
     async def NextPickTask(self, request, context) -> pb.PickTask:  # type: ignore[no-untyped-def]
         fc_id = request.fc_id or current_principal().fc_id or ""

@@ -8,6 +8,7 @@ a scan retried over a flaky link counts once and gets the same answer.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,6 +104,9 @@ _PICK_ONE = (
                         STOCK.c.soft_locked >= 1)
     .values(soft_locked=STOCK.c.soft_locked - 1, hard_locked=STOCK.c.hard_locked + 1),
 )
+_TOUCH = update(TASKS).where(TASKS.c.task_id == bindparam("t_id")).values(
+    touched_at=bindparam("t_now"))
+_TOUCH_DONE = _TOUCH.values(status=DONE)
 _SHIPMENT_LINES = select(LINES.c.picked, LINES.c.missing, LINES.c.quantity).where(
     LINES.c.shipment_id == bindparam("sh"))
 ORDER_ROW = select(ORDERS.c.order_id, ORDERS.c.status, ORDERS.c.fc_id, ORDERS.c.storefront,
@@ -173,9 +177,13 @@ def task_fc(session: Session, task_id: str) -> str:
     return str(fc_id)
 
 
+# A bin's place on the walk never changes; each scan sorts its task's bins again.
+_walk_key = functools.lru_cache(maxsize=65_536)(walk_key)
+
+
 def _lines_in_walk_order(conn: Connection, task_id: str) -> list[Any]:
     rows = list(conn.execute(TASK_LINES, {"t": task_id}))
-    return sorted(rows, key=lambda r: (walk_key(r.bin), r.line_id))
+    return sorted(rows, key=lambda r: (_walk_key(r.bin), r.line_id))
 
 
 def _view(line: Any) -> LineView:
@@ -316,8 +324,7 @@ def touch_task(conn: Connection, task_id: str, now: datetime) -> bool:
 
 def mark_touched(conn: Connection, task_id: str, now: datetime, complete: bool) -> None:
     """The task was worked on now (and is done, when complete)."""
-    conn.execute(update(TASKS).where(TASKS.c.task_id == task_id)
-                 .values(touched_at=now, **({"status": DONE} if complete else {})))
+    conn.execute(_TOUCH_DONE if complete else _TOUCH, {"t_id": task_id, "t_now": now})
 
 
 def line_reply(conn: Connection, task_id: str, line_id: str, complete: bool) -> dict[str, Any]:

@@ -85,6 +85,14 @@ def test_a_unit_reported_short_has_left_the_shelf_and_is_not_a_finding(db):
         "stock of MUG at FC: received 5 but on hand 2 + shipped 1 + reported short 1 = 4"]
 
 
+def test_a_lock_a_short_pick_emptied_holds_nothing_once_the_order_is_delivered(db):
+    add(db, StockLevel(fc_id="FC", sku="MUG", on_hand=3, soft_locked=0, hard_locked=0,
+                       received_total=5, bin="A"),
+        order("o1", "DELIVERED"), *shipped("o1", "delivered"),
+        SoftLock(order_id="o1", fc_id="FC", sku="MUG", quantity=0, hard_quantity=0))
+    assert db.run_read(findings) == []
+
+
 def test_every_broken_invariant_is_a_finding(db):
     add(db, *[
         # received 5, on hand 4, 2 shipped: a unit appeared from nowhere

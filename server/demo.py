@@ -291,9 +291,9 @@ async def _closing(demo: Demo, running: Running, label_dir: Path) -> list[str]:
     print(f"\nsettled: {len(demo.settled)} orders paid out to the shop "
           f"({payouts} settlement batch(es) in the gateway ledger)")
     done = demo.floor.done
-    print(f"floor: {len(done.parcels)} parcels packed, {len(done.manifests)} manifests, "
-          f"{done.wrong_scans} wrong scans and {done.weight_refusals} wrong weights refused, "
-          f"{done.short_picks} short picks")
+    print(f"floor: {done.scans} units scanned, {len(done.parcels)} parcels packed, "
+          f"{len(done.manifests)} manifests; {done.wrong_scans} wrong scans and "
+          f"{done.weight_refusals} wrong weights refused, {done.short_picks} short picks")
     if done.labels:
         first = done.labels[0]
         codes = await asyncio.to_thread(labels.verify, first.read_bytes())

@@ -54,12 +54,11 @@ class Tokens:
 class Ledger:
     """What the floor has done so far, for the final tables."""
 
-    picked: dict[tuple[str, str], collections.Counter[str]] = field(
-        default_factory=lambda: collections.defaultdict(collections.Counter))
     parcels: dict[str, str] = field(default_factory=dict)   # tracking number → order id
     labels: list[Path] = field(default_factory=list)
     manifests: list[str] = field(default_factory=list)
     delivered: set[str] = field(default_factory=set)       # tracking numbers
+    scans: int = 0
     wrong_scans: int = 0
     short_picks: int = 0
     weight_refusals: int = 0
@@ -143,8 +142,7 @@ class Floor:
                     raise
                 self.say(f"picker at {fc_id}: {line.sku} refused: {exc.details()}", REFUSED)
                 return
-            # (tote puts a unit on whichever open line of the task wants that barcode)
-            self.done.picked[(scanned.line.order_id, fc_id)][scanned.line.sku] += 1
+            self.done.scans += scanned.line.picked > 0
         if short:
             reply = await self.fulfillment.ReportShortPick(fulfillment_pb2.ReportShortPickRequest(
                 task_id=task_id, line_id=line.line_id, missing=short), metadata=md)
@@ -180,8 +178,8 @@ class Floor:
 
     async def pack(self, fc_id: str, order: common_pb2.Order,
                    shipment: common_pb2.Shipment) -> None:
-        units = self.done.picked[(order.order_id, fc_id)]
-        grams = sum(self.catalog[sku][1] * n for sku, n in units.items())
+        # Once picked, a parcel's lines are what is in the tote (the units reported short gone).
+        grams = sum(self.catalog[line.sku][1] * line.quantity for line in shipment.lines)
         box = "S" if grams < 800 else "M" if grams < 3_000 else "L"
         weight = grams + BOXES[box] + self.rand.randint(-20, 20)  # the scale is never exact
         if self.rand.random() < 0.1:  # the packer slipped a spare item into the box

@@ -227,7 +227,7 @@ def main() -> None:
 @click.option("--keep-running", is_flag=True, help="keep serving after the demo")
 @click.option("--seed", default=7, show_default=True, help="random seed of the simulated shoppers")
 def demo(db_url, orders, listen, keep_running, seed):  # type: ignore[no-untyped-def]
-    """Run tote serve --sandbox on SQLite and watch a stream of orders go through the saga."""
+    """Run tote serve --sandbox on SQLite and drive a stream of orders all the way to DELIVERED."""
     from server.demo import run_demo
 
     _setup_logging("WARNING")

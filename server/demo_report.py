@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -46,7 +47,9 @@ class Console:
     def status(self, counts: Mapping[str, int]) -> None:
         """The live summary by status: redrawn in place on a terminal, else a line on change."""
         text = " · ".join(f"{name} {counts.get(name, 0)}" for name in FLOW)
-        self._status = self.paint(f"{self.elapsed():6.1f}s  [{text}]", "1")
+        # One row only, or clearing it before the next event line would leave half of it.
+        width = shutil.get_terminal_size().columns - 1
+        self._status = self.paint(f"{self.elapsed():6.1f}s  [{text}]"[:width], "1")
         if self.tty:
             print(f"\r\x1b[K{self._status}", end="", flush=True)
         elif text != self._printed_status:

@@ -262,7 +262,8 @@ def finish(session: Session, shipment_id: str, now: datetime) -> bool:
         return False
     _save_shipment(session, shipment_id, status="packed", packed_at=now, updated_at=now)
     rest = [s for s in _shipments(session, order.order_id)
-            if s.shipment_id != shipment_id and s.status in _LIVE and s.status != "packed"]
+            if s.shipment_id != shipment_id and s.status in _LIVE
+            and s.status not in ("packed", "shipped", "delivered")]  # earlier parcels may be gone
     cost = Money(shipment.carrier_cost_minor or 0, order.currency)
     detail = (f"{shipment_id} from {shipment.fc_id}: {shipment.weight_grams} g in box "
               f"{shipment.box or '(none)'}, {shipment.carrier} {shipment.tracking_number}, "

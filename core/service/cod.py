@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.domain.errors import FailedPrecondition, InvalidArgument
 from core.domain.events import EventType
 from core.domain.ids import new_id
+from core.domain.money import Money
 from core.domain.order import PaymentMethod
 from core.persistence.fulfillment_models import CodRemittance, CodRemittanceParcel, Shipment
 from core.persistence.models import Order
@@ -187,8 +188,8 @@ def _check_remittance(r: Any, numbers: list[str], parcels: dict[str, Any],
     if r.amount_minor != due:
         kind = "short_remittance" if r.amount_minor < due else "excess_remittance"
         out.append(Discrepancy(",".join(numbers), kind, due, r.amount_minor,
-                               f"remittance {r.reference}: {r.amount_minor} {r.currency} "
-                               f"for parcels that collected {due}"))
+                               f"remittance {r.reference}: {Money(r.amount_minor, r.currency)} "
+                               f"for parcels that collected {Money(due, r.currency)}"))
     return out
 
 

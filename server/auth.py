@@ -89,6 +89,11 @@ def _bearer(metadata: Any) -> str | None:
 class AuthInterceptor(aio.ServerInterceptor):
     def __init__(self, tokens: TokenCache) -> None:
         self._tokens = tokens
+        # (method, principal) → (its handler, that handler wrapped for this caller): built
+        # once, not per call. A revoked token's principal is no longer returned by the
+        # TokenCache, so its entries are never used again; the bound keeps them from piling up.
+        self._wrapped: dict[tuple[str, Principal],
+                            tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -110,7 +115,15 @@ class AuthInterceptor(aio.ServerInterceptor):
             who = ", ".join(sorted(allowed or ())) or "admin"
             return _refuse(handler, grpc.StatusCode.PERMISSION_DENIED,
                            f"role {principal.role!r} may not call {method}; allowed: {who}")
-        return _wrap(handler, principal)
+        key = (method, principal)
+        hit = self._wrapped.get(key)
+        if hit is not None and hit[0] is handler:
+            return hit[1]
+        if len(self._wrapped) >= 10_000:
+            self._wrapped.clear()
+        wrapped = _wrap(handler, principal)
+        self._wrapped[key] = (handler, wrapped)
+        return wrapped
 
 
 def _refuse(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str):

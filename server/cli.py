@@ -215,6 +215,18 @@ def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
     click.echo(secret)
 
 
+@cli.command()
+@click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
+@click.option("--token", envvar="TOTE_TOKEN", help="a picker token for this FC")
+@click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
+@click.option("--config", "config_file", help="TOML file with server, token, fc")
+def picker(server, token, fc_id, config_file):  # type: ignore[no-untyped-def]
+    """The handheld picker terminal (Textual)."""
+    from terminals.picker.app import run
+
+    run(server, token, fc_id, config_file)
+
+
 def main() -> None:
     cli()
 
@@ -255,3 +267,14 @@ def _register_check_command() -> None:
 
 
 _register_check_command()
+
+
+@cli.command()
+@click.option("--server", envvar="TOTE_SERVER", default="127.0.0.1:50051", show_default=True,
+              help="tote gRPC address, host:port")
+@click.option("--token", envvar="TOTE_TOKEN", required=True, help="a supervisor token")
+def console(server, token):  # type: ignore[no-untyped-def]
+    """The FC supervisor console (PySide6 desktop app)."""
+    from desktop.app import run
+
+    sys.exit(run(server, token))

@@ -1,0 +1,81 @@
+"""The few tote RPCs a handheld terminal calls, over one gRPC channel with the bearer token."""
+
+from __future__ import annotations
+
+import grpc
+
+from tote.v1 import fulfillment_pb2 as fpb
+from tote.v1 import fulfillment_pb2_grpc
+
+# A handheld waits this long for an answer before it calls the link down.
+TIMEOUT_S = 10.0
+_OFFLINE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+class TerminalError(Exception):
+    """The server refused (its own words in `message`), or the link is down."""
+
+    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+    @property
+    def offline(self) -> bool:
+        return self.code in _OFFLINE
+
+    @property
+    def refused(self) -> bool:
+        """The server looked at the request and said no (retrying the same will not help)."""
+        return self.code == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def readable(exc: grpc.RpcError) -> TerminalError:
+    """A gRPC failure as a message a picker can act on, with the server's own text."""
+    code, details = exc.code(), exc.details() or ""
+    if code in _OFFLINE:
+        return TerminalError(f"server unreachable ({code.name.lower()}): {details}", code)
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return TerminalError(f"token refused: {details}; ask a supervisor for a picker token",
+                             code)
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return TerminalError(f"not allowed: {details}", code)
+    return TerminalError(details or code.name, code)
+
+
+class ToteClient:
+    """Picker and packer calls; every failure comes out as a TerminalError."""
+
+    def __init__(self, address: str, token: str, timeout_s: float = TIMEOUT_S) -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.metadata = (("authorization", f"Bearer {token}"),)
+        self.timeout_s = timeout_s
+        self.fulfillment = fulfillment_pb2_grpc.FulfillmentServiceStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _call(self, method, request):  # type: ignore[no-untyped-def]
+        try:
+            return method(request, metadata=self.metadata, timeout=self.timeout_s)
+        except grpc.RpcError as exc:
+            raise readable(exc) from None
+
+    def next_task(self, fc_id: str) -> fpb.PickTask | None:
+        """The next pick task at the FC, or None when no work is waiting."""
+        try:
+            return self._call(self.fulfillment.NextPickTask, fpb.NextPickTaskRequest(fc_id=fc_id))
+        except TerminalError as exc:
+            if exc.code == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+
+    def scan(self, task_id: str, barcode: str, scan_id: str) -> fpb.ScanResult:
+        """Hard-lock one unit; the same scan_id again counts once."""
+        return self._call(self.fulfillment.ScanItem, fpb.ScanItemRequest(
+            task_id=task_id, barcode=barcode, scan_id=scan_id))
+
+    def short_pick(self, task_id: str, line_id: str, missing: int
+                   ) -> fpb.ReportShortPickResponse:
+        """Report the line's total missing units."""
+        return self._call(self.fulfillment.ReportShortPick, fpb.ReportShortPickRequest(
+            task_id=task_id, line_id=line_id, missing=missing))

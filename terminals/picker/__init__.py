@@ -1,0 +1,1 @@
+"""`tote picker`: the handheld picking terminal."""

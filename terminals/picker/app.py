@@ -1,0 +1,43 @@
+"""The picker app: badge sign-in, then pick tasks one after another."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from terminals.picker.screens import SignInScreen
+
+
+class PickerApp(App[None]):
+    """Handheld picker; `client` is a terminals.client.ToteClient (or a fake in tests)."""
+
+    TITLE = "tote picker"
+    CSS_PATH = "picker.tcss"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, client, fc_id: str, device_id: str = "") -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.client, self.fc_id, self.device_id = client, fc_id, device_id
+        self.operator = ""
+
+    def on_mount(self) -> None:
+        self.push_screen(SignInScreen())
+
+
+def run(server: str | None, token: str | None, fc_id: str | None,
+        config_file: str | None = None) -> None:
+    """Read the settings, connect, and run the picker until the operator quits."""
+    import click
+
+    from terminals.client import ToteClient
+    from terminals.config import ConfigError, load
+
+    try:
+        config = load(server, token, fc_id, config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    client = ToteClient(config.server, config.token)
+    try:
+        PickerApp(client, config.fc_id).run()
+    finally:
+        client.close()

@@ -1,0 +1,312 @@
+"""Sign-in, pick and short-pick screens of the picker."""
+
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from terminals.client import TerminalError
+from terminals.picker.task import Task
+
+# How long the sender waits before trying a scan again while the link is down.
+RETRY_S = 1.0
+
+
+class SignInScreen(Screen[None]):
+    """Scan the operator badge."""
+
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"tote picker · {self.app.fc_id}", id="title")  # type: ignore[attr-defined]
+        yield Static("Scan your badge to sign in.", id="badge-help")
+        yield Input(placeholder="badge", id="badge")
+        yield Footer()
+
+    @on(Input.Submitted, "#badge")
+    def sign_in(self, event: Input.Submitted) -> None:
+        code = event.value.strip()
+        event.input.clear()
+        if not code:
+            self.app.bell()
+            return
+        self.app.operator = code  # type: ignore[attr-defined]
+        self.app.switch_screen(PickScreen())
+
+
+@dataclass
+class _Scan:
+    task_id: str
+    barcode: str
+    scan_id: str
+    line_id: str
+
+
+@dataclass
+class _Short:
+    task_id: str
+    line_id: str
+    missing: int
+
+
+class PickScreen(Screen[None]):
+    """One task at a time: the bin, the item, how many; every scan answers at once."""
+
+    BINDINGS = [Binding("f2", "short_pick", "Short"), Binding("f5", "next_task", "Next task"),
+                Binding("ctrl+q", "app.quit", "Quit")]
+
+    class TaskFetched(Message):
+        def __init__(self, task, error: str = "") -> None:  # type: ignore[no-untyped-def]
+            super().__init__()
+            self.pick_task, self.error = task, error
+
+    class Answered(Message):
+        """The server's reply to a queued scan or short pick (reply or error)."""
+
+        def __init__(self, item, reply=None, error: TerminalError | None = None  # type: ignore[no-untyped-def]
+                     ) -> None:
+            super().__init__()
+            self.item, self.reply, self.error = item, reply, error
+
+    class LinkState(Message):
+        def __init__(self, offline: str) -> None:
+            super().__init__()
+            self.offline = offline
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pick_task: Task | None = None
+        self.outbox: queue.Queue[_Scan | _Short] = queue.Queue()
+        self.waiting = 0
+        self.offline = ""
+        # "take the tote … to packing": stays on screen while the next task is fetched
+        self.handoff = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        yield Static("", id="bin")
+        yield Static("", id="item")
+        yield Static("", id="qty")
+        yield Static("", id="progress")
+        yield Static("", id="feedback")
+        yield Input(placeholder="scan item", id="scan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scan", Input).focus()
+        self.send_outbox()
+        self.action_next_task()
+
+    # -- showing ----------------------------------------------------------------------------
+
+    def say(self, text: str, kind: str = "info") -> None:
+        feedback = self.query_one("#feedback", Static)
+        feedback.update(text)
+        feedback.set_classes(kind)
+
+    def show(self) -> None:
+        app = self.app
+        status = f" · offline — {self.waiting} scans waiting" if self.offline else ""
+        self.query_one("#title", Static).update(
+            f"{app.fc_id} · {app.operator}{status}")  # type: ignore[attr-defined]
+        line = self.pick_task.current if self.pick_task else None
+        if line is None:
+            for name in ("#bin", "#item", "#qty", "#progress"):
+                self.query_one(name, Static).update("")
+            return
+        assert self.pick_task is not None
+        self.query_one("#bin", Static).update(f"BIN {line.bin}")
+        self.query_one("#item", Static).update(f"{line.sku}\nGTIN {line.gtin}")
+        self.query_one("#qty", Static).update(f"take {line.left} of {line.quantity}")
+        self.query_one("#progress", Static).update(self.pick_task.progress())
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def action_next_task(self) -> None:
+        if self.pick_task is not None and not self.pick_task.done:
+            return
+        self.fetch_task()
+
+    @work(thread=True, exclusive=True, group="fetch")
+    def fetch_task(self) -> None:
+        try:
+            task = self.app.client.next_task(self.app.fc_id)  # type: ignore[attr-defined]
+        except TerminalError as exc:
+            self.post_message(self.TaskFetched(None, exc.message))
+            return
+        self.post_message(self.TaskFetched(task))
+
+    def on_pick_screen_task_fetched(self, message: TaskFetched) -> None:
+        if message.error:
+            self.say(f"{message.error}\nF5: try again", "bad")
+            self.app.bell()
+        elif message.pick_task is None:
+            self.pick_task = None
+            if self.handoff:
+                self.say(f"{self.handoff}\nno work waiting · F5: look again", "ok")
+            else:
+                self.say("no work waiting · F5: look again")
+        else:
+            self.pick_task = Task.of(message.pick_task)
+            self.say(self.handoff or f"new task for {self.pick_task.orders()}",
+                     "ok" if self.handoff else "info")
+        self.handoff = ""
+        self.show()
+
+    # -- scans ------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#scan")
+    def scanned(self, event: Input.Submitted) -> None:
+        barcode = event.value.strip()
+        event.input.clear()
+        if not barcode:
+            return
+        task = self.pick_task
+        if task is None or task.done:
+            self.app.bell()
+            self.say(f"no task in hand; scanned {barcode}\nF5: look for work", "bad")
+            return
+        line = task.match(barcode)
+        if line is None:
+            want = task.current
+            assert want is not None
+            self.app.bell()
+            self.say(f"WRONG: expected {want.gtin} ({want.sku}) from bin {want.bin}, "
+                     f"scanned {barcode}", "bad")
+            return
+        line.picked += 1
+        self.say(f"✓ {line.sku} · {line.left} left on this line", "ok")
+        self.queue(_Scan(task.task_id, barcode, uuid.uuid4().hex, line.line_id))
+        self.show()
+
+    def queue(self, item: _Scan | _Short) -> None:
+        self.waiting += 1
+        self.outbox.put(item)
+
+    @work(thread=True, group="send")
+    def send_outbox(self) -> None:
+        """Send scans and short picks one at a time, in order; retry while the link is down."""
+        worker = get_current_worker()
+        client = self.app.client  # type: ignore[attr-defined]
+        while not worker.is_cancelled:
+            try:
+                item = self.outbox.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            while not worker.is_cancelled:
+                try:
+                    if isinstance(item, _Scan):
+                        reply = client.scan(item.task_id, item.barcode, item.scan_id)
+                    else:
+                        reply = client.short_pick(item.task_id, item.line_id, item.missing)
+                except TerminalError as exc:
+                    if exc.offline:
+                        self.post_message(self.LinkState(exc.message))
+                        time.sleep(RETRY_S)
+                        continue
+                    self.post_message(self.Answered(item, error=exc))
+                else:
+                    self.post_message(self.Answered(item, reply))
+                break
+
+    def on_pick_screen_link_state(self, message: LinkState) -> None:
+        self.offline = message.offline
+        self.show()
+
+    def on_pick_screen_answered(self, message: Answered) -> None:
+        self.waiting -= 1
+        self.offline = ""
+        item, task = message.item, self.pick_task
+        if task is None or item.task_id != task.task_id:
+            return
+        line = task.line(item.line_id)
+        if message.error is not None:
+            if isinstance(item, _Scan) and line is not None:
+                line.picked -= 1
+            self.app.bell()
+            self.say(f"server refused: {message.error.message}", "bad")
+        elif isinstance(item, _Short) and line is not None:
+            line.missing = message.reply.line.missing
+            self.say(f"short pick reported: {line.missing} × {line.sku} missing")
+        if message.reply is not None and message.reply.task_complete and self.waiting == 0:
+            self.handoff = f"task complete: take the tote of {task.orders()} to packing"
+            self.say(self.handoff, "ok")
+            self.pick_task = None
+            self.fetch_task()
+        self.show()
+
+    # -- short pick -------------------------------------------------------------------------
+
+    def action_short_pick(self) -> None:
+        line = self.pick_task.current if self.pick_task else None
+        if line is None:
+            self.app.bell()
+            return
+        task_id, line_id = self.pick_task.task_id, line.line_id  # type: ignore[union-attr]
+
+        def reported(missing: int | None) -> None:
+            self.query_one("#scan", Input).focus()
+            if not missing or self.pick_task is None or self.pick_task.task_id != task_id:
+                return
+            short_line = self.pick_task.line(line_id)
+            assert short_line is not None
+            short_line.missing += missing
+            self.queue(_Short(task_id, line_id, short_line.missing))
+            self.say(f"reporting {missing} × {short_line.sku} missing…")
+            self.show()
+
+        self.app.push_screen(ShortPickScreen(line.sku, line.bin, line.left), reported)
+
+
+class ShortPickScreen(ModalScreen[int | None]):
+    """How many units are not on the shelf; Enter twice to confirm, Esc to cancel."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, sku: str, bin_: str, left: int) -> None:
+        super().__init__()
+        self.sku, self.bin, self.left = sku, bin_, left
+        self.pending: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="short-box"):
+            yield Static(f"SHORT PICK {self.sku} in bin {self.bin}\n"
+                         f"how many are missing? (1–{self.left})", id="short-help")
+            yield Input(str(self.left), id="missing", type="integer")
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#missing", Input).focus()
+
+    @on(Input.Submitted, "#missing")
+    def submitted(self, event: Input.Submitted) -> None:
+        help_ = self.query_one("#short-help", Static)
+        try:
+            missing = int(event.value)
+        except ValueError:
+            missing = 0
+        if not 1 <= missing <= self.left:
+            self.app.bell()
+            help_.update(f"enter 1–{self.left} missing units of {self.sku}")
+            self.pending = None
+            return
+        if self.pending == missing:
+            self.dismiss(missing)
+            return
+        self.pending = missing
+        help_.update(f"{missing} × {self.sku} missing from bin {self.bin}?\n"
+                     "Enter: confirm · Esc: cancel")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,56 @@
+"""A client with no network: pick tasks in memory, failures on demand."""
+
+from __future__ import annotations
+
+import grpc
+
+from terminals.client import TerminalError
+from tote.v1 import fulfillment_pb2 as fpb
+
+
+def task(*lines: tuple[str, str, str, int], task_id: str = "T1") -> fpb.PickTask:
+    """A task of (sku, gtin, bin, quantity) lines, all for order O1."""
+    return fpb.PickTask(task_id=task_id, fc_id="FC1", lines=[
+        fpb.PickLine(line_id=f"L{i}", order_id="O1", sku=sku, gtin=gtin, bin=bin_,
+                     quantity=qty) for i, (sku, gtin, bin_, qty) in enumerate(lines, 1)])
+
+
+class FakeClient:
+    def __init__(self, *tasks: fpb.PickTask) -> None:
+        self.tasks = list(tasks)
+        self.current: fpb.PickTask | None = None
+        self.scans: list[tuple[str, str, str]] = []
+        self.shorts: list[tuple[str, str, int]] = []
+        self.fail: TerminalError | None = None  # raised by the next calls while set
+
+    def next_task(self, fc_id: str) -> fpb.PickTask | None:
+        if self.fail is not None:
+            raise self.fail
+        self.current = self.tasks.pop(0) if self.tasks else None
+        return self.current
+
+    def _complete(self) -> bool:
+        assert self.current is not None
+        return all(ln.picked + ln.missing >= ln.quantity for ln in self.current.lines)
+
+    def scan(self, task_id: str, barcode: str, scan_id: str) -> fpb.ScanResult:
+        if self.fail is not None:
+            raise self.fail
+        assert self.current is not None and task_id == self.current.task_id
+        self.scans.append((task_id, barcode, scan_id))
+        for line in self.current.lines:
+            if line.gtin == barcode and line.picked + line.missing < line.quantity:
+                line.picked += 1
+                return fpb.ScanResult(line=line, task_complete=self._complete())
+        raise TerminalError(f"expected something else; scanned {barcode}",
+                            grpc.StatusCode.FAILED_PRECONDITION)
+
+    def short_pick(self, task_id: str, line_id: str, missing: int
+                   ) -> fpb.ReportShortPickResponse:
+        if self.fail is not None:
+            raise self.fail
+        assert self.current is not None
+        self.shorts.append((task_id, line_id, missing))
+        line = next(ln for ln in self.current.lines if ln.line_id == line_id)
+        line.missing = missing
+        return fpb.ReportShortPickResponse(line=line, task_complete=self._complete())

@@ -1,0 +1,162 @@
+"""The picker's screens against a fake client: every answer, and every way it goes wrong."""
+
+from __future__ import annotations
+
+import grpc
+
+from terminals.client import TerminalError
+from terminals.picker.app import PickerApp
+from tests.terminals.fake import FakeClient, task
+from tests.terminals.helpers import sign_in, text, until
+
+SOAP = ("SOAP-1", "4006381333931", "A-01-1", 2)
+TEA = ("TEA-9", "8901234567892", "B-04-2", 1)
+
+
+def app_with(client: FakeClient) -> PickerApp:
+    app = PickerApp(client, "FC1")
+    app.bells = 0  # type: ignore[attr-defined]
+
+    def bell() -> None:
+        app.bells += 1  # type: ignore[attr-defined]
+
+    app.bell = bell  # type: ignore[method-assign]
+    return app
+
+
+async def test_an_empty_badge_does_not_sign_in_and_a_badge_shows_the_first_bin():
+    app = app_with(FakeClient(task(SOAP, TEA)))
+    async with app.run_test(size=(40, 16)) as pilot:
+        await pilot.press("enter")
+        assert app.operator == "" and app.bells == 1
+        await sign_in(pilot, "OP7")
+        assert app.operator == "OP7"
+        assert text(app, "#bin") == "BIN A-01-1"
+        assert "SOAP-1" in text(app, "#item") and "4006381333931" in text(app, "#item")
+        assert text(app, "#qty") == "take 2 of 2"
+        assert text(app, "#progress") == "line 1/2 · 0/3 units"
+        assert app.focused is not None and app.focused.id == "scan"
+
+
+async def test_a_right_scan_counts_down_at_once_and_reaches_the_server():
+    client = FakeClient(task(SOAP, TEA))
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        await pilot.press(*SOAP[1], "enter")
+        assert text(app, "#qty") == "take 1 of 2"
+        assert app.screen.query_one("#feedback").has_class("ok")
+        await until(pilot, lambda: len(client.scans) == 1)
+        assert client.scans[0][:2] == ("T1", SOAP[1])
+
+
+async def test_a_wrong_scan_is_loud_names_what_was_expected_and_sends_nothing():
+    client = FakeClient(task(SOAP, TEA))
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        await pilot.press(*"5000000000007", "enter")
+        assert app.bells == 1
+        assert app.screen.query_one("#feedback").has_class("bad")
+        assert text(app, "#feedback") == ("WRONG: expected 4006381333931 (SOAP-1) from bin "
+                                         "A-01-1, scanned 5000000000007")
+        assert text(app, "#qty") == "take 2 of 2"
+        await pilot.pause(0.2)
+        assert client.scans == []
+
+
+async def test_a_complete_task_sends_the_tote_to_packing_and_fetches_the_next_task():
+    client = FakeClient(task(SOAP), task(TEA, task_id="T2"))
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        await pilot.press(*SOAP[1], "enter", *SOAP[1], "enter")
+        await until(pilot, lambda: text(app, "#bin") == "BIN B-04-2")
+        assert text(app, "#feedback") == "task complete: take the tote of O1 to packing"
+        assert [s[1] for s in client.scans] == [SOAP[1]] * 2
+        assert len({s[2] for s in client.scans}) == 2  # a fresh scan id per scan
+
+
+async def test_no_work_waiting_says_so_and_f5_looks_again():
+    client = FakeClient()
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        assert text(app, "#feedback") == "no work waiting · F5: look again"
+        client.tasks.append(task(TEA))
+        await pilot.press("f5")
+        await until(pilot, lambda: text(app, "#bin") == "BIN B-04-2")
+
+
+async def test_a_refused_scan_shows_the_servers_words_and_undoes_the_count():
+    client = FakeClient(task(SOAP))
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        client.fail = TerminalError("pick task T1 was abandoned (untouched too long)",
+                                    grpc.StatusCode.FAILED_PRECONDITION)
+        await pilot.press(*SOAP[1], "enter")
+        await until(pilot, lambda: "server refused" in text(app, "#feedback"))
+        assert "abandoned" in text(app, "#feedback") and app.bells == 1
+        assert text(app, "#qty") == "take 2 of 2"
+
+
+async def test_an_unreachable_server_keeps_the_scan_and_sends_it_once_when_back(monkeypatch):
+    monkeypatch.setattr("terminals.picker.screens.RETRY_S", 0.05)
+    client = FakeClient(task(SOAP))
+    app = app_with(client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot)
+        client.fail = TerminalError("server unreachable (unavailable)",
+                                    grpc.StatusCode.UNAVAILABLE)
+        await pilot.press(*SOAP[1], "enter")
+        await until(pilot, lambda: "offline — 1 scans waiting" in text(app, "#title"))
+        client.fail = None
+        await until(pilot, lambda: "offline" not in text(app, "#title"))
+        assert len(client.scans) == 1
+
+
+async def test_an_unreachable_server_when_asking_for_work_says_so():
+    client = FakeClient(task(SOAP))
+    client.fail = TerminalError("server unreachable (unavailable): connect failed",
+                                grpc.StatusCode.UNAVAILABLE)
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await pilot.press(*"OP7", "enter")
+        await until(pilot, lambda: "unreachable" in text(app, "#feedback"))
+        assert "F5: try again" in text(app, "#feedback")
+        client.fail = None
+        await pilot.press("f5")
+        await until(pilot, lambda: text(app, "#bin") == "BIN A-01-1")
+
+
+async def test_a_short_pick_asks_how_many_confirms_and_sends_the_lines_total_missing():
+    client = FakeClient(task(("SOAP-1", "4006381333931", "A-01-1", 3)))
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        await pilot.press(*"4006381333931", "enter")
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen.id != "_default" and app.screen.query("#missing"))
+        await pilot.press("backspace", "1", "enter")
+        assert "Enter: confirm" in text(app, "#short-help")
+        await pilot.press("enter")
+        await until(pilot, lambda: text(app, "#qty") == "take 1 of 3")
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen.query("#missing"))
+        await pilot.press("backspace", "1", "enter", "enter")
+        await until(pilot, lambda: "task complete" in text(app, "#feedback"))
+        assert client.shorts == [("T1", "L1", 1), ("T1", "L1", 2)]
+        assert len(client.scans) == 1
+
+
+async def test_a_short_pick_can_be_cancelled():
+    client = FakeClient(task(SOAP))
+    app = app_with(client)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen.query("#missing"))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen.query("#scan"))
+        assert client.shorts == [] and text(app, "#qty") == "take 2 of 2"

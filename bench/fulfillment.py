@@ -41,7 +41,7 @@ import grpc  # noqa: E402
 import httpx  # noqa: E402
 from grpc import aio  # noqa: E402
 
-from bench.saga import _drive, echo_qps  # noqa: E402
+from bench.saga import _drive, cpu_s, echo_qps  # noqa: E402
 from core.domain.gtin import gs1_check_digit  # noqa: E402
 from core.persistence.db import Database  # noqa: E402
 from core.service.tokens import create_token  # noqa: E402
@@ -263,11 +263,14 @@ async def saturated(bench: Bench, terminals: list[Terminal], concurrency: int, s
             return _scan(stub, bench, terminal, barcode)
 
         await _drive(call, concurrency, min(1.0, seconds / 5))  # warm up
-        t0 = time.perf_counter()
+        assert bench.server.proc is not None
+        cpu0, t0 = cpu_s(bench.server.proc.pid), time.perf_counter()
         n, latencies = await _drive(call, concurrency, seconds)
         elapsed = time.perf_counter() - t0
+        cpu = cpu_s(bench.server.proc.pid) - cpu0
     latencies.sort()
-    return {"scans": n, "per_s": n / elapsed, "p50_ms": _ms(statistics.median(latencies)),
+    return {"scans": n, "per_s": n / elapsed, "cpu_ms": 1000 * cpu / n,
+            "p50_ms": _ms(statistics.median(latencies)),
             "p99_ms": _ms(_pct(latencies, 0.99)),
             "left": sum(len(t.barcodes) - t.next for t in terminals)}
 
@@ -477,6 +480,7 @@ def main() -> None:
          f"≥ {0.25 * echo:.0f}", f"{sat['per_s'] / echo:.3f} × echo"),
         ("ScanItem saturated p50 / p99 (ms)", f"{sat['p50_ms']:.1f} / {sat['p99_ms']:.1f}",
          "", ""),
+        ("ScanItem saturated: tote serve CPU per scan (ms)", f"{sat['cpu_ms']:.2f}", "", ""),
         (f"orders placed → DELIVERED (orders/s, {life['delivered']:.0f}/{life['placed']:.0f})",
          f"{life['per_s']:.1f}", "", f"{life['per_s'] / echo:.4f} × echo"),
         ("placed → DELIVERED p50 / p99 (s)", f"{life['p50_s']:.2f} / {life['p99_s']:.2f}",

@@ -78,6 +78,12 @@ async def _drive(call, concurrency: int, seconds: float) -> tuple[int, list[floa
     return len(latencies), latencies
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def echo_qps(concurrency: int, seconds: float) -> float:
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     proc = multiprocessing.Process(target=_echo_server, args=(ports,), daemon=True)
@@ -246,18 +252,21 @@ def tote_run(
             while _finished(db_path) < _placed(db_path):  # let the warm-up sagas finish
                 await asyncio.sleep(0.05)
             before_done, before_placed = _finished(db_path), _placed(db_path)
-            t0 = time.perf_counter()
+            assert server.proc is not None
+            cpu0, t0 = cpu_s(server.proc.pid), time.perf_counter()
             n, lat = await _drive(call, concurrency, seconds)
             placing = time.perf_counter() - t0
             target = before_placed + n
             while _finished(db_path) < target:
                 await asyncio.sleep(0.01)
             total = time.perf_counter() - t0
+            cpu = cpu_s(server.proc.pid) - cpu0
             lat.sort()
             return {"concurrency": concurrency, "placed_per_s": n / placing,
                     "p50_ms": 1000 * statistics.median(lat),
                     "p99_ms": 1000 * lat[int(0.99 * (len(lat) - 1))],
-                    "sagas_per_s": (_finished(db_path) - before_done) / total}
+                    "sagas_per_s": (_finished(db_path) - before_done) / total,
+                    "cpu_ms": 1000 * cpu / n}
 
     try:
         for c in levels:
@@ -308,15 +317,17 @@ def main() -> None:
     for title, rows in tables:
         print(f"{title}, SQLite, card orders, sandbox at zero latency:")
         print(f"{'conc':>5} {'PlaceOrder/s':>13} {'× echo':>7} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'sagas→PROCESSING/s':>19} {'× echo':>7}")
+              f"{'sagas→PROCESSING/s':>19} {'× echo':>7} {'CPU ms/order':>12}")
         for r in rows:
             e = echo[int(r["concurrency"])]
             print(f"{int(r['concurrency']):>5} {r['placed_per_s']:>13.0f} "
                   f"{r['placed_per_s'] / e:>7.2f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
-                  f"{r['sagas_per_s']:>19.0f} {r['sagas_per_s'] / best_echo:>7.3f}")
+                  f"{r['sagas_per_s']:>19.0f} {r['sagas_per_s'] / best_echo:>7.3f}"
+                  f" {r['cpu_ms']:>12.2f}")
         print()
     print("PlaceOrder/s: accepted while placing; sagas→PROCESSING/s: orders that reached\n"
-          "PROCESSING (or CANCELLED) from the first placement until the last one's saga finished.\n"
+          "PROCESSING (or CANCELLED) from the first placement until the last one's saga finished;\n"
+          "CPU ms/order: tote serve's CPU time (all threads) over that span per order placed.\n"
           "targets: PlaceOrder ≥ 0.30 × echo QPS at the same concurrency; "
           "sagas to PROCESSING ≥ 0.06 × the best echo QPS")
 

@@ -12,6 +12,7 @@ class PickerApp(App[None]):
     """Handheld picker; `client` is a terminals.client.ToteClient (or a fake in tests)."""
 
     TITLE = "tote picker"
+    ENABLE_COMMAND_PALETTE = False
     CSS_PATH = "picker.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 

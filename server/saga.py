@@ -25,6 +25,10 @@ from server.dbexec import DbExecutor, utcnow
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+# Saga passes under way at once. Below this a kicked order starts at once; above it passes
+# queue (FIFO) instead of all sharing the one GIL with PlaceOrder and ScanItem, and the
+# gateway's HTTP pool stays within its keep-alive connections instead of churning them.
+MAX_PASSES = 16
 
 
 class SagaRunner:
@@ -38,6 +42,7 @@ class SagaRunner:
         self._again: set[str] = set()
         self._scanner: asyncio.Task[None] | None = None
         self._stopping = False
+        self._passes = asyncio.Semaphore(MAX_PASSES)
 
     # -- scheduling ---------------------------------------------------------------------------
 
@@ -67,7 +72,8 @@ class SagaRunner:
                 self._again.discard(order_id)
                 start, known = known, None  # later passes read the state afresh
                 try:
-                    await self.advance(order_id, start)
+                    async with self._passes:
+                        await self.advance(order_id, start)
                 except asyncio.CancelledError:
                     raise
                 except Exception:

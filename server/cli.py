@@ -227,6 +227,20 @@ def picker(server, token, fc_id, config_file):  # type: ignore[no-untyped-def]
     run(server, token, fc_id, config_file)
 
 
+@cli.command()
+@click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
+@click.option("--token", envvar="TOTE_TOKEN", help="a picker token for this FC")
+@click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
+@click.option("--printer", envvar="TOTE_PRINTER", default="labels", show_default=True,
+              help="a folder, lp:QUEUE or zpl:HOST:PORT")
+@click.option("--config", "config_file", help="TOML file with server, token, fc")
+def packer(server, token, fc_id, printer, config_file):  # type: ignore[no-untyped-def]
+    """The packing station terminal (Textual)."""
+    from terminals.packer.app import run
+
+    run(server, token, fc_id, printer, config_file)
+
+
 def main() -> None:
     cli()
 

@@ -9,6 +9,8 @@ from tote.v1 import fulfillment_pb2_grpc
 
 # A handheld waits this long for an answer before it calls the link down.
 TIMEOUT_S = 10.0
+# Packing captures the payment at the gateway: it may take longer than a scan.
+PACK_TIMEOUT_S = 60.0
 _OFFLINE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -54,9 +56,9 @@ class ToteClient:
     def close(self) -> None:
         self.channel.close()
 
-    def _call(self, method, request):  # type: ignore[no-untyped-def]
+    def _call(self, method, request, timeout_s: float | None = None):  # type: ignore[no-untyped-def]
         try:
-            return method(request, metadata=self.metadata, timeout=self.timeout_s)
+            return method(request, metadata=self.metadata, timeout=timeout_s or self.timeout_s)
         except grpc.RpcError as exc:
             raise readable(exc) from None
 
@@ -79,3 +81,8 @@ class ToteClient:
         """Report the line's total missing units."""
         return self._call(self.fulfillment.ReportShortPick, fpb.ReportShortPickRequest(
             task_id=task_id, line_id=line_id, missing=missing))
+
+    def pack_order(self, order_id: str, weight_grams: int, box: str) -> fpb.PackResult:
+        """Pack the order (the payment is captured): its carrier, tracking number and label."""
+        return self._call(self.fulfillment.PackOrder, fpb.PackOrderRequest(
+            order_id=order_id, weight_grams=weight_grams, box=box), timeout_s=PACK_TIMEOUT_S)

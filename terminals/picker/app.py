@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
-from terminals.picker.screens import SignInScreen
+from terminals.picker.screens import PickScreen
+from terminals.signin import SignInScreen
 
 
 class PickerApp(App[None]):
@@ -13,7 +14,7 @@ class PickerApp(App[None]):
 
     TITLE = "tote picker"
     ENABLE_COMMAND_PALETTE = False
-    CSS_PATH = "picker.tcss"
+    CSS_PATH = "../terminal.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, client, fc_id: str, device_id: str = "") -> None:  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ class PickerApp(App[None]):
         self.operator = ""
 
     def on_mount(self) -> None:
-        self.push_screen(SignInScreen())
+        self.push_screen(SignInScreen(PickScreen))
 
 
 def run(server: str | None, token: str | None, fc_id: str | None,

@@ -23,28 +23,6 @@ from terminals.picker.task import Task
 RETRY_S = 1.0
 
 
-class SignInScreen(Screen[None]):
-    """Scan the operator badge."""
-
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
-
-    def compose(self) -> ComposeResult:
-        yield Static(f"tote picker · {self.app.fc_id}", id="title")  # type: ignore[attr-defined]
-        yield Static("Scan your badge to sign in.", id="badge-help")
-        yield Input(placeholder="badge", id="badge")
-        yield Footer()
-
-    @on(Input.Submitted, "#badge")
-    def sign_in(self, event: Input.Submitted) -> None:
-        code = event.value.strip()
-        event.input.clear()
-        if not code:
-            self.app.bell()
-            return
-        self.app.operator = code  # type: ignore[attr-defined]
-        self.app.switch_screen(PickScreen())
-
-
 @dataclass
 class _Scan:
     task_id: str
@@ -96,10 +74,11 @@ class PickScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
         yield Static("", id="bin")
-        yield Static("", id="item")
-        yield Static("", id="qty")
-        yield Static("", id="progress")
-        yield Static("", id="feedback")
+        with Vertical(id="body"):
+            yield Static("", id="item")
+            yield Static("", id="qty")
+            yield Static("", id="progress")
+            yield Static("", id="feedback")
         yield Input(placeholder="scan item", id="scan")
         yield Footer()
 

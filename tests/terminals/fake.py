@@ -54,3 +54,24 @@ class FakeClient:
         line = next(ln for ln in self.current.lines if ln.line_id == line_id)
         line.missing = missing
         return fpb.ReportShortPickResponse(line=line, task_complete=self._complete())
+
+
+class FakePackClient:
+    """PackOrder only: packs any order, or raises `fail`."""
+
+    def __init__(self) -> None:
+        self.packed: list[tuple[str, int, str]] = []
+        self.fail: TerminalError | None = None
+
+    def pack_order(self, order_id: str, weight_grams: int, box: str):  # type: ignore[no-untyped-def]
+        from tote.v1 import common_pb2
+
+        if self.fail is not None:
+            raise self.fail
+        self.packed.append((order_id, weight_grams, box))
+        tracking = f"TRK{len(self.packed):06d}"
+        return fpb.PackResult(
+            order=common_pb2.Order(order_id=order_id, carrier="sandbox",
+                                   tracking_number=tracking),
+            label=common_pb2.Label(tracking_number=tracking,
+                                   format=common_pb2.LABEL_FORMAT_PDF, content=b"%PDF-1.7 x"))

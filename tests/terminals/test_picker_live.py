@@ -1,4 +1,5 @@
-"""The picker against a real `tote serve --sandbox`: typed scans hard-lock exactly what was scanned.
+"""The picker and packer against a real `tote serve --sandbox`: typed scans hard-lock exactly
+what was scanned, and a packed order's label lands in the station's folder.
 
 Each test works in its own FC, so pick queues never mix.
 """
@@ -8,10 +9,13 @@ from __future__ import annotations
 import pytest
 
 from terminals.client import ToteClient
+from terminals.packer.app import PackerApp
 from terminals.picker.app import PickerApp
+from terminals.printer import Printer
 from tests.harness import unique
 from tests.integration.test_picking import level, new_gtin, product, ready_order
 from tests.terminals.helpers import sign_in, text, until
+from tote.v1 import common_pb2 as pb
 
 
 @pytest.fixture
@@ -81,3 +85,32 @@ async def test_a_short_pick_reports_the_missing_units_and_completes_the_task(
     # The two units not on the shelf leave the stock; the picked one stays hard-locked.
     assert level(admin, fc, sku) == (1, 0, 1)
     assert picker_client.next_task(fc) is None
+
+
+async def test_a_picked_order_packed_at_the_station_gets_its_label_in_the_folder(
+        tote, admin, shop, fc, picker_client, tmp_path):
+    sku, gtin = product(admin, fc, 2)
+    order_id = ready_order(shop, [(sku, 1)])
+    task = picker_client.next_task(fc)
+    assert task is not None
+    assert picker_client.scan(task.task_id, gtin, unique("scan")).task_complete
+    app = PackerApp(picker_client, fc, Printer(str(tmp_path / "labels")))
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in_packer(pilot)
+        await pilot.press(*order_id, "enter", *"100", "enter", "enter")
+        await until(pilot, lambda: "server refused" in text(app, "#feedback"), 60)
+        assert text(app, "#step") == "WEIGHT (grams)"
+        await pilot.press(*"600", "enter", "enter")  # one unit of 350 g and box M's 250 g
+        await until(pilot, lambda: "PACKED" in text(app, "#feedback"), 60)
+        shown = text(app, "#feedback")
+    order = shop.get(order_id)
+    assert order.status == pb.ORDER_STATUS_PACKED and order.tracking_number
+    assert f"PACKED {order_id} · {order.carrier} {order.tracking_number}" in shown
+    label = tmp_path / "labels" / f"{order.tracking_number}.pdf"
+    assert label.read_bytes().startswith(b"%PDF")
+    assert level(admin, fc, sku)[2] == 1
+
+
+async def sign_in_packer(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*"OP9", "enter")
+    await until(pilot, lambda: text(pilot.app, "#step") == "SCAN ORDER")

@@ -1,0 +1,1 @@
+"""`tote packer`: the packing station terminal."""

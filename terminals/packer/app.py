@@ -1,0 +1,47 @@
+"""The packer app: badge sign-in, then orders packed one after another."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from terminals.packer.screens import PackScreen
+from terminals.printer import Printer
+from terminals.signin import SignInScreen
+
+
+class PackerApp(App[None]):
+    """Packing station; `client` is a terminals.client.ToteClient (or a fake in tests)."""
+
+    TITLE = "tote packer"
+    ENABLE_COMMAND_PALETTE = False
+    CSS_PATH = "../terminal.tcss"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, client, fc_id: str, printer: Printer,  # type: ignore[no-untyped-def]
+                 device_id: str = "") -> None:
+        super().__init__()
+        self.client, self.fc_id, self.printer, self.device_id = client, fc_id, printer, device_id
+        self.operator = ""
+
+    def on_mount(self) -> None:
+        self.push_screen(SignInScreen(PackScreen))
+
+
+def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
+        config_file: str | None = None) -> None:
+    """Read the settings, connect, and run the packer until the operator quits."""
+    import click
+
+    from terminals.client import ToteClient
+    from terminals.config import ConfigError, load
+
+    try:
+        config = load(server, token, fc_id, config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    client = ToteClient(config.server, config.token)
+    try:
+        PackerApp(client, config.fc_id, Printer(printer)).run()
+    finally:
+        client.close()

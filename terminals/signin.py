@@ -1,0 +1,37 @@
+"""The first screen of every handheld: scan the operator badge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+
+class SignInScreen(Screen[None]):
+    """Any non-empty badge code and Enter signs in; then `then()` is the working screen."""
+
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
+
+    def __init__(self, then: Callable[[], Screen[None]]) -> None:
+        super().__init__()
+        self.then = then
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.app.TITLE} · {self.app.fc_id}", id="title")  # type: ignore[attr-defined]
+        yield Static("Scan your badge to sign in.", id="badge-help")
+        yield Input(placeholder="badge", id="badge")
+        yield Footer()
+
+    @on(Input.Submitted, "#badge")
+    def sign_in(self, event: Input.Submitted) -> None:
+        code = event.value.strip()
+        event.input.clear()
+        if not code:
+            self.app.bell()
+            return
+        self.app.operator = code  # type: ignore[attr-defined]
+        self.app.switch_screen(self.then())

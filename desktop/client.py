@@ -1,0 +1,107 @@
+"""The console's gRPC client: tote.v1 stubs with the supervisor's bearer token (blocking calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+
+from tote.v1 import (
+    common_pb2,
+    fulfillment_pb2,
+    fulfillment_pb2_grpc,
+    inventory_pb2,
+    inventory_pb2_grpc,
+    orders_pb2,
+    orders_pb2_grpc,
+)
+
+CALL_TIMEOUT_S = 15.0
+
+
+def error_message(exc: BaseException) -> str:
+    """What the server said, for the status bar: 'FAILED_PRECONDITION: not enough stock'."""
+    if isinstance(exc, grpc.RpcError) and hasattr(exc, "code"):
+        code = exc.code()
+        name = code.name if code is not None else "ERROR"
+        return f"{name}: {exc.details() or ''}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    return (isinstance(exc, grpc.RpcError) and hasattr(exc, "code")
+            and exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED))
+
+
+class ConsoleClient:
+    """One channel to `tote serve`; every method blocks, so only worker threads call them."""
+
+    def __init__(self, address: str, token: str) -> None:
+        self.address = address
+        self.channel = grpc.insecure_channel(address)
+        self.metadata = (("authorization", f"Bearer {token}"),)
+        self.orders = orders_pb2_grpc.OrderServiceStub(self.channel)
+        self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channel)
+        self.fulfillment = fulfillment_pb2_grpc.FulfillmentServiceStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _call(self, method, request):  # type: ignore[no-untyped-def]
+        return method(request, metadata=self.metadata, timeout=CALL_TIMEOUT_S)
+
+    def list_orders(self, fc_id: str = "") -> list[common_pb2.Order]:
+        """Every order (all pages), newest pages as the server orders them."""
+        out: list[common_pb2.Order] = []
+        token = ""
+        while True:
+            page = self._call(self.orders.ListOrders, orders_pb2.ListOrdersRequest(
+                fc_id=fc_id, page_size=500, page_token=token))
+            out.extend(page.orders)
+            token = page.next_page_token
+            if not token:
+                return out
+
+    def get_order(self, order_id: str) -> common_pb2.Order:
+        return self._call(self.orders.GetOrder, orders_pb2.GetOrderRequest(order_id=order_id))
+
+    def watch_orders(self, fc_id: str, after_event_id: str):  # type: ignore[no-untyped-def]
+        """The live stream of every order's events (a grpc call: iterate it, cancel() it)."""
+        return self.orders.WatchOrders(
+            orders_pb2.WatchOrdersRequest(fc_id=fc_id, after_event_id=after_event_id),
+            metadata=self.metadata)
+
+    def watch_order(self, order_id: str):  # type: ignore[no-untyped-def]
+        """One order's events so far, then live ones (a grpc call: iterate it, cancel() it)."""
+        return self.orders.WatchOrder(orders_pb2.WatchOrderRequest(order_id=order_id),
+                                      metadata=self.metadata)
+
+    def explain_routing(self, order_id: str) -> fulfillment_pb2.RoutingDecision:
+        return self._call(self.fulfillment.ExplainRouting,
+                          fulfillment_pb2.ExplainRoutingRequest(order_id=order_id))
+
+    def assign_order(self, order_id: str, fc_id: str) -> common_pb2.Order:
+        return self._call(self.fulfillment.AssignOrder,
+                          fulfillment_pb2.AssignOrderRequest(order_id=order_id, fc_id=fc_id))
+
+    def list_fcs(self) -> list[common_pb2.FulfillmentCenter]:
+        return list(self._call(self.fulfillment.ListFulfillmentCenters,
+                               fulfillment_pb2.ListFulfillmentCentersRequest()).fcs)
+
+    def get_stock(self, sku: str = "", fc_id: str = "") -> list[common_pb2.StockLevel]:
+        return list(self._call(self.inventory.GetStock,
+                               inventory_pb2.GetStockRequest(sku=sku, fc_id=fc_id)).levels)
+
+    def receive_stock(self, fc_id: str, sku: str, quantity: int, bin_code: str
+                      ) -> common_pb2.StockLevel:
+        return self._call(self.inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(
+            fc_id=fc_id, sku=sku, quantity=quantity, bin=bin_code))
+
+
+def iterate(call) -> Iterator:  # type: ignore[no-untyped-def]
+    """Iterate a stream; a cancel() from another thread ends it quietly."""
+    try:
+        yield from call
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.CANCELLED:
+            raise

@@ -1,0 +1,250 @@
+"""Runs the client's blocking calls off the GUI thread and reports back through Signals."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from desktop.client import ConsoleClient, error_message, is_unavailable, iterate
+
+# States shown in the status bar.
+CONNECTING, CONNECTED, DISCONNECTED = "connecting", "connected", "disconnected"
+RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+
+
+class _Job(QRunnable):
+    """One blocking call in the thread pool; its outcome comes back as a queued signal."""
+
+    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
+                 on_failed: Callable[[BaseException], None], done: Any, failed: Any) -> None:
+        super().__init__()
+        self.fn, self.on_done, self.on_failed = fn, on_done, on_failed
+        self.done, self.failed = done, failed
+
+    def run(self) -> None:
+        # The controller's slots live in the GUI thread: these connections are queued.
+        try:
+            result = self.fn()
+        except Exception as exc:  # the server's refusal, or the network: reported, not raised
+            self.failed.emit(self, exc)
+            return
+        self.done.emit(self, result)
+
+
+class _Stream:
+    """A streaming call read on a daemon thread; cancel() ends it from any thread."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.call = None
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def start(self, target: Callable[[], None], name: str) -> None:
+        self.thread = threading.Thread(target=target, daemon=True, name=name)
+        self.thread.start()
+
+    def attach(self, call) -> bool:  # type: ignore[no-untyped-def]
+        with self.lock:
+            if self.stopped.is_set():
+                call.cancel()
+                return False
+            self.call = call
+            return True
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.stopped.set()
+            if self.call is not None:
+                self.call.cancel()
+
+
+class ConsoleController(QObject):
+    """The only place the GUI reaches the server; every result arrives as a Signal."""
+
+    connection_changed = Signal(str, str)  # state, detail
+    error = Signal(str)  # the server's message
+    orders_loaded = Signal(list)  # [Order]
+    order_changed = Signal(object)  # Order (after an event or an assignment)
+    order_event = Signal(object)  # OrderEvent from WatchOrders
+    order_history_event = Signal(str, object)  # order_id, OrderEvent from WatchOrder
+    routing_explained = Signal(str, object)  # order_id, RoutingDecision
+    order_assigned = Signal(object)  # Order
+    assign_refused = Signal(str, str)  # order_id, message
+    fcs_loaded = Signal(list)  # [FulfillmentCenter]
+    stock_loaded = Signal(list)  # [StockLevel]
+    fc_stock_loaded = Signal(str, str, list)  # order_id, fc_id, [StockLevel]
+    stock_received = Signal(object)  # StockLevel
+    receive_refused = Signal(str)  # message
+    _job_done = Signal(object, object)
+    _job_failed = Signal(object, object)
+    _stream_state_signal = Signal(str, str)
+
+    def __init__(self, client: ConsoleClient, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(4)
+        self.state = CONNECTING
+        self.last_event_id = ""
+        self._watch: _Stream | None = None
+        self._history: _Stream | None = None
+        self._old_histories: list[_Stream] = []  # cancelled, maybe not yet ended
+        self._jobs: set[_Job] = set()
+        self._job_done.connect(self._deliver)
+        self._job_failed.connect(self._deliver_failure)
+        self._stream_state_signal.connect(self._stream_state)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
+                on_failed: Callable[[BaseException], None] | None = None) -> None:
+        job = _Job(fn, on_done, on_failed or self._report, self._job_done, self._job_failed)
+        job.setAutoDelete(False)
+        self._jobs.add(job)  # alive until its outcome is delivered
+        self.pool.start(job)
+
+    @Slot(object, object)
+    def _deliver(self, job: _Job, result: Any) -> None:
+        self._jobs.discard(job)
+        self._set_state(CONNECTED, self.client.address)
+        job.on_done(result)
+
+    @Slot(object, object)
+    def _deliver_failure(self, job: _Job, exc: BaseException) -> None:
+        self._jobs.discard(job)
+        if is_unavailable(exc):
+            self._set_state(DISCONNECTED, error_message(exc))
+        job.on_failed(exc)
+
+    def _report(self, exc: BaseException) -> None:
+        self.error.emit(error_message(exc))
+
+    def _set_state(self, state: str, detail: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.connection_changed.emit(state, detail)
+
+    @Slot(str, str)
+    def _stream_state(self, state: str, detail: str) -> None:
+        self._set_state(state, detail)
+
+
+    def busy(self) -> bool:
+        """True while a call is in flight (tests wait on it)."""
+        return bool(self._jobs)
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    @Slot()
+    def load_orders(self) -> None:
+        self._submit(self.client.list_orders, self.orders_loaded.emit)
+
+    @Slot(str)
+    def refresh_order(self, order_id: str) -> None:
+        self._submit(lambda: self.client.get_order(order_id), self.order_changed.emit)
+
+    @Slot(str)
+    def explain_routing(self, order_id: str) -> None:
+        self._submit(lambda: self.client.explain_routing(order_id),
+                     lambda d: self.routing_explained.emit(order_id, d))
+
+    @Slot(str, str)
+    def assign_order(self, order_id: str, fc_id: str) -> None:
+        def done(order: Any) -> None:
+            self.order_assigned.emit(order)
+            self.order_changed.emit(order)
+
+        self._submit(lambda: self.client.assign_order(order_id, fc_id), done,
+                     lambda exc: self.assign_refused.emit(order_id, error_message(exc)))
+
+    @Slot()
+    def load_fcs(self) -> None:
+        self._submit(self.client.list_fcs, self.fcs_loaded.emit)
+
+    @Slot()
+    def load_stock(self) -> None:
+        self._submit(self.client.get_stock, self.stock_loaded.emit)
+
+    @Slot(str, str)
+    def load_fc_stock(self, order_id: str, fc_id: str) -> None:
+        """The stock at one FC, for the assignment's confirmation."""
+        self._submit(lambda: self.client.get_stock("", fc_id),
+                     lambda levels: self.fc_stock_loaded.emit(order_id, fc_id, levels))
+
+    @Slot(str, str, int, str)
+    def receive_stock(self, fc_id: str, sku: str, quantity: int, bin_code: str) -> None:
+        self._submit(lambda: self.client.receive_stock(fc_id, sku, quantity, bin_code),
+                     self.stock_received.emit,
+                     lambda exc: self.receive_refused.emit(error_message(exc)))
+
+    # -- streams --------------------------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        """WatchOrders from now on, resuming after the last event seen when the stream drops."""
+        if self._watch is not None:
+            return
+        stream = self._watch = _Stream()
+        stream.start(lambda: self._watch_loop(stream), "tote-watch-orders")
+
+    def _watch_loop(self, stream: _Stream) -> None:
+        attempt = 0
+        while not stream.stopped.is_set():
+            call = self.client.watch_orders("", self.last_event_id)
+            if not stream.attach(call):
+                return
+            try:
+                # A stream says nothing until an event happens: the channel's state tells us
+                # the connection is up before then.
+                self.connection_changed_from_thread(CONNECTED, self.client.address)
+                for event in iterate(call):
+                    attempt = 0
+                    self.last_event_id = event.event_id
+                    self.order_event.emit(event)
+                return
+            except Exception as exc:  # the server went away: say so, wait, resume
+                self.connection_changed_from_thread(DISCONNECTED, error_message(exc))
+            delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
+            attempt += 1
+            if stream.stopped.wait(delay):
+                return
+
+    def connection_changed_from_thread(self, state: str, detail: str) -> None:
+        # Signals emitted from a plain thread are queued to the controller's (GUI) thread.
+        self._stream_state_signal.emit(state, detail)
+
+    def watch_order(self, order_id: str) -> None:
+        """One order's history then its live events, replacing the previous order's stream."""
+        if self._history is not None:
+            self._history.cancel()
+            self._old_histories = [s for s in self._old_histories
+                                   if s.thread is not None and s.thread.is_alive()]
+            self._old_histories.append(self._history)
+        stream = self._history = _Stream()
+
+        def run() -> None:
+            call = self.client.watch_order(order_id)
+            if not stream.attach(call):
+                return
+            try:
+                for event in iterate(call):
+                    self.order_history_event.emit(order_id, event)
+            except Exception as exc:  # reported; the timeline keeps what it has
+                self.error.emit(error_message(exc))
+
+        stream.start(run, "tote-watch-order")
+
+    def stop(self) -> None:
+        """Cancel the streams and wait for calls in flight (at shutdown)."""
+        streams = [s for s in (self._watch, self._history, *self._old_histories) if s]
+        for stream in streams:
+            stream.cancel()
+        for stream in streams:
+            if stream.thread is not None:
+                stream.thread.join(5)
+        self._watch = self._history = None
+        self._old_histories.clear()
+        self.pool.waitForDone(5000)

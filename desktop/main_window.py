@@ -1,0 +1,105 @@
+"""The console's main window: tabs, menus and shortcuts, the connection state, saved geometry."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from desktop.controller import CONNECTED, CONNECTING, ConsoleController
+from desktop.inventory_view import InventoryView
+from desktop.orders_view import OrdersView
+
+STATE_TEXT = {CONNECTING: "Connecting to {}", CONNECTED: "Connected to {}"}
+
+
+class MainWindow(QMainWindow):
+    """Orders and Inventory tabs over one controller."""
+
+    def __init__(self, controller: ConsoleController,
+                 settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.controller = controller
+        controller.setParent(self)  # Qt deletes it with the window, threads stopped first
+        self.settings = settings or QSettings("tote", "console")
+        self.setWindowTitle(f"tote console — {controller.client.address}")
+        self.orders = OrdersView(controller)
+        self.inventory = InventoryView(controller)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.orders, "Orders")
+        self.tabs.addTab(self.inventory, "Inventory")
+        self.setCentralWidget(self.tabs)
+
+        self.connection = QLabel()
+        self.connection.setObjectName("connection_state")
+        self.statusBar().addPermanentWidget(self.connection)
+        self._show_connection(CONNECTING, controller.client.address)
+        controller.connection_changed.connect(self._show_connection)
+        controller.error.connect(self.show_error)
+
+        self._menus()
+        geometry = self.settings.value("main_window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 760)
+        tab = self.settings.value("main_window/tab")
+        if tab is not None:
+            self.tabs.setCurrentIndex(int(tab))
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence("F5"))
+        self.refresh_action.triggered.connect(self.refresh)
+        self.find_action = QAction("&Find…", self, shortcut=QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self.find)
+        view_menu.addAction(self.refresh_action)
+        view_menu.addAction(self.find_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def start(self) -> None:
+        """First load, and the live stream of order events."""
+        self.refresh()
+        self.controller.start_watching()
+
+    @Slot()
+    def refresh(self) -> None:
+        self.controller.load_fcs()
+        self.controller.load_orders()
+        self.controller.load_stock()
+        self.statusBar().showMessage("Refreshing…", 2000)
+
+    @Slot()
+    def find(self) -> None:
+        view = self.tabs.currentWidget()
+        if isinstance(view, OrdersView | InventoryView):
+            view.focus_search()
+
+    @Slot(str, str)
+    def _show_connection(self, state: str, detail: str) -> None:
+        text = STATE_TEXT.get(state, "Disconnected — {}").format(detail)
+        color = {CONNECTED: "#1e7e34", CONNECTING: "#856404"}.get(state, "#b02a37")
+        self.connection.setText(f"● {text}")
+        self.connection.setStyleSheet(f"color: {color}")
+        self.connection.setToolTip(detail)
+
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "tote console",
+                          "The fulfilment centre supervisor's console for tote.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("main_window/geometry", self.saveGeometry())
+        self.settings.setValue("main_window/tab", self.tabs.currentIndex())
+        self.controller.stop()
+        super().closeEvent(event)

@@ -1,0 +1,72 @@
+"""The main window: shortcuts, remembered geometry, the connection state and server errors."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication
+
+from desktop.client import ConsoleClient
+from desktop.controller import CONNECTED, ConsoleController
+from desktop.main_window import MainWindow
+
+pytestmark = pytest.mark.qt
+
+
+def test_ctrl_f_focuses_the_search_of_the_current_view(qtbot, console) -> None:  # type: ignore[no-untyped-def]
+    console.activateWindow()
+    qtbot.waitUntil(lambda: console.controller.state == CONNECTED, timeout=10_000)
+    console.find_action.trigger()
+    assert QApplication.focusWidget() is console.orders.search
+    console.tabs.setCurrentWidget(console.inventory)
+    qtbot.keyClick(console, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is console.inventory.search
+    assert console.refresh_action.shortcut().toString() == "F5"
+
+
+def test_window_geometry_and_tab_are_remembered(qtbot, tote, supervisor_token, settings) -> None:  # type: ignore[no-untyped-def]
+    def open_window() -> MainWindow:
+        window = MainWindow(ConsoleController(ConsoleClient(tote.grpc_address,
+                                                            supervisor_token)), settings)
+        qtbot.addWidget(window)
+        return window
+
+    first = open_window()
+    first.show()
+    first.setGeometry(QRect(20, 30, 760, 520))
+    first.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: first.size().width() == 760, timeout=5_000)
+    first.close()  # (offscreen: an 800×800 screen, so the size stays inside it)
+    second = open_window()
+    assert (second.width(), second.height()) == (760, 520)
+    assert second.tabs.currentIndex() == 1
+    second.close()
+
+
+def test_a_refused_token_shows_the_servers_message_and_disconnected_state(qtbot, tote,
+                                                                          settings) -> None:  # type: ignore[no-untyped-def]
+    client = ConsoleClient(tote.grpc_address, "not-a-token")
+    window = MainWindow(ConsoleController(client), settings)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.controller.error, timeout=10_000) as error:
+        window.controller.load_orders()
+    assert error.args[0].startswith("UNAUTHENTICATED")
+    assert window.statusBar().currentMessage().startswith("UNAUTHENTICATED")
+    window.close()
+    client.close()
+
+
+def test_an_unreachable_server_shows_disconnected(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.harness import free_port
+
+    client = ConsoleClient(f"127.0.0.1:{free_port()}", "t")
+    window = MainWindow(ConsoleController(client), settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert "Connecting" in window.connection.text()
+    window.controller.load_orders()
+    qtbot.waitUntil(lambda: "Disconnected" in window.connection.text(), timeout=20_000)
+    assert "UNAVAILABLE" in window.statusBar().currentMessage()
+    window.close()
+    client.close()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
+from terminals.outbox import Outbox
 from terminals.picker.screens import PickScreen
 from terminals.signin import SignInScreen
 
@@ -17,9 +21,12 @@ class PickerApp(App[None]):
     CSS_PATH = "../terminal.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, client, fc_id: str, device_id: str = "") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, fc_id: str, device_id: str = "",  # type: ignore[no-untyped-def]
+                 outbox: Outbox | None = None) -> None:
         super().__init__()
         self.client, self.fc_id, self.device_id = client, fc_id, device_id
+        # Scans not yet answered and the task in hand; a file survives a restart.
+        self.outbox = outbox or Outbox()
         self.operator = ""
 
     def on_mount(self) -> None:
@@ -38,8 +45,13 @@ def run(server: str | None, token: str | None, fc_id: str | None,
         config = load(server, token, fc_id, config_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    client = ToteClient(config.server, config.token)
+    # TOTE_OUTBOX: where queued scans wait for the server (kept across restarts).
+    path = Path(os.environ.get("TOTE_OUTBOX") or f"~/.local/state/tote/picker-{config.fc_id}.db")
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    client, outbox = ToteClient(config.server, config.token), Outbox(str(path))
     try:
-        PickerApp(client, config.fc_id).run()
+        PickerApp(client, config.fc_id, outbox=outbox).run()
     finally:
         client.close()
+        outbox.close()

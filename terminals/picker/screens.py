@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import queue
+import threading
 import time
 import uuid
-from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,25 +16,11 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from terminals.client import TerminalError
+from terminals.outbox import Scan, Short
 from terminals.picker.task import Task
 
 # How long the sender waits before trying a scan again while the link is down.
 RETRY_S = 1.0
-
-
-@dataclass
-class _Scan:
-    task_id: str
-    barcode: str
-    scan_id: str
-    line_id: str
-
-
-@dataclass
-class _Short:
-    task_id: str
-    line_id: str
-    missing: int
 
 
 class PickScreen(Screen[None]):
@@ -65,8 +50,7 @@ class PickScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.pick_task: Task | None = None
-        self.outbox: queue.Queue[_Scan | _Short] = queue.Queue()
-        self.waiting = 0
+        self.wake = threading.Event()  # a scan was queued: the sender looks at once
         self.offline = ""
         # "take the tote … to packing": stays on screen while the next task is fetched
         self.handoff = ""
@@ -82,10 +66,31 @@ class PickScreen(Screen[None]):
         yield Input(placeholder="scan item", id="scan")
         yield Footer()
 
+    @property
+    def outbox(self):  # type: ignore[no-untyped-def]
+        return self.app.outbox  # type: ignore[attr-defined]
+
+    @property
+    def waiting(self) -> int:
+        return int(self.outbox.count())
+
     def on_mount(self) -> None:
         self.query_one("#scan", Input).focus()
         self.send_outbox()
-        self.action_next_task()
+        held = self.outbox.held()
+        if held is None:
+            self.action_next_task()
+            return
+        # Resumed after a restart: the confirmed counts plus what is still waiting to be sent.
+        self.pick_task = Task.of(held)
+        for item in self.outbox.items():
+            line = self.pick_task.line(item.line_id)
+            if line is not None and isinstance(item, Scan):
+                line.picked += 1
+            elif line is not None:
+                line.missing = item.missing
+        self.say(f"resumed task for {self.pick_task.orders()}")
+        self.show()
 
     # -- showing ----------------------------------------------------------------------------
 
@@ -137,6 +142,7 @@ class PickScreen(Screen[None]):
             else:
                 self.say("no work waiting · F5: look again")
         else:
+            self.outbox.hold(message.pick_task)
             self.pick_task = Task.of(message.pick_task)
             self.say(self.handoff or f"new task for {self.pick_task.orders()}",
                      "ok" if self.handoff else "info")
@@ -166,12 +172,12 @@ class PickScreen(Screen[None]):
             return
         line.picked += 1
         self.say(f"✓ {line.sku} · {line.left} left on this line", "ok")
-        self.queue(_Scan(task.task_id, barcode, uuid.uuid4().hex, line.line_id))
+        self.queue(Scan(task.task_id, barcode, uuid.uuid4().hex, line.line_id))
         self.show()
 
-    def queue(self, item: _Scan | _Short) -> None:
-        self.waiting += 1
+    def queue(self, item: Scan | Short) -> None:
         self.outbox.put(item)
+        self.wake.set()
 
     @work(thread=True, group="send")
     def send_outbox(self) -> None:
@@ -179,13 +185,15 @@ class PickScreen(Screen[None]):
         worker = get_current_worker()
         client = self.app.client  # type: ignore[attr-defined]
         while not worker.is_cancelled:
-            try:
-                item = self.outbox.get(timeout=0.1)
-            except queue.Empty:
+            oldest = self.outbox.oldest()
+            if oldest is None:
+                self.wake.wait(0.1)
+                self.wake.clear()
                 continue
+            seq, item = oldest
             while not worker.is_cancelled:
                 try:
-                    if isinstance(item, _Scan):
+                    if isinstance(item, Scan):
                         reply = client.scan(item.task_id, item.barcode, item.scan_id)
                     else:
                         reply = client.short_pick(item.task_id, item.line_id, item.missing)
@@ -194,8 +202,10 @@ class PickScreen(Screen[None]):
                         self.post_message(self.LinkState(exc.message))
                         time.sleep(RETRY_S)
                         continue
+                    self.outbox.done(seq)
                     self.post_message(self.Answered(item, error=exc))
                 else:
+                    self.outbox.done(seq)
                     self.post_message(self.Answered(item, reply))
                 break
 
@@ -204,24 +214,31 @@ class PickScreen(Screen[None]):
         self.show()
 
     def on_pick_screen_answered(self, message: Answered) -> None:
-        self.waiting -= 1
         self.offline = ""
         item, task = message.item, self.pick_task
         if task is None or item.task_id != task.task_id:
             return
+        held = self.outbox.held()
+        if message.reply is not None and held is not None and held.task_id == task.task_id:
+            confirmed = message.reply.line
+            for line in held.lines:
+                if line.line_id == confirmed.line_id:
+                    line.picked, line.missing = confirmed.picked, confirmed.missing
+            self.outbox.hold(held)
         line = task.line(item.line_id)
         if message.error is not None:
-            if isinstance(item, _Scan) and line is not None:
+            if isinstance(item, Scan) and line is not None:
                 line.picked -= 1
             self.app.bell()
             self.say(f"server refused: {message.error.message}", "bad")
-        elif isinstance(item, _Short) and line is not None:
+        elif isinstance(item, Short) and line is not None:
             line.missing = message.reply.line.missing
             self.say(f"short pick reported: {line.missing} × {line.sku} missing")
         if message.reply is not None and message.reply.task_complete and self.waiting == 0:
             self.handoff = f"task complete: take the tote of {task.orders()} to packing"
             self.say(self.handoff, "ok")
             self.pick_task = None
+            self.outbox.hold(None)
             self.fetch_task()
         self.show()
 
@@ -241,7 +258,7 @@ class PickScreen(Screen[None]):
             short_line = self.pick_task.line(line_id)
             assert short_line is not None
             short_line.missing += missing
-            self.queue(_Short(task_id, line_id, short_line.missing))
+            self.queue(Short(task_id, line_id, short_line.missing))
             self.say(f"reporting {missing} × {short_line.sku} missing…")
             self.show()
 

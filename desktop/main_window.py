@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from desktop.controller import CONNECTED, CONNECTING, ConsoleController
+from desktop.dashboard_view import DashboardView
 from desktop.inventory_view import InventoryView
 from desktop.orders_view import OrdersView
 
@@ -14,7 +15,7 @@ STATE_TEXT = {CONNECTING: "Connecting to {}", CONNECTED: "Connected to {}"}
 
 
 class MainWindow(QMainWindow):
-    """Orders and Inventory tabs over one controller."""
+    """Floor, Orders and Inventory tabs over one controller."""
 
     def __init__(self, controller: ConsoleController,
                  settings: QSettings | None = None) -> None:
@@ -25,7 +26,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"tote console — {controller.client.address}")
         self.orders = OrdersView(controller)
         self.inventory = InventoryView(controller)
+        self.dashboard = DashboardView(controller)
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.dashboard, "Floor")
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self.inventory, "Inventory")
         self.setCentralWidget(self.tabs)

@@ -210,6 +210,7 @@ class OrdersView(QWidget):
 
     def _combo(self, items: list[str], name: str) -> QComboBox:
         box = QComboBox()
+        box.setMinimumContentsLength(6)  # an empty FC list still leaves room to read an FC
         box.addItems(items)
         box.setProperty("filter_name", name)
         box.currentTextChanged.connect(self._combo_changed)

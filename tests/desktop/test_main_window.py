@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.client import ConsoleClient
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.qt
 
 def test_ctrl_f_focuses_the_search_of_the_current_view(qtbot, console) -> None:  # type: ignore[no-untyped-def]
     console.activateWindow()
+    console.tabs.setCurrentWidget(console.orders)
     qtbot.waitUntil(lambda: console.controller.state == CONNECTED, timeout=10_000)
     console.find_action.trigger()
     assert QApplication.focusWidget() is console.orders.search
@@ -33,12 +34,15 @@ def test_window_geometry_and_tab_are_remembered(qtbot, tote, supervisor_token, s
 
     first = open_window()
     first.show()
-    first.setGeometry(QRect(20, 30, 760, 520))
+    # Not the default size, and inside the offscreen 800×800 screen.
+    size = first.minimumSizeHint() + QSize(10, 20)
+    assert size.width() <= 800 and size != first.size()
+    first.setGeometry(QRect(QPoint(5, 5), size))
     first.tabs.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: first.size().width() == 760, timeout=5_000)
-    first.close()  # (offscreen: an 800×800 screen, so the size stays inside it)
+    qtbot.waitUntil(lambda: first.size() == size, timeout=5_000)
+    first.close()
     second = open_window()
-    assert (second.width(), second.height()) == (760, 520)
+    assert second.size() == size
     assert second.tabs.currentIndex() == 1
     second.close()
 

@@ -39,6 +39,7 @@ def row_of(view, order_id: str) -> int:  # type: ignore[no-untyped-def]
 def test_a_new_order_appears_live_and_its_status_follows_without_a_refresh(
         qtbot, console, admin, shop) -> None:  # type: ignore[no-untyped-def]
     view = console.orders
+    console.tabs.setCurrentWidget(view)
     qtbot.waitUntil(lambda: console.controller.state == CONNECTED, timeout=10_000)
     assert "Connected" in console.connection.text()
     sku = unique("LIVE")
@@ -67,6 +68,7 @@ def test_the_order_detail_shows_its_timeline_payment_and_routing_scores(
     admin.receive(far, sku, 3)
     order = processing_order(shop, sku)
     view = console.orders
+    console.tabs.setCurrentWidget(view)
     qtbot.waitUntil(lambda: view.select_order(order.order_id), timeout=15_000)
     detail = view.detail
     qtbot.waitUntil(lambda: detail.events.rowCount() >= 2, timeout=10_000)

@@ -1,0 +1,92 @@
+"""The floor dashboard: its models without widgets, and the view against a real tote serve."""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from PySide6.QtCore import Qt
+
+from desktop.controller import CONNECTED
+from desktop.dashboard_models import (
+    AGING,
+    AgingOrdersModel,
+    StatusCountsModel,
+    placed_per_hour,
+)
+from tests.desktop.conftest import screenshot
+from tests.desktop.test_orders_view import new_fc, processing_order
+from tests.harness import unique
+from tote.v1 import common_pb2
+
+pytestmark = pytest.mark.qt
+NOW = 1_790_000_000.0
+
+
+def order(order_id: str, status: int, minutes_ago: int) -> common_pb2.Order:
+    return common_pb2.Order(order_id=order_id, status=status, fc_id="FC-A",
+                            created_at=Timestamp(seconds=int(NOW - minutes_ago * 60)))
+
+
+ORDERS = [order("o1", common_pb2.ORDER_STATUS_PROCESSING, 90),
+          order("o2", common_pb2.ORDER_STATUS_PROCESSING, 5),
+          order("o3", common_pb2.ORDER_STATUS_SHIPPED, 300),
+          order("o4", common_pb2.ORDER_STATUS_PICKING, 61)]
+
+
+def test_status_counts_count_orders_and_aging_ones_per_status(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = StatusCountsModel()
+    model.set_rows(StatusCountsModel.rows_for(ORDERS, NOW, threshold_min=60))
+    qtmodeltester.check(model)
+    table = {model.index(r, 0).data(): (model.index(r, 1).data(), model.index(r, 2).data())
+             for r in range(model.rowCount())}
+    assert table["PROCESSING"] == ("2", "1")
+    assert table["PICKING"] == ("1", "1")
+    assert table["SHIPPED"] == ("1", "0")  # shipped orders do not age on the floor
+    assert table["PENDING"] == ("0", "0")
+
+
+def test_aging_orders_are_highlighted_past_the_threshold(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = AgingOrdersModel()
+    model.now, model.threshold_min = NOW, 60
+    model.set_rows([ORDERS[0], ORDERS[1]])
+    qtmodeltester.check(model)
+    assert model.index(0, AgingOrdersModel.COL_AGE).data() == "90"
+    assert model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole).color() == AGING
+    assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+
+
+def test_placed_per_hour_buckets_the_last_hours_oldest_first() -> None:
+    # 5 min ago: this hour; 61 and 90 min ago: the hour before; 300 min ago: five hours ago.
+    assert placed_per_hour(ORDERS, NOW, 3) == [0, 2, 1]
+    assert placed_per_hour(ORDERS, NOW, 6) == [1, 0, 0, 0, 2, 1]
+
+
+def test_the_dashboard_counts_one_fcs_orders_live_and_marks_aging_ones(
+        qtbot, console, admin, shop) -> None:  # type: ignore[no-untyped-def]
+    view = console.dashboard
+    assert console.tabs.currentWidget() is view  # the first tab
+    qtbot.waitUntil(lambda: console.controller.state == CONNECTED, timeout=10_000)
+    sku = unique("FLOOR")
+    admin.product(sku)
+    here = new_fc(admin, 13.0)
+    admin.receive(here, sku, 5)
+    orders = [processing_order(shop, sku) for _ in range(2)]
+    qtbot.keyClick(console, Qt.Key.Key_F5)  # the new FC in the FC list
+    qtbot.waitUntil(lambda: view.fc_box.findText(here) >= 0, timeout=10_000)
+    view.fc_box.setCurrentText(here)
+
+    def processing_count() -> str:
+        return view.counts.index(view.counts.rows().index(next(
+            r for r in view.counts.rows() if r[0] == common_pb2.ORDER_STATUS_PROCESSING)),
+            StatusCountsModel.COL_ORDERS).data()
+
+    qtbot.waitUntil(lambda: processing_count() == "2", timeout=15_000)
+    assert {view.aging.row_at(r).order_id for r in range(view.aging.rowCount())} == {
+        o.order_id for o in orders}
+    assert not view.aging.is_aging(0)  # placed seconds ago
+    view.threshold.setValue(0)
+    assert view.aging.is_aging(0)
+    assert view.aging.index(0, 0).data(Qt.ItemDataRole.BackgroundRole).color() == AGING
+    assert "2 open, 2 aging past 0 min" in view.summary.text()
+    assert list(view.bars.opts["height"])[-1] == 2  # placed this hour
+    screenshot(console, "floor_dashboard")

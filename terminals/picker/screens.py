@@ -101,19 +101,27 @@ class PickScreen(Screen[None]):
 
     def show(self) -> None:
         app = self.app
-        status = f" · offline — {self.waiting} scans waiting" if self.offline else ""
-        self.query_one("#title", Static).update(
-            f"{app.fc_id} · {app.operator}{status}")  # type: ignore[attr-defined]
-        line = self.pick_task.current if self.pick_task else None
+        title = self.query_one("#title", Static)
+        # Offline first: on a 40-column handheld the end of the line is cut off.
+        status = f"offline — {self.waiting} scans waiting · " if self.offline else ""
+        title.update(f"{status}{app.fc_id} · {app.operator}")  # type: ignore[attr-defined]
+        title.set_class(bool(self.offline), "offline")
+        task = self.pick_task
+        line = task.current if task else None
         if line is None:
             for name in ("#bin", "#item", "#qty", "#progress"):
                 self.query_one(name, Static).update("")
+            if task is not None:  # all scanned here, not all answered yet
+                self.query_one("#bin", Static).update("ALL PICKED")
+                self.query_one("#qty", Static).update(
+                    f"waiting for the server: {self.waiting} scans")
+                self.query_one("#progress", Static).update(task.progress())
             return
-        assert self.pick_task is not None
+        assert task is not None
         self.query_one("#bin", Static).update(f"BIN {line.bin}")
         self.query_one("#item", Static).update(f"{line.sku}\nGTIN {line.gtin}")
         self.query_one("#qty", Static).update(f"take {line.left} of {line.quantity}")
-        self.query_one("#progress", Static).update(self.pick_task.progress())
+        self.query_one("#progress", Static).update(task.progress())
 
     # -- tasks ------------------------------------------------------------------------------
 

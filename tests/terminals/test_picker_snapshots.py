@@ -40,6 +40,24 @@ def test_pick_screen_after_a_wrong_scan(snap_compare, size):
     assert snap_compare(picker(), terminal_size=size, run_before=scan)
 
 
+def test_pick_screen_offline_with_every_unit_scanned(snap_compare, monkeypatch):
+    import grpc
+
+    from terminals.client import TerminalError
+
+    monkeypatch.setattr("terminals.picker.screens.RETRY_S", 0.05)
+    app = PickerApp(FakeClient(task(LINES[1])), "FC-BLR")
+
+    async def scan(pilot):  # type: ignore[no-untyped-def]
+        await sign_in(pilot, "OP7")
+        app.client.fail = TerminalError("server unreachable (unavailable)",
+                                        grpc.StatusCode.UNAVAILABLE)
+        await pilot.press(*"8901234567892", "enter")
+        await until(pilot, lambda: app.screen.offline)
+
+    assert snap_compare(app, terminal_size=(40, 16), run_before=scan)
+
+
 def test_short_pick_dialog(snap_compare):
     async def short(pilot):  # type: ignore[no-untyped-def]
         await sign_in(pilot, "OP7")

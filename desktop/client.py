@@ -14,6 +14,8 @@ from tote.v1 import (
     inventory_pb2_grpc,
     orders_pb2,
     orders_pb2_grpc,
+    shipping_pb2,
+    shipping_pb2_grpc,
 )
 
 CALL_TIMEOUT_S = 15.0
@@ -43,6 +45,7 @@ class ConsoleClient:
         self.orders = orders_pb2_grpc.OrderServiceStub(self.channel)
         self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentServiceStub(self.channel)
+        self.shipping = shipping_pb2_grpc.ShippingServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -96,6 +99,17 @@ class ConsoleClient:
                       ) -> common_pb2.StockLevel:
         return self._call(self.inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(
             fc_id=fc_id, sku=sku, quantity=quantity, bin=bin_code))
+
+    def cod_reconciliation(self, carrier: str) -> shipping_pb2.CodReconciliation:
+        return self._call(self.shipping.GetCodReconciliation,
+                          shipping_pb2.GetCodReconciliationRequest(carrier=carrier))
+
+    def record_cod_remittance(self, carrier: str, reference: str, amount: common_pb2.Money,
+                              tracking_numbers: list[str]) -> shipping_pb2.CodRemittance:
+        return self._call(self.shipping.RecordCodRemittance,
+                          shipping_pb2.RecordCodRemittanceRequest(
+                              carrier=carrier, reference=reference, amount=amount,
+                              tracking_numbers=tracking_numbers))
 
 
 def iterate(call) -> Iterator:  # type: ignore[no-untyped-def]

@@ -79,6 +79,9 @@ class ConsoleController(QObject):
     fc_stock_loaded = Signal(str, str, list)  # order_id, fc_id, [StockLevel]
     stock_received = Signal(object)  # StockLevel
     receive_refused = Signal(str)  # message
+    cod_loaded = Signal(str, object)  # carrier, CodReconciliation
+    remittance_recorded = Signal(object)  # CodRemittance
+    remittance_refused = Signal(str)  # message
     _job_done = Signal(object, object)
     _job_failed = Signal(object, object)
     _stream_state_signal = Signal(str, str)
@@ -180,6 +183,21 @@ class ConsoleController(QObject):
         self._submit(lambda: self.client.receive_stock(fc_id, sku, quantity, bin_code),
                      self.stock_received.emit,
                      lambda exc: self.receive_refused.emit(error_message(exc)))
+
+    @Slot(str)
+    def load_cod(self, carrier: str) -> None:
+        self._submit(lambda: self.client.cod_reconciliation(carrier),
+                     lambda rec: self.cod_loaded.emit(carrier, rec))
+
+    def record_remittance(self, carrier: str, reference: str, amount: Any,
+                          tracking_numbers: list[str]) -> None:
+        def done(remittance: Any) -> None:
+            self.remittance_recorded.emit(remittance)
+            self.load_cod(carrier)  # the reconciliation it changed
+
+        self._submit(lambda: self.client.record_cod_remittance(carrier, reference, amount,
+                                                               tracking_numbers), done,
+                     lambda exc: self.remittance_refused.emit(error_message(exc)))
 
     # -- streams --------------------------------------------------------------------------------
 

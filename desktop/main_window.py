@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from desktop.cod_view import CodView
 from desktop.controller import CONNECTED, CONNECTING, ConsoleController
 from desktop.dashboard_view import DashboardView
 from desktop.inventory_view import InventoryView
@@ -15,7 +16,7 @@ STATE_TEXT = {CONNECTING: "Connecting to {}", CONNECTED: "Connected to {}"}
 
 
 class MainWindow(QMainWindow):
-    """Floor, Orders and Inventory tabs over one controller."""
+    """Floor, Orders, Inventory and COD tabs over one controller."""
 
     def __init__(self, controller: ConsoleController,
                  settings: QSettings | None = None) -> None:
@@ -31,6 +32,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.dashboard, "Floor")
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self.inventory, "Inventory")
+        self.cod = CodView(controller)
+        self.tabs.addTab(self.cod, "COD")
         self.setCentralWidget(self.tabs)
 
         self.connection = QLabel()
@@ -77,6 +80,7 @@ class MainWindow(QMainWindow):
         self.controller.load_fcs()
         self.controller.load_orders()
         self.controller.load_stock()
+        self.cod.load()
         self.statusBar().showMessage("Refreshing…", 2000)
 
     @Slot()

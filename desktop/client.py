@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import grpc
@@ -46,6 +47,8 @@ class ConsoleClient:
         self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentServiceStub(self.channel)
         self.shipping = shipping_pb2_grpc.ShippingServiceStub(self.channel)
+        self._lock = threading.Lock()
+        self._tracking_of: dict[str, set[str]] = {}  # order_id → its parcels' tracking numbers
 
     def close(self) -> None:
         self.channel.close()
@@ -99,6 +102,36 @@ class ConsoleClient:
                       ) -> common_pb2.StockLevel:
         return self._call(self.inventory.ReceiveStock, inventory_pb2.ReceiveStockRequest(
             fc_id=fc_id, sku=sku, quantity=quantity, bin=bin_code))
+
+    def packed_parcel(self, tracking_number: str) -> common_pb2.Shipment | None:
+        """The PACKED order's parcel with this tracking number, still packed, or None."""
+        # ListOrders carries no parcels: each PACKED order is read once (GetOrder) to learn its
+        # tracking numbers, which never change; the match is read again to see it is still there.
+        packed: list[str] = []
+        token = ""
+        while True:
+            page = self._call(self.orders.ListOrders, orders_pb2.ListOrdersRequest(
+                status=common_pb2.ORDER_STATUS_PACKED, page_size=500, page_token=token))
+            packed += [o.order_id for o in page.orders]
+            token = page.next_page_token
+            if not token:
+                break
+        with self._lock:
+            unknown = [i for i in packed if i not in self._tracking_of]
+        for order_id in unknown:
+            numbers = {p.tracking_number for p in self.get_order(order_id).shipments}
+            with self._lock:
+                self._tracking_of[order_id] = numbers
+        with self._lock:
+            owner = next((i for i in packed if tracking_number in self._tracking_of[i]), None)
+        if owner is None:
+            return None
+        return next((p for p in self.get_order(owner).shipments
+                     if p.tracking_number == tracking_number and p.status == "packed"), None)
+
+    def hand_off(self, carrier: str, tracking_numbers: list[str]) -> shipping_pb2.Manifest:
+        return self._call(self.shipping.HandOff, shipping_pb2.HandOffRequest(
+            carrier=carrier, tracking_numbers=tracking_numbers))
 
     def cod_reconciliation(self, carrier: str) -> shipping_pb2.CodReconciliation:
         return self._call(self.shipping.GetCodReconciliation,

@@ -79,6 +79,9 @@ class ConsoleController(QObject):
     fc_stock_loaded = Signal(str, str, list)  # order_id, fc_id, [StockLevel]
     stock_received = Signal(object)  # StockLevel
     receive_refused = Signal(str)  # message
+    parcel_looked_up = Signal(str, object)  # tracking number, Shipment or None
+    handed_off = Signal(object)  # Manifest
+    hand_off_refused = Signal(str)  # message
     cod_loaded = Signal(str, object)  # carrier, CodReconciliation
     remittance_recorded = Signal(object)  # CodRemittance
     remittance_refused = Signal(str)  # message
@@ -183,6 +186,16 @@ class ConsoleController(QObject):
         self._submit(lambda: self.client.receive_stock(fc_id, sku, quantity, bin_code),
                      self.stock_received.emit,
                      lambda exc: self.receive_refused.emit(error_message(exc)))
+
+    @Slot(str)
+    def lookup_parcel(self, tracking_number: str) -> None:
+        self._submit(lambda: self.client.packed_parcel(tracking_number),
+                     lambda parcel: self.parcel_looked_up.emit(tracking_number, parcel))
+
+    def hand_off(self, carrier: str, tracking_numbers: list[str]) -> None:
+        self._submit(lambda: self.client.hand_off(carrier, tracking_numbers),
+                     self.handed_off.emit,
+                     lambda exc: self.hand_off_refused.emit(error_message(exc)))
 
     @Slot(str)
     def load_cod(self, carrier: str) -> None:

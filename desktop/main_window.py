@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 from desktop.cod_view import CodView
 from desktop.controller import CONNECTED, CONNECTING, ConsoleController
 from desktop.dashboard_view import DashboardView
+from desktop.handoff_view import HandOffView
 from desktop.inventory_view import InventoryView
 from desktop.orders_view import OrdersView
 
@@ -16,7 +17,7 @@ STATE_TEXT = {CONNECTING: "Connecting to {}", CONNECTED: "Connected to {}"}
 
 
 class MainWindow(QMainWindow):
-    """Floor, Orders, Inventory and COD tabs over one controller."""
+    """Floor, Orders, Inventory, Hand-off and COD tabs over one controller."""
 
     def __init__(self, controller: ConsoleController,
                  settings: QSettings | None = None) -> None:
@@ -32,6 +33,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.dashboard, "Floor")
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self.inventory, "Inventory")
+        self.handoff = HandOffView(controller)
+        self.tabs.addTab(self.handoff, "Hand-off")
         self.cod = CodView(controller)
         self.tabs.addTab(self.cod, "COD")
         self.setCentralWidget(self.tabs)

@@ -1,0 +1,70 @@
+"""Carrier hand-off by typed scans against a real tote serve: flagged scans, then SHIPPED."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.handoff_view import ManifestModel
+from tests.desktop.conftest import screenshot
+from tests.harness import cod
+from tests.integration.test_shipping import pick_and_pack, ready_order
+from tote.v1 import common_pb2
+
+pytestmark = pytest.mark.qt
+
+
+def test_manifest_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = ManifestModel()
+    model.set_rows([common_pb2.Shipment(tracking_number="TT1", fc_id="FC-BLR",
+                                        carrier="sandbox", status="packed")])
+    qtmodeltester.check(model)
+    assert model.index(0, ManifestModel.COL_CARRIER).data() == "sandbox"
+
+
+def type_scan(qtbot, view, code: str) -> None:  # type: ignore[no-untyped-def]
+    """As a scanner does: the characters, then Enter."""
+    view.scan.setFocus()
+    qtbot.keyClicks(view.scan, code)
+    qtbot.keyClick(view.scan, Qt.Key.Key_Return)
+
+
+def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
+        qtbot, console, tote, admin, shop) -> None:  # type: ignore[no-untyped-def]
+    admin.fc("FC-BLR")
+    orders, parcels = [], []
+    for _ in range(2):
+        order, _sku = ready_order(tote, admin, shop, cod(), units=1)
+        orders.append(order)
+        parcels.append(pick_and_pack(tote, order.order_id, units=1))
+    not_packed, _ = ready_order(tote, admin, shop, cod(), units=1)  # PROCESSING, no parcel
+    view = console.handoff
+    console.tabs.setCurrentWidget(view)
+
+    # Another carrier's truck: the parcel is flagged, not added.
+    view.carrier.setText("bluedart")
+    with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
+        type_scan(qtbot, view, parcels[0])
+    assert view.model.rowCount() == 0
+    assert "belongs to sandbox, not bluedart" in view.flags.item(0).text()
+
+    view.carrier.setText("sandbox")
+    for tracking in parcels:
+        with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
+            type_scan(qtbot, view, tracking)
+    assert [view.model.row_at(r).tracking_number for r in range(2)] == parcels
+    type_scan(qtbot, view, parcels[1])  # scanned twice
+    assert view.flags.item(0).text() == f"{parcels[1]}: already on the manifest"
+    with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
+        type_scan(qtbot, view, "TT0000000000")
+    assert "not a PACKED parcel" in view.flags.item(0).text()
+    assert view.model.rowCount() == 2
+    assert not_packed.status != common_pb2.ORDER_STATUS_PACKED
+    screenshot(console, "hand_off")
+
+    with qtbot.waitSignal(console.controller.handed_off, timeout=15_000):
+        qtbot.mouseClick(view.close_button, Qt.MouseButton.LeftButton)
+    assert view.model.rowCount() == 0
+    assert "2 parcel(s) handed to sandbox" in view.result.text()
+    for order in orders:
+        assert shop.get(order.order_id).status == common_pb2.ORDER_STATUS_SHIPPED

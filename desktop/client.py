@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -128,6 +129,17 @@ class ConsoleClient:
             return None
         return next((p for p in self.get_order(owner).shipments
                      if p.tracking_number == tracking_number and p.status == "packed"), None)
+
+    def get_label(self, order_id: str, fmt: int) -> common_pb2.Label:
+        return self._call(self.shipping.GetLabel,
+                          shipping_pb2.GetLabelRequest(order_id=order_id, format=fmt))
+
+    def send_zpl(self, order_id: str, host: str, port: int) -> str:
+        """Fetch the order's ZPL label and write it raw to a thermal printer (port 9100)."""
+        label = self.get_label(order_id, common_pb2.LABEL_FORMAT_ZPL)
+        with socket.create_connection((host, port), timeout=10) as conn:
+            conn.sendall(label.content)
+        return label.tracking_number
 
     def hand_off(self, carrier: str, tracking_numbers: list[str]) -> shipping_pb2.Manifest:
         return self._call(self.shipping.HandOff, shipping_pb2.HandOffRequest(

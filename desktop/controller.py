@@ -82,6 +82,8 @@ class ConsoleController(QObject):
     parcel_looked_up = Signal(str, object)  # tracking number, Shipment or None
     handed_off = Signal(object)  # Manifest
     hand_off_refused = Signal(str)  # message
+    label_loaded = Signal(str, object)  # order_id, Label
+    zpl_sent = Signal(str, str)  # order_id, tracking number
     cod_loaded = Signal(str, object)  # carrier, CodReconciliation
     remittance_recorded = Signal(object)  # CodRemittance
     remittance_refused = Signal(str)  # message
@@ -186,6 +188,14 @@ class ConsoleController(QObject):
         self._submit(lambda: self.client.receive_stock(fc_id, sku, quantity, bin_code),
                      self.stock_received.emit,
                      lambda exc: self.receive_refused.emit(error_message(exc)))
+
+    def load_label(self, order_id: str, fmt: int) -> None:
+        self._submit(lambda: self.client.get_label(order_id, fmt),
+                     lambda label: self.label_loaded.emit(order_id, label))
+
+    def send_zpl(self, order_id: str, host: str, port: int) -> None:
+        self._submit(lambda: self.client.send_zpl(order_id, host, port),
+                     lambda tracking: self.zpl_sent.emit(order_id, tracking))
 
     @Slot(str)
     def lookup_parcel(self, tracking_number: str) -> None:

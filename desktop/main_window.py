@@ -11,13 +11,14 @@ from desktop.controller import CONNECTED, CONNECTING, ConsoleController
 from desktop.dashboard_view import DashboardView
 from desktop.handoff_view import HandOffView
 from desktop.inventory_view import InventoryView
+from desktop.labels_view import LabelsView
 from desktop.orders_view import OrdersView
 
 STATE_TEXT = {CONNECTING: "Connecting to {}", CONNECTED: "Connected to {}"}
 
 
 class MainWindow(QMainWindow):
-    """Floor, Orders, Inventory, Hand-off and COD tabs over one controller."""
+    """Floor, Orders, Inventory, Labels, Hand-off and COD tabs over one controller."""
 
     def __init__(self, controller: ConsoleController,
                  settings: QSettings | None = None) -> None:
@@ -33,6 +34,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.dashboard, "Floor")
         self.tabs.addTab(self.orders, "Orders")
         self.tabs.addTab(self.inventory, "Inventory")
+        self.labels = LabelsView(controller)
+        self.tabs.addTab(self.labels, "Labels")
         self.handoff = HandOffView(controller)
         self.tabs.addTab(self.handoff, "Hand-off")
         self.cod = CodView(controller)
@@ -58,6 +61,9 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.print_action = QAction("&Print label…", self, shortcut=QKeySequence.StandardKey.Print)
+        self.print_action.triggered.connect(self.print_label)
+        file_menu.addAction(self.print_action)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -85,6 +91,11 @@ class MainWindow(QMainWindow):
         self.controller.load_stock()
         self.cod.load()
         self.statusBar().showMessage("Refreshing…", 2000)
+
+    @Slot()
+    def print_label(self) -> None:
+        self.tabs.setCurrentWidget(self.labels)
+        self.labels.print_dialog()
 
     @Slot()
     def find(self) -> None:

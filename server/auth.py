@@ -42,6 +42,12 @@ ROLES: dict[str, frozenset[str]] = {
     **{f"/tote.v1.ShippingService/{m}": frozenset({V}) for m in (
         "GetLabel", "HandOff", "RecordCodRemittance", "GetCodReconciliation")},
     "/tote.v1.ShippingService/RecordTrackingEvent": frozenset({C}),
+    # tote's additions to API.md: the packer's pack list and the documents of an order are
+    # the handheld's and the supervisor's; floor throughput and manifests the supervisor's.
+    "/tote.v1.FulfillmentService/GetPackList": frozenset({P, V}),
+    "/tote.v1.FulfillmentService/GetOrderDocument": frozenset({P, V}),
+    "/tote.v1.FulfillmentService/GetThroughput": frozenset({V}),
+    "/tote.v1.ShippingService/GetManifest": frozenset({V}),
 }
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 

@@ -59,6 +59,11 @@ API_MD: dict[str, set[str]] = {
     **{f"ShippingService/{m}": {"supervisor"} for m in (
         "GetLabel", "HandOff", "RecordCodRemittance", "GetCodReconciliation")},
     "ShippingService/RecordTrackingEvent": {"carrier"},
+    # tote's additions (API.md: "add freely"), with the roles README gives them
+    "FulfillmentService/GetPackList": {"picker", "supervisor"},
+    "FulfillmentService/GetOrderDocument": {"picker", "supervisor"},
+    "FulfillmentService/GetThroughput": {"supervisor"},
+    "ShippingService/GetManifest": {"supervisor"},
 }
 EXPECTED = {f"/tote.v1.{rpc}": roles | {"admin"} for rpc, roles in API_MD.items()}
 

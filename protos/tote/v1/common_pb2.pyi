@@ -229,7 +229,7 @@ class StockLevel(_message.Message):
     def __init__(self, fc_id: _Optional[str] = ..., sku: _Optional[str] = ..., on_hand: _Optional[int] = ..., soft_locked: _Optional[int] = ..., hard_locked: _Optional[int] = ..., available: _Optional[int] = ..., bin: _Optional[str] = ...) -> None: ...
 
 class FulfillmentCenter(_message.Message):
-    __slots__ = ("fc_id", "name", "latitude", "longitude", "cutoff_hour", "daily_capacity", "address")
+    __slots__ = ("fc_id", "name", "latitude", "longitude", "cutoff_hour", "daily_capacity", "address", "confirm_bin_scan")
     FC_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     LATITUDE_FIELD_NUMBER: _ClassVar[int]
@@ -237,6 +237,7 @@ class FulfillmentCenter(_message.Message):
     CUTOFF_HOUR_FIELD_NUMBER: _ClassVar[int]
     DAILY_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_BIN_SCAN_FIELD_NUMBER: _ClassVar[int]
     fc_id: str
     name: str
     latitude: float
@@ -244,7 +245,8 @@ class FulfillmentCenter(_message.Message):
     cutoff_hour: int
     daily_capacity: int
     address: Address
-    def __init__(self, fc_id: _Optional[str] = ..., name: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., cutoff_hour: _Optional[int] = ..., daily_capacity: _Optional[int] = ..., address: _Optional[_Union[Address, _Mapping]] = ...) -> None: ...
+    confirm_bin_scan: bool
+    def __init__(self, fc_id: _Optional[str] = ..., name: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., cutoff_hour: _Optional[int] = ..., daily_capacity: _Optional[int] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., confirm_bin_scan: _Optional[bool] = ...) -> None: ...
 
 class Label(_message.Message):
     __slots__ = ("tracking_number", "format", "content")

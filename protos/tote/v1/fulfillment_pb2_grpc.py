@@ -76,6 +76,21 @@ class FulfillmentServiceStub:
                 request_serializer=tote_dot_v1_dot_fulfillment__pb2.PackOrderRequest.SerializeToString,
                 response_deserializer=tote_dot_v1_dot_fulfillment__pb2.PackResult.FromString,
                 _registered_method=True)
+        self.GetPackList = channel.unary_unary(
+                '/tote.v1.FulfillmentService/GetPackList',
+                request_serializer=tote_dot_v1_dot_fulfillment__pb2.GetPackListRequest.SerializeToString,
+                response_deserializer=tote_dot_v1_dot_fulfillment__pb2.GetPackListResponse.FromString,
+                _registered_method=True)
+        self.GetOrderDocument = channel.unary_unary(
+                '/tote.v1.FulfillmentService/GetOrderDocument',
+                request_serializer=tote_dot_v1_dot_fulfillment__pb2.GetOrderDocumentRequest.SerializeToString,
+                response_deserializer=tote_dot_v1_dot_fulfillment__pb2.Document.FromString,
+                _registered_method=True)
+        self.GetThroughput = channel.unary_unary(
+                '/tote.v1.FulfillmentService/GetThroughput',
+                request_serializer=tote_dot_v1_dot_fulfillment__pb2.GetThroughputRequest.SerializeToString,
+                response_deserializer=tote_dot_v1_dot_fulfillment__pb2.GetThroughputResponse.FromString,
+                _registered_method=True)
 
 
 class FulfillmentServiceServicer:
@@ -131,6 +146,28 @@ class FulfillmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPackList(self, request, context):
+        """What goes in the box: a tote (pick task) or an order's picked lines, for the packer to
+        verify unit by unit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrderDocument(self, request, context):
+        """Printable documents of an order: its pick list or its packing slip (PDF).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetThroughput(self, request, context):
+        """Floor throughput: how many orders were placed, packed, shipped, delivered per hour.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FulfillmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -173,6 +210,21 @@ def add_FulfillmentServiceServicer_to_server(servicer, server):
                     servicer.PackOrder,
                     request_deserializer=tote_dot_v1_dot_fulfillment__pb2.PackOrderRequest.FromString,
                     response_serializer=tote_dot_v1_dot_fulfillment__pb2.PackResult.SerializeToString,
+            ),
+            'GetPackList': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPackList,
+                    request_deserializer=tote_dot_v1_dot_fulfillment__pb2.GetPackListRequest.FromString,
+                    response_serializer=tote_dot_v1_dot_fulfillment__pb2.GetPackListResponse.SerializeToString,
+            ),
+            'GetOrderDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrderDocument,
+                    request_deserializer=tote_dot_v1_dot_fulfillment__pb2.GetOrderDocumentRequest.FromString,
+                    response_serializer=tote_dot_v1_dot_fulfillment__pb2.Document.SerializeToString,
+            ),
+            'GetThroughput': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetThroughput,
+                    request_deserializer=tote_dot_v1_dot_fulfillment__pb2.GetThroughputRequest.FromString,
+                    response_serializer=tote_dot_v1_dot_fulfillment__pb2.GetThroughputResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -392,6 +444,87 @@ class FulfillmentService:
             '/tote.v1.FulfillmentService/PackOrder',
             tote_dot_v1_dot_fulfillment__pb2.PackOrderRequest.SerializeToString,
             tote_dot_v1_dot_fulfillment__pb2.PackResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPackList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tote.v1.FulfillmentService/GetPackList',
+            tote_dot_v1_dot_fulfillment__pb2.GetPackListRequest.SerializeToString,
+            tote_dot_v1_dot_fulfillment__pb2.GetPackListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrderDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tote.v1.FulfillmentService/GetOrderDocument',
+            tote_dot_v1_dot_fulfillment__pb2.GetOrderDocumentRequest.SerializeToString,
+            tote_dot_v1_dot_fulfillment__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetThroughput(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tote.v1.FulfillmentService/GetThroughput',
+            tote_dot_v1_dot_fulfillment__pb2.GetThroughputRequest.SerializeToString,
+            tote_dot_v1_dot_fulfillment__pb2.GetThroughputResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,36 +22,39 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tote.v1 import common_pb2 as tote_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tote/v1/shipping.proto\x12\x07tote.v1\x1a\x14tote/v1/common.proto\"I\n\x0fGetLabelRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12$\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x14.tote.v1.LabelFormat\";\n\x0eHandOffRequest\x12\x0f\n\x07\x63\x61rrier\x18\x01 \x01(\t\x12\x18\n\x10tracking_numbers\x18\x02 \x03(\t\"J\n\x08Manifest\x12\x13\n\x0bmanifest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x02 \x01(\t\x12\x18\n\x10tracking_numbers\x18\x03 \x03(\t\"~\n\x1aRecordTrackingEventRequest\x12\x17\n\x0ftracking_number\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x10\n\x08location\x18\x03 \x01(\t\x12%\n\rcod_collected\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\"<\n\x1bRecordTrackingEventResponse\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Order\"z\n\x1aRecordCodRemittanceRequest\x12\x0f\n\x07\x63\x61rrier\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x1e\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x18\n\x10tracking_numbers\x18\x04 \x03(\t\"\x84\x01\n\rCodRemittance\x12\x15\n\rremittance_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\x1e\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x18\n\x10tracking_numbers\x18\x05 \x03(\t\".\n\x1bGetCodReconciliationRequest\x12\x0f\n\x07\x63\x61rrier\x18\x01 \x01(\t\"\x89\x01\n\x0e\x43odDiscrepancy\x12\x17\n\x0ftracking_number\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12 \n\x08\x65xpected\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x1e\n\x06\x61\x63tual\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\xaa\x01\n\x11\x43odReconciliation\x12 \n\x08\x65xpected\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Money\x12!\n\tcollected\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Money\x12 \n\x08remitted\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12.\n\rdiscrepancies\x18\x04 \x03(\x0b\x32\x17.tote.v1.CodDiscrepancy2\x8e\x03\n\x0fShippingService\x12\x34\n\x08GetLabel\x12\x18.tote.v1.GetLabelRequest\x1a\x0e.tote.v1.Label\x12\x35\n\x07HandOff\x12\x17.tote.v1.HandOffRequest\x1a\x11.tote.v1.Manifest\x12`\n\x13RecordTrackingEvent\x12#.tote.v1.RecordTrackingEventRequest\x1a$.tote.v1.RecordTrackingEventResponse\x12R\n\x13RecordCodRemittance\x12#.tote.v1.RecordCodRemittanceRequest\x1a\x16.tote.v1.CodRemittance\x12X\n\x14GetCodReconciliation\x12$.tote.v1.GetCodReconciliationRequest\x1a\x1a.tote.v1.CodReconciliationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tote/v1/shipping.proto\x12\x07tote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tote/v1/common.proto\"I\n\x0fGetLabelRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12$\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x14.tote.v1.LabelFormat\";\n\x0eHandOffRequest\x12\x0f\n\x07\x63\x61rrier\x18\x01 \x01(\t\x12\x18\n\x10tracking_numbers\x18\x02 \x03(\t\"\x87\x01\n\x08Manifest\x12\x13\n\x0bmanifest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x02 \x01(\t\x12\x18\n\x10tracking_numbers\x18\x03 \x03(\t\x12\x0b\n\x03pdf\x18\x04 \x01(\x0c\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x12GetManifestRequest\x12\x13\n\x0bmanifest_id\x18\x01 \x01(\t\"~\n\x1aRecordTrackingEventRequest\x12\x17\n\x0ftracking_number\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x10\n\x08location\x18\x03 \x01(\t\x12%\n\rcod_collected\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\"<\n\x1bRecordTrackingEventResponse\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Order\"z\n\x1aRecordCodRemittanceRequest\x12\x0f\n\x07\x63\x61rrier\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x1e\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x18\n\x10tracking_numbers\x18\x04 \x03(\t\"\x84\x01\n\rCodRemittance\x12\x15\n\rremittance_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\x1e\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x18\n\x10tracking_numbers\x18\x05 \x03(\t\".\n\x1bGetCodReconciliationRequest\x12\x0f\n\x07\x63\x61rrier\x18\x01 \x01(\t\"\x89\x01\n\x0e\x43odDiscrepancy\x12\x17\n\x0ftracking_number\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12 \n\x08\x65xpected\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x1e\n\x06\x61\x63tual\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\xaa\x01\n\x11\x43odReconciliation\x12 \n\x08\x65xpected\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Money\x12!\n\tcollected\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Money\x12 \n\x08remitted\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12.\n\rdiscrepancies\x18\x04 \x03(\x0b\x32\x17.tote.v1.CodDiscrepancy2\xcd\x03\n\x0fShippingService\x12\x34\n\x08GetLabel\x12\x18.tote.v1.GetLabelRequest\x1a\x0e.tote.v1.Label\x12\x35\n\x07HandOff\x12\x17.tote.v1.HandOffRequest\x1a\x11.tote.v1.Manifest\x12=\n\x0bGetManifest\x12\x1b.tote.v1.GetManifestRequest\x1a\x11.tote.v1.Manifest\x12`\n\x13RecordTrackingEvent\x12#.tote.v1.RecordTrackingEventRequest\x1a$.tote.v1.RecordTrackingEventResponse\x12R\n\x13RecordCodRemittance\x12#.tote.v1.RecordCodRemittanceRequest\x1a\x16.tote.v1.CodRemittance\x12X\n\x14GetCodReconciliation\x12$.tote.v1.GetCodReconciliationRequest\x1a\x1a.tote.v1.CodReconciliationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tote.v1.shipping_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETLABELREQUEST']._serialized_start=57
-  _globals['_GETLABELREQUEST']._serialized_end=130
-  _globals['_HANDOFFREQUEST']._serialized_start=132
-  _globals['_HANDOFFREQUEST']._serialized_end=191
-  _globals['_MANIFEST']._serialized_start=193
-  _globals['_MANIFEST']._serialized_end=267
-  _globals['_RECORDTRACKINGEVENTREQUEST']._serialized_start=269
-  _globals['_RECORDTRACKINGEVENTREQUEST']._serialized_end=395
-  _globals['_RECORDTRACKINGEVENTRESPONSE']._serialized_start=397
-  _globals['_RECORDTRACKINGEVENTRESPONSE']._serialized_end=457
-  _globals['_RECORDCODREMITTANCEREQUEST']._serialized_start=459
-  _globals['_RECORDCODREMITTANCEREQUEST']._serialized_end=581
-  _globals['_CODREMITTANCE']._serialized_start=584
-  _globals['_CODREMITTANCE']._serialized_end=716
-  _globals['_GETCODRECONCILIATIONREQUEST']._serialized_start=718
-  _globals['_GETCODRECONCILIATIONREQUEST']._serialized_end=764
-  _globals['_CODDISCREPANCY']._serialized_start=767
-  _globals['_CODDISCREPANCY']._serialized_end=904
-  _globals['_CODRECONCILIATION']._serialized_start=907
-  _globals['_CODRECONCILIATION']._serialized_end=1077
-  _globals['_SHIPPINGSERVICE']._serialized_start=1080
-  _globals['_SHIPPINGSERVICE']._serialized_end=1478
+  _globals['_GETLABELREQUEST']._serialized_start=90
+  _globals['_GETLABELREQUEST']._serialized_end=163
+  _globals['_HANDOFFREQUEST']._serialized_start=165
+  _globals['_HANDOFFREQUEST']._serialized_end=224
+  _globals['_MANIFEST']._serialized_start=227
+  _globals['_MANIFEST']._serialized_end=362
+  _globals['_GETMANIFESTREQUEST']._serialized_start=364
+  _globals['_GETMANIFESTREQUEST']._serialized_end=405
+  _globals['_RECORDTRACKINGEVENTREQUEST']._serialized_start=407
+  _globals['_RECORDTRACKINGEVENTREQUEST']._serialized_end=533
+  _globals['_RECORDTRACKINGEVENTRESPONSE']._serialized_start=535
+  _globals['_RECORDTRACKINGEVENTRESPONSE']._serialized_end=595
+  _globals['_RECORDCODREMITTANCEREQUEST']._serialized_start=597
+  _globals['_RECORDCODREMITTANCEREQUEST']._serialized_end=719
+  _globals['_CODREMITTANCE']._serialized_start=722
+  _globals['_CODREMITTANCE']._serialized_end=854
+  _globals['_GETCODRECONCILIATIONREQUEST']._serialized_start=856
+  _globals['_GETCODRECONCILIATIONREQUEST']._serialized_end=902
+  _globals['_CODDISCREPANCY']._serialized_start=905
+  _globals['_CODDISCREPANCY']._serialized_end=1042
+  _globals['_CODRECONCILIATION']._serialized_start=1045
+  _globals['_CODRECONCILIATION']._serialized_end=1215
+  _globals['_SHIPPINGSERVICE']._serialized_start=1218
+  _globals['_SHIPPINGSERVICE']._serialized_end=1679
 # @@protoc_insertion_point(module_scope)

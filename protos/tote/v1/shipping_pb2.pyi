@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tote.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -24,14 +27,24 @@ class HandOffRequest(_message.Message):
     def __init__(self, carrier: _Optional[str] = ..., tracking_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Manifest(_message.Message):
-    __slots__ = ("manifest_id", "carrier", "tracking_numbers")
+    __slots__ = ("manifest_id", "carrier", "tracking_numbers", "pdf", "created_at")
     MANIFEST_ID_FIELD_NUMBER: _ClassVar[int]
     CARRIER_FIELD_NUMBER: _ClassVar[int]
     TRACKING_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    PDF_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     manifest_id: str
     carrier: str
     tracking_numbers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, manifest_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
+    pdf: bytes
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, manifest_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_numbers: _Optional[_Iterable[str]] = ..., pdf: _Optional[bytes] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetManifestRequest(_message.Message):
+    __slots__ = ("manifest_id",)
+    MANIFEST_ID_FIELD_NUMBER: _ClassVar[int]
+    manifest_id: str
+    def __init__(self, manifest_id: _Optional[str] = ...) -> None: ...
 
 class RecordTrackingEventRequest(_message.Message):
     __slots__ = ("tracking_number", "status", "location", "cod_collected")

@@ -46,6 +46,11 @@ class ShippingServiceStub:
                 request_serializer=tote_dot_v1_dot_shipping__pb2.HandOffRequest.SerializeToString,
                 response_deserializer=tote_dot_v1_dot_shipping__pb2.Manifest.FromString,
                 _registered_method=True)
+        self.GetManifest = channel.unary_unary(
+                '/tote.v1.ShippingService/GetManifest',
+                request_serializer=tote_dot_v1_dot_shipping__pb2.GetManifestRequest.SerializeToString,
+                response_deserializer=tote_dot_v1_dot_shipping__pb2.Manifest.FromString,
+                _registered_method=True)
         self.RecordTrackingEvent = channel.unary_unary(
                 '/tote.v1.ShippingService/RecordTrackingEvent',
                 request_serializer=tote_dot_v1_dot_shipping__pb2.RecordTrackingEventRequest.SerializeToString,
@@ -80,6 +85,13 @@ class ShippingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetManifest(self, request, context):
+        """A manifest again, with its PDF (reprint).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordTrackingEvent(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -109,6 +121,11 @@ def add_ShippingServiceServicer_to_server(servicer, server):
             'HandOff': grpc.unary_unary_rpc_method_handler(
                     servicer.HandOff,
                     request_deserializer=tote_dot_v1_dot_shipping__pb2.HandOffRequest.FromString,
+                    response_serializer=tote_dot_v1_dot_shipping__pb2.Manifest.SerializeToString,
+            ),
+            'GetManifest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetManifest,
+                    request_deserializer=tote_dot_v1_dot_shipping__pb2.GetManifestRequest.FromString,
                     response_serializer=tote_dot_v1_dot_shipping__pb2.Manifest.SerializeToString,
             ),
             'RecordTrackingEvent': grpc.unary_unary_rpc_method_handler(
@@ -181,6 +198,33 @@ class ShippingService:
             target,
             '/tote.v1.ShippingService/HandOff',
             tote_dot_v1_dot_shipping__pb2.HandOffRequest.SerializeToString,
+            tote_dot_v1_dot_shipping__pb2.Manifest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetManifest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tote.v1.ShippingService/GetManifest',
+            tote_dot_v1_dot_shipping__pb2.GetManifestRequest.SerializeToString,
             tote_dot_v1_dot_shipping__pb2.Manifest.FromString,
             options,
             channel_credentials,

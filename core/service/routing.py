@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,8 +75,43 @@ class RoutingRules:
 DEFAULT_RULES = RoutingRules()
 
 
-def _views(conn: Connection, levels: list[Any]) -> dict[str, rules_.FcView]:
-    backlog = dict(conn.execute(_BACKLOG).tuples().all())
+class BacklogCache:
+    """Open shipments per FC for routing, counted at most once per `ttl_s`.
+
+    Counting the work in progress costs a query over every open order; the saga routes
+    hundreds of orders a second, and a backlog measured against a *daily* capacity does not
+    change in a second. Between counts the shipments this process routes are added at once, so
+    a stream of orders still spreads out; shipments that leave (handed off, cancelled) and
+    those other processes route show up at the next count.
+    """
+
+    def __init__(self, ttl_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] | None = None
+        self._expires = 0.0
+
+    def counts(self, conn: Connection) -> dict[str, int]:
+        with self._lock:
+            now = self._clock()
+            if self._counts is None or now >= self._expires:
+                self._counts = {fc: int(n) for fc, n in conn.execute(_BACKLOG)}
+                self._expires = now + self._ttl
+            return dict(self._counts)
+
+    def routed(self, fc_ids: Iterable[str]) -> None:
+        """New shipments at these FCs (one each), counted until the next count."""
+        with self._lock:
+            if self._counts is not None:
+                for fc in fc_ids:
+                    self._counts[fc] = self._counts.get(fc, 0) + 1
+
+
+def _views(conn: Connection, levels: list[Any],
+           backlog_cache: BacklogCache | None = None) -> dict[str, rules_.FcView]:
+    backlog = (backlog_cache.counts(conn) if backlog_cache is not None
+               else {fc: int(n) for fc, n in conn.execute(_BACKLOG)})
     stock: dict[str, dict[str, int]] = defaultdict(dict)
     for level in levels:
         stock[level.fc_id][level.sku] = inventory.available(level)
@@ -84,10 +122,10 @@ def _views(conn: Connection, levels: list[Any]) -> dict[str, rules_.FcView]:
 
 
 def score_all(conn: Connection, order: Any, levels: list[Any], needs: dict[str, int],
-              now: datetime, rules: RoutingRules) -> tuple[list[rules_.Candidate],
-                                                           dict[str, rules_.FcView]]:
-    """Every FC scored for the order, best first."""
-    views = _views(conn, levels)
+              now: datetime, rules: RoutingRules, backlog: BacklogCache | None = None,
+              ) -> tuple[list[rules_.Candidate], dict[str, rules_.FcView]]:
+    """Every FC scored for the order, best first (backlog: counted now unless a cache)."""
+    views = _views(conn, levels, backlog)
     customer = rules_.customer_point(order.ship_to or {})
     ranked = rules_.rank([rules_.score_fc(v, needs, customer, order.promised_by, now, rules.tz)
                           for v in views.values()])
@@ -95,12 +133,14 @@ def score_all(conn: Connection, order: Any, levels: list[Any], needs: dict[str, 
 
 
 def lock_where_routed(conn: Connection, order: Any, needs: dict[str, int], now: datetime,
-                      rules: RoutingRules = DEFAULT_RULES) -> tuple[str | None, str]:
+                      rules: RoutingRules = DEFAULT_RULES,
+                      backlog: BacklogCache | None = None) -> tuple[str | None, str]:
     """Route the order and soft-lock its units there; record the decision. Like soft_lock."""
     decided: list[dict[str, Any]] = []
+    plan_fcs: list[set[str]] = []  # the FCs of the last plan: one new shipment each
 
     def planner(levels: list[Any], needs: dict[str, int]) -> dict[tuple[str, str], int] | None:
-        ranked, views = score_all(conn, order, levels, needs, now, rules)
+        ranked, views = score_all(conn, order, levels, needs, now, rules, backlog)
         if not ranked:
             return None
         best = ranked[0]
@@ -122,12 +162,15 @@ def lock_where_routed(conn: Connection, order: Any, needs: dict[str, int], now: 
                    f"line ({where}); best-scored FCs first")
             best = next(c for c in ranked if c.fc_id == fcs[0])
             why = f"{why}; {best.reason}"
+        plan_fcs.append({fc for fc, _sku in plan})
         decided.append({"chosen": best.fc_id, "candidates": [
             {**c.as_json(), "reason": why} if c.fc_id == best.fc_id else c.as_json()
             for c in ranked]})
         return plan
 
     main_fc, detail = inventory.soft_lock(conn, order.order_id, needs, planner)
+    if main_fc is not None and backlog is not None and plan_fcs:
+        backlog.routed(plan_fcs[-1])
     if main_fc is not None and decided:
         chosen = decided[-1]
         conn.execute(_DROP_DECISION, {"order_id": order.order_id})

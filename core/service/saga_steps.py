@@ -145,6 +145,7 @@ def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
 def lock_inventory(
     session: Session, order_id: str, now: datetime,
     rules: routing.RoutingRules = routing.DEFAULT_RULES,
+    backlog: routing.BacklogCache | None = None,
 ) -> SagaState | None:
     """Soft-lock the order's lines where routing says; Inventory_Locked or Inventory_Failure."""
     order = _lock(session, order_id)
@@ -155,7 +156,8 @@ def lock_inventory(
     needs: dict[str, int] = defaultdict(int)
     for sku, quantity in order.conn.execute(_LINE_NEEDS, {"order_id": order_id}):
         needs[sku] += quantity
-    main_fc, detail = routing.lock_where_routed(order.conn, order, dict(needs), now, rules)
+    main_fc, detail = routing.lock_where_routed(order.conn, order, dict(needs), now, rules,
+                                                backlog)
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED

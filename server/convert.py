@@ -129,6 +129,7 @@ def fc_to_pb(fc: FulfillmentCenter) -> pb.FulfillmentCenter:
     return pb.FulfillmentCenter(
         fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
         cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
+        confirm_bin_scan=bool(fc.confirm_bin_scan),
         address=pb.Address(**{k: v for k, v in (fc.address or {}).items()
                               if k in _ADDRESS_FIELDS}))
 
@@ -137,4 +138,5 @@ def fc_from_pb(fc: pb.FulfillmentCenter) -> FcData:
     a = fc.address
     return FcData(fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
                   cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
-                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS})
+                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS},
+                  confirm_bin_scan=fc.confirm_bin_scan)

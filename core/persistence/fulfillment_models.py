@@ -109,6 +109,8 @@ class PickLine(Base):
     )
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     weight_grams: Mapped[int] = mapped_column(Integer)
+    # The badge that last reported units of this line short (NULL: none, or an old handheld).
+    short_reported_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class Scan(Base):

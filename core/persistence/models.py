@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -81,6 +83,9 @@ class FulfillmentCenter(Base):
     cutoff_hour: Mapped[int] = mapped_column(Integer)
     daily_capacity: Mapped[int] = mapped_column(Integer)
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Pickers scan a bin's label before its first unit (the handheld enforces it).
+    confirm_bin_scan: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
 
 
 class StockLevel(Base):

@@ -80,6 +80,7 @@ class FcData:
     cutoff_hour: int
     daily_capacity: int
     address: dict[str, Any]
+    confirm_bin_scan: bool = False
 
 
 def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
@@ -104,6 +105,7 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     fc.cutoff_hour = data.cutoff_hour
     fc.daily_capacity = data.daily_capacity
     fc.address = data.address
+    fc.confirm_bin_scan = data.confirm_bin_scan
     return fc
 
 

@@ -24,7 +24,7 @@ from core.domain.events import EventType
 from core.domain.ids import new_id
 from core.domain.order import OrderStatus, check_transition
 from core.persistence.fulfillment_models import PickLine, PickTask, Scan, Shipment
-from core.persistence.models import Order, SoftLock, StockLevel
+from core.persistence.models import FulfillmentCenter, Order, Product, SoftLock, StockLevel
 from core.service import events
 
 TASKS = PickTask.__table__
@@ -34,6 +34,8 @@ ORDERS = Order.__table__
 LOCKS = SoftLock.__table__
 STOCK = StockLevel.__table__
 SCANS = Scan.__table__
+PRODUCTS = Product.__table__
+FCS = FulfillmentCenter.__table__
 
 OPEN, DONE, ABANDONED = "open", "done", "abandoned"
 _LIVE_ORDER = (OrderStatus.PROCESSING, OrderStatus.PICKING)
@@ -58,6 +60,7 @@ class LineView:
     quantity: int
     picked: int
     missing: int
+    name: str = ""  # the product's name, as the catalog has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class TaskView:
     task_id: str
     fc_id: str
     lines: list[LineView]
+    confirm_bin_scan: bool = False
 
 
 # Queued lines of one FC whose order still wants them, oldest orders first. FOR UPDATE OF the
@@ -81,12 +85,15 @@ _QUEUED = (
     .limit(bindparam("n"))
     .with_for_update(skip_locked=True, of=LINES)
 )
-# A task's lines with what decides whether each may still be picked.
+# A task's lines with what decides whether each may still be picked, and each product's name
+# (joined here by primary key, so a scan's reply names the item without a query of its own).
 TASK_LINES = (
     select(LINES, SHIPMENTS.c.status.label("shipment_status"),
-           ORDERS.c.status.label("order_status"), ORDERS.c.cancel_requested)
+           ORDERS.c.status.label("order_status"), ORDERS.c.cancel_requested,
+           PRODUCTS.c.name)
     .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
     .join(ORDERS, ORDERS.c.order_id == LINES.c.order_id)
+    .outerjoin(PRODUCTS, PRODUCTS.c.sku == LINES.c.sku)
     .where(LINES.c.task_id == bindparam("t"))
 )
 # The same for a scan, with what the Item_Picked event needs of each line's order (one
@@ -170,7 +177,9 @@ def next_pick_task(
     conn.execute(update(SHIPMENTS).where(
         SHIPMENTS.c.shipment_id.in_({row.shipment_id for row in chosen}),
         SHIPMENTS.c.status == "pending").values(status="picking", updated_at=now))
-    return TaskView(task_id, fc_id, [_view(line) for line in _lines_in_walk_order(conn, task_id)])
+    confirm = bool(conn.scalar(select(FCS.c.confirm_bin_scan).where(FCS.c.fc_id == fc_id)))
+    return TaskView(task_id, fc_id, [_view(line) for line in _lines_in_walk_order(conn, task_id)],
+                    confirm)
 
 
 def task_fc(session: Session, task_id: str) -> str:
@@ -192,7 +201,7 @@ def _lines_in_walk_order(conn: Connection, task_id: str, stmt: Any = TASK_LINES)
 
 def _view(line: Any) -> LineView:
     return LineView(line.line_id, line.order_id, line.sku, line.gtin, line.bin, line.quantity,
-                    line.picked, line.missing)
+                    line.picked, line.missing, line.name or "")
 
 
 def is_open(line: Any) -> bool:
@@ -235,6 +244,16 @@ def gtin14(code: str) -> str | None:
 _gtin14 = functools.lru_cache(maxsize=65_536)(gtin14)
 
 
+def check_operator(operator_id: str) -> str | None:
+    """The badge a handheld signed in with, as stored (None: an older handheld sent none)."""
+    if not operator_id:
+        return None
+    if len(operator_id) > 128 or not operator_id.isprintable():
+        raise InvalidArgument("operator_id must be at most 128 printable characters: the badge "
+                              "the picker signed in with", field="operator_id")
+    return operator_id
+
+
 def _check_scan(task_id: str, barcode: str, scan_id: str) -> None:
     if not task_id:
         raise InvalidArgument("task_id is required", field="task_id")
@@ -246,13 +265,16 @@ def _check_scan(task_id: str, barcode: str, scan_id: str) -> None:
 
 
 def scan_item(
-    session: Session, task_id: str, barcode: str, scan_id: str, now: datetime
+    session: Session, task_id: str, barcode: str, scan_id: str, operator_id: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Hard-lock one unit of the first open line (walk order) whose GTIN the barcode reads.
 
-    Returns the reply {"line": LineView fields, "task_complete": bool}, stored with the scan.
+    Returns the reply {"line": LineView fields, "task_complete": bool}, stored with the scan
+    and the operator's badge (the audit trail).
     """
     _check_scan(task_id, barcode, scan_id)
+    operator = check_operator(operator_id)
     conn = session.connection()
     task = lock_task(conn, task_id)
     prior = conn.execute(_PRIOR_SCAN, {"sid": scan_id}).one_or_none()
@@ -297,7 +319,7 @@ def scan_item(
     mark_touched(conn, task_id, now, complete)
     reply = {"line": asdict(picked), "task_complete": complete}
     conn.execute(_INSERT_SCAN, {"scan_id": scan_id, "task_id": task_id,
-                                "line_id": line.line_id, "barcode": barcode, "operator": None,
+                                "line_id": line.line_id, "barcode": barcode, "operator": operator,
                                 "reply": reply, "scanned_at": now})
     return reply
 

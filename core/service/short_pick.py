@@ -29,6 +29,7 @@ from core.service.picking import (
     SHIPMENTS,
     STOCK,
     TASK_LINES,
+    check_operator,
     close_shipment_if_done,
     is_live,
     line_reply,
@@ -41,14 +42,17 @@ _AVAILABLE = STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked
 
 
 def report_short_pick(
-    session: Session, task_id: str, line_id: str, missing: int, now: datetime
+    session: Session, task_id: str, line_id: str, missing: int, operator_id: str,
+    now: datetime,
 ) -> tuple[dict[str, Any], str | None]:
     """Record that `missing` units of the line are not in the bin; re-route or cancel them.
 
     `missing` is the line's total of missing units, so a report retried over a flaky link
-    changes nothing the second time (a later, larger number adds the difference).
+    changes nothing the second time (a later, larger number adds the difference). The line
+    keeps the badge of who reported it (`short_reported_by`, the audit trail).
     Returns (the reply {"line", "task_complete"}, the order id to cancel or None).
     """
+    operator = check_operator(operator_id)
     if not line_id:
         raise InvalidArgument("line_id is required", field="line_id")
     if missing < 1:
@@ -71,7 +75,7 @@ def report_short_pick(
     if delta <= 0:  # the same report again (perhaps after it closed the task)
         return line_reply(conn, task_id, line_id, task.status == DONE), None
     require_open(task)
-    _take_off_shelf(conn, line, delta)
+    _take_off_shelf(conn, line, delta, operator)
     order = conn.execute(ORDER_ROW, {"o": line.order_id}).one()
     unplaced = _reroute(conn, order, line, delta, now)
     if unplaced:
@@ -83,12 +87,12 @@ def report_short_pick(
     return reply, _cancel_if_nothing_left(conn, order, now)
 
 
-def _take_off_shelf(conn: Connection, line: Any, units: int) -> None:
+def _take_off_shelf(conn: Connection, line: Any, units: int, operator: str | None) -> None:
     """The units are not there: out of on-hand stock and out of the order's soft lock."""
     steps = (
         update(LINES).where(LINES.c.line_id == line.line_id, LINES.c.missing == line.missing,
                             LINES.c.picked + line.missing + units <= LINES.c.quantity)
-        .values(missing=line.missing + units),
+        .values(missing=line.missing + units, short_reported_by=operator),
         update(STOCK).where(STOCK.c.fc_id == line.fc_id, STOCK.c.sku == line.sku,
                             STOCK.c.soft_locked >= units)
         .values(on_hand=STOCK.c.on_hand - units, soft_locked=STOCK.c.soft_locked - units),

@@ -21,7 +21,8 @@ _TASK_FC: dict[str, str] = {}
 def line_to_pb(line: dict[str, Any]) -> pb.PickLine:
     return pb.PickLine(line_id=line["line_id"], order_id=line["order_id"], sku=line["sku"],
                        gtin=line["gtin"], bin=line["bin"], quantity=line["quantity"],
-                       picked=line["picked"], missing=line.get("missing", 0))
+                       picked=line["picked"], missing=line.get("missing", 0),
+                       name=line.get("name", ""))
 
 
 class PickingRpcs:
@@ -61,11 +62,12 @@ class PickingRpcs:
         task = await self.ctx.dbx.write(picking.next_pick_task, fc_id, current_principal().name,
                                         self._pick_settings(), utcnow())
         return pb.PickTask(task_id=task.task_id, fc_id=task.fc_id,
-                           lines=[line_to_pb(asdict(line)) for line in task.lines])
+                           lines=[line_to_pb(asdict(line)) for line in task.lines],
+                           confirm_bin_scan=task.confirm_bin_scan)
 
     async def ScanItem(self, request, context) -> pb.ScanResult:  # type: ignore[no-untyped-def]
         await self._check_task_fc(context, request.task_id)
-        args = (request.task_id, request.barcode, request.scan_id)
+        args = (request.task_id, request.barcode, request.scan_id, request.operator_id)
         try:
             reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow())
         except IntegrityError:
@@ -78,7 +80,7 @@ class PickingRpcs:
         await self._check_task_fc(context, request.task_id)
         reply, cancel = await self.ctx.dbx.write(
             short_pick.report_short_pick, request.task_id, request.line_id, request.missing,
-            utcnow())
+            request.operator_id, utcnow())
         if cancel is not None:
             self.ctx.saga.kick(cancel)
         return pb.ReportShortPickResponse(line=line_to_pb(reply["line"]),

@@ -287,3 +287,104 @@ def test_a_picker_token_works_at_its_own_fc_only(tote, admin, shop, fc):
             grpc.StatusCode.PERMISSION_DENIED)
     refused(lambda: next_task(shop, elsewhere), grpc.StatusCode.PERMISSION_DENIED)
     assert level(admin, elsewhere, sku) == (2, 1, 0)
+
+
+def scans_of(tote, task_id: str) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    """(scan_id, operator) of a task's stored scans."""
+    db = Database(tote.db_url)
+    try:
+        return db.run_read(lambda s: sorted(
+            (r.scan_id, r.operator) for r in s.execute(
+                picking.SCANS.select().where(picking.SCANS.c.task_id == task_id))))
+    finally:
+        db.dispose()
+
+
+def short_reporter(tote, line_id: str) -> str | None:  # type: ignore[no-untyped-def]
+    db = Database(tote.db_url)
+    try:
+        return db.run_read(lambda s: s.execute(
+            picking.LINES.select().where(picking.LINES.c.line_id == line_id)).one()
+            .short_reported_by)
+    finally:
+        db.dispose()
+
+
+def test_each_pick_line_names_its_product_as_the_catalog_has_it(tote, admin, shop, fc):
+    sku, gtin = product(admin, fc, 4, "A-02-1")
+    other, _ = product(admin, fc, 4, "A-03-1")
+    order_id = ready_order(shop, [(sku, 2), (other, 1)])
+    p = picker(tote, fc)
+    task = next_task(p, fc)
+    assert {(ln.sku, ln.name) for ln in task.lines} == {(sku, f"Item {sku}"),
+                                                       (other, f"Item {other}")}
+    assert scan(p, task.task_id, gtin).line.name == f"Item {sku}"
+    line = next(ln for ln in task.lines if ln.sku == other)
+    assert short(p, task.task_id, line.line_id, 1).line.name == f"Item {other}"
+    assert order_id == line.order_id
+
+
+def test_the_operator_badge_is_kept_with_each_scan_and_short_pick(tote, admin, shop, fc):
+    sku, gtin = product(admin, fc, 5, "A-04-1")
+    ready_order(shop, [(sku, 3)])
+    p = picker(tote, fc)
+    task = next_task(p, fc)
+    line_id = task.lines[0].line_id
+    first, second = sorted(uuid.uuid4().hex for _ in range(2))
+    p.fulfillment.ScanItem(fpb.ScanItemRequest(task_id=task.task_id, barcode=gtin,
+                                               scan_id=first, operator_id="BADGE-0042"),
+                           metadata=p.metadata)
+    scan(p, task.task_id, gtin, second)  # an older handheld sends no badge: stored as NULL
+    p.fulfillment.ReportShortPick(fpb.ReportShortPickRequest(
+        task_id=task.task_id, line_id=line_id, missing=1, operator_id="BADGE-0042 Ana"),
+        metadata=p.metadata)
+    assert scans_of(tote, task.task_id) == [(first, "BADGE-0042"), (second, None)]
+    assert short_reporter(tote, line_id) == "BADGE-0042 Ana"
+
+
+@pytest.mark.parametrize("badge", ["B" * 129, "BADGE\n42", "BADGE\x0042"])
+def test_an_unusable_operator_badge_is_refused_and_changes_nothing(tote, admin, shop, fc,
+                                                                   badge):
+    sku, gtin = product(admin, fc, 2, "A-05-1")
+    ready_order(shop, [(sku, 2)])
+    p = picker(tote, fc)
+    task = next_task(p, fc)
+    line_id, scan_id = task.lines[0].line_id, uuid.uuid4().hex
+    message = refused(lambda: p.fulfillment.ScanItem(fpb.ScanItemRequest(
+        task_id=task.task_id, barcode=gtin, scan_id=scan_id, operator_id=badge),
+        metadata=p.metadata), grpc.StatusCode.INVALID_ARGUMENT)
+    assert "operator_id" in message
+    refused(lambda: p.fulfillment.ReportShortPick(fpb.ReportShortPickRequest(
+        task_id=task.task_id, line_id=line_id, missing=1, operator_id=badge),
+        metadata=p.metadata), grpc.StatusCode.INVALID_ARGUMENT)
+    assert scans_of(tote, task.task_id) == []
+    assert short_reporter(tote, line_id) is None
+    assert level(admin, fc, sku) == (2, 2, 0)
+    # 128 printable characters are a badge.
+    ok = p.fulfillment.ScanItem(fpb.ScanItemRequest(
+        task_id=task.task_id, barcode=gtin, scan_id=scan_id, operator_id="é" * 128),
+        metadata=p.metadata)
+    assert ok.line.picked == 1
+
+
+def test_an_fc_that_wants_bin_labels_scanned_says_so_on_its_pick_tasks(tote, admin, shop):
+    strict, relaxed = unique("FC"), unique("FC")
+    for fc_id, confirm in ((strict, True), (relaxed, False)):
+        admin.fulfillment.UpsertFulfillmentCenter(fpb.UpsertFulfillmentCenterRequest(
+            fc=pb.FulfillmentCenter(fc_id=fc_id, name=fc_id, latitude=12.97, longitude=77.59,
+                                    cutoff_hour=16, daily_capacity=100,
+                                    confirm_bin_scan=confirm)), metadata=admin.metadata)
+    listed = admin.fulfillment.ListFulfillmentCenters(fpb.ListFulfillmentCentersRequest(),
+                                                      metadata=admin.metadata).fcs
+    assert {f.fc_id: f.confirm_bin_scan for f in listed if f.fc_id in (strict, relaxed)} == {
+        strict: True, relaxed: False}
+    sku, _ = product(admin, strict, 2)
+    ready_order(shop, [(sku, 1)])
+    task = next_task(picker(tote, strict), strict)
+    assert task.confirm_bin_scan
+    # Turned off again: the next task says so.
+    admin.fulfillment.UpsertFulfillmentCenter(fpb.UpsertFulfillmentCenterRequest(
+        fc=pb.FulfillmentCenter(fc_id=strict, name=strict, latitude=12.97, longitude=77.59,
+                                cutoff_hour=16, daily_capacity=100)), metadata=admin.metadata)
+    ready_order(shop, [(sku, 1)])
+    assert not next_task(picker(tote, strict), strict).confirm_bin_scan

@@ -147,6 +147,28 @@ def hand_off(session: Session, carrier: str, tracking_numbers: list[str], manife
     return shipped
 
 
+@dataclass(frozen=True)
+class StoredManifest:
+    manifest_id: str
+    carrier: str
+    tracking_numbers: list[str]
+    pdf: bytes
+    created_at: datetime
+
+
+def get_manifest(session: Session, manifest_id: str) -> StoredManifest:
+    """A manifest as stored at hand-off, with its PDF (for a reprint)."""
+    if not manifest_id.strip():
+        raise InvalidArgument("manifest_id is required (printed under the manifest's barcode)",
+                              field="manifest_id")
+    row = session.execute(select(Manifest.__table__).where(
+        Manifest.__table__.c.manifest_id == manifest_id)).first()
+    if row is None:
+        raise NotFound(f"no manifest {manifest_id[:64]!r}")
+    return StoredManifest(row.manifest_id, row.carrier, list(row.tracking_numbers),
+                          row.pdf or b"", row.created_at)
+
+
 def _take_units_out(session: Session, shipment: Any) -> None:
     """The shipment's picked units leave stock: on_hand and hard locks go down together."""
     picked: dict[str, int] = defaultdict(int)

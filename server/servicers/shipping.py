@@ -40,7 +40,15 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         await self.ctx.dbx.write(shipping.hand_off, request.carrier, numbers, manifest_id, pdf,
                                  now)
         return shipping_pb2.Manifest(manifest_id=manifest_id, carrier=request.carrier,
-                                     tracking_numbers=numbers)
+                                     tracking_numbers=numbers, pdf=pdf,
+                                     created_at=convert.ts(now))
+
+    async def GetManifest(self, request, context) -> shipping_pb2.Manifest:
+        """A manifest again, with the PDF stored at hand-off (a reprint)."""
+        m = await self.ctx.dbx.read(shipping.get_manifest, request.manifest_id)
+        return shipping_pb2.Manifest(manifest_id=m.manifest_id, carrier=m.carrier,
+                                     tracking_numbers=m.tracking_numbers, pdf=m.pdf,
+                                     created_at=convert.ts(m.created_at))
 
     async def RecordTrackingEvent(
         self, request, context

@@ -287,3 +287,32 @@ def test_a_dropped_webhook_is_made_up_for_by_polling_the_carrier(tote, admin, sh
     assert sources == [("delivered", "poll"), ("in_transit", "poll"),
                        ("out_for_delivery", "poll")]
     assert findings(tote) == []
+
+
+def test_a_manifest_is_handed_back_with_its_pdf_and_read_again_by_its_id(
+        tote, admin, shop, ops):
+    import datetime as dt
+
+    from labels import verify
+
+    first, _ = ready_order(tote, admin, shop, cod(), units=1)
+    second, _ = ready_order(tote, admin, shop, cod(), units=1)
+    numbers = [pick_and_pack(tote, first.order_id, 1), pick_and_pack(tote, second.order_id, 1)]
+    before = dt.datetime.now(dt.UTC)
+    handed = hand_off(ops, *numbers)
+    assert handed.pdf.startswith(b"%PDF")
+    read = {c.data for c in verify(handed.pdf)}
+    assert {handed.manifest_id, *numbers} <= read
+    created = handed.created_at.ToDatetime(dt.UTC)
+    assert before - dt.timedelta(seconds=1) <= created <= dt.datetime.now(dt.UTC)
+
+    again = ops.shipping.GetManifest(shipping_pb2.GetManifestRequest(
+        manifest_id=handed.manifest_id), metadata=ops.metadata)
+    assert again == handed  # the same PDF bytes, the same moment, the same parcels
+
+    for manifest_id, code in (("MF-NONE", grpc.StatusCode.NOT_FOUND),
+                              ("", grpc.StatusCode.INVALID_ARGUMENT)):
+        with pytest.raises(grpc.RpcError) as info:
+            ops.shipping.GetManifest(shipping_pb2.GetManifestRequest(manifest_id=manifest_id),
+                                     metadata=ops.metadata)
+        assert info.value.code() == code

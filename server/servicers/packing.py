@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from core.domain.errors import InvalidArgument, Unavailable
-from core.service import orders, packing
+from core.service import orders, pack_list, packing
 from server import convert
 from server.auth import current_principal
 from server.context import ServerContext
 from server.dbexec import utcnow
+from server.servicers.picking import check_fc, line_to_pb
 from tote.v1 import common_pb2, fulfillment_pb2
 
 
@@ -36,3 +39,22 @@ class PackingRpcs:
             order=convert.order_to_pb(snap),
             label=common_pb2.Label(tracking_number=label.tracking_number,
                                    format=common_pb2.LABEL_FORMAT_PDF, content=label.pdf))
+
+    async def GetPackList(self, request, context) -> fulfillment_pb2.GetPackListResponse:
+        """The picked units of a tote's (or an order's, or one shipment's) parcels."""
+        key, value = pack_list.which(request.task_id, request.order_id, request.shipment_id)
+        if key == "task_id":
+            # (a method of PickingRpcs, the other mixin of FulfillmentServicer)
+            await self._check_task_fc(context, value)  # type: ignore[attr-defined]
+        lists = await self.ctx.dbx.read(pack_list.pack_lists, key, value)
+        mine = current_principal().fc_id
+        if mine and key != "task_id":
+            # A handheld of one FC sees that FC's parcels of a split order, and no other FC's.
+            here = [pl for pl in lists if pl.fc_id == mine]
+            if lists and not here:
+                await check_fc(context, lists[0].fc_id)
+            lists = here
+        return fulfillment_pb2.GetPackListResponse(pack_lists=[fulfillment_pb2.PackList(
+            order_id=pl.order_id, shipment_id=pl.shipment_id, fc_id=pl.fc_id, status=pl.status,
+            lines=[line_to_pb(asdict(ln)) for ln in pl.lines],
+            expected_weight_grams=pl.expected_weight_grams) for pl in lists])

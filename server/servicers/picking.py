@@ -18,6 +18,14 @@ from tote.v1 import fulfillment_pb2 as pb
 _TASK_FC: dict[str, str] = {}
 
 
+async def check_fc(context, fc_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A token created with --fc works at that FC only (PERMISSION_DENIED elsewhere)."""
+    mine = current_principal().fc_id
+    if mine and fc_id != mine:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                            f"this token works at {mine} only, not at {fc_id[:64]!r}")
+
+
 def line_to_pb(line: dict[str, Any]) -> pb.PickLine:
     return pb.PickLine(line_id=line["line_id"], order_id=line["order_id"], sku=line["sku"],
                        gtin=line["gtin"], bin=line["bin"], quantity=line["quantity"],
@@ -35,11 +43,7 @@ class PickingRpcs:
                                     task_timeout_s=f.pick_task_timeout_s)
 
     async def _check_fc(self, context, fc_id: str) -> None:  # type: ignore[no-untyped-def]
-        """A token created with --fc works at that FC only."""
-        mine = current_principal().fc_id
-        if mine and fc_id != mine:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"this token works at {mine} only, not at {fc_id[:64]!r}")
+        await check_fc(context, fc_id)
 
     async def _check_task_fc(self, context, task_id: str) -> None:  # type: ignore[no-untyped-def]
         if not task_id:

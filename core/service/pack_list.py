@@ -1,0 +1,91 @@
+"""Pack lists: what goes in each box — a tote's (pick task's) shipments, or an order's.
+
+A pack list is one shipment's picked units: the packer verifies them unit by unit and weighs
+the box against `expected_weight_grams`, the same catalog weights (copied onto the pick lines
+when the order was placed) that PackOrder's weight gate uses, without the box's tare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.domain.binpath import walk_key
+from core.domain.errors import InvalidArgument, NotFound
+from core.persistence.fulfillment_models import PickLine, PickTask, Shipment
+from core.persistence.models import Order, Product
+from core.service.picking import LineView
+
+LINES = PickLine.__table__
+SHIPMENTS = Shipment.__table__
+TASKS = PickTask.__table__
+ORDERS = Order.__table__
+PRODUCTS = Product.__table__
+
+_LINES_OF = (
+    select(LINES, PRODUCTS.c.name)
+    .outerjoin(PRODUCTS, PRODUCTS.c.sku == LINES.c.sku)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PackList:
+    order_id: str
+    shipment_id: str
+    fc_id: str
+    status: str
+    lines: list[LineView]  # quantity = units picked (in the tote)
+    expected_weight_grams: int
+
+
+def which(task_id: str, order_id: str, shipment_id: str) -> tuple[str, str]:
+    """(the field given, its value); exactly one of the three must be."""
+    given = [(k, v) for k, v in (("task_id", task_id), ("order_id", order_id),
+                                 ("shipment_id", shipment_id)) if v]
+    if len(given) != 1:
+        raise InvalidArgument("give exactly one of task_id (the tote's pick task), order_id or "
+                              f"shipment_id; got {len(given)}", field="task_id")
+    key, value = given[0]
+    if len(value) > 64:
+        raise InvalidArgument(f"{key} is at most 64 characters", field=key)
+    return key, value
+
+
+def pack_lists(session: Session, key: str, value: str) -> list[PackList]:
+    """The shipments of a tote (key "task_id"), an order or one shipment, oldest first."""
+    conn = session.connection()
+    if key == "task_id":
+        if conn.scalar(select(TASKS.c.task_id).where(TASKS.c.task_id == value)) is None:
+            raise NotFound(f"no pick task {value!r}: scan the tote's label again")
+        where = SHIPMENTS.c.shipment_id.in_(
+            select(LINES.c.shipment_id).where(LINES.c.task_id == value).scalar_subquery())
+    elif key == "order_id":
+        if conn.scalar(select(ORDERS.c.order_id).where(ORDERS.c.order_id == value)) is None:
+            raise NotFound(f"no order {value!r}")
+        where = SHIPMENTS.c.order_id == value
+    else:
+        where = SHIPMENTS.c.shipment_id == value
+    shipments = list(conn.execute(select(SHIPMENTS.c.shipment_id, SHIPMENTS.c.order_id,
+                                         SHIPMENTS.c.fc_id, SHIPMENTS.c.status)
+                                  .where(where)
+                                  .order_by(SHIPMENTS.c.created_at, SHIPMENTS.c.shipment_id)))
+    if key == "shipment_id" and not shipments:
+        raise NotFound(f"no shipment {value!r}")
+    ids = [s.shipment_id for s in shipments]
+    by_shipment: dict[str, list[Any]] = {i: [] for i in ids}
+    if ids:
+        for row in conn.execute(_LINES_OF.where(LINES.c.shipment_id.in_(ids),
+                                                LINES.c.picked > 0)):
+            by_shipment[row.shipment_id].append(row)
+    out = []
+    for s in shipments:
+        rows = sorted(by_shipment[s.shipment_id], key=lambda r: (walk_key(r.bin), r.line_id))
+        out.append(PackList(
+            order_id=s.order_id, shipment_id=s.shipment_id, fc_id=s.fc_id, status=s.status,
+            lines=[LineView(r.line_id, r.order_id, r.sku, r.gtin, r.bin, r.picked, r.picked,
+                            r.missing, r.name or "") for r in rows],
+            expected_weight_grams=sum(r.weight_grams * r.picked for r in rows)))
+    return out

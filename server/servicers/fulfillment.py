@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from core.service import catalog
+from core.service import catalog, throughput
 from server import convert
 from server.context import ServerContext
+from server.dbexec import utcnow
 from server.servicers.packing import PackingRpcs
 from server.servicers.picking import PickingRpcs
 from server.servicers.routing import RoutingRpcs
@@ -24,3 +25,12 @@ class FulfillmentServicer(RoutingRpcs, PickingRpcs, PackingRpcs,
         fcs = await self.ctx.dbx.read(catalog.list_fcs)
         return fulfillment_pb2.ListFulfillmentCentersResponse(
             fcs=[convert.fc_to_pb(fc) for fc in fcs])
+
+    async def GetThroughput(self, request, context) -> fulfillment_pb2.GetThroughputResponse:
+        """Orders placed, packed, shipped, delivered and cancelled per hour, oldest first."""
+        buckets = await self.ctx.dbx.read(throughput.throughput, request.fc_id, request.hours,
+                                          utcnow())
+        return fulfillment_pb2.GetThroughputResponse(buckets=[fulfillment_pb2.ThroughputBucket(
+            hour_start=convert.ts(b.hour_start), placed=b.get("placed"), packed=b.get("packed"),
+            shipped=b.get("shipped"), delivered=b.get("delivered"),
+            cancelled=b.get("cancelled")) for b in buckets])

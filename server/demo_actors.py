@@ -41,6 +41,11 @@ def bearer(token: str) -> Metadata:
     return (("authorization", f"Bearer {token}"),)
 
 
+def badge(fc_id: str) -> str:
+    """The demo picker's operator badge at an FC (kept with each scan for the audit trail)."""
+    return f"OP-{fc_id}-1"
+
+
 @dataclass
 class Tokens:
     """Who is who on the floor: an admin (the shop), the dock supervisor, one picker per FC."""
@@ -136,7 +141,8 @@ class Floor:
             await asyncio.sleep(self.rand.uniform(0.01, 0.05))  # walking to the bin
             try:
                 scanned = await self.fulfillment.ScanItem(fulfillment_pb2.ScanItemRequest(
-                    task_id=task_id, barcode=line.gtin, scan_id=str(uuid.uuid4())), metadata=md)
+                    task_id=task_id, barcode=line.gtin, scan_id=str(uuid.uuid4()),
+                    operator_id=badge(fc_id)), metadata=md)
             except grpc.RpcError as exc:
                 if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
                     raise
@@ -145,9 +151,11 @@ class Floor:
             self.done.scans += scanned.line.picked > 0
         if short:
             reply = await self.fulfillment.ReportShortPick(fulfillment_pb2.ReportShortPickRequest(
-                task_id=task_id, line_id=line.line_id, missing=short), metadata=md)
+                task_id=task_id, line_id=line.line_id, missing=short,
+                operator_id=badge(fc_id)), metadata=md)
             self.done.short_picks += 1
-            self.say(f"picker at {fc_id}: bin {line.bin} is empty — 1×{line.sku} of order "
+            item = line.name or line.sku
+            self.say(f"picker at {fc_id}: bin {line.bin} is empty — 1×{item} of order "
                      f"{line.order_id[-8:]} reported short ({reply.line.picked} picked)", REFUSED)
 
     async def wrong_scan(self, fc_id: str, task_id: str, wanted: set[str]) -> None:
@@ -157,8 +165,8 @@ class Floor:
             return
         try:
             await self.fulfillment.ScanItem(fulfillment_pb2.ScanItemRequest(
-                task_id=task_id, barcode=self.rand.choice(others), scan_id=str(uuid.uuid4())),
-                metadata=self.tokens.pickers[fc_id])
+                task_id=task_id, barcode=self.rand.choice(others), scan_id=str(uuid.uuid4()),
+                operator_id=badge(fc_id)), metadata=self.tokens.pickers[fc_id])
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
                 raise

@@ -67,3 +67,17 @@ def test_the_cod_reconciliation_shows_the_one_short_remittance_and_the_check_is_
     assert "expected ₹" in line and "NEFT-DEMO-2" in line
     assert re.search(r"^settled: [1-9]\d* orders paid out", output, re.M)
     assert re.search(r"^tote check: clean ", output, re.M), output[-2000:]
+
+
+def test_every_scan_of_the_demo_pickers_keeps_their_badge(demo):
+    import sqlite3
+
+    _, _, workdir = demo
+    conn = sqlite3.connect(f"file:{workdir / 'demo.db'}?mode=ro", uri=True)
+    try:
+        badges = dict(conn.execute(
+            "SELECT coalesce(operator, '-'), count(*) FROM scans GROUP BY 1").fetchall())
+    finally:
+        conn.close()
+    assert badges and "-" not in badges, badges
+    assert all(b.startswith("OP-") for b in badges), badges

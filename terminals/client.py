@@ -71,18 +71,38 @@ class ToteClient:
                 return None
             raise
 
-    def scan(self, task_id: str, barcode: str, scan_id: str) -> fpb.ScanResult:
+    def scan(self, task_id: str, barcode: str, scan_id: str, operator_id: str = ""
+             ) -> fpb.ScanResult:
         """Hard-lock one unit; the same scan_id again counts once."""
         return self._call(self.fulfillment.ScanItem, fpb.ScanItemRequest(
-            task_id=task_id, barcode=barcode, scan_id=scan_id))
+            task_id=task_id, barcode=barcode, scan_id=scan_id, operator_id=operator_id))
 
-    def short_pick(self, task_id: str, line_id: str, missing: int
+    def short_pick(self, task_id: str, line_id: str, missing: int, operator_id: str = ""
                    ) -> fpb.ReportShortPickResponse:
         """Report the line's total missing units."""
         return self._call(self.fulfillment.ReportShortPick, fpb.ReportShortPickRequest(
-            task_id=task_id, line_id=line_id, missing=missing))
+            task_id=task_id, line_id=line_id, missing=missing, operator_id=operator_id))
 
-    def pack_order(self, order_id: str, weight_grams: int, box: str) -> fpb.PackResult:
-        """Pack the order (the payment is captured): its carrier, tracking number and label."""
+    def pack_lists(self, code: str) -> list[fpb.PackList]:
+        """What goes in the box for a scanned tote (pick task), shipment or order barcode: one
+        pack list per shipment (a tote may hold several)."""
+        reply = self._call(self.fulfillment.GetPackList, pack_list_request(code))
+        return list(reply.pack_lists)
+
+    def pack_order(self, order_id: str, weight_grams: int, box: str, shipment_id: str = ""
+                   ) -> fpb.PackResult:
+        """Pack the shipment (the payment is captured): its carrier, tracking number and label."""
         return self._call(self.fulfillment.PackOrder, fpb.PackOrderRequest(
-            order_id=order_id, weight_grams=weight_grams, box=box), timeout_s=PACK_TIMEOUT_S)
+            order_id=order_id, weight_grams=weight_grams, box=box, shipment_id=shipment_id),
+            timeout_s=PACK_TIMEOUT_S)
+
+
+def pack_list_request(code: str) -> fpb.GetPackListRequest:
+    """A scanned code as GetPackList's question: tote labels carry the pick task id (pt_…),
+    shipment labels the shipment id (shp_…); anything else is taken for an order id."""
+    code = code.strip()
+    if code.startswith("pt_"):
+        return fpb.GetPackListRequest(task_id=code)
+    if code.startswith("shp_"):
+        return fpb.GetPackListRequest(shipment_id=code)
+    return fpb.GetPackListRequest(order_id=code)

@@ -33,5 +33,11 @@ class SignInScreen(Screen[None]):
         if not code:
             self.app.bell()
             return
+        if len(code) > 128 or not code.isprintable():
+            # It travels with every scan for the audit trail; the server takes no other.
+            self.app.bell()
+            self.query_one("#badge-help", Static).update(
+                "That is not a badge (at most 128 printable characters). Scan your badge.")
+            return
         self.app.operator = code  # type: ignore[attr-defined]
         self.app.switch_screen(self.then())

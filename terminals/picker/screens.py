@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from terminals.client import TerminalError
 from terminals.outbox import Scan, Short
-from terminals.picker.task import Task
+from terminals.picker.task import Task, bin_code, gtin14
 
 # How long the sender waits before trying a scan again while the link is down.
 RETRY_S = 1.0
@@ -59,12 +59,17 @@ class PickScreen(Screen[None]):
         yield Static("", id="title")
         yield Static("", id="bin")
         with Vertical(id="body"):
+            yield Static("", id="name")
             yield Static("", id="item")
             yield Static("", id="qty")
             yield Static("", id="progress")
             yield Static("", id="feedback")
         yield Input(placeholder="scan item", id="scan")
         yield Footer()
+
+    @property
+    def operator(self) -> str:
+        return str(self.app.operator)  # type: ignore[attr-defined]
 
     @property
     def outbox(self):  # type: ignore[no-untyped-def]
@@ -108,8 +113,11 @@ class PickScreen(Screen[None]):
         title.set_class(bool(self.offline), "offline")
         task = self.pick_task
         line = task.current if task else None
+        want_bin = task.bin_to_confirm if task else None
+        self.query_one("#scan", Input).placeholder = (
+            "scan the bin label" if want_bin else "scan item")
         if line is None:
-            for name in ("#bin", "#item", "#qty", "#progress"):
+            for name in ("#bin", "#name", "#item", "#qty", "#progress"):
                 self.query_one(name, Static).update("")
             if task is not None:  # all scanned here, not all answered yet
                 self.query_one("#bin", Static).update("ALL PICKED")
@@ -118,8 +126,14 @@ class PickScreen(Screen[None]):
                 self.query_one("#progress", Static).update(task.progress())
             return
         assert task is not None
-        self.query_one("#bin", Static).update(f"BIN {line.bin}")
-        self.query_one("#item", Static).update(f"{line.sku}\nGTIN {line.gtin}")
+        bin_ = self.query_one("#bin", Static)
+        if want_bin:
+            bin_.update(f"SCAN BIN LABEL {line.bin}")
+        else:
+            bin_.update(f"BIN {line.bin}" + (" ✓" if task.confirm_bin_scan else ""))
+        bin_.set_class(bool(want_bin), "confirm")
+        self.query_one("#name", Static).update(line.title)
+        self.query_one("#item", Static).update(f"GTIN {line.gtin} · {line.sku}")
         self.query_one("#qty", Static).update(f"take {line.left} of {line.quantity}")
         self.query_one("#progress", Static).update(task.progress())
 
@@ -170,18 +184,43 @@ class PickScreen(Screen[None]):
             self.app.bell()
             self.say(f"no task in hand; scanned {barcode}\nF5: look for work", "bad")
             return
+        if self.bin_label(task, barcode):
+            return
         line = task.match(barcode)
         if line is None:
             want = task.current
             assert want is not None
             self.app.bell()
-            self.say(f"WRONG: expected {want.gtin} ({want.sku}) from bin {want.bin}, "
+            self.say(f"WRONG: expected {want.gtin} ({want.title}) from bin {want.bin}, "
                      f"scanned {barcode}", "bad")
             return
         line.picked += 1
-        self.say(f"✓ {line.sku} · {line.left} left on this line", "ok")
-        self.queue(Scan(task.task_id, barcode, uuid.uuid4().hex, line.line_id))
+        self.say(f"✓ {line.title} · {line.left} left on this line", "ok")
+        self.queue(Scan(task.task_id, barcode, uuid.uuid4().hex, line.line_id, self.operator))
         self.show()
+
+    def bin_label(self, task: Task, barcode: str) -> bool:
+        """Bin-label confirmation (when the FC wants it), all local: True when the scan was
+        answered here (a bin label, or a unit scanned before its bin was confirmed)."""
+        want = task.bin_to_confirm
+        if want is None:
+            if task.is_confirmed_bin(barcode):
+                self.say(f"bin {barcode} already confirmed · scan the item")
+                return True
+            return False
+        line = task.current
+        assert line is not None
+        if bin_code(barcode) == bin_code(want):
+            task.confirmed_bin = bin_code(want)
+            self.say(f"✓ bin {want} · take {line.left} × {line.title}", "ok")
+            self.show()
+            return True
+        self.app.bell()
+        if gtin14(barcode) is not None:
+            self.say(f"scan the bin label of {want} first (scanned item {barcode})", "bad")
+        else:
+            self.say(f"WRONG BIN: expected bin {want}, scanned {barcode}", "bad")
+        return True
 
     def queue(self, item: Scan | Short) -> None:
         self.outbox.put(item)
@@ -202,9 +241,11 @@ class PickScreen(Screen[None]):
             while not worker.is_cancelled:
                 try:
                     if isinstance(item, Scan):
-                        reply = client.scan(item.task_id, item.barcode, item.scan_id)
+                        reply = client.scan(item.task_id, item.barcode, item.scan_id,
+                                            item.operator_id)
                     else:
-                        reply = client.short_pick(item.task_id, item.line_id, item.missing)
+                        reply = client.short_pick(item.task_id, item.line_id, item.missing,
+                                                  item.operator_id)
                 except TerminalError as exc:
                     if exc.offline:
                         self.post_message(self.LinkState(exc.message))
@@ -241,7 +282,7 @@ class PickScreen(Screen[None]):
             self.say(f"server refused: {message.error.message}", "bad")
         elif isinstance(item, Short) and line is not None:
             line.missing = message.reply.line.missing
-            self.say(f"short pick reported: {line.missing} × {line.sku} missing")
+            self.say(f"short pick reported: {line.missing} × {line.title} missing")
         if message.reply is not None and message.reply.task_complete and self.waiting == 0:
             self.handoff = f"task complete: take the tote of {task.orders()} to packing"
             self.say(self.handoff, "ok")
@@ -257,6 +298,11 @@ class PickScreen(Screen[None]):
         if line is None:
             self.app.bell()
             return
+        want_bin = self.pick_task.bin_to_confirm  # type: ignore[union-attr]
+        if want_bin:  # a short is a claim about the shelf: be at the shelf first
+            self.app.bell()
+            self.say(f"scan the bin label of {want_bin} first, then F2", "bad")
+            return
         task_id, line_id = self.pick_task.task_id, line.line_id  # type: ignore[union-attr]
 
         def reported(missing: int | None) -> None:
@@ -266,11 +312,11 @@ class PickScreen(Screen[None]):
             short_line = self.pick_task.line(line_id)
             assert short_line is not None
             short_line.missing += missing
-            self.queue(Short(task_id, line_id, short_line.missing))
-            self.say(f"reporting {missing} × {short_line.sku} missing…")
+            self.queue(Short(task_id, line_id, short_line.missing, self.operator))
+            self.say(f"reporting {missing} × {short_line.title} missing…")
             self.show()
 
-        self.app.push_screen(ShortPickScreen(line.sku, line.bin, line.left), reported)
+        self.app.push_screen(ShortPickScreen(line.title, line.bin, line.left), reported)
 
 
 class ShortPickScreen(ModalScreen[int | None]):
@@ -278,14 +324,14 @@ class ShortPickScreen(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, sku: str, bin_: str, left: int) -> None:
+    def __init__(self, what: str, bin_: str, left: int) -> None:
         super().__init__()
-        self.sku, self.bin, self.left = sku, bin_, left
+        self.what, self.bin, self.left = what, bin_, left
         self.pending: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="short-box"):
-            yield Static(f"SHORT PICK {self.sku} in bin {self.bin}\n"
+            yield Static(f"SHORT PICK {self.what} in bin {self.bin}\n"
                          f"how many are missing? (1–{self.left})", id="short-help")
             yield Input(str(self.left), id="missing", type="integer")
             yield Footer()
@@ -302,14 +348,14 @@ class ShortPickScreen(ModalScreen[int | None]):
             missing = 0
         if not 1 <= missing <= self.left:
             self.app.bell()
-            help_.update(f"enter 1–{self.left} missing units of {self.sku}")
+            help_.update(f"enter 1–{self.left} missing units of {self.what}")
             self.pending = None
             return
         if self.pending == missing:
             self.dismiss(missing)
             return
         self.pending = missing
-        help_.update(f"{missing} × {self.sku} missing from bin {self.bin}?\n"
+        help_.update(f"{missing} × {self.what} missing from bin {self.bin}?\n"
                      "Enter: confirm · Esc: cancel")
 
     def action_cancel(self) -> None:

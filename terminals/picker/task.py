@@ -13,6 +13,11 @@ def gtin14(code: str) -> str | None:
     return None
 
 
+def bin_code(code: str) -> str:
+    """A bin label as scanned or as printed, compared trimmed and case-insensitively."""
+    return code.strip().casefold()
+
+
 @dataclass
 class Line:
     line_id: str
@@ -23,6 +28,12 @@ class Line:
     quantity: int
     picked: int
     missing: int
+    name: str = ""
+
+    @property
+    def title(self) -> str:
+        """What the picker looks for on the shelf: the name, or the SKU when there is none."""
+        return self.name or self.sku
 
     @property
     def left(self) -> int:
@@ -31,17 +42,34 @@ class Line:
     @classmethod
     def of(cls, pb) -> Line:  # type: ignore[no-untyped-def]
         return cls(pb.line_id, pb.order_id, pb.sku, pb.gtin, pb.bin, pb.quantity, pb.picked,
-                   pb.missing)
+                   pb.missing, pb.name)
 
 
 @dataclass
 class Task:
     task_id: str
     lines: list[Line]
+    # The FC wants each bin's label scanned before the first unit from it.
+    confirm_bin_scan: bool = False
+    # The bin (as bin_code) whose label was scanned last; kept in memory only, so a restarted
+    # terminal asks for the label again.
+    confirmed_bin: str = ""
 
     @classmethod
     def of(cls, pb) -> Task:  # type: ignore[no-untyped-def]
-        return cls(pb.task_id, [Line.of(x) for x in pb.lines])
+        return cls(pb.task_id, [Line.of(x) for x in pb.lines], pb.confirm_bin_scan)
+
+    @property
+    def bin_to_confirm(self) -> str | None:
+        """The bin whose label must be scanned before the next unit, or None."""
+        line = self.current
+        if not self.confirm_bin_scan or line is None or bin_code(line.bin) == self.confirmed_bin:
+            return None
+        return line.bin
+
+    def is_confirmed_bin(self, barcode: str) -> bool:
+        return self.confirm_bin_scan and bool(self.confirmed_bin) and (
+            bin_code(barcode) == self.confirmed_bin)
 
     @property
     def current(self) -> Line | None:

@@ -40,3 +40,12 @@ def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
     client = tote.client(tote.token("storefront", "shop-a"))
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def brisk_keys(monkeypatch):  # type: ignore[no-untyped-def]
+    """Pilot waits for the app to go idle after every key it presses, in 20 ms sleeps: twice per
+    key, so a typed GTIN took close to a second. Sleeps of 4 ms with the same idle test (the
+    process used under 5% of the time slept) keep each key's answer settled before the next."""
+    monkeypatch.setattr("textual._wait.SLEEP_GRANULARITY", 0.004)
+    monkeypatch.setattr("textual._wait.SLEEP_IDLE", 0.004 / 20)

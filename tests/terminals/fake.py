@@ -8,19 +8,20 @@ from terminals.client import TerminalError
 from tote.v1 import fulfillment_pb2 as fpb
 
 
-def task(*lines: tuple[str, str, str, int], task_id: str = "T1") -> fpb.PickTask:
-    """A task of (sku, gtin, bin, quantity) lines, all for order O1."""
-    return fpb.PickTask(task_id=task_id, fc_id="FC1", lines=[
+def task(*lines: tuple, task_id: str = "T1", confirm_bin_scan: bool = False) -> fpb.PickTask:
+    """A task of (sku, gtin, bin, quantity[, name]) lines, all for order O1."""
+    return fpb.PickTask(task_id=task_id, fc_id="FC1", confirm_bin_scan=confirm_bin_scan, lines=[
         fpb.PickLine(line_id=f"L{i}", order_id="O1", sku=sku, gtin=gtin, bin=bin_,
-                     quantity=qty) for i, (sku, gtin, bin_, qty) in enumerate(lines, 1)])
+                     quantity=qty, name=name[0] if name else "")
+        for i, (sku, gtin, bin_, qty, *name) in enumerate(lines, 1)])
 
 
 class FakeClient:
     def __init__(self, *tasks: fpb.PickTask) -> None:
         self.tasks = list(tasks)
         self.current: fpb.PickTask | None = None
-        self.scans: list[tuple[str, str, str]] = []
-        self.shorts: list[tuple[str, str, int]] = []
+        self.scans: list[tuple[str, str, str, str]] = []  # task, barcode, scan id, operator
+        self.shorts: list[tuple[str, str, int, str]] = []  # task, line, missing, operator
         self.fail: TerminalError | None = None  # raised by the next calls while set
 
     def next_task(self, fc_id: str) -> fpb.PickTask | None:
@@ -33,11 +34,12 @@ class FakeClient:
         assert self.current is not None
         return all(ln.picked + ln.missing >= ln.quantity for ln in self.current.lines)
 
-    def scan(self, task_id: str, barcode: str, scan_id: str) -> fpb.ScanResult:
+    def scan(self, task_id: str, barcode: str, scan_id: str, operator_id: str = ""
+             ) -> fpb.ScanResult:
         if self.fail is not None:
             raise self.fail
         assert self.current is not None and task_id == self.current.task_id
-        self.scans.append((task_id, barcode, scan_id))
+        self.scans.append((task_id, barcode, scan_id, operator_id))
         for line in self.current.lines:
             if line.gtin == barcode and line.picked + line.missing < line.quantity:
                 line.picked += 1
@@ -45,12 +47,12 @@ class FakeClient:
         raise TerminalError(f"expected something else; scanned {barcode}",
                             grpc.StatusCode.FAILED_PRECONDITION)
 
-    def short_pick(self, task_id: str, line_id: str, missing: int
+    def short_pick(self, task_id: str, line_id: str, missing: int, operator_id: str = ""
                    ) -> fpb.ReportShortPickResponse:
         if self.fail is not None:
             raise self.fail
         assert self.current is not None
-        self.shorts.append((task_id, line_id, missing))
+        self.shorts.append((task_id, line_id, missing, operator_id))
         line = next(ln for ln in self.current.lines if ln.line_id == line_id)
         line.missing = missing
         return fpb.ReportShortPickResponse(line=line, task_complete=self._complete())

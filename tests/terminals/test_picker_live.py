@@ -13,9 +13,17 @@ from terminals.packer.app import PackerApp
 from terminals.picker.app import PickerApp
 from terminals.printer import Printer
 from tests.harness import unique
-from tests.integration.test_picking import level, new_gtin, product, ready_order
+from tests.integration.test_picking import (
+    level,
+    new_gtin,
+    product,
+    ready_order,
+    scans_of,
+    short_reporter,
+)
 from tests.terminals.helpers import sign_in, text, until
 from tote.v1 import common_pb2 as pb
+from tote.v1 import fulfillment_pb2 as fpb
 
 
 @pytest.fixture
@@ -41,6 +49,8 @@ async def test_a_full_pick_hard_locks_each_scanned_unit_once(tote, admin, shop, 
     async with app.run_test(size=(40, 16)) as pilot:
         await sign_in(pilot)
         assert text(app, "#bin") == "BIN A-02-1"
+        assert text(app, "#name") == f"Item {soap[0]}"  # the catalog's name
+        task_id = app.screen.pick_task.task_id
         wrong = new_gtin()
         await pilot.press(*wrong, "enter")
         assert "WRONG: expected" in text(app, "#feedback") and wrong in text(app, "#feedback")
@@ -55,6 +65,8 @@ async def test_a_full_pick_hard_locks_each_scanned_unit_once(tote, admin, shop, 
         await until(pilot, lambda: "no work waiting" in text(app, "#feedback"))
     assert level(admin, fc, soap[0]) == (5, 0, 2)
     assert level(admin, fc, tea[0]) == (5, 0, 1)
+    # The badge signed in with travels with every scan, for the audit trail.
+    assert [operator for _, operator in scans_of(tote, task_id)] == ["OP7"] * 3
 
 
 async def test_a_scan_retried_after_a_lost_reply_counts_once(tote, admin, shop, fc,
@@ -76,7 +88,8 @@ async def test_a_short_pick_reports_the_missing_units_and_completes_the_task(
     ready_order(shop, [(sku, 3)])
     app = PickerApp(picker_client, fc)
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot)
+        await sign_in(pilot, "OP-SHORT")
+        line_id = app.screen.pick_task.lines[0].line_id
         await pilot.press(*gtin, "enter")
         await pilot.press("f2")
         await until(pilot, lambda: app.screen.query("#missing"))
@@ -85,6 +98,38 @@ async def test_a_short_pick_reports_the_missing_units_and_completes_the_task(
     # The two units not on the shelf leave the stock; the picked one stays hard-locked.
     assert level(admin, fc, sku) == (1, 0, 1)
     assert picker_client.next_task(fc) is None
+    assert short_reporter(tote, line_id) == "OP-SHORT"
+
+
+async def test_where_the_fc_wants_bin_labels_scanned_a_unit_counts_only_after_its_bin(
+        tote, admin, shop):
+    fc = unique("FC")
+    admin.fulfillment.UpsertFulfillmentCenter(fpb.UpsertFulfillmentCenterRequest(
+        fc=pb.FulfillmentCenter(fc_id=fc, name=fc, latitude=12.97, longitude=77.59,
+                                cutoff_hour=16, daily_capacity=1000, confirm_bin_scan=True)),
+        metadata=admin.metadata)
+    client = ToteClient(tote.grpc_address, tote.token("picker", unique("picker"), fc))
+    soap = product(admin, fc, 3, "A-03-2")
+    tea = product(admin, fc, 3, "B-01-1")
+    ready_order(shop, [(soap[0], 1), (tea[0], 1)])
+    app = PickerApp(client, fc)
+    try:
+        async with app.run_test(size=(40, 16)) as pilot:
+            await sign_in(pilot)
+            assert text(app, "#bin") == "SCAN BIN LABEL A-03-2"
+            await pilot.press(*soap[1], "enter")
+            assert "scan the bin label of A-03-2 first" in text(app, "#feedback")
+            await pilot.press(*"B-01-1", "enter")
+            assert text(app, "#feedback") == "WRONG BIN: expected bin A-03-2, scanned B-01-1"
+            await pilot.pause(0.3)
+            assert level(admin, fc, soap[0]) == (3, 1, 0)  # nothing reached the server
+            await pilot.press(*"a-03-2", "enter", *soap[1], "enter")
+            await pilot.press(*"B-01-1", "enter", *tea[1], "enter")
+            await until(pilot, lambda: "task complete" in text(app, "#feedback"))
+    finally:
+        client.close()
+    assert level(admin, fc, soap[0]) == (3, 0, 1)
+    assert level(admin, fc, tea[0]) == (3, 0, 1)
 
 
 async def test_a_picked_order_packed_at_the_station_gets_its_label_in_the_folder(

@@ -11,7 +11,7 @@ from terminals.client import ToteClient
 from terminals.outbox import Outbox
 from terminals.picker.app import PickerApp
 from tests.harness import ToteServer, free_port, unique
-from tests.integration.test_picking import level, product, ready_order
+from tests.integration.test_picking import level, product, ready_order, scans_of
 from tests.terminals.helpers import sign_in, text, until
 
 
@@ -40,11 +40,12 @@ async def test_five_offline_scans_survive_a_restart_and_count_once(tote, admin, 
     async with app.run_test(size=(40, 16)) as pilot:
         await sign_in(pilot)
         assert text(app, "#qty") == "take 5 of 5"
+        task_id = app.screen.pick_task.task_id
         tote.terminate()
         for _ in range(5):
             await pilot.press(*gtin, "enter")
         # Each scan answered at once from the task in hand, with no server to ask.
-        assert text(app, "#feedback") == f"✓ {sku} · 0 left on this line"
+        assert text(app, "#feedback") == f"✓ Item {sku} · 0 left on this line"
         await until(pilot, lambda: "offline — 5 scans waiting" in text(app, "#title"))
     # The app is gone (as if killed); its outbox file is all that is left.
     client.close()
@@ -55,10 +56,12 @@ async def test_five_offline_scans_survive_a_restart_and_count_once(tote, admin, 
     app = PickerApp(client, fc, outbox=outbox)
     try:
         async with app.run_test(size=(40, 16)) as pilot:
-            await pilot.press(*"OP7", "enter")
+            await pilot.press(*"OP8", "enter")  # someone else picks up the handheld
             await until(pilot, lambda: "task complete" in text(app, "#feedback"), 60)
             assert outbox.count() == 0 and outbox.held() is None
     finally:
         client.close()
         outbox.close()
     assert level(admin, fc, sku) == (5, 0, 5)
+    # Each queued scan kept the badge of whoever scanned it, not of who signed in later.
+    assert [operator for _, operator in scans_of(tote, task_id)] == ["OP7"] * 5

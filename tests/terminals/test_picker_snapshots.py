@@ -1,27 +1,36 @@
-"""What the picker looks like on a 40×16 handheld and an 80×24 terminal (SVGs in __snapshots__)."""
+"""What the picker looks like on a 40×16 handheld, an 80×24 terminal and a 120×40 one (SVGs in
+__snapshots__)."""
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
+from terminals.client import TerminalError
 from terminals.picker.app import PickerApp
 from tests.terminals.fake import FakeClient, task
 from tests.terminals.helpers import sign_in, until
 
-SIZES = [(40, 16), (80, 24)]
-LINES = (("SOAP-1", "4006381333931", "A-01-1", 2), ("TEA-9", "8901234567892", "B-04-2", 1))
+SIZES = [(40, 16), (80, 24), (120, 40)]
+SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
+LINES = (("SOAP-1", "4006381333931", "A-01-1", 2,
+          "Mysore Sandal Soap, classic sandalwood bar, 4 × 125 g"),
+         ("TEA-9", "8901234567892", "B-04-2", 1, "Assam tea, loose leaf, 250 g"))
 
 
-def picker() -> PickerApp:
-    return PickerApp(FakeClient(task(*LINES)), "FC-BLR")
+def picker(**kwargs) -> PickerApp:  # type: ignore[no-untyped-def]
+    return PickerApp(FakeClient(task(*LINES, **kwargs)), "FC-BLR")
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+sizes = pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+
+
+@sizes
 def test_sign_in_screen(snap_compare, size):
     assert snap_compare(picker(), terminal_size=size)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@sizes
 def test_pick_screen_after_a_right_scan(snap_compare, size):
     async def scan(pilot):  # type: ignore[no-untyped-def]
         await sign_in(pilot, "OP7")
@@ -31,7 +40,7 @@ def test_pick_screen_after_a_right_scan(snap_compare, size):
     assert snap_compare(picker(), terminal_size=size, run_before=scan)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@sizes
 def test_pick_screen_after_a_wrong_scan(snap_compare, size):
     async def scan(pilot):  # type: ignore[no-untyped-def]
         await sign_in(pilot, "OP7")
@@ -40,11 +49,17 @@ def test_pick_screen_after_a_wrong_scan(snap_compare, size):
     assert snap_compare(picker(), terminal_size=size, run_before=scan)
 
 
-def test_pick_screen_offline_with_every_unit_scanned(snap_compare, monkeypatch):
-    import grpc
+@sizes
+def test_pick_screen_asking_for_the_bin_label_after_a_unit_scanned_first(snap_compare, size):
+    async def scan(pilot):  # type: ignore[no-untyped-def]
+        await sign_in(pilot, "OP7")
+        await pilot.press(*"4006381333931", "enter")
 
-    from terminals.client import TerminalError
+    assert snap_compare(picker(confirm_bin_scan=True), terminal_size=size, run_before=scan)
 
+
+@sizes
+def test_pick_screen_offline_with_every_unit_scanned(snap_compare, monkeypatch, size):
     monkeypatch.setattr("terminals.picker.screens.RETRY_S", 0.05)
     app = PickerApp(FakeClient(task(LINES[1])), "FC-BLR")
 
@@ -55,13 +70,14 @@ def test_pick_screen_offline_with_every_unit_scanned(snap_compare, monkeypatch):
         await pilot.press(*"8901234567892", "enter")
         await until(pilot, lambda: app.screen.offline)
 
-    assert snap_compare(app, terminal_size=(40, 16), run_before=scan)
+    assert snap_compare(app, terminal_size=size, run_before=scan)
 
 
-def test_short_pick_dialog(snap_compare):
+@sizes
+def test_short_pick_dialog(snap_compare, size):
     async def short(pilot):  # type: ignore[no-untyped-def]
         await sign_in(pilot, "OP7")
         await pilot.press("f2")
         await until(pilot, lambda: pilot.app.screen.query("#missing"))
 
-    assert snap_compare(picker(), terminal_size=(40, 16), run_before=short)
+    assert snap_compare(picker(), terminal_size=size, run_before=short)

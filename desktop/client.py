@@ -145,6 +145,22 @@ class ConsoleClient:
         return self._call(self.shipping.HandOff, shipping_pb2.HandOffRequest(
             carrier=carrier, tracking_numbers=tracking_numbers))
 
+    def get_manifest(self, manifest_id: str) -> shipping_pb2.Manifest:
+        """A manifest as stored at hand-off, its PDF included (for a reprint)."""
+        return self._call(self.shipping.GetManifest,
+                          shipping_pb2.GetManifestRequest(manifest_id=manifest_id))
+
+    def get_order_document(self, order_id: str, kind: int) -> fulfillment_pb2.Document:
+        """The order's pick list or packing slip (DOCUMENT_KIND_*), as a PDF."""
+        return self._call(self.fulfillment.GetOrderDocument,
+                          fulfillment_pb2.GetOrderDocumentRequest(order_id=order_id, kind=kind))
+
+    def get_throughput(self, fc_id: str, hours: int) -> list[fulfillment_pb2.ThroughputBucket]:
+        """Orders placed/packed/shipped/delivered per hour, oldest hour first."""
+        return list(self._call(self.fulfillment.GetThroughput,
+                               fulfillment_pb2.GetThroughputRequest(fc_id=fc_id, hours=hours)
+                               ).buckets)
+
     def cod_reconciliation(self, carrier: str) -> shipping_pb2.CodReconciliation:
         return self._call(self.shipping.GetCodReconciliation,
                           shipping_pb2.GetCodReconciliationRequest(carrier=carrier))

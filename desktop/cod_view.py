@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.carriers import CarrierBox
 from desktop.controller import ConsoleController
 from desktop.models import _RowsModel, money
 from desktop.orders_view import table
@@ -60,11 +61,11 @@ class CodView(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.reconciliation: Any = None
-        self.carrier = QLineEdit("sandbox")
-        self.carrier.setPlaceholderText("Carrier")
+        self.carrier = CarrierBox()
         self.load_button = QPushButton("Load")
         self.load_button.clicked.connect(self.load)
-        self.carrier.returnPressed.connect(self.load)
+        self.carrier.currentIndexChanged.connect(self.load)  # a carrier chosen from the list
+        self.carrier.lineEdit().returnPressed.connect(self.load)  # or a new one typed
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self._export_clicked)
@@ -110,13 +111,13 @@ class CodView(QWidget):
         controller.remittance_refused.connect(self.on_refused)
 
     @Slot()
-    def load(self) -> None:
-        if self.carrier.text().strip():
-            self.controller.load_cod(self.carrier.text().strip())
+    def load(self, *_args: object) -> None:
+        if self.carrier.carrier():
+            self.controller.load_cod(self.carrier.carrier())
 
     @Slot(str, object)
     def on_loaded(self, carrier: str, rec: Any) -> None:
-        if carrier != self.carrier.text().strip():
+        if carrier != self.carrier.carrier():
             return
         self.reconciliation = rec
         self.totals.setText(f"<b>{carrier}</b> — expected {money(rec.expected) or '0'}, "
@@ -129,7 +130,7 @@ class CodView(QWidget):
 
     @Slot()
     def record(self) -> None:
-        carrier, reference = self.carrier.text().strip(), self.reference.text().strip()
+        carrier, reference = self.carrier.carrier(), self.reference.text().strip()
         minor = parse_amount(self.amount.text())
         parcels = [p.strip() for p in self.parcels.toPlainText().split() if p.strip()]
         if not carrier or not reference or minor is None or not parcels:
@@ -158,7 +159,7 @@ class CodView(QWidget):
     @Slot()
     def _export_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export reconciliation",
-                                              f"cod-{self.carrier.text().strip()}.csv",
+                                              f"cod-{self.carrier.carrier()}.csv",
                                               "CSV files (*.csv)")
         if path:
             self.export_csv(Path(path))
@@ -170,7 +171,7 @@ class CodView(QWidget):
             out = csv.writer(f)
             out.writerow(["carrier", "expected", "collected", "remitted", "currency"])
             currency = rec.expected.currency or CURRENCY
-            out.writerow([self.carrier.text().strip(), *(
+            out.writerow([self.carrier.carrier(), *(
                 f"{m.amount_minor / 100:.2f}" for m in (rec.expected, rec.collected,
                                                          rec.remitted)), currency])
             out.writerow([])

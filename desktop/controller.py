@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from desktop.client import ConsoleClient, error_message, is_unavailable, iterate
+from desktop.pdf import merge_pdfs
+from tote.v1 import common_pb2
 
 # States shown in the status bar.
 CONNECTING, CONNECTED, DISCONNECTED = "connecting", "connected", "disconnected"
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+# Events of one order come in bursts (a saga step writes several): one GetOrder per burst.
+REFRESH_DEBOUNCE_MS = 150
+
+
+@dataclass
+class LabelBatch:
+    """A wave's labels in one PDF (one label per page), and the orders that had none."""
+
+    pdf: bytes
+    order_ids: list[str]
+    tracking_numbers: list[str]
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (order_id, server's message)
 
 
 class _Job(QRunnable):
@@ -83,6 +98,11 @@ class ConsoleController(QObject):
     handed_off = Signal(object)  # Manifest
     hand_off_refused = Signal(str)  # message
     label_loaded = Signal(str, object)  # order_id, Label
+    document_loaded = Signal(str, int, object)  # order_id, DocumentKind, Document
+    batch_progress = Signal(int, int, str)  # labels fetched, of how many, the last order_id
+    batch_ready = Signal(object)  # LabelBatch
+    manifest_loaded = Signal(object)  # Manifest (GetManifest, for a reprint)
+    throughput_loaded = Signal(str, list)  # fc_id ("" = every FC), [ThroughputBucket]
     zpl_sent = Signal(str, str)  # order_id, tracking number
     cod_loaded = Signal(str, object)  # carrier, CodReconciliation
     remittance_recorded = Signal(object)  # CodRemittance
@@ -102,6 +122,10 @@ class ConsoleController(QObject):
         self._history: _Stream | None = None
         self._old_histories: list[_Stream] = []  # cancelled, maybe not yet ended
         self._jobs: set[_Job] = set()
+        self._stale_orders: set[str] = set()  # an event arrived; GetOrder not yet sent
+        self._fetching_orders: set[str] = set()  # GetOrder in flight
+        self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
+        self._refresh_timer.timeout.connect(self._refresh_stale_orders)
         self._job_done.connect(self._deliver)
         self._job_failed.connect(self._deliver_failure)
         self._stream_state_signal.connect(self._stream_state)
@@ -153,7 +177,30 @@ class ConsoleController(QObject):
 
     @Slot(str)
     def refresh_order(self, order_id: str) -> None:
-        self._submit(lambda: self.client.get_order(order_id), self.order_changed.emit)
+        """GetOrder soon: a burst of events for one order is read once, after the burst."""
+        self._stale_orders.add(order_id)
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    @Slot()
+    def _refresh_stale_orders(self) -> None:
+        # One GetOrder in flight per order; events during it are read by the next one.
+        for order_id in sorted(self._stale_orders - self._fetching_orders):
+            self._stale_orders.discard(order_id)
+            self._fetching_orders.add(order_id)
+            self._submit(lambda i=order_id: self.client.get_order(i),  # type: ignore[misc]
+                         lambda order, i=order_id: self._order_fetched(i, order),
+                         lambda exc, i=order_id: self._order_fetched(i, None, exc))
+
+    def _order_fetched(self, order_id: str, order: Any, exc: BaseException | None = None
+                       ) -> None:
+        self._fetching_orders.discard(order_id)
+        if order_id in self._stale_orders and not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+        if exc is not None:
+            self._report(exc)
+        else:
+            self.order_changed.emit(order)
 
     @Slot(str)
     def explain_routing(self, order_id: str) -> None:
@@ -192,6 +239,44 @@ class ConsoleController(QObject):
     def load_label(self, order_id: str, fmt: int) -> None:
         self._submit(lambda: self.client.get_label(order_id, fmt),
                      lambda label: self.label_loaded.emit(order_id, label))
+
+    def load_document(self, order_id: str, kind: int) -> None:
+        """GetOrderDocument: the pick list or packing slip (DOCUMENT_KIND_*)."""
+        self._submit(lambda: self.client.get_order_document(order_id, kind),
+                     lambda doc: self.document_loaded.emit(order_id, kind, doc))
+
+    def load_label_batch(self, order_ids: list[str]) -> None:
+        """Every order's PDF label, fetched one by one (progress reported), merged into one."""
+        order_ids = list(order_ids)
+
+        def fetch() -> LabelBatch:
+            contents, done_ids, numbers, failed = [], [], [], []
+            for n, order_id in enumerate(order_ids, 1):
+                try:
+                    label = self.client.get_label(order_id, common_pb2.LABEL_FORMAT_PDF)
+                except Exception as exc:  # that order is listed; the rest still print
+                    if is_unavailable(exc):
+                        raise
+                    failed.append((order_id, error_message(exc)))
+                else:
+                    contents.append(label.content)
+                    done_ids.append(order_id)
+                    numbers.append(label.tracking_number)
+                # Emitted from the pool thread: queued to the views in the GUI thread.
+                self.batch_progress.emit(n, len(order_ids), order_id)
+            return LabelBatch(merge_pdfs(contents) if contents else b"", done_ids, numbers,
+                              failed)
+
+        self._submit(fetch, self.batch_ready.emit)
+
+    @Slot(str)
+    def load_manifest(self, manifest_id: str) -> None:
+        self._submit(lambda: self.client.get_manifest(manifest_id), self.manifest_loaded.emit)
+
+    @Slot(str, int)
+    def load_throughput(self, fc_id: str, hours: int) -> None:
+        self._submit(lambda: self.client.get_throughput(fc_id, hours),
+                     lambda buckets: self.throughput_loaded.emit(fc_id, buckets))
 
     def send_zpl(self, order_id: str, host: str, port: int) -> None:
         self._submit(lambda: self.client.send_zpl(order_id, host, port),
@@ -288,4 +373,5 @@ class ConsoleController(QObject):
                 stream.thread.join(5)
         self._watch = self._history = None
         self._old_histories.clear()
+        self._refresh_timer.stop()
         self.pool.waitForDone(5000)

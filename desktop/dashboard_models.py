@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -23,15 +24,16 @@ def age_minutes(order: common_pb2.Order, now: float) -> int:
     return max(0, int((now - order.created_at.seconds) // 60)) if order.created_at.seconds else 0
 
 
-def placed_per_hour(orders: Sequence[common_pb2.Order], now: float, hours: int
-                    ) -> list[int]:
-    """Orders placed in each of the last `hours` hours, oldest first."""
-    counts = [0] * hours
-    for o in orders:
-        ago = int((now - o.created_at.seconds) // 3600)
-        if o.created_at.seconds and 0 <= ago < hours:
-            counts[hours - 1 - ago] += 1
-    return counts
+SERIES = ("placed", "packed", "shipped", "delivered")
+
+
+def throughput_series(buckets: Sequence[Any], tz: tzinfo | None = None
+                      ) -> tuple[list[str], dict[str, list[int]]]:
+    """GetThroughput's buckets (oldest first) as hour labels ('14:00'; local time unless tz)
+    and one count per hour for each of placed, packed, shipped and delivered."""
+    hours = [datetime.fromtimestamp(b.hour_start.seconds, tz).strftime("%H:00")
+             for b in buckets]
+    return hours, {name: [int(getattr(b, name)) for b in buckets] for name in SERIES}
 
 
 class StatusCountsModel(_RowsModel):

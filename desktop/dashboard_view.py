@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
@@ -19,15 +20,20 @@ from PySide6.QtWidgets import (
 from desktop.controller import ConsoleController
 from desktop.dashboard_models import (
     DONE,
+    SERIES,
     AgingOrdersModel,
     StatusCountsModel,
-    placed_per_hour,
+    throughput_series,
 )
 from desktop.orders_view import table
 from tote.v1 import common_pb2
 
 ALL_FCS = "All FCs"
 CHART_HOURS = 12
+THROUGHPUT_REFRESH_MS = 60_000
+COLOURS = {"placed": "#4a7fb5", "packed": "#e0a030", "shipped": "#5aa469",
+           "delivered": "#8e6bb8"}
+BAR_WIDTH = 0.2
 
 
 class DashboardView(QWidget):
@@ -35,7 +41,10 @@ class DashboardView(QWidget):
 
     def __init__(self, controller: ConsoleController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.controller = controller
         self._orders: dict[str, common_pb2.Order] = {}
+        self.throughput: dict[str, list[int]] = {name: [] for name in SERIES}
+        self.throughput_fc: str | None = None  # the FC of the counts shown ("": every FC)
         self.fc_box = QComboBox()
         self.fc_box.addItem(ALL_FCS)
         self.fc_box.setMinimumWidth(130)
@@ -55,15 +64,23 @@ class DashboardView(QWidget):
             view.horizontalHeader().setStretchLastSection(False)  # numbers beside their labels
 
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
-        self.chart = pg.PlotWidget(title=f"Orders placed per hour (last {CHART_HOURS} h)")
-        self.chart.setMinimumHeight(200)
+        self.chart = pg.PlotWidget(title=f"Orders per hour, last {CHART_HOURS} h "
+                                   "(GetThroughput)")
+        self.chart.setMinimumHeight(170)
         self.chart.showGrid(y=True, alpha=0.3)
-        self.chart.setLabel("bottom", "hours ago")
-        self.bars = pg.BarGraphItem(x=list(range(CHART_HOURS)), height=[0] * CHART_HOURS,
-                                    width=0.7, brush="#4a7fb5")
-        self.chart.addItem(self.bars)
-        self.chart.getAxis("bottom").setTicks(
-            [[(i, str(CHART_HOURS - 1 - i)) for i in range(CHART_HOURS)]])
+        self.chart.setMouseEnabled(x=False, y=False)
+        self.chart.hideButtons()
+        legend = self.chart.addLegend(offset=(8, 4), colCount=len(SERIES))
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        self._offsets: dict[str, float] = {}  # each series' bar beside the others in its hour
+        for i, name in enumerate(SERIES):
+            bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=COLOURS[name],
+                                   pen=None)
+            self.chart.addItem(bars)
+            legend.addItem(bars, name)
+            self.bars[name] = bars
+            self._offsets[name] = (i - (len(SERIES) - 1) / 2) * BAR_WIDTH
+        self.chart_note = QLabel("")
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel("FC"))
@@ -79,10 +96,18 @@ class DashboardView(QWidget):
         layout.addLayout(controls)
         layout.addWidget(tables, 3)
         layout.addWidget(self.chart, 2)
+        layout.addWidget(self.chart_note)
 
         controller.orders_loaded.connect(self.set_orders)
         controller.order_changed.connect(self.update_order)
         controller.fcs_loaded.connect(self.on_fcs)
+        controller.throughput_loaded.connect(self.on_throughput)
+        self.fc_box.currentTextChanged.connect(self.load_throughput)
+        # The chart is the server's count (GetThroughput), asked again every minute and on F5.
+        self.throughput_timer = QTimer(self)
+        self.throughput_timer.setInterval(THROUGHPUT_REFRESH_MS)
+        self.throughput_timer.timeout.connect(self.load_throughput)
+        self.throughput_timer.start()
         # Ages grow with the clock, not only with events.
         self.ticker = QTimer(self)
         self.ticker.setInterval(30_000)
@@ -126,4 +151,33 @@ class DashboardView(QWidget):
         aging = sum(1 for r in range(self.aging.rowCount()) if self.aging.is_aging(r))
         self.summary.setText(f"{len(orders)} orders, {len(open_orders)} open, "
                              f"{aging} aging past {threshold} min")
-        self.bars.setOpts(height=placed_per_hour(orders, now, CHART_HOURS))
+
+    def fc_id(self) -> str:
+        """The FC chosen, or '' for every FC."""
+        fc = self.fc_box.currentText()
+        return "" if fc == ALL_FCS else fc
+
+    @Slot()
+    def load_throughput(self, *_args: object) -> None:
+        self.controller.load_throughput(self.fc_id(), CHART_HOURS)
+
+    @Slot(str, list)
+    def on_throughput(self, fc_id: str, buckets: list[Any]) -> None:
+        if fc_id != self.fc_id():  # an answer for the FC chosen before
+            return
+        self.throughput_fc = fc_id
+        hours, self.throughput = throughput_series(buckets)
+        for name, bars in self.bars.items():
+            offset = self._offsets[name]
+            bars.setOpts(x=[i + offset for i in range(len(hours))],
+                         height=self.throughput[name], width=BAR_WIDTH)
+        # Every other hour labelled, so the labels never overlap in a narrow window.
+        self.chart.getAxis("bottom").setTicks([
+            [(i, h) for i, h in enumerate(hours) if (len(hours) - 1 - i) % 2 == 0],
+            [(i, "") for i in range(len(hours))]])
+        self.chart.setXRange(-0.6, max(len(hours), 1) - 0.4, padding=0)
+        top = max((max(v) for v in self.throughput.values() if v), default=0)
+        self.chart.setYRange(0, max(top, 4) * 1.15, padding=0)
+        totals = ", ".join(f"{name} {sum(v)}" for name, v in self.throughput.items())
+        self.chart_note.setText(f"Last {len(hours)} h{' at ' + fc_id if fc_id else ''}: "
+                                f"{totals}")

@@ -1,156 +1,291 @@
-"""Labels: fetch an order's label, preview it (QtPdf), save it, print it, or send ZPL."""
+"""Labels and documents: an order's label, pick list or packing slip; a wave's labels at once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSize, Slot
-from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPixmap
-from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtCore import QItemSelectionModel, Qt, Slot
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
-    QFileDialog,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
-    QScrollArea,
+    QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.controller import ConsoleController
-from tote.v1 import common_pb2
+from desktop.controller import ConsoleController, LabelBatch
+from desktop.models import WaveModel
+from desktop.orders_view import table
+from desktop.pdf import PdfPane
+from tote.v1 import common_pb2, fulfillment_pb2
 
-PRINT_DPI = 300  # the page is rasterized at this resolution for the printer
-PREVIEW_DPI = 95  # a 4×6 label fits the window without scrolling
-
-
-def render_on_white(document: QPdfDocument, page: int, dpi: int) -> QImage:
-    """A page at `dpi`; QPdfDocument.render() leaves the background transparent."""
-    points = document.pagePointSize(page)
-    pixels = QSize(round(points.width() / 72 * dpi), round(points.height() / 72 * dpi))
-    image = QImage(pixels, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.drawImage(0, 0, document.render(page, pixels))
-    painter.end()
-    return image
+LABEL = 0  # beside fulfillment_pb2.DocumentKind: the shipping label (GetLabel)
+DOCUMENTS = {LABEL: "Shipping label",
+             fulfillment_pb2.DOCUMENT_KIND_PICK_LIST: "Pick list",
+             fulfillment_pb2.DOCUMENT_KIND_PACKING_SLIP: "Packing slip"}
+ALL_FCS = "All FCs"
 
 
 class LabelsView(QWidget):
-    """One order's shipping label at a time."""
+    """One document at a time in the preview; the PACKED orders on the left print as a wave."""
 
     def __init__(self, controller: ConsoleController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.label: Any = None
+        self.label: Any = None  # the last label shown (Label)
+        self._orders: dict[str, common_pb2.Order] = {}
+        self._batch_ids: list[str] = []
+
         self.order_id = QLineEdit(placeholderText="Order id")
         self.order_id.returnPressed.connect(self.load)
-        self.load_button = QPushButton("Show label")
+        self.kind = QComboBox()
+        for kind, name in DOCUMENTS.items():
+            self.kind.addItem(name, kind)
+        self.load_button = QPushButton("Show")
         self.load_button.clicked.connect(self.load)
-        self.save_button = QPushButton("Save PDF…")
-        self.print_button = QPushButton("Print… (Ctrl+P)")
         self.printer_address = QLineEdit(placeholderText="ZPL printer host:9100")
+        self.printer_address.setMinimumWidth(150)
         self.zpl_button = QPushButton("Send ZPL")
-        for button in (self.save_button, self.print_button):
-            button.setEnabled(False)
-        self.save_button.clicked.connect(self._save_clicked)
-        self.print_button.clicked.connect(self.print_dialog)
         self.zpl_button.clicked.connect(self.send_zpl)
-        self.result = QLabel("")
 
-        self.document = QPdfDocument(self)
-        self._buffer = QBuffer(self)
-        # Rendered here, synchronously, the same way it is printed (QPdfView paints later).
-        self.page_image = QLabel()
-        self.page_image.setStyleSheet("background: #9e9e9e; padding: 8px")
-        self.preview = QScrollArea()
-        self.preview.setWidget(self.page_image)
-        self.preview.setWidgetResizable(True)
-        self.page_image.setAlignment(self.page_image.alignment().AlignCenter)
+        self.fc_box = QComboBox()
+        self.fc_box.addItem(ALL_FCS)
+        self.fc_box.setMinimumContentsLength(8)
+        self.fc_box.currentTextChanged.connect(self._publish)
+        self.wave = WaveModel(self)
+        self.wave_table = table(self.wave)
+        self.wave_table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
+        self.wave_table.doubleClicked.connect(self._row_opened)
+        self.wave_table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.select_all_button = QPushButton("Select all")
+        self.select_all_button.clicked.connect(self.wave_table.selectAll)
+        self.batch_button = QPushButton("Labels of selected")
+        self.batch_button.setToolTip("Every selected order's label in one PDF, one label per "
+                                     "page: print it (Ctrl+P) or save it")
+        self.batch_button.setEnabled(False)
+        self.batch_button.clicked.connect(self.load_batch)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m labels")
+        self.progress.hide()
+
+        self.pane = PdfPane("Show an order's label, pick list or packing slip, or select "
+                            "packed orders and fetch their labels as one PDF.")
+        self.pane.printed.connect(lambda title, pages: self.result.setText(
+            f"Printed {title} ({pages} page{'s' if pages != 1 else ''})"))
+        self.pane.saved.connect(lambda path: self.result.setText(f"Saved {path}"))
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
 
         top = QHBoxLayout()
         top.addWidget(self.order_id, 1)
-        for widget in (self.load_button, self.save_button, self.print_button,
-                       self.printer_address, self.zpl_button):
-            top.addWidget(widget)
+        top.addWidget(self.kind)
+        top.addWidget(self.load_button)
+        zpl = QHBoxLayout()
+        zpl.addWidget(QLabel("Thermal printer"))
+        zpl.addWidget(self.printer_address, 1)
+        zpl.addWidget(self.zpl_button)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        fc_row = QHBoxLayout()
+        fc_row.addWidget(QLabel("Packed at"))
+        fc_row.addWidget(self.fc_box, 1)
+        left_layout.addLayout(fc_row)
+        left_layout.addWidget(self.wave_table, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.select_all_button)
+        buttons.addWidget(self.batch_button, 1)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.progress)
+        left_layout.addLayout(zpl)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.pane)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.preview, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.result)
 
-        controller.label_loaded.connect(self.on_label)
-        controller.zpl_sent.connect(self.on_zpl_sent)
-        controller.error.connect(self._enable)
+        c = controller
+        c.label_loaded.connect(self.on_label)
+        c.document_loaded.connect(self.on_document)
+        c.batch_progress.connect(self.on_batch_progress)
+        c.batch_ready.connect(self.on_batch)
+        c.zpl_sent.connect(self.on_zpl_sent)
+        c.orders_loaded.connect(self.set_orders)
+        c.order_changed.connect(self.update_order)
+        c.fcs_loaded.connect(self.on_fcs)
+        c.error.connect(self._failed)
+
+    # -- one order's documents ------------------------------------------------------------------
+
+    @property
+    def document(self) -> Any:
+        return self.pane.document
 
     @Slot()
     def load(self) -> None:
         order_id = self.order_id.text().strip()
-        if order_id:
-            self.result.setText(f"Fetching the label of {order_id}…")
+        if not order_id:
+            self.result.setText("Type or scan an order id.")
+            return
+        kind = self.kind.currentData()
+        self.result.setText(f"Fetching the {DOCUMENTS[kind].lower()} of {order_id}…")
+        if kind == LABEL:
             self.controller.load_label(order_id, common_pb2.LABEL_FORMAT_PDF)
+        else:
+            self.controller.load_document(order_id, kind)
 
     @Slot(str, object)
     def on_label(self, order_id: str, label: Any) -> None:
         self.label = label
-        self.document.close()
-        self._buffer.close()
-        self._buffer.setData(QByteArray(label.content))
-        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        self.document.load(self._buffer)
-        if self.document.pageCount():
-            self.page_image.setPixmap(QPixmap.fromImage(
-                render_on_white(self.document, 0, PREVIEW_DPI)))
-        self._enable()
+        self.pane.show_pdf(label.content, f"Label {label.tracking_number} — {order_id}",
+                           f"{label.tracking_number}.pdf")
         self.result.setText(f"{order_id}: label {label.tracking_number}, "
-                            f"{self.document.pageCount()} page(s)")
+                            f"{self.pane.document.pageCount()} page(s)")
 
-    @Slot()
-    def _enable(self, *_args: object) -> None:
-        has = self.label is not None
-        self.save_button.setEnabled(has)
-        self.print_button.setEnabled(has)
-
-    def save(self, path: Path) -> None:
-        path.write_bytes(self.label.content)
-        self.result.setText(f"Saved {path}")
-
-    @Slot()
-    def _save_clicked(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save label",
-                                              f"{self.label.tracking_number}.pdf",
-                                              "PDF files (*.pdf)")
-        if name:
-            self.save(Path(name))
+    @Slot(str, int, object)
+    def on_document(self, order_id: str, kind: int, doc: Any) -> None:
+        name = DOCUMENTS.get(kind, "Document")
+        self.pane.show_pdf(doc.content, f"{name} — {order_id}",
+                           doc.filename or f"{order_id}-{name.lower().replace(' ', '-')}.pdf")
+        self.result.setText(f"{order_id}: {name.lower()}, "
+                            f"{self.pane.document.pageCount()} page(s)")
 
     @Slot()
     def print_dialog(self) -> None:
-        if self.label is None:
-            return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
-            self.print_to(printer)
+        self.pane.print_dialog()
 
-    def print_to(self, printer: QPrinter) -> None:
-        """Every page, rasterized on white at PRINT_DPI, one label per printer page."""
-        painter = QPainter()
-        for page in range(self.document.pageCount()):
-            points = self.document.pagePointSize(page)
-            printer.setPageLayout(QPageLayout(QPageSize(points, QPageSize.Unit.Point),
-                                              QPageLayout.Orientation.Portrait,
-                                              QMarginsF(0, 0, 0, 0)))
-            if page == 0:
-                painter.begin(printer)
-            else:
-                printer.newPage()
-            painter.drawImage(QRectF(painter.viewport()),
-                              render_on_white(self.document, page, PRINT_DPI))
-        if painter.isActive():
-            painter.end()
-        self.result.setText(f"Printed {self.label.tracking_number}")
+    def print_to(self, printer: QPrinter) -> int:
+        return self.pane.print_to(printer)
+
+    def save(self, path: Path) -> None:
+        self.pane.save(path)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        if self.progress.isVisible():  # the batch itself failed (the server went away)
+            self.progress.hide()
+            self._selection_changed()
+        if self.result.text().endswith("…"):
+            self.result.setText(f"Failed — {message}")
+
+    # -- a wave: the packed orders ----------------------------------------------------------------
+
+    @Slot(list)
+    def set_orders(self, orders: list[common_pb2.Order]) -> None:
+        known, self._orders = self._orders, {}
+        for o in orders:
+            old = known.get(o.order_id)
+            if not o.shipments and old is not None and old.shipments:
+                # ListOrders carries no parcels; a packed parcel's carrier and tracking number
+                # (read by GetOrder after its events) never change.
+                o = common_pb2.Order(o)
+                o.shipments.extend(old.shipments)
+                o.carrier, o.tracking_number = old.carrier, old.tracking_number
+            self._orders[o.order_id] = o
+        self._publish()
+
+    @Slot(object)
+    def update_order(self, order: common_pb2.Order) -> None:
+        known = self._orders.get(order.order_id)
+        self._orders[order.order_id] = order
+        if order.status == common_pb2.ORDER_STATUS_PACKED or (
+                known is not None and known.status == common_pb2.ORDER_STATUS_PACKED):
+            self._publish()
+
+    @Slot(list)
+    def on_fcs(self, fcs: list[common_pb2.FulfillmentCenter]) -> None:
+        current = self.fc_box.currentText()
+        self.fc_box.blockSignals(True)
+        self.fc_box.clear()
+        self.fc_box.addItems([ALL_FCS, *[fc.fc_id for fc in fcs]])
+        self.fc_box.setCurrentText(current)
+        self.fc_box.blockSignals(False)
+
+    @Slot()
+    def _publish(self, *_args: object) -> None:
+        fc = self.fc_box.currentText()
+        selected = set(self.selected_order_ids())
+        self.wave.set_rows(sorted(
+            (o for o in self._orders.values() if o.status == common_pb2.ORDER_STATUS_PACKED
+             and (fc == ALL_FCS or o.fc_id == fc or any(s.fc_id == fc for s in o.shipments))),
+            key=lambda o: (o.fc_id, o.created_at.seconds, o.order_id)))
+        for r in range(self.wave.rowCount()):  # a reset keeps what the supervisor selected
+            if self.wave.row_at(r).order_id in selected:
+                self.wave_table.selectionModel().select(
+                    self.wave.index(r, 0), QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows)
+        self._selection_changed()
+
+    def selected_order_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.wave_table.selectionModel().selectedRows()})
+        return [self.wave.row_at(r).order_id for r in rows if r < self.wave.rowCount()]
+
+    def select_orders(self, order_ids: list[str]) -> None:
+        self.wave_table.clearSelection()
+        for r in range(self.wave.rowCount()):
+            if self.wave.row_at(r).order_id in order_ids:
+                self.wave_table.selectionModel().select(
+                    self.wave.index(r, 0), QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows)
+
+    @Slot()
+    def _selection_changed(self, *_args: object) -> None:
+        n = len(self.selected_order_ids())
+        self.batch_button.setText(f"Labels of selected ({n})" if n else "Labels of selected")
+        self.batch_button.setEnabled(n > 0 and not self.progress.isVisible())
+
+    @Slot(object)
+    def _row_opened(self, index: Any) -> None:
+        self.order_id.setText(self.wave.row_at(index.row()).order_id)
+        self.load()
+
+    @Slot()
+    def load_batch(self) -> None:
+        order_ids = self.selected_order_ids()
+        if not order_ids:
+            return
+        self._batch_ids = order_ids
+        self.progress.setRange(0, len(order_ids))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.batch_button.setEnabled(False)
+        self.result.setText(f"Fetching {len(order_ids)} label(s)…")
+        self.controller.load_label_batch(order_ids)
+
+    @Slot(int, int, str)
+    def on_batch_progress(self, done: int, total: int, _order_id: str) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    @Slot(object)
+    def on_batch(self, batch: LabelBatch) -> None:
+        self.progress.hide()
+        self._selection_changed()
+        failed = "".join(f"; {order_id}: {message}" for order_id, message in batch.failed)
+        if not batch.pdf:
+            self.result.setText(f"No label could be fetched{failed}")
+            return
+        n = len(batch.tracking_numbers)
+        self.pane.show_pdf(batch.pdf, f"{n} label{'s' if n != 1 else ''} in one PDF, "
+                           "one per page", f"labels-{n}.pdf")
+        self.result.setText(f"{n} label(s) ready to print or save"
+                            + (f" — {len(batch.failed)} without a label{failed}"
+                               if batch.failed else ""))
+
+    # -- thermal printers -------------------------------------------------------------------------
 
     @Slot()
     def send_zpl(self) -> None:
@@ -166,4 +301,3 @@ class LabelsView(QWidget):
     def on_zpl_sent(self, order_id: str, tracking: str) -> None:
         self.result.setText(f"ZPL label {tracking} of {order_id} sent to "
                             f"{self.printer_address.text().strip()}")
-

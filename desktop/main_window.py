@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from desktop.carriers import carriers_of
 from desktop.cod_view import CodView
 from desktop.controller import CONNECTED, CONNECTING, ConsoleController
 from desktop.dashboard_view import DashboardView
@@ -48,6 +49,12 @@ class MainWindow(QMainWindow):
         self._show_connection(CONNECTING, controller.client.address)
         controller.connection_changed.connect(self._show_connection)
         controller.error.connect(self.show_error)
+        # The carrier choosers: carriers on the orders, and those already handed to or paid by.
+        self._add_carriers(self.settings.value("carriers/known", [], type=list))
+        controller.orders_loaded.connect(lambda orders: self._add_carriers(carriers_of(orders)))
+        controller.order_changed.connect(lambda order: self._add_carriers(carriers_of([order])))
+        controller.handed_off.connect(lambda m: self._remember_carrier(m.carrier))
+        controller.remittance_recorded.connect(lambda r: self._remember_carrier(r.carrier))
 
         self._menus()
         geometry = self.settings.value("main_window/geometry")
@@ -61,8 +68,10 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.print_action = QAction("&Print label…", self, shortcut=QKeySequence.StandardKey.Print)
-        self.print_action.triggered.connect(self.print_label)
+        self.print_action = QAction("&Print…", self, shortcut=QKeySequence.StandardKey.Print)
+        self.print_action.setStatusTip("Print the label or document shown (the manifest on the "
+                                       "Hand-off tab)")
+        self.print_action.triggered.connect(self.print_document)
         file_menu.addAction(self.print_action)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -89,13 +98,29 @@ class MainWindow(QMainWindow):
         self.controller.load_fcs()
         self.controller.load_orders()
         self.controller.load_stock()
+        self.dashboard.load_throughput()
         self.cod.load()
         self.statusBar().showMessage("Refreshing…", 2000)
 
     @Slot()
-    def print_label(self) -> None:
+    def print_document(self) -> None:
+        """Ctrl+P: the manifest on the Hand-off tab, else the label or document shown."""
+        if self.tabs.currentWidget() is self.handoff and self.handoff.pane.has_pdf():
+            self.handoff.print_dialog()
+            return
         self.tabs.setCurrentWidget(self.labels)
         self.labels.print_dialog()
+
+    def _add_carriers(self, names: object) -> None:
+        names = list(names)  # type: ignore[call-overload]
+        self.handoff.carrier.add_carriers(names)
+        self.cod.carrier.add_carriers(names)
+
+    def _remember_carrier(self, carrier: str) -> None:
+        known = set(self.settings.value("carriers/known", [], type=list))
+        if carrier and carrier not in known:
+            self.settings.setValue("carriers/known", sorted(known | {carrier}))
+        self._add_carriers([carrier])
 
     @Slot()
     def find(self) -> None:

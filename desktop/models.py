@@ -63,6 +63,13 @@ class _RowsModel(QAbstractTableModel):
         self._rows = rows
         self.endResetModel()
 
+    def find(self, key: Any) -> int:
+        """The row whose key is `key` (an order's id, …), or -1."""
+        for i, row in enumerate(self._rows):
+            if self.key(row) == key:
+                return i
+        return -1
+
     def row_at(self, row: int) -> Any:
         return self._rows[row]
 
@@ -111,13 +118,6 @@ class OrdersModel(_RowsModel):
     def cell(self, o: common_pb2.Order, column: int) -> Any:
         return (o.order_id, status_name(o.status), o.fc_id, o.payment.method, o.payment.state,
                 o.customer_id, money(o.total), timestamp(o.created_at))[column]
-
-    def find(self, order_id: str) -> int:
-        """The row of an order, or -1."""
-        for i, o in enumerate(self._rows):
-            if o.order_id == order_id:
-                return i
-        return -1
 
 
 class OrdersFilter(QSortFilterProxyModel):
@@ -217,3 +217,17 @@ class StockModel(_RowsModel):
                 and self._rows[index.row()].available <= 0):
             return QBrush(QColor("#f8d7da"))  # nothing left to promise
         return super().data(index, role)
+
+
+class WaveModel(_RowsModel):
+    """PACKED orders waiting for the truck, whose labels print together."""
+
+    COL_ID, COL_FC, COL_CARRIER, COL_TRACKING, COL_CUSTOMER = range(5)
+    HEADERS = ("Order", "FC", "Carrier", "Tracking number", "Customer")
+
+    def key(self, row: common_pb2.Order) -> str:
+        return row.order_id
+
+    def cell(self, o: common_pb2.Order, column: int) -> Any:
+        # ListOrders carries no parcels: carrier and tracking number show once GetOrder read it.
+        return (o.order_id, o.fc_id, o.carrier, o.tracking_number, o.customer_id)[column]

@@ -53,6 +53,11 @@ def test_a_short_remittance_recorded_in_the_view_shows_as_a_discrepancy_and_expo
 
     view = console.cod
     console.tabs.setCurrentWidget(view)
+    # The carrier chooser learnt the carrier from the order's events (GetOrder) and, having
+    # nothing chosen yet, chose it: its reconciliation loads by itself.
+    qtbot.waitUntil(lambda: view.carrier.carrier() == "sandbox", timeout=10_000)
+    assert view.carrier.carriers() == ["sandbox"]
+    qtbot.waitUntil(lambda: view.reconciliation is not None, timeout=10_000)
     view.reference.setText("NEFT-SHORT-1")
     view.amount.setText(f"{(due - 1_000) / 100:.2f}")  # ten rupees short
     view.parcels.setPlainText(tracking)
@@ -71,6 +76,8 @@ def test_a_short_remittance_recorded_in_the_view_shows_as_a_discrepancy_and_expo
     assert (d.expected.amount_minor, d.actual.amount_minor) == (due, due - 1_000)
     assert "collected" in view.totals.text() and "NEFT-SHORT-1" in view.result.text()
     screenshot(console, "cod_reconciliation")
+    # The carrier was remembered for the next session.
+    assert console.settings.value("carriers/known", [], type=list) == ["sandbox"]
 
     path = tmp_path / "cod.csv"
     view.export_csv(path)

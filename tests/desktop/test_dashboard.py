@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from PySide6.QtCore import Qt
@@ -11,12 +13,13 @@ from desktop.dashboard_models import (
     AGING,
     AgingOrdersModel,
     StatusCountsModel,
-    placed_per_hour,
+    throughput_series,
 )
+from desktop.dashboard_view import ALL_FCS
 from tests.desktop.conftest import screenshot
 from tests.desktop.test_orders_view import new_fc, processing_order
 from tests.harness import unique
-from tote.v1 import common_pb2
+from tote.v1 import common_pb2, fulfillment_pb2
 
 pytestmark = pytest.mark.qt
 NOW = 1_790_000_000.0
@@ -55,10 +58,17 @@ def test_aging_orders_are_highlighted_past_the_threshold(qtmodeltester) -> None:
     assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) is None
 
 
-def test_placed_per_hour_buckets_the_last_hours_oldest_first() -> None:
-    # 5 min ago: this hour; 61 and 90 min ago: the hour before; 300 min ago: five hours ago.
-    assert placed_per_hour(ORDERS, NOW, 3) == [0, 2, 1]
-    assert placed_per_hour(ORDERS, NOW, 6) == [1, 0, 0, 0, 2, 1]
+def test_throughput_buckets_become_hour_labels_and_one_series_per_step() -> None:
+    hour = 1_789_999_200 - 1_789_999_200 % 3600  # 2026-09-21 14:00 UTC
+    buckets = [fulfillment_pb2.ThroughputBucket(
+        hour_start=Timestamp(seconds=hour + 3600 * i), placed=3 + i, packed=i, shipped=1,
+        delivered=0, cancelled=9) for i in range(3)]
+    hours, series = throughput_series(buckets, UTC)
+    assert hours == ["14:00", "15:00", "16:00"]
+    assert series == {"placed": [3, 4, 5], "packed": [0, 1, 2], "shipped": [1, 1, 1],
+                      "delivered": [0, 0, 0]}
+    assert throughput_series([], UTC) == ([], {"placed": [], "packed": [], "shipped": [],
+                                                "delivered": []})
 
 
 def test_the_dashboard_counts_one_fcs_orders_live_and_marks_aging_ones(
@@ -71,6 +81,11 @@ def test_the_dashboard_counts_one_fcs_orders_live_and_marks_aging_ones(
     here = new_fc(admin, 13.0)
     admin.receive(here, sku, 5)
     orders = [processing_order(shop, sku) for _ in range(2)]
+    elsewhere_sku = unique("ELSEWHERE")
+    admin.product(elsewhere_sku)
+    elsewhere = new_fc(admin, 20.0)
+    admin.receive(elsewhere, elsewhere_sku, 5)
+    processing_order(shop, elsewhere_sku)  # placed this hour too, at another FC
     qtbot.keyClick(console, Qt.Key.Key_F5)  # the new FC in the FC list
     qtbot.waitUntil(lambda: view.fc_box.findText(here) >= 0, timeout=10_000)
     view.fc_box.setCurrentText(here)
@@ -88,5 +103,15 @@ def test_the_dashboard_counts_one_fcs_orders_live_and_marks_aging_ones(
     assert view.aging.is_aging(0)
     assert view.aging.index(0, 0).data(Qt.ItemDataRole.BackgroundRole).color() == AGING
     assert "2 open, 2 aging past 0 min" in view.summary.text()
-    assert list(view.bars.opts["height"])[-1] == 2  # placed this hour
+    # The chart is the server's count for that FC (GetThroughput), asked again on F5.
+    view.throughput_fc = None
+    qtbot.keyClick(console, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: view.throughput_fc == here, timeout=10_000)
+    assert view.throughput["placed"][-1] == 2
+    assert len(view.throughput["placed"]) == 12
+    assert list(view.bars["placed"].opts["height"])[-1] == 2
+    assert f"at {here}: placed 2, packed 0" in view.chart_note.text()
     screenshot(console, "floor_dashboard")
+    view.fc_box.setCurrentText(ALL_FCS)  # every FC: the other FC's order counts too
+    qtbot.waitUntil(lambda: view.throughput_fc == "", timeout=10_000)
+    assert view.throughput["placed"][-1] == 3

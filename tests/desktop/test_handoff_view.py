@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrinter
 
 from desktop.handoff_view import ManifestModel
+from labels import verify
 from tests.desktop.conftest import screenshot
 from tests.harness import cod
 from tests.integration.test_shipping import pick_and_pack, ready_order
@@ -30,7 +32,7 @@ def type_scan(qtbot, view, code: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
-        qtbot, console, tote, admin, shop) -> None:  # type: ignore[no-untyped-def]
+        qtbot, console, tote, admin, shop, tmp_path) -> None:  # type: ignore[no-untyped-def]
     admin.fc("FC-BLR")
     orders, parcels = [], []
     for _ in range(2):
@@ -41,14 +43,18 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
     view = console.handoff
     console.tabs.setCurrentWidget(view)
 
-    # Another carrier's truck: the parcel is flagged, not added.
-    view.carrier.setText("bluedart")
+    # The carrier chooser knows the carrier of the packed parcels (from the orders read).
+    qtbot.waitUntil(lambda: "sandbox" in view.carrier.carriers(), timeout=10_000)
+    assert "sandbox" in console.cod.carrier.carriers()
+
+    # Another carrier's truck (typed: not yet known): the parcel is flagged, not added.
+    view.carrier.setCurrentText("bluedart")
     with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
         type_scan(qtbot, view, parcels[0])
     assert view.model.rowCount() == 0
     assert "belongs to sandbox, not bluedart" in view.flags.item(0).text()
 
-    view.carrier.setText("sandbox")
+    view.carrier.setCurrentIndex(view.carrier.findText("sandbox"))
     for tracking in parcels:
         with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
             type_scan(qtbot, view, tracking)
@@ -62,9 +68,32 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
     assert not_packed.status != common_pb2.ORDER_STATUS_PACKED
     screenshot(console, "hand_off")
 
-    with qtbot.waitSignal(console.controller.handed_off, timeout=15_000):
+    with qtbot.waitSignal(console.controller.handed_off, timeout=15_000) as handed:
         qtbot.mouseClick(view.close_button, Qt.MouseButton.LeftButton)
     assert view.model.rowCount() == 0
     assert "2 parcel(s) handed to sandbox" in view.result.text()
     for order in orders:
         assert shop.get(order.order_id).status == common_pb2.ORDER_STATUS_SHIPPED
+
+    # The manifest the driver signs is shown at once, and prints with its barcodes readable.
+    manifest_id = handed.args[0].manifest_id
+    assert view.pane.has_pdf() and manifest_id in view.pane.caption.text()
+    screenshot(console, "hand_off_manifest")
+    printed = tmp_path / "manifest.pdf"
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(printed))
+    assert view.pane.print_to(printer) == view.pane.document.pageCount()
+    read = {c.data for c in verify(printed.read_bytes())}
+    assert {manifest_id, *parcels} <= read
+    assert "Printed Manifest" in view.result.text()
+
+    # Reprinted later from the session's list: GetManifest brings the same PDF back.
+    assert view.manifests.count() == 1
+    shown = view.pane.content
+    view.pane.show_pdf(b"", "nothing", "x.pdf")
+    assert not view.pane.has_pdf()
+    with qtbot.waitSignal(console.controller.manifest_loaded, timeout=10_000) as again:
+        view.manifests.itemClicked.emit(view.manifests.item(0))
+    assert again.args[0].manifest_id == manifest_id
+    assert view.pane.has_pdf() and view.pane.content == shown

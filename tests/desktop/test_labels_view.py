@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 
+import pypdfium2 as pdfium
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter
+from reportlab.pdfgen import canvas
 
+from desktop.models import WaveModel
+from desktop.pdf import merge_pdfs
 from labels import verify
 from tests.desktop.conftest import screenshot
 from tests.harness import cod
 from tests.integration.test_shipping import pick_and_pack, ready_order
+from tote.v1 import common_pb2
 
 pytestmark = pytest.mark.qt
+
+
+def pdf_printer(path) -> QPrinter:  # type: ignore[no-untyped-def]
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    return printer
+
+
+def test_wave_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = WaveModel()
+    model.set_rows([common_pb2.Order(order_id="ord_1", fc_id="FC-BLR", carrier="sandbox",
+                                     tracking_number="TT1", customer_id="cust-1",
+                                     status=common_pb2.ORDER_STATUS_PACKED)])
+    qtmodeltester.check(model)
+    assert model.index(0, WaveModel.COL_TRACKING).data() == "TT1"
+
+
+def test_merged_pdfs_keep_every_page_in_order() -> None:
+    one, two = (_one_page_pdf(text) for text in ("first", "second"))
+    merged = merge_pdfs([one, two, one])
+    doc = pdfium.PdfDocument(merged)
+    try:
+        texts = [doc[i].get_textpage().get_text_range().strip() for i in range(len(doc))]
+    finally:
+        doc.close()
+    assert texts == ["first", "second", "first"]
+
+
+def _one_page_pdf(text: str) -> bytes:
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(200, 100))
+    c.drawString(20, 50, text)
+    c.save()
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -33,7 +75,7 @@ def test_a_label_is_previewed_saved_and_printed_to_a_pdf_whose_barcode_reads_bac
     with qtbot.waitSignal(console.controller.label_loaded, timeout=15_000):
         view.load_button.click()
     assert view.document.status() == QPdfDocument.Status.Ready
-    assert view.document.pageCount() >= 1 and view.print_button.isEnabled()
+    assert view.document.pageCount() >= 1 and view.pane.print_button.isEnabled()
     screenshot(console, "labels")
 
     saved = tmp_path / "label.pdf"
@@ -41,11 +83,73 @@ def test_a_label_is_previewed_saved_and_printed_to_a_pdf_whose_barcode_reads_bac
     assert tracking in {c.data for c in verify(saved.read_bytes())}
 
     printed = tmp_path / "printed.pdf"
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(printed))
-    view.print_to(printer)
+    view.print_to(pdf_printer(printed))
     assert tracking in {c.data for c in verify(printed.read_bytes())}
+
+    # A reprint is the same label fetched again.
+    with qtbot.waitSignal(console.controller.label_loaded, timeout=15_000) as again:
+        view.load_button.click()
+    assert again.args[1].tracking_number == tracking
+
+
+def test_a_waves_labels_are_fetched_with_progress_into_one_pdf_one_label_per_page(
+        qtbot, console, tote, admin, shop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    admin.fc("FC-BLR")
+    wave = []
+    for _ in range(3):
+        order, _ = ready_order(tote, admin, shop, cod(), units=1)
+        wave.append((order.order_id, pick_and_pack(tote, order.order_id, units=1)))
+    view = console.labels
+    console.tabs.setCurrentWidget(view)
+    qtbot.keyClick(console, Qt.Key.Key_F5)  # a fresh ListOrders: the PACKED orders listed
+    ids = [order_id for order_id, _ in wave]
+    qtbot.waitUntil(lambda: set(ids) <= {view.wave.row_at(r).order_id
+                                         for r in range(view.wave.rowCount())}, timeout=15_000)
+    # Their carrier and tracking number came with the pack events (GetOrder), and an F5's
+    # ListOrders (which carries no parcels) does not wipe them out.
+    qtbot.waitUntil(lambda: all(view.wave.index(view.wave.find(i), WaveModel.COL_TRACKING)
+                                .data() == t for i, t in wave), timeout=10_000)
+    view.select_orders(ids)
+    assert view.selected_order_ids() == sorted(ids, key=lambda i: view.wave.find(i))
+    assert view.batch_button.text() == "Labels of selected (3)"
+    progress: list[tuple[int, int]] = []
+    console.controller.batch_progress.connect(lambda done, total, _i: progress.append(
+        (done, total)))
+    with qtbot.waitSignal(console.controller.batch_ready, timeout=20_000) as ready:
+        view.batch_button.click()
+        assert not view.batch_button.isEnabled() and view.progress.isVisible()
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    batch = ready.args[0]
+    assert batch.failed == [] and sorted(batch.tracking_numbers) == sorted(t for _, t in wave)
+    assert view.document.pageCount() == 3 and not view.progress.isVisible()
+    assert view.pane.page.isVisible()
+    screenshot(console, "labels_wave")
+
+    printed = tmp_path / "wave.pdf"
+    assert view.print_to(pdf_printer(printed)) == 3
+    pages = {}
+    for code in verify(printed.read_bytes()):
+        pages.setdefault(code.page, set()).add(code.data)
+    # One label per page, in the order the labels came.
+    assert [next(t for t in batch.tracking_numbers if t in pages[p]) for p in range(3)] == \
+        batch.tracking_numbers
+    saved = tmp_path / "wave-saved.pdf"
+    view.save(saved)
+    assert {t for _, t in wave} <= {c.data for c in verify(saved.read_bytes())}
+
+
+def test_a_batch_lists_orders_without_a_label_and_prints_the_rest(
+        qtbot, console, packed_order, shop) -> None:  # type: ignore[no-untyped-def]
+    order_id, tracking = packed_order
+    view = console.labels
+    with qtbot.waitSignal(console.controller.batch_ready, timeout=15_000) as ready:
+        console.controller.load_label_batch(["ord_unknown", order_id])
+    batch = ready.args[0]
+    assert batch.tracking_numbers == [tracking]
+    assert [i for i, _ in batch.failed] == ["ord_unknown"]
+    assert batch.failed[0][1].startswith("NOT_FOUND")
+    assert view.document.pageCount() == 1
+    assert "1 without a label; ord_unknown: NOT_FOUND" in view.result.text()
 
 
 def test_zpl_goes_raw_to_the_printers_port(qtbot, console, packed_order) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,220 @@
+"""PDFs in the console: merged, previewed (QtPdf), printed page for page, saved."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMarginsF,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPixmap, QResizeEvent
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labels.verify import _PDFIUM
+
+# PDFium is not thread-safe: merges run in the controller's pool, so every call into it holds
+# the lock labels.verify holds for the same reason (one process, one PDFium).
+PDFIUM_LOCK = _PDFIUM
+PRINT_DPI = 300  # each page is rasterized at this resolution for the printer
+MIN_PREVIEW_DPI, MAX_PREVIEW_DPI = 30, 110
+
+
+def merge_pdfs(contents: Sequence[bytes]) -> bytes:
+    """One PDF holding every page of each input, in order (a wave's labels: one per page)."""
+    with PDFIUM_LOCK:
+        merged = pdfium.PdfDocument.new()
+        sources = [pdfium.PdfDocument(content) for content in contents]
+        try:
+            for source in sources:
+                merged.import_pages(source)
+            out = io.BytesIO()
+            merged.save(out)
+            return out.getvalue()
+        finally:
+            for source in sources:
+                source.close()
+            merged.close()
+
+
+def render_on_white(document: QPdfDocument, page: int, dpi: float) -> QImage:
+    """A page at `dpi`; QPdfDocument.render() leaves the background transparent."""
+    points = document.pagePointSize(page)
+    pixels = QSize(max(1, round(points.width() / 72 * dpi)),
+                   max(1, round(points.height() / 72 * dpi)))
+    image = QImage(pixels, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.drawImage(0, 0, document.render(page, pixels))
+    painter.end()
+    return image
+
+
+def print_document(document: QPdfDocument, printer: QPrinter) -> int:
+    """Every page on its own printer page of the same size, rasterized on white at PRINT_DPI."""
+    painter = QPainter()
+    pages = document.pageCount()
+    for page in range(pages):
+        points = document.pagePointSize(page)
+        printer.setPageLayout(QPageLayout(QPageSize(points, QPageSize.Unit.Point),
+                                          QPageLayout.Orientation.Portrait,
+                                          QMarginsF(0, 0, 0, 0)))
+        if page == 0:
+            if not painter.begin(printer):
+                raise OSError("the printer did not start the job")
+        else:
+            printer.newPage()
+        painter.drawImage(QRectF(painter.viewport()),
+                          render_on_white(document, page, PRINT_DPI))
+    if painter.isActive():
+        painter.end()
+    return pages
+
+
+class PdfPane(QWidget):
+    """One PDF at a time: the page fitted to the pane, page by page; Save and Print."""
+
+    printed = Signal(str, int)  # title, pages
+    saved = Signal(str)  # path
+
+    def __init__(self, empty_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.content = b""
+        self.title = ""
+        self.filename = "document.pdf"
+        self.document = QPdfDocument(self)
+        self._buffer = QBuffer(self)
+        self.caption = QLabel(empty_text)
+        self.caption.setWordWrap(True)
+        self.page = QSpinBox()
+        self.page.setPrefix("Page ")
+        self.page.setRange(1, 1)
+        self.page.setMinimumWidth(self.page.fontMetrics().horizontalAdvance("Page 000 of 000")
+                                  + 40)
+        self.page.hide()  # shown for a PDF of several pages
+        self.page.valueChanged.connect(self._render)
+        self.save_button = QPushButton("Save PDF…")
+        self.print_button = QPushButton("Print…")
+        for button in (self.save_button, self.print_button):
+            button.setEnabled(False)
+        self.save_button.clicked.connect(self._save_clicked)
+        self.print_button.clicked.connect(self.print_dialog)
+
+        # Rendered here, synchronously, the same way it is printed (QPdfView paints later).
+        self.page_image = QLabel()
+        self.page_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.page_image.setStyleSheet("background: #9e9e9e")
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.page_image)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setMinimumSize(160, 160)
+        # A resize re-renders once the pane has settled, not at every pixel.
+        self._refit = QTimer(self, singleShot=True, interval=80)
+        self._refit.timeout.connect(self._render)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.page)
+        bar.addStretch(1)
+        bar.addWidget(self.save_button)
+        bar.addWidget(self.print_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addLayout(bar)
+        layout.addWidget(self.scroll, 1)
+
+    def has_pdf(self) -> bool:
+        return bool(self.content) and self.document.pageCount() > 0
+
+    def show_pdf(self, content: bytes, title: str, filename: str) -> None:
+        """Shows the PDF from its first page; Save and Print then act on it."""
+        self.content, self.title, self.filename = content, title, filename
+        self.document.close()
+        self._buffer.close()
+        self._buffer.setData(QByteArray(content))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document.load(self._buffer)
+        pages = self.document.pageCount()
+        self.page.blockSignals(True)
+        self.page.setRange(1, max(1, pages))
+        self.page.setValue(1)
+        self.page.setSuffix(f" of {pages}")
+        self.page.blockSignals(False)
+        self.page.setVisible(pages > 1)
+        self.caption.setText(title if pages else f"{title}: not a readable PDF")
+        self.save_button.setEnabled(pages > 0)
+        self.print_button.setEnabled(pages > 0)
+        self._render()
+
+    def preview_dpi(self, page: int) -> float:
+        """The resolution at which the page fits the visible area."""
+        points = self.document.pagePointSize(page)
+        view = self.scroll.viewport().size()
+        if points.width() <= 0 or points.height() <= 0:
+            return MIN_PREVIEW_DPI
+        fit = min((view.width() - 16) / (points.width() / 72),
+                  (view.height() - 16) / (points.height() / 72))
+        return max(MIN_PREVIEW_DPI, min(MAX_PREVIEW_DPI, fit))
+
+    @Slot()
+    def _render(self, *_args: object) -> None:
+        if not self.has_pdf():
+            self.page_image.clear()
+            return
+        page = self.page.value() - 1
+        self.page_image.setPixmap(QPixmap.fromImage(
+            render_on_white(self.document, page, self.preview_dpi(page))))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.has_pdf():
+            self._refit.start()
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(self.content)
+        self.saved.emit(str(path))
+
+    @Slot()
+    def _save_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save PDF", self.filename,
+                                              "PDF files (*.pdf)")
+        if name:
+            self.save(Path(name))
+
+    @Slot()
+    def print_dialog(self) -> None:
+        if not self.has_pdf():
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self.title)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
+            self.print_to(printer)
+
+    def print_to(self, printer: QPrinter) -> int:
+        pages = print_document(self.document, printer)
+        self.printed.emit(self.title, pages)
+        return pages

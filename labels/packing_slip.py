@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from labels import text
+from labels import codes, text
 from labels.errors import LabelDataError
 from labels.model import Address, LabelData
 from labels.money import format_money, format_weight, total
-from labels.sheet import Cell, Sheet
+from labels.sheet import DPI, Cell, Sheet
 
 
 def _address(title: str, a: Address) -> list[text.Para]:
@@ -30,9 +30,13 @@ def _header(sheet: Sheet, data: LabelData) -> None:
         width=half,
     )
     below_title = sheet.y
-    sheet.y = top
-    sheet.code128(data.order_id, 44, x=sheet.left + half, width=half, field="order_id")
-    sheet.y = min(sheet.y, below_title) - 6
+    if codes.module_dots(data.order_id, half, DPI) >= codes.MIN_MODULE_DOTS_203:
+        sheet.y = top
+        sheet.code128(data.order_id, 44, x=sheet.left + half, width=half, field="order_id")
+        sheet.y = min(sheet.y, below_title) - 6
+    else:  # a long id (tote's are 30 characters) fits only across the page, under the title
+        sheet.code128(data.order_id, 44, field="order_id")
+        sheet.y -= 2
 
 
 def render_packing_slip(data: LabelData, paper: str = "a4", *, check: bool = True) -> bytes:

@@ -41,9 +41,13 @@ def _header(sheet: Sheet, pick: PickList) -> None:
         width=half,
     )
     below = sheet.y
-    sheet.y = top
-    sheet.code128(pick.pick_list_id, 44, x=sheet.left + half, width=half, field="pick_list_id")
-    sheet.y = min(sheet.y, below) - 4
+    if codes.module_dots(pick.pick_list_id, half, DPI) >= codes.MIN_MODULE_DOTS_203:
+        sheet.y = top
+        sheet.code128(pick.pick_list_id, 44, x=sheet.left + half, width=half,
+                      field="pick_list_id")
+        sheet.y = min(sheet.y, below) - 4
+    else:  # a long id (tote's are 30 characters) fits only across the page, under the title
+        sheet.code128(pick.pick_list_id, 44, field="pick_list_id")
     w = sheet.inner_width
     sheet.row([Cell(h, c, bold=True) for h, c in zip(_HEAD, _cols(w), strict=True)])
 

@@ -1,4 +1,5 @@
-"""FulfillmentService: FCs here; routing, picking and packing in their own modules (mixins)."""
+"""FulfillmentService: FCs and throughput here; routing, picking, packing and documents in
+their own modules (mixins)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from core.service import catalog, throughput
 from server import convert
 from server.context import ServerContext
 from server.dbexec import utcnow
+from server.servicers.documents import DocumentRpcs
 from server.servicers.packing import PackingRpcs
 from server.servicers.picking import PickingRpcs
 from server.servicers.routing import RoutingRpcs
 from tote.v1 import common_pb2, fulfillment_pb2, fulfillment_pb2_grpc
 
 
-class FulfillmentServicer(RoutingRpcs, PickingRpcs, PackingRpcs,
+class FulfillmentServicer(RoutingRpcs, PickingRpcs, PackingRpcs, DocumentRpcs,
                           fulfillment_pb2_grpc.FulfillmentServiceServicer):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx

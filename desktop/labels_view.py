@@ -191,7 +191,8 @@ class LabelsView(QWidget):
             if not o.shipments and old is not None and old.shipments:
                 # ListOrders carries no parcels; a packed parcel's carrier and tracking number
                 # (read by GetOrder after its events) never change.
-                o = common_pb2.Order(o)
+                listed, o = o, common_pb2.Order()
+                o.CopyFrom(listed)  # the listed order is shared with the other views
                 o.shipments.extend(old.shipments)
                 o.carrier, o.tracking_number = old.carrier, old.tracking_number
             self._orders[o.order_id] = o

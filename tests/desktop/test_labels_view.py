@@ -101,14 +101,18 @@ def test_a_waves_labels_are_fetched_with_progress_into_one_pdf_one_label_per_pag
         wave.append((order.order_id, pick_and_pack(tote, order.order_id, units=1)))
     view = console.labels
     console.tabs.setCurrentWidget(view)
-    qtbot.keyClick(console, Qt.Key.Key_F5)  # a fresh ListOrders: the PACKED orders listed
     ids = [order_id for order_id, _ in wave]
-    qtbot.waitUntil(lambda: set(ids) <= {view.wave.row_at(r).order_id
-                                         for r in range(view.wave.rowCount())}, timeout=15_000)
-    # Their carrier and tracking number came with the pack events (GetOrder), and an F5's
-    # ListOrders (which carries no parcels) does not wipe them out.
-    qtbot.waitUntil(lambda: all(view.wave.index(view.wave.find(i), WaveModel.COL_TRACKING)
-                                .data() == t for i, t in wave), timeout=10_000)
+
+    def tracking_shown() -> bool:
+        return all(view.wave.find(i) >= 0 and view.wave.index(
+            view.wave.find(i), WaveModel.COL_TRACKING).data() == t for i, t in wave)
+
+    # Listed live, with their carrier and tracking number, from the pack events (GetOrder)…
+    qtbot.waitUntil(tracking_shown, timeout=15_000)
+    # … which an F5's ListOrders (it carries no parcels) does not wipe out.
+    with qtbot.waitSignal(console.controller.orders_loaded, timeout=10_000):
+        qtbot.keyClick(console, Qt.Key.Key_F5)
+    assert tracking_shown()
     view.select_orders(ids)
     assert view.selected_order_ids() == sorted(ids, key=lambda i: view.wave.find(i))
     assert view.batch_button.text() == "Labels of selected (3)"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from desktop.controller import CONNECTED
+from desktop.client import ConsoleClient
+from desktop.controller import CONNECTED, ConsoleController
+from desktop.main_window import MainWindow
 from desktop.models import EventsModel, OrdersModel
 from tests.desktop.conftest import screenshot
 from tests.harness import Client, cod, unique
@@ -145,3 +149,65 @@ def test_cancelling_the_confirmation_assigns_nothing(qtbot, console, admin, shop
     view.confirmation.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.waitUntil(lambda: not console.controller.busy(), timeout=5_000)
     assert shop.get(order.order_id).fc_id == here
+
+
+class CountingClient(ConsoleClient):
+    """The real client, counting GetOrder calls; `gate` holds them until a test opens it."""
+
+    def __init__(self, address: str, token: str) -> None:
+        super().__init__(address, token)
+        self.get_order_calls: list[str] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def get_order(self, order_id: str) -> common_pb2.Order:
+        self.get_order_calls.append(order_id)
+        self.gate.wait(10)
+        return super().get_order(order_id)
+
+
+def test_a_burst_of_events_for_one_order_reads_it_once(
+        qtbot, tote, supervisor_token, settings, admin, shop) -> None:  # type: ignore[no-untyped-def]
+    client = CountingClient(tote.grpc_address, supervisor_token)
+    window = MainWindow(ConsoleController(client), settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    try:
+        sku = unique("BURST")
+        admin.product(sku)
+        admin.receive(new_fc(admin, 13.0), sku, 5)
+        order = processing_order(shop, sku)
+        view, controller = window.orders, window.controller
+        qtbot.waitUntil(lambda: view.model.find(order.order_id) >= 0
+                        and view.model.row_at(view.model.find(order.order_id)).status
+                        == PROCESSING, timeout=15_000)
+        qtbot.waitUntil(lambda: not controller.busy(), timeout=5_000)
+
+        def burst(n: int) -> None:
+            for i in range(n):
+                controller.order_event.emit(common_pb2.OrderEvent(
+                    event_id=f"burst-{i}", order_id=order.order_id, type="Order_Noted"))
+
+        client.get_order_calls.clear()
+        with qtbot.waitSignal(controller.order_changed, timeout=5_000):
+            burst(20)
+        assert client.get_order_calls == [order.order_id]
+
+        # Events while that GetOrder is in flight: one more read, after it, not one per event.
+        client.get_order_calls.clear()
+        client.gate.clear()
+        burst(5)
+        qtbot.waitUntil(lambda: client.get_order_calls == [order.order_id], timeout=5_000)
+        burst(10)  # during the call
+        qtbot.wait(400)
+        assert client.get_order_calls == [order.order_id]  # still one: the first is in flight
+        client.gate.set()
+        qtbot.waitUntil(lambda: len(client.get_order_calls) == 2 and not controller.busy(),
+                        timeout=5_000)
+        qtbot.wait(300)
+        assert client.get_order_calls == [order.order_id] * 2
+    finally:
+        client.gate.set()
+        window.close()
+        client.close()

@@ -31,6 +31,7 @@ from tote.v1 import common_pb2
 ALL_FCS = "All FCs"
 CHART_HOURS = 12
 THROUGHPUT_REFRESH_MS = 60_000
+THROUGHPUT_AFTER_EVENT_MS = 2_000
 COLOURS = {"placed": "#4a7fb5", "packed": "#e0a030", "shipped": "#5aa469",
            "delivered": "#8e6bb8"}
 BAR_WIDTH = 0.2
@@ -108,6 +109,12 @@ class DashboardView(QWidget):
         self.throughput_timer.setInterval(THROUGHPUT_REFRESH_MS)
         self.throughput_timer.timeout.connect(self.load_throughput)
         self.throughput_timer.start()
+        # An order moving on the floor moves the chart: asked again a moment after (once for
+        # a burst of changes).
+        self._throughput_soon = QTimer(self, singleShot=True, interval=THROUGHPUT_AFTER_EVENT_MS)
+        self._throughput_soon.timeout.connect(self.load_throughput)
+        controller.order_changed.connect(lambda _order: self._throughput_soon.isActive()
+                                         or self._throughput_soon.start())
         # Ages grow with the clock, not only with events.
         self.ticker = QTimer(self)
         self.ticker.setInterval(30_000)
@@ -177,7 +184,7 @@ class DashboardView(QWidget):
             [(i, "") for i in range(len(hours))]])
         self.chart.setXRange(-0.6, max(len(hours), 1) - 0.4, padding=0)
         top = max((max(v) for v in self.throughput.values() if v), default=0)
-        self.chart.setYRange(0, max(top, 4) * 1.15, padding=0)
+        self.chart.setYRange(0, max(top, 4) * 1.35, padding=0)  # room for the legend
         totals = ", ".join(f"{name} {sum(v)}" for name, v in self.throughput.items())
         self.chart_note.setText(f"Last {len(hours)} h{' at ' + fc_id if fc_id else ''}: "
                                 f"{totals}")

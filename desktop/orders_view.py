@@ -62,6 +62,9 @@ class OrderDetail(QWidget):
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
         self.summary = QLabel("")
         self.payment = QLabel("")
+        # Long lines wrap: unwrapped, an order's text would widen the window past the screen.
+        for label in (self.title, self.summary, self.payment):
+            label.setWordWrap(True)
         self.routing_note = QLabel("")
         self.routing_note.setWordWrap(True)
         # A wrapped label is squeezed by the tables under it unless it asks for its lines.
@@ -171,13 +174,19 @@ class OrdersView(QWidget):
         self.search.textChanged.connect(self._text_changed)
         self.customer.textChanged.connect(self._customer_changed)
 
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 2)
+        # Two rows: on one, the text fields would be squeezed unreadable in a narrow window.
+        filters = QVBoxLayout()
+        texts = QHBoxLayout()
+        texts.addWidget(self.search, 2)
+        texts.addWidget(self.customer, 1)
+        combos = QHBoxLayout()
         for label, widget in (("Status", self.status_box), ("FC", self.fc_filter),
                               ("Payment", self.payment_box)):
-            filters.addWidget(QLabel(label))
-            filters.addWidget(widget)
-        filters.addWidget(self.customer, 1)
+            combos.addWidget(QLabel(label))
+            combos.addWidget(widget)
+        combos.addStretch(1)
+        filters.addLayout(texts)
+        filters.addLayout(combos)
 
         self.table = table(self.proxy)
         self.table.setSortingEnabled(True)

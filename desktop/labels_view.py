@@ -42,6 +42,7 @@ class LabelsView(QWidget):
         self.label: Any = None  # the last label shown (Label)
         self._orders: dict[str, common_pb2.Order] = {}
         self._batch_ids: list[str] = []
+        self._asked: set[str] = set()  # packed orders whose parcels were asked for
 
         self.order_id = QLineEdit(placeholderText="Order id")
         self.order_id.returnPressed.connect(self.load)
@@ -196,6 +197,11 @@ class LabelsView(QWidget):
                 o.shipments.extend(old.shipments)
                 o.carrier, o.tracking_number = old.carrier, old.tracking_number
             self._orders[o.order_id] = o
+            if (o.status == common_pb2.ORDER_STATUS_PACKED and not o.shipments
+                    and o.order_id not in self._asked):
+                # Its carrier and tracking number, once (GetOrder; debounced by the controller).
+                self._asked.add(o.order_id)
+                self.controller.refresh_order(o.order_id)
         self._publish()
 
     @Slot(object)

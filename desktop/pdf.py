@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPix
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -114,7 +115,10 @@ class PdfPane(QWidget):
         self.page.setMinimumWidth(self.page.fontMetrics().horizontalAdvance("Page 000 of 000")
                                   + 40)
         self.page.hide()  # shown for a PDF of several pages
-        self.page.valueChanged.connect(self._render)
+        self.page.valueChanged.connect(self._render_from_top)
+        self.fit_width = QCheckBox("Fit width")
+        self.fit_width.setToolTip("Read an A4 page at full width (scroll down it)")
+        self.fit_width.toggled.connect(self._render_from_top)
         self.save_button = QPushButton("Save PDF…")
         self.print_button = QPushButton("Print…")
         for button in (self.save_button, self.print_button):
@@ -137,6 +141,7 @@ class PdfPane(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.page)
+        bar.addWidget(self.fit_width)
         bar.addStretch(1)
         bar.addWidget(self.save_button)
         bar.addWidget(self.print_button)
@@ -167,7 +172,13 @@ class PdfPane(QWidget):
         self.caption.setText(title if pages else f"{title}: not a readable PDF")
         self.save_button.setEnabled(pages > 0)
         self.print_button.setEnabled(pages > 0)
+        self._render_from_top()
+
+    @Slot()
+    def _render_from_top(self, *_args: object) -> None:
         self._render()
+        self.page_image.adjustSize()
+        self.scroll.verticalScrollBar().setValue(0)
 
     def preview_dpi(self, page: int) -> float:
         """The resolution at which the page fits the visible area."""
@@ -175,8 +186,10 @@ class PdfPane(QWidget):
         view = self.scroll.viewport().size()
         if points.width() <= 0 or points.height() <= 0:
             return MIN_PREVIEW_DPI
-        fit = min((view.width() - 16) / (points.width() / 72),
-                  (view.height() - 16) / (points.height() / 72))
+        across = (view.width() - 16) / (points.width() / 72)
+        if self.fit_width.isChecked():
+            return max(MIN_PREVIEW_DPI, across)
+        fit = min(across, (view.height() - 16) / (points.height() / 72))
         return max(MIN_PREVIEW_DPI, min(MAX_PREVIEW_DPI, fit))
 
     @Slot()

@@ -13,13 +13,14 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter
 from reportlab.pdfgen import canvas
 
+from desktop.labels_view import DOCUMENTS
 from desktop.models import WaveModel
 from desktop.pdf import merge_pdfs
 from labels import verify
 from tests.desktop.conftest import screenshot
 from tests.harness import cod
 from tests.integration.test_shipping import pick_and_pack, ready_order
-from tote.v1 import common_pb2
+from tote.v1 import common_pb2, fulfillment_pb2
 
 pytestmark = pytest.mark.qt
 
@@ -181,3 +182,63 @@ def test_zpl_goes_raw_to_the_printers_port(qtbot, console, packed_order) -> None
     finally:
         server.close()
     assert received.startswith(b"^XA") and tracking.encode() in received
+
+
+@pytest.mark.parametrize("kind", [fulfillment_pb2.DOCUMENT_KIND_PICK_LIST,
+                                  fulfillment_pb2.DOCUMENT_KIND_PACKING_SLIP])
+def test_an_orders_pick_list_and_packing_slip_are_previewed_and_printed(
+        qtbot, console, packed_order, shop, tmp_path, kind) -> None:  # type: ignore[no-untyped-def]
+    order_id, tracking = packed_order
+    view = console.labels
+    console.tabs.setCurrentWidget(view)
+    view.order_id.setText(order_id)
+    view.kind.setCurrentIndex(view.kind.findData(kind))
+    with qtbot.waitSignal(console.controller.document_loaded, timeout=15_000) as loaded:
+        view.load_button.click()
+    assert loaded.args[:2] == [order_id, kind]
+    name = DOCUMENTS[kind]
+    assert view.pane.has_pdf() and view.pane.caption.text() == f"{name} — {order_id}"
+    assert view.pane.filename.endswith(".pdf")
+    # An A4 page fits the pane; "Fit width" makes it readable across the pane's width.
+    fitted = view.pane.page_image.pixmap().width()
+    view.pane.fit_width.setChecked(True)
+    assert view.pane.page_image.pixmap().width() > fitted
+    screenshot(console, f"labels_{name.lower().replace(' ', '_')}")
+    view.pane.fit_width.setChecked(False)
+    # Packed orders listed before this console started show their parcels too (GetOrder once).
+    qtbot.waitUntil(lambda: all(view.wave.index(r, WaveModel.COL_TRACKING).data()
+                                for r in range(view.wave.rowCount())), timeout=10_000)
+    printed = tmp_path / "document.pdf"
+    assert view.print_to(pdf_printer(printed)) == view.document.pageCount()
+    read = {c.data for c in verify(printed.read_bytes())}
+    # The pick list is the parcel's (shipment id and the items' GTINs), the slip the order's.
+    assert (shop.get(order_id).shipments[0].shipment_id
+            if kind == fulfillment_pb2.DOCUMENT_KIND_PICK_LIST else order_id) in read
+    # The document the server drew (the print is a raster of it).
+    text = _text_of(view.pane.content)
+    assert text.startswith(name.upper())
+    if kind == fulfillment_pb2.DOCUMENT_KIND_PACKING_SLIP:
+        assert tracking in text
+
+
+def test_a_packing_slip_before_packing_shows_the_servers_refusal(
+        qtbot, console, tote, admin, shop) -> None:  # type: ignore[no-untyped-def]
+    admin.fc("FC-BLR")
+    order, _ = ready_order(tote, admin, shop, cod(), units=1)  # PROCESSING: nothing packed
+    view = console.labels
+    shown = view.pane.content
+    view.order_id.setText(order.order_id)
+    view.kind.setCurrentIndex(view.kind.findData(fulfillment_pb2.DOCUMENT_KIND_PACKING_SLIP))
+    with qtbot.waitSignal(console.controller.error, timeout=15_000) as error:
+        view.load_button.click()
+    assert error.args[0].startswith("FAILED_PRECONDITION")
+    assert view.result.text().startswith("Failed — FAILED_PRECONDITION")
+    assert view.pane.content == shown  # what was shown stays
+
+
+def _text_of(pdf: bytes) -> str:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()

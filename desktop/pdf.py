@@ -34,11 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from labels.verify import _PDFIUM
+from labels.verify import PDFIUM_LOCK
 
-# PDFium is not thread-safe: merges run in the controller's pool, so every call into it holds
-# the lock labels.verify holds for the same reason (one process, one PDFium).
-PDFIUM_LOCK = _PDFIUM
 PRINT_DPI = 300  # each page is rasterized at this resolution for the printer
 MIN_PREVIEW_DPI, MAX_PREVIEW_DPI = 30, 110
 

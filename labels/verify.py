@@ -48,9 +48,10 @@ def _decode(image: Image.Image, page: int, symbols: Iterable[str] | None = None)
     return sorted(found, key=lambda r: (r.page, r.rect[1], r.rect[0]))
 
 
-# PDFium is not thread-safe and the server renders labels from a thread pool: every call into
-# it goes through this lock (decoding with zbar, the slower half, runs outside it).
-_PDFIUM = threading.Lock()
+# The server renders labels from a thread pool and the console merges and renders PDFs off its
+# GUI thread (decoding with zbar, the slower half, runs outside the lock).
+PDFIUM_LOCK = threading.Lock()
+"""PDFium is not thread-safe: every use of pypdfium2 in the process takes this lock."""
 
 
 def _open(pdf_bytes: bytes) -> pdfium.PdfDocument:
@@ -62,7 +63,7 @@ def _open(pdf_bytes: bytes) -> pdfium.PdfDocument:
 
 def rasterize(pdf_bytes: bytes, dpi: int = 203) -> list[Image.Image]:
     """Every page of a PDF as a grayscale image at `dpi`."""
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         pdf = _open(pdf_bytes)
         try:
             # .copy(): to_pil() shares the bitmap's memory, which PDFium frees with the bitmap.
@@ -87,7 +88,7 @@ def _render_band(
 ) -> tuple[Image.Image, float]:
     """The full-width strip of a page from `bottom` to `top` points, and its top edge in points."""
     scale = dpi / 72
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         pdf = _open(pdf_bytes)
         try:
             page = pdf[page_no]

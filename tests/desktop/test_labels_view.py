@@ -17,6 +17,7 @@ from desktop.labels_view import DOCUMENTS
 from desktop.models import WaveModel
 from desktop.pdf import merge_pdfs
 from labels import verify
+from labels.verify import PDFIUM_LOCK
 from tests.desktop.conftest import screenshot
 from tests.harness import cod
 from tests.integration.test_shipping import pick_and_pack, ready_order
@@ -44,11 +45,12 @@ def test_wave_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ign
 def test_merged_pdfs_keep_every_page_in_order() -> None:
     one, two = (_one_page_pdf(text) for text in ("first", "second"))
     merged = merge_pdfs([one, two, one])
-    doc = pdfium.PdfDocument(merged)
-    try:
-        texts = [doc[i].get_textpage().get_text_range().strip() for i in range(len(doc))]
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:  # the console's workers may be in PDFium too
+        doc = pdfium.PdfDocument(merged)
+        try:
+            texts = [doc[i].get_textpage().get_text_range().strip() for i in range(len(doc))]
+        finally:
+            doc.close()
     assert texts == ["first", "second", "first"]
 
 
@@ -237,8 +239,9 @@ def test_a_packing_slip_before_packing_shows_the_servers_refusal(
 
 
 def _text_of(pdf: bytes) -> str:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:  # the console's workers may be in PDFium too
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+        finally:
+            doc.close()

@@ -8,6 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 
 import labels
+from labels.verify import PDFIUM_LOCK
 from tests.harness import Client, unique
 from tests.integration.test_picking import (
     new_gtin,
@@ -42,12 +43,13 @@ def document(client: Client, order_id: str, kind: int, shipment_id: str = "") ->
 
 def text_of(pdf: bytes) -> str:
     """The PDF's text, with a table cell's wrapped lines joined again."""
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return " ".join(" ".join(doc[i].get_textpage().get_text_range().split())
-                        for i in range(len(doc)))
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:  # (PDFium is not thread-safe: every use in the process takes it)
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return " ".join(" ".join(doc[i].get_textpage().get_text_range().split())
+                            for i in range(len(doc)))
+        finally:
+            doc.close()
 
 
 def codes(pdf: bytes) -> set[str]:

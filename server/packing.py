@@ -82,7 +82,7 @@ class Packer:
             await self._dbx.write(core.touch, shipment_id, utcnow())
             booked = await self._carrier.create_shipment(
                 order_id=p.order_id, service=SERVICE, weight_grams=p.weight_grams,
-                ship_to=p.ship_to, ship_from=_ship_from(p), step=f"shipment-{shipment_id}")
+                ship_to=p.ship_to, ship_from=ship_from_of(p), step=f"shipment-{shipment_id}")
             await self._dbx.write(core.record_carrier, shipment_id, booked.tracking_number,
                                   booked.carrier, booked.service, utcnow())
             p = await self._dbx.read(core.progress, shipment_id)
@@ -218,7 +218,7 @@ class Packer:
             log.warning("resumed packing of %s must wait: %s", shipment_id, exc)
 
 
-def _ship_from(p: core.Progress) -> dict[str, Any]:
+def ship_from_of(p: core.Progress) -> dict[str, Any]:
     # An FC's postal address is optional in the catalog; a label must still name where the
     # parcel comes from, so missing parts fall back to the FC's own name and id.
     a = p.ship_from
@@ -229,7 +229,7 @@ def _ship_from(p: core.Progress) -> dict[str, Any]:
             "phone": a.get("phone") or ""}
 
 
-def _address(a: dict[str, Any]) -> labels.Address:
+def label_address(a: dict[str, Any]) -> labels.Address:
     return labels.Address(name=a.get("name") or "", line1=a.get("line1") or "",
                           city=a.get("city") or "", postal_code=a.get("postal_code") or "",
                           country=a.get("country") or "", line2=a.get("line2") or "",
@@ -243,7 +243,7 @@ def _render(p: core.Progress) -> tuple[bytes, str]:
     data = labels.LabelData(
         tracking_number=p.tracking_number, order_id=p.order_id, carrier=p.carrier,
         service=p.service or SERVICE, weight_grams=p.weight_grams,
-        ship_from=_address(_ship_from(p)), ship_to=_address(p.ship_to),
+        ship_from=label_address(ship_from_of(p)), ship_to=label_address(p.ship_to),
         ship_date=utcnow().date(), cod=cod,
         lines=tuple(labels.OrderLine(sku=sku, quantity=q) for sku, q in p.lines))
     spec = labels.spec_for("4x6")

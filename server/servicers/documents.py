@@ -12,7 +12,7 @@ import labels
 from core.domain.errors import FailedPrecondition, InvalidArgument
 from core.service import documents
 from server.context import ServerContext
-from server.packing import _address, _ship_from
+from server.packing import label_address, ship_from_of
 from server.servicers.picking import check_fc
 from tote.v1 import fulfillment_pb2 as pb
 
@@ -70,7 +70,7 @@ def _packing_slip(doc: documents.OrderDocument) -> bytes:
         data = labels.LabelData(
             tracking_number=p.tracking_number or "", order_id=p.order_id,
             carrier=p.carrier or "", service=p.service or "", weight_grams=p.weight_grams,
-            ship_from=_address(_ship_from(p)), ship_to=_address(p.ship_to),
+            ship_from=label_address(ship_from_of(p)), ship_to=label_address(p.ship_to),
             ship_date=(doc.packed_at or doc.created_at).date(),
             cod=labels.Money(p.cod_due_minor, cur) if p.cod_due_minor > 0 else None,
             lines=tuple(labels.OrderLine(sku=ln.sku, quantity=ln.picked, description=ln.name,

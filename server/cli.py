@@ -233,12 +233,15 @@ def picker(server, token, fc_id, config_file):  # type: ignore[no-untyped-def]
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
 @click.option("--printer", envvar="TOTE_PRINTER", default="labels", show_default=True,
               help="a folder, lp:QUEUE or zpl:HOST:PORT")
+@click.option("--scale", envvar="TOTE_SCALE",
+              help="serial scale that prints its weights, /dev/ttyX or /dev/ttyX:BAUD "
+                   "(default 9600); without it weights are typed")
 @click.option("--config", "config_file", help="TOML file with server, token, fc")
-def packer(server, token, fc_id, printer, config_file):  # type: ignore[no-untyped-def]
+def packer(server, token, fc_id, printer, scale, config_file):  # type: ignore[no-untyped-def]
     """The packing station terminal (Textual)."""
     from terminals.packer.app import run
 
-    run(server, token, fc_id, printer, config_file)
+    run(server, token, fc_id, printer, config_file, scale)
 
 
 def main() -> None:

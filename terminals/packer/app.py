@@ -7,21 +7,25 @@ from textual.binding import Binding
 
 from terminals.packer.screens import PackScreen
 from terminals.printer import Printer
+from terminals.scale import Scale
 from terminals.signin import SignInScreen
 
 
 class PackerApp(App[None]):
-    """Packing station; `client` is a terminals.client.ToteClient (or a fake in tests)."""
+    """Packing station; `client` is a terminals.client.ToteClient (or a fake in tests), `scale`
+    the station's serial scale or None (weights typed)."""
 
     TITLE = "tote packer"
     ENABLE_COMMAND_PALETTE = False
     CSS_PATH = "../terminal.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     def __init__(self, client, fc_id: str, printer: Printer,  # type: ignore[no-untyped-def]
-                 device_id: str = "") -> None:
+                 device_id: str = "", scale: Scale | None = None) -> None:
         super().__init__()
         self.client, self.fc_id, self.printer, self.device_id = client, fc_id, printer, device_id
+        self.scale = scale
         self.operator = ""
 
     def on_mount(self) -> None:
@@ -29,7 +33,7 @@ class PackerApp(App[None]):
 
 
 def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
-        config_file: str | None = None) -> None:
+        config_file: str | None = None, scale: str | None = None) -> None:
     """Read the settings, connect, and run the packer until the operator quits."""
     import click
 
@@ -42,6 +46,7 @@ def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
         raise click.ClickException(str(exc)) from None
     client = ToteClient(config.server, config.token)
     try:
-        PackerApp(client, config.fc_id, Printer(printer)).run()
+        PackerApp(client, config.fc_id, Printer(printer),
+                  scale=Scale(scale) if scale else None).run()
     finally:
         client.close()

@@ -1,7 +1,8 @@
-"""The pack screen: scan an order, type the weight and box, pack, print the label."""
+"""The pack screen: scan a tote or order, scan each unit into the box, weigh, pack, print."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,17 +12,28 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from terminals.client import TerminalError
+from terminals.packer.box import READY, Box
 from terminals.printer import PrinterError
 
-PROMPTS = {"order": "SCAN ORDER", "weight": "WEIGHT (grams)", "box": "BOX (S / M / L)",
-           "packing": "PACKING…"}
+PROMPTS = {"order": "SCAN TOTE OR ORDER", "loading": "LOOKING UP…",
+           "units": "SCAN EACH UNIT INTO THE BOX", "weight": "WEIGHT (grams)",
+           "box": "BOX (S / M / L)", "packing": "PACKING…"}
 
 
 class PackScreen(Screen[None]):
-    """One order at a time; every refusal says what to do next."""
+    """One shipment at a time (a tote's shipments one after another); every unit is checked
+    against the pack list, and every refusal says what to do next."""
 
-    BINDINGS = [Binding("escape", "start_over", "Start over"),
+    BINDINGS = [Binding("f3", "short_box", "Short box"),
+                Binding("escape", "start_over", "Start over"),
                 Binding("ctrl+q", "app.quit", "Quit")]
+
+    class Listed(Message):
+        """GetPackList's answer for a scanned code (or why there is none)."""
+
+        def __init__(self, code: str, lists=(), error: str = "") -> None:  # type: ignore[no-untyped-def]
+            super().__init__()
+            self.code, self.lists, self.error = code, list(lists), error
 
     class Packed(Message):
         def __init__(self, order_id: str, result=None, printed: str = "",  # type: ignore[no-untyped-def]
@@ -30,21 +42,39 @@ class PackScreen(Screen[None]):
             self.order_id, self.result, self.printed = order_id, result, printed
             self.error, self.kind = error, kind
 
+    class Weighed(Message):
+        """A stable reading from the station's scale."""
+
+        def __init__(self, grams: int) -> None:
+            super().__init__()
+            self.grams = grams
+
     def __init__(self) -> None:
         super().__init__()
-        self.step, self.order_id, self.weight, self.box = "order", "", 0, ""
+        self.step, self.weight, self.box_size = "order", 0, ""
+        self.box: Box | None = None
+        self.queue: list[Box] = []  # the tote's other shipments, packed after this one
+        self.short_confirm = False  # F3 pressed once: a second F3 packs the box short
+        self.scale_grams = 0  # the scale's latest stable reading
+
+    @property
+    def order_id(self) -> str:
+        return self.box.order_id if self.box else ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
         yield Static("", id="step")
         with Vertical(id="body"):
             yield Static("", id="order")
+            yield Static("", id="lines")
             yield Static("", id="feedback")
         yield Input(id="entry")
         yield Footer()
 
     def on_mount(self) -> None:
         self.go("order")
+        if getattr(self.app, "scale", None) is not None:
+            self.read_scale()
 
     def say(self, text: str, kind: str = "info") -> None:
         feedback = self.query_one("#feedback", Static)
@@ -53,48 +83,178 @@ class PackScreen(Screen[None]):
 
     def go(self, step: str, value: str = "") -> None:
         self.step = step
-        app = self.app
-        self.query_one("#title", Static).update(f"{app.fc_id} · {app.operator}")  # type: ignore[attr-defined]
-        self.query_one("#step", Static).update(PROMPTS[step])
-        parts = [f"order {self.order_id}" if self.order_id else "",
-                 f"{self.weight} g" if self.weight else "", f"box {self.box}" if self.box else ""]
-        self.query_one("#order", Static).update(" · ".join(p for p in parts if p))
+        self.refresh_bindings()  # F3 is shown while units go into the box only
+        self.show()
         entry = self.query_one("#entry", Input)
         entry.value = value
+        entry.select_all()  # a prefilled box or scale weight: typing replaces it
+        entry.placeholder = {"order": "tote or order barcode", "units": "unit barcode",
+                             "weight": "grams", "box": "S, M or L"}.get(step, "")
         entry.focus()
+
+    def show(self) -> None:
+        app, box = self.app, self.box
+        scale = f" · scale {self.scale_grams} g" if self.scale_grams else ""
+        self.query_one("#title", Static).update(f"{app.fc_id} · {app.operator}{scale}")  # type: ignore[attr-defined]
+        prompt = PROMPTS[self.step]
+        if self.step == "weight" and box is not None:
+            prompt = f"WEIGHT (g) · items {box.expected_weight_grams} g + box"
+        self.query_one("#step", Static).update(prompt)
+        parts = []
+        if box is not None:
+            parts.append(box.order_id)
+            parts.append(f"{box.packed}/{box.units} units")
+            if self.queue:
+                parts.append(f"+{len(self.queue)} in tote")
+        parts += [f"{self.weight} g" if self.weight else "", f"box {self.box_size}"
+                  if self.box_size else ""]
+        self.query_one("#order", Static).update(" · ".join(p for p in parts if p))
+        lines = self.query_one("#lines", Static)
+        lines.update(self.lines_text())
+        lines.display = self.step == "units"  # else the feedback has the room
+
+    def lines_text(self) -> Text:
+        """One row per line, the ones still to pack first: packed/quantity, GTIN, name."""
+        if self.box is None or self.step != "units":
+            return Text("")
+        rows = sorted(self.box.lines, key=lambda ln: ln.complete)
+        return Text("\n").join(
+            Text(f"{ln.packed}/{ln.quantity} {ln.gtin} {ln.title}",
+                 style="green" if ln.complete else "bold") for ln in rows)
 
     def action_start_over(self) -> None:
         if self.step != "packing":
-            self.order_id, self.weight, self.box = "", 0, ""
+            self.box, self.queue, self.weight, self.box_size = None, [], 0, ""
+            self.short_confirm = False
             self.say("")
             self.go("order")
+
+    # -- the tote or order ------------------------------------------------------------------
 
     @on(Input.Submitted, "#entry")
     def entered(self, event: Input.Submitted) -> None:
         value = event.value.strip()
         event.input.clear()
         if self.step == "order" and value:
-            self.order_id, self.weight, self.box = value, 0, ""
-            self.say("")
-            self.go("weight")
+            self.go("loading")
+            self.say(f"looking up {value}…")
+            self.look_up(value)
+        elif self.step == "units" and value:
+            self.put(value)
         elif self.step == "weight":
             if not (value.isdigit() and 0 < int(value) <= 1_000_000):
                 self.app.bell()
                 self.say(f"weight must be whole grams, scanned {value!r}", "bad")
                 return
             self.weight = int(value)
-            self.go("box", self.box or "M")
+            self.go("box", self.box_size or "M")
         elif self.step == "box" and value:
-            self.box = value.upper()
+            assert self.box is not None
+            self.box_size = value.upper()
             self.go("packing")
             self.say(f"packing {self.order_id}…")
-            self.pack(self.order_id, self.weight, self.box)
+            self.pack(self.box.order_id, self.box.shipment_id, self.weight, self.box_size)
+
+    @work(thread=True, exclusive=True, group="look-up")
+    def look_up(self, code: str) -> None:
+        try:
+            lists = self.app.client.pack_lists(code)  # type: ignore[attr-defined]
+        except TerminalError as exc:
+            self.post_message(self.Listed(code, error=exc.message))
+            return
+        self.post_message(self.Listed(code, lists))
+
+    def on_pack_screen_listed(self, message: Listed) -> None:
+        if self.step != "loading":
+            return
+        if message.error:
+            self.app.bell()
+            self.say(f"{message.error}\nnext: scan the tote or order again", "bad")
+            self.go("order")
+            return
+        ready = [Box.of(pl) for pl in message.lists if pl.status in READY and pl.lines]
+        if not ready:
+            self.app.bell()
+            states = ", ".join(f"{pl.shipment_id} {pl.status}" for pl in message.lists)
+            self.say(f"nothing to pack in {message.code}" + (f" ({states})" if states else "")
+                     + "\nnext: scan another tote or order", "bad")
+            self.go("order")
+            return
+        self.box, self.queue = ready[0], ready[1:]
+        more = f" · {len(self.queue)} more shipments in this tote" if self.queue else ""
+        self.start_box(f"{self.box.units} units to pack for {self.box.order_id}{more}")
+
+    def start_box(self, text: str, kind: str = "info") -> None:
+        self.weight, self.box_size, self.short_confirm = 0, "", False
+        self.say(text, kind)
+        self.go("units")
+
+    # -- units into the box -----------------------------------------------------------------
+
+    def put(self, barcode: str) -> None:
+        assert self.box is not None
+        self.short_confirm = False
+        line, why = self.box.put(barcode)
+        if line is None:
+            self.app.bell()
+            self.say(why, "bad")
+            return
+        if self.box.full:
+            self.say(f"✓ {line.title} · all {self.box.units} units in the box: weigh it", "ok")
+            self.to_weight()
+            return
+        self.say(f"✓ {line.title} · {line.packed}/{line.quantity}", "ok")
+        self.show()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.step == "units" if action == "short_box" else True
+
+    def action_short_box(self) -> None:
+        if self.step != "units" or self.box is None:
+            return
+        if not self.short_confirm:
+            self.short_confirm = True
+            self.app.bell()
+            self.say(f"{self.box.missing} units are NOT in the box.\n"
+                     "F3 again: pack it short · scan a unit to go on", "bad")
+            return
+        self.say(f"packing short: {self.box.missing} units not in the box")
+        self.to_weight()
+
+    def to_weight(self) -> None:
+        self.go("weight", str(self.scale_grams) if self.scale_grams else "")
+
+    # -- the scale --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="scale")
+    def read_scale(self) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        scale = self.app.scale  # type: ignore[attr-defined]
+        try:
+            scale.run(lambda grams: self.post_message(self.Weighed(grams)),
+                      lambda: worker.is_cancelled)
+        except OSError as exc:
+            self.app.call_from_thread(self.say, f"scale {scale.port}: {exc}\n"
+                                                "type the weight instead", "bad")
+
+    def on_pack_screen_weighed(self, message: Weighed) -> None:
+        changed = message.grams != self.scale_grams
+        self.scale_grams = message.grams
+        if self.step == "weight" and changed and message.grams > 0:
+            entry = self.query_one("#entry", Input)
+            entry.value = str(message.grams)
+            entry.select_all()
+        self.show()
+
+    # -- packing ----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="pack")
-    def pack(self, order_id: str, weight: int, box: str) -> None:
+    def pack(self, order_id: str, shipment_id: str, weight: int, box: str) -> None:
         app = self.app
         try:
-            result = app.client.pack_order(order_id, weight, box)  # type: ignore[attr-defined]
+            result = app.client.pack_order(order_id, weight, box, shipment_id)  # type: ignore[attr-defined]
         except TerminalError as exc:
             kind = "offline" if exc.offline else "refused"
             self.post_message(self.Packed(order_id, error=exc.message, kind=kind))
@@ -112,18 +272,23 @@ class PackScreen(Screen[None]):
             done = f"PACKED {message.order_id} · {order.carrier} {order.tracking_number}"
             if message.kind == "printer":
                 self.app.bell()
-                self.say(f"{done}\nlabel NOT printed: {message.error}; "
-                         "ask a supervisor to reprint it", "bad")
+                text, kind = (f"{done}\nlabel NOT printed: {message.error}; "
+                              "ask a supervisor to reprint it"), "bad"
             else:
-                self.say(f"{done}\nlabel → {message.printed}", "ok")
-            self.order_id, self.weight, self.box = "", 0, ""
-            self.go("order")
+                text, kind = f"{done}\nlabel → {message.printed}", "ok"
+            if self.queue:
+                self.box, self.queue = self.queue[0], self.queue[1:]
+                self.start_box(f"{text}\nnext in this tote: {self.box.order_id}", kind)
+            else:
+                self.box, self.weight, self.box_size = None, 0, ""
+                self.say(text, kind)
+                self.go("order")
             return
         self.app.bell()
         if message.kind == "offline":
             self.say(f"{message.error}\nnext: Enter to try again when the link is back", "bad")
-            self.go("box", self.box)
+            self.go("box", self.box_size)
         else:
             self.say(f"server refused: {message.error}\n"
                      "next: weigh again and type the weight, or Esc for another order", "bad")
-            self.go("weight")
+            self.go("weight", str(self.scale_grams) if self.scale_grams else "")

@@ -20,6 +20,7 @@ class PickerApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     CSS_PATH = "../terminal.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     def __init__(self, client, fc_id: str, device_id: str = "",  # type: ignore[no-untyped-def]
                  outbox: Outbox | None = None) -> None:

@@ -58,19 +58,45 @@ class FakeClient:
         return fpb.ReportShortPickResponse(line=line, task_complete=self._complete())
 
 
-class FakePackClient:
-    """PackOrder only: packs any order, or raises `fail`."""
+def pack_list(order_id: str, *lines: tuple, shipment_id: str = "", weight: int = 700,
+              status: str = "picked") -> fpb.PackList:
+    """One shipment's pack list of (sku, gtin, units picked[, name]) lines."""
+    return fpb.PackList(
+        order_id=order_id, shipment_id=shipment_id or f"shp_{order_id}", fc_id="FC1",
+        status=status, expected_weight_grams=weight, lines=[
+            fpb.PickLine(line_id=f"{order_id}-L{i}", order_id=order_id, sku=sku, gtin=gtin,
+                         bin="A-01-1", quantity=qty, picked=qty, name=name[0] if name else "")
+            for i, (sku, gtin, qty, *name) in enumerate(lines, 1)])
 
-    def __init__(self) -> None:
-        self.packed: list[tuple[str, int, str]] = []
+
+SOAP_UNIT = ("SOAP-1", "4006381333931", 1, "Sandal soap")
+
+
+class FakePackClient:
+    """GetPackList from `lists` (code → pack lists; by default order O-42 of one soap) and
+    PackOrder of any shipment, or raises `fail`."""
+
+    def __init__(self, lists: dict[str, list[fpb.PackList]] | None = None) -> None:
+        self.lists = lists if lists is not None else {"O-42": [pack_list("O-42", SOAP_UNIT)]}
+        self.looked_up: list[str] = []
+        self.packed: list[tuple[str, int, str, str]] = []  # order, grams, box, shipment
         self.fail: TerminalError | None = None
 
-    def pack_order(self, order_id: str, weight_grams: int, box: str):  # type: ignore[no-untyped-def]
+    def pack_lists(self, code: str) -> list[fpb.PackList]:
+        if self.fail is not None:
+            raise self.fail
+        self.looked_up.append(code)
+        if code not in self.lists:
+            raise TerminalError(f"no order {code!r}", grpc.StatusCode.NOT_FOUND)
+        return self.lists[code]
+
+    def pack_order(self, order_id: str, weight_grams: int, box: str, shipment_id: str = ""
+                   ):  # type: ignore[no-untyped-def]
         from tote.v1 import common_pb2
 
         if self.fail is not None:
             raise self.fail
-        self.packed.append((order_id, weight_grams, box))
+        self.packed.append((order_id, weight_grams, box, shipment_id))
         tracking = f"TRK{len(self.packed):06d}"
         return fpb.PackResult(
             order=common_pb2.Order(order_id=order_id, carrier="sandbox",

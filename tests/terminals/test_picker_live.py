@@ -132,20 +132,31 @@ async def test_where_the_fc_wants_bin_labels_scanned_a_unit_counts_only_after_it
     assert level(admin, fc, tea[0]) == (3, 0, 1)
 
 
-async def test_a_picked_order_packed_at_the_station_gets_its_label_in_the_folder(
+async def test_a_picked_tote_packed_at_the_station_gets_its_label_in_the_folder(
         tote, admin, shop, fc, picker_client, tmp_path):
-    sku, gtin = product(admin, fc, 2)
-    order_id = ready_order(shop, [(sku, 1)])
+    soap = product(admin, fc, 2, "A-01-1")
+    tea = product(admin, fc, 2, "A-02-1")
+    order_id = ready_order(shop, [(soap[0], 1), (tea[0], 1)])
     task = picker_client.next_task(fc)
     assert task is not None
-    assert picker_client.scan(task.task_id, gtin, unique("scan")).task_complete
+    picker_client.scan(task.task_id, soap[1], unique("scan"), "OP7")
+    assert picker_client.scan(task.task_id, tea[1], unique("scan"), "OP7").task_complete
     app = PackerApp(picker_client, fc, Printer(str(tmp_path / "labels")))
     async with app.run_test(size=(40, 16)) as pilot:
         await sign_in_packer(pilot)
-        await pilot.press(*order_id, "enter", *"100", "enter", "enter")
+        await pilot.press(*task.task_id, "enter")  # the tote's label
+        await until(pilot, lambda: text(app, "#step") == "SCAN EACH UNIT INTO THE BOX")
+        shown = text(app, "#lines")
+        assert f"0/1 {soap[1]} Item {soap[0]}" in shown and f"0/1 {tea[1]} Item {tea[0]}" in shown
+        await pilot.press(*soap[1], "enter", *soap[1], "enter")  # the second soap is one too many
+        assert "TOO MANY" in text(app, "#feedback")
+        await pilot.press(*tea[1], "enter")
+        # Two units of 350 g: the catalog weight without the box.
+        assert text(app, "#step") == "WEIGHT (g) · items 700 g + box"
+        await pilot.press(*"100", "enter", "enter")
         await until(pilot, lambda: "server refused" in text(app, "#feedback"), 60)
-        assert text(app, "#step") == "WEIGHT (grams)"
-        await pilot.press(*"600", "enter", "enter")  # one unit of 350 g and box M's 250 g
+        assert text(app, "#step").startswith("WEIGHT")
+        await pilot.press(*"950", "enter", "enter")  # two units of 350 g and box M's 250 g
         await until(pilot, lambda: "PACKED" in text(app, "#feedback"), 60)
         shown = text(app, "#feedback")
     order = shop.get(order_id)
@@ -153,9 +164,22 @@ async def test_a_picked_order_packed_at_the_station_gets_its_label_in_the_folder
     assert f"PACKED {order_id} · {order.carrier} {order.tracking_number}" in shown
     label = tmp_path / "labels" / f"{order.tracking_number}.pdf"
     assert label.read_bytes().startswith(b"%PDF")
-    assert level(admin, fc, sku)[2] == 1
+    assert level(admin, fc, soap[0])[2] == 1 and level(admin, fc, tea[0])[2] == 1
+
+
+async def test_an_order_scanned_at_the_station_before_it_is_picked_is_not_packed(
+        tote, admin, shop, fc, picker_client, tmp_path):
+    sku, _ = product(admin, fc, 2)
+    order_id = ready_order(shop, [(sku, 1)])
+    app = PackerApp(picker_client, fc, Printer(str(tmp_path / "labels")))
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in_packer(pilot)
+        await pilot.press(*order_id, "enter")
+        await until(pilot, lambda: "nothing to pack" in text(app, "#feedback"))
+        assert text(app, "#step") == "SCAN TOTE OR ORDER"
+    assert shop.get(order_id).status == pb.ORDER_STATUS_PROCESSING
 
 
 async def sign_in_packer(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*"OP9", "enter")
-    await until(pilot, lambda: text(pilot.app, "#step") == "SCAN ORDER")
+    await until(pilot, lambda: text(pilot.app, "#step") == "SCAN TOTE OR ORDER")

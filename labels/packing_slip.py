@@ -76,7 +76,7 @@ def render_packing_slip(data: LabelData, paper: str = "a4", *, check: bool = Tru
         values = [ln.sku, ln.description or "", str(ln.quantity), price, amount]
         sheet.row([Cell(v, c, a) for v, c, a in zip(values, cols, aligns, strict=True)])
     units = sum(ln.quantity for ln in data.lines)
-    summary = [f"{len(data.lines)} lines, {units} items"]
+    summary = [f"{text.plural(len(data.lines), 'line')}, {text.plural(units, 'item')}"]
     subtotal = total(amounts, "lines.unit_price")
     if subtotal:
         summary.append(f"Items total {format_money(subtotal)}")

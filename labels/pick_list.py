@@ -33,7 +33,8 @@ def _header(sheet: Sheet, pick: PickList) -> None:
             text.Para("PICK LIST", 18, bold=True, min_size=18),
             text.Para(f"{pick.pick_list_id}  ·  FC {pick.fc_id}", 10, min_size=10),
             text.Para(
-                f"{pick.created:%Y-%m-%d %H:%M}  ·  {len(pick.lines)} lines, {units} units",
+                f"{pick.created:%Y-%m-%d %H:%M}  ·  {text.plural(len(pick.lines), 'line')}, "
+                f"{text.plural(units, 'unit')}",
                 9,
                 min_size=9,
             ),

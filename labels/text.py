@@ -169,3 +169,8 @@ def draw(canvas, lines: list[Line]) -> None:
     """Paint placed lines."""
     for line in lines:
         fonts.draw_text(canvas, line.x, line.y, line.text, line.size, line.bold)
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 line', '2 lines'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

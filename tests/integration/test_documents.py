@@ -100,7 +100,7 @@ def test_an_orders_pick_list_then_its_packing_slip_once_packed(tote, admin, shop
     assert order_id in codes(slip.content)
     words = text_of(slip.content)
     for expected in ("PACKING SLIP", "Chai mug, blue 350 ml", "Tea tray", tracking,
-                     "CASH ON DELIVERY", "3 items", "Ananya Sharma"):
+                     "CASH ON DELIVERY", "2 lines, 3 items", "Ananya Sharma"):
         assert expected in words, expected
 
 

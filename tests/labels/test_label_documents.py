@@ -134,3 +134,9 @@ def test_manifest_total_weight_uses_integer_grams():
     )
     text = _text(render_manifest(dataclasses.replace(m, parcels=parcels)))
     assert "Total weight: 1001 kg" in text
+
+
+def test_counts_on_documents_agree_with_their_number():
+    from labels.text import plural
+
+    assert [plural(n, "line") for n in (0, 1, 2)] == ["0 lines", "1 line", "2 lines"]

@@ -116,6 +116,7 @@ class PickScreen(Screen[None]):
         want_bin = task.bin_to_confirm if task else None
         self.query_one("#scan", Input).placeholder = (
             "scan the bin label" if want_bin else "scan item")
+        self.query_one("#name", Static).display = line is not None  # its bar only with a name
         if line is None:
             for name in ("#bin", "#name", "#item", "#qty", "#progress"):
                 self.query_one(name, Static).update("")

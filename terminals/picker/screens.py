@@ -205,8 +205,8 @@ class PickScreen(Screen[None]):
         answered here (a bin label, or a unit scanned before its bin was confirmed)."""
         want = task.bin_to_confirm
         if want is None:
-            if task.is_confirmed_bin(barcode):
-                self.say(f"bin {barcode} already confirmed · scan the item")
+            if task.is_confirmed_bin(barcode) and task.current is not None:
+                self.say(f"bin {task.current.bin} already confirmed · scan the item")
                 return True
             return False
         line = task.current

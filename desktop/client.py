@@ -72,6 +72,11 @@ class ConsoleClient:
     def get_order(self, order_id: str) -> common_pb2.Order:
         return self._call(self.orders.GetOrder, orders_pb2.GetOrderRequest(order_id=order_id))
 
+    def cancel_order(self, order_id: str, reason: str) -> common_pb2.Order:
+        """CancelOrder: answers once the compensations (void/refund, release) have run."""
+        return self._call(self.orders.CancelOrder,
+                          orders_pb2.CancelOrderRequest(order_id=order_id, reason=reason))
+
     def watch_orders(self, fc_id: str, after_event_id: str):  # type: ignore[no-untyped-def]
         """The live stream of every order's events (a grpc call: iterate it, cancel() it)."""
         return self.orders.WatchOrders(

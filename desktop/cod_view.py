@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.carriers import CarrierBox
 from desktop.controller import ConsoleController
 from desktop.models import _RowsModel, money
-from desktop.orders_view import table
+from desktop.tables import table
 from tote.v1 import common_pb2
 
 CURRENCY = "INR"

@@ -89,6 +89,8 @@ class ConsoleController(QObject):
     routing_explained = Signal(str, object)  # order_id, RoutingDecision
     order_assigned = Signal(object)  # Order
     assign_refused = Signal(str, str)  # order_id, message
+    order_cancelled = Signal(object)  # Order (CANCELLED, its payment voided or refunded)
+    cancel_refused = Signal(str, str)  # order_id, message
     fcs_loaded = Signal(list)  # [FulfillmentCenter]
     stock_loaded = Signal(list)  # [StockLevel]
     fc_stock_loaded = Signal(str, str, list)  # order_id, fc_id, [StockLevel]
@@ -215,6 +217,16 @@ class ConsoleController(QObject):
 
         self._submit(lambda: self.client.assign_order(order_id, fc_id), done,
                      lambda exc: self.assign_refused.emit(order_id, error_message(exc)))
+
+    @Slot(str, str)
+    def cancel_order(self, order_id: str, reason: str) -> None:
+        """CancelOrder; the server voids or refunds at the gateway before it answers."""
+        def done(order: Any) -> None:
+            self.order_cancelled.emit(order)
+            self.order_changed.emit(order)
+
+        self._submit(lambda: self.client.cancel_order(order_id, reason), done,
+                     lambda exc: self.cancel_refused.emit(order_id, error_message(exc)))
 
     @Slot()
     def load_fcs(self) -> None:

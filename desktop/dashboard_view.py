@@ -25,7 +25,7 @@ from desktop.dashboard_models import (
     StatusCountsModel,
     throughput_series,
 )
-from desktop.orders_view import table
+from desktop.tables import table
 from tote.v1 import common_pb2
 
 ALL_FCS = "All FCs"

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from desktop.carriers import CarrierBox
 from desktop.controller import ConsoleController
 from desktop.models import _RowsModel, timestamp
-from desktop.orders_view import table
 from desktop.pdf import PdfPane
+from desktop.tables import table
 
 
 class ManifestModel(_RowsModel):

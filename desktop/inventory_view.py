@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from desktop.controller import ConsoleController
 from desktop.models import StockModel
-from desktop.orders_view import table
+from desktop.tables import table
 from tote.v1 import common_pb2
 
 

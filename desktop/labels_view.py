@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from desktop.controller import ConsoleController, LabelBatch
 from desktop.models import WaveModel
-from desktop.orders_view import table
 from desktop.pdf import PdfPane
+from desktop.tables import table
 from tote.v1 import common_pb2, fulfillment_pb2
 
 LABEL = 0  # beside fulfillment_pb2.DocumentKind: the shipping label (GetLabel)

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self._show_connection(CONNECTING, controller.client.address)
         controller.connection_changed.connect(self._show_connection)
         controller.error.connect(self.show_error)
+        self.orders.status_message.connect(self.show_error)
         # The carrier choosers: carriers on the orders, and those already handed to or paid by.
         self._add_carriers(self.settings.value("carriers/known", [], type=list))
         controller.orders_loaded.connect(lambda orders: self._add_carriers(carriers_of(orders)))
@@ -76,6 +77,10 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        orders_menu = self.menuBar().addMenu("&Orders")
+        orders_menu.addAction(self.orders.cancel_action)
+        self.orders.cancel_action.triggered.connect(
+            lambda: self.tabs.setCurrentWidget(self.orders))
         view_menu = self.menuBar().addMenu("&View")
         self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence("F5"))
         self.refresh_action.triggered.connect(self.refresh)

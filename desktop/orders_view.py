@@ -1,161 +1,37 @@
-"""Orders: the filterable table (live from WatchOrders) and one order's detail."""
+"""Orders: the filterable table (live from WatchOrders) beside one order's detail."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.cancel_dialog import CancelOrderDialog
 from desktop.controller import ConsoleController
-from desktop.models import (
-    EventsModel,
-    OrdersFilter,
-    OrdersModel,
-    RoutingModel,
-    money,
-    status_name,
-)
+from desktop.models import OrdersFilter, OrdersModel, status_name
+from desktop.order_detail import OrderDetail
+from desktop.tables import table
 from tote.v1 import common_pb2
 
 STATUSES = [status_name(s) for s in common_pb2.OrderStatus.values()
             if s != common_pb2.ORDER_STATUS_UNSPECIFIED]
-# The server reassigns an order only while it is PROCESSING (before picking starts).
-ASSIGNABLE = {common_pb2.ORDER_STATUS_PROCESSING}
-
-
-def table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.setWordWrap(False)  # long cells elide; the whole text is in the tooltip
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
-
-
-class OrderDetail(QWidget):
-    """An order's payment state, routing explanation, event timeline, and Assign."""
-
-    assign_requested = Signal(str, str)  # order_id, fc_id (before confirmation)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.order: common_pb2.Order | None = None
-        self.title = QLabel("Select an order")
-        self.title.setStyleSheet("font-weight: bold; font-size: 14px")
-        self.summary = QLabel("")
-        self.payment = QLabel("")
-        # Long lines wrap: unwrapped, an order's text would widen the window past the screen.
-        for label in (self.title, self.summary, self.payment):
-            label.setWordWrap(True)
-        self.routing_note = QLabel("")
-        self.routing_note.setWordWrap(True)
-        # A wrapped label is squeezed by the tables under it unless it asks for its lines.
-        self.routing_note.setMinimumHeight(self.routing_note.fontMetrics().lineSpacing() * 4)
-        self.events = EventsModel(self)
-        self.routing = RoutingModel(self)
-        self.events_view = table(self.events)
-        self.routing_view = table(self.routing)
-        header = self.routing_view.horizontalHeader()
-        header.setSectionResizeMode(RoutingModel.COL_FACTORS, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(RoutingModel.COL_FACTORS, 300)
-        self.fc_box = QComboBox()
-        self.fc_box.setMinimumWidth(120)
-        self._fc_chosen = False  # the supervisor picked an FC for this order
-        self.fc_box.activated.connect(self._fc_activated)
-        self.assign_button = QPushButton("Assign to FC…")
-        self.assign_button.setEnabled(False)
-        self.assign_button.clicked.connect(self._assign_clicked)
-
-        form = QFormLayout()
-        form.addRow("Order", self.summary)
-        form.addRow("Payment", self.payment)
-        assign_row = QHBoxLayout()
-        assign_row.addWidget(self.fc_box)
-        assign_row.addWidget(self.assign_button)
-        assign_row.addStretch(1)
-        form.addRow("Fulfil from", assign_row)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Routing (ExplainRouting)"))
-        layout.addWidget(self.routing_note)
-        layout.addWidget(self.routing_view, 2)
-        layout.addWidget(QLabel("Event timeline"))
-        layout.addWidget(self.events_view, 3)
-
-    def set_fcs(self, fc_ids: list[str]) -> None:
-        current = self.fc_box.currentText()
-        self.fc_box.clear()
-        self.fc_box.addItems(fc_ids)
-        # Keep the supervisor's choice; else start from where the order is now.
-        if self.order is not None and not self._fc_chosen and self.order.fc_id in fc_ids:
-            self.fc_box.setCurrentText(self.order.fc_id)
-        elif current in fc_ids:
-            self.fc_box.setCurrentText(current)
-
-    def show_order(self, order: common_pb2.Order, new: bool) -> None:
-        self.order = order
-        if new:
-            self._fc_chosen = False
-            self.events.set_rows([])
-            self.routing.set_rows([])
-            self.routing_note.setText("")
-        self.title.setText(f"{order.order_id} — {status_name(order.status)}")
-        lines = ", ".join(f"{line.quantity}× {line.sku}" for line in order.lines)
-        self.summary.setText(f"{order.customer_id} · {lines} · {money(order.total)} · "
-                             f"FC {order.fc_id or '—'}"
-                             + (f" · {order.carrier} {order.tracking_number}"
-                                if order.tracking_number else ""))
-        p = order.payment
-        self.payment.setText(f"{p.method} — {p.state} (authorized {money(p.authorized)}"
-                             f", captured {money(p.captured) or '0'})")
-        self.assign_button.setEnabled(order.status in ASSIGNABLE)
-        if order.fc_id and new and self.fc_box.findText(order.fc_id) >= 0:
-            self.fc_box.setCurrentText(order.fc_id)
-
-    def add_event(self, event: common_pb2.OrderEvent) -> None:
-        if event.event_id not in {e.event_id for e in self.events.rows()}:
-            self.events.set_rows([*self.events.rows(), event])
-
-    def show_routing(self, decision: Any) -> None:
-        self.routing.chosen_fc_id = decision.chosen_fc_id
-        self.routing.set_rows(sorted(decision.candidates, key=lambda c: -c.score))
-        winner = next((c for c in decision.candidates if c.fc_id == decision.chosen_fc_id), None)
-        self.routing_note.setText(
-            f"Chosen: {decision.chosen_fc_id or '—'}"
-            + (f" — {winner.reason}" if winner is not None and winner.reason else ""))
-
-    @Slot(int)
-    def _fc_activated(self, _index: int) -> None:
-        self._fc_chosen = True
-
-    @Slot()
-    def _assign_clicked(self) -> None:
-        if self.order is not None and self.fc_box.currentText():
-            self.assign_requested.emit(self.order.order_id, self.fc_box.currentText())
 
 
 class OrdersView(QWidget):
     """The orders table with its filters, beside the selected order's detail."""
+
+    status_message = Signal(str)  # for the window's status bar
 
     def __init__(self, controller: ConsoleController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,6 +41,12 @@ class OrdersView(QWidget):
         self.proxy.setSourceModel(self.model)
         self._orders: dict[str, common_pb2.Order] = {}
         self._pending_assign: tuple[str, str] | None = None
+        self._cancelling: set[str] = set()  # CancelOrder in flight
+        # In the window's Orders menu too; enabled as the detail's button is.
+        self.cancel_action = QAction("&Cancel order…", self)
+        self.cancel_action.setStatusTip("Cancel the selected order (before it is packed)")
+        self.cancel_action.setEnabled(False)
+        self.cancel_action.triggered.connect(lambda: self.request_cancel())
 
         self.search = QLineEdit(placeholderText="Search orders (Ctrl+F)")
         self.status_box = self._combo(["", *STATUSES], "status")
@@ -194,6 +76,7 @@ class OrdersView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.detail = OrderDetail(self)
         self.detail.assign_requested.connect(self._confirm_assign)
+        self.detail.cancel_requested.connect(self.request_cancel)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
@@ -216,6 +99,8 @@ class OrdersView(QWidget):
         c.fcs_loaded.connect(self.on_fcs)
         c.fc_stock_loaded.connect(self.on_fc_stock)
         c.assign_refused.connect(self.on_assign_refused)
+        c.order_cancelled.connect(self.on_cancelled)
+        c.cancel_refused.connect(self.on_cancel_refused)
 
     def _combo(self, items: list[str], name: str) -> QComboBox:
         box = QComboBox()
@@ -267,6 +152,7 @@ class OrdersView(QWidget):
         self._publish()
         if self.detail.order is not None and self.detail.order.order_id == order.order_id:
             self.detail.show_order(order, new=False)
+            self._sync_cancel_action()
 
     def _publish(self) -> None:
         self.model.set_rows(sorted(self._orders.values(), key=lambda o: o.order_id))
@@ -305,6 +191,9 @@ class OrdersView(QWidget):
             return
         new = self.detail.order is None or self.detail.order.order_id != order_id
         self.detail.show_order(self._orders[order_id], new=new)
+        if new and order_id in self._cancelling:
+            self.detail.set_cancelling(True)
+        self._sync_cancel_action()
         if new:
             self.controller.watch_order(order_id)
             self.controller.explain_routing(order_id)
@@ -358,4 +247,57 @@ class OrdersView(QWidget):
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("assign_refused")
         self.refusal = box
+        box.open()
+
+    # -- cancellation ---------------------------------------------------------------------------
+
+    def _sync_cancel_action(self) -> None:
+        self.cancel_action.setEnabled(self.detail.can_cancel())
+
+    @Slot()
+    def request_cancel(self, order_id: str = "") -> None:
+        """The confirmation (with a reason) for the order, the selected one by default.
+
+        The server judges: an order packed since the console last heard of it is refused,
+        and the refusal is shown.
+        """
+        order_id = order_id or (self.detail.order.order_id if self.detail.order else "")
+        order = self._orders.get(order_id)
+        if order is None or order_id in self._cancelling:
+            return
+        dialog = CancelOrderDialog(order, self)
+        self.cancel_confirmation = dialog
+        dialog.accepted.connect(lambda: self._cancel_confirmed(order_id, dialog.reason_text()))
+        dialog.open()
+        dialog.reason.setFocus()
+
+    def _cancel_confirmed(self, order_id: str, reason: str) -> None:
+        self._cancelling.add(order_id)
+        if self.detail.order is not None and self.detail.order.order_id == order_id:
+            self.detail.set_cancelling(True)
+            self._sync_cancel_action()
+        self.status_message.emit(f"Cancelling {order_id}: the payment is voided at the "
+                                 "gateway first…")
+        self.controller.cancel_order(order_id, reason)
+
+    def _cancel_ended(self, order_id: str) -> None:
+        self._cancelling.discard(order_id)
+        if self.detail.order is not None and self.detail.order.order_id == order_id:
+            self.detail.set_cancelling(False)
+            self._sync_cancel_action()
+
+    @Slot(object)
+    def on_cancelled(self, order: common_pb2.Order) -> None:
+        self._cancel_ended(order.order_id)  # the order itself follows (order_changed)
+        self.status_message.emit(f"Cancelled {order.order_id} — payment {order.payment.state}")
+
+    @Slot(str, str)
+    def on_cancel_refused(self, order_id: str, message: str) -> None:
+        self._cancel_ended(order_id)
+        self.status_message.emit(f"{order_id} not cancelled — {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cancellation refused",
+                          f"The server refused to cancel {order_id}:\n{message}",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("cancel_refused")
+        self.cancel_refusal = box
         box.open()

@@ -1,7 +1,8 @@
 """The GUI thread never waits on the network, and the live stream resumes after an outage.
 
-Both against a real `tote serve --sandbox`, reached through a relay (tests/desktop/relay.py)
-that delays the server's answers or cuts the connection.
+Against a real `tote serve --sandbox`: reached through a relay (tests/desktop/relay.py) that
+delays the server's answers or cuts the connection, and one whose sandbox gateway answers
+slowly (`--sandbox-latency-ms`), so that CancelOrder waits on the void.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
+from core.persistence import migrate
 from desktop.client import ConsoleClient
 from desktop.controller import CONNECTED, DISCONNECTED, ConsoleController
 from desktop.main_window import MainWindow
 from tests.desktop.relay import Relay
 from tests.desktop.test_orders_view import new_fc, processing_order
-from tests.harness import unique
+from tests.harness import ToteServer, card, ledger, sandbox_card, unique
+from tote.v1 import common_pb2
 
 pytestmark = pytest.mark.qt
 SLOW_S = 0.8
+GATEWAY_LATENCY_MS = 800  # every sandbox call; CancelOrder waits for the void
 
 
 @pytest.fixture
@@ -28,6 +32,36 @@ def slow_relay(tote) -> Iterator[Relay]:  # type: ignore[no-untyped-def]
     relay = Relay(tote.grpc_address, delay_s=SLOW_S)
     yield relay
     relay.close()
+
+
+@pytest.fixture(scope="module")
+def slow_gateway_tote(tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
+    """A tote serve of its own whose sandbox gateway and carrier answer after 0.8 s."""
+    db_url = str(tmp_path_factory.mktemp("slow-db") / "tote.db")
+    migrate.upgrade(db_url)
+    server = ToteServer(db_url, tmp_path_factory.mktemp("slow-serve"), args=[
+        "--sandbox-latency-ms", str(GATEWAY_LATENCY_MS)]).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
+
+
+def ticking() -> tuple[QTimer, list[float]]:
+    """A 20 ms timer on the GUI thread, and when it fired."""
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    return timer, ticks
+
+
+def assert_kept_ticking(ticks: list[float], started: float, elapsed: float) -> None:
+    during = [t for t in ticks if started < t < started + elapsed]
+    # The timer kept firing while the call was in flight (at 20 ms; generous on a busy box).
+    assert len(during) >= elapsed / 0.020 * 0.3
+    assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.5
 
 
 def open_console(qtbot, address: str, token: str, settings) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -45,11 +79,7 @@ def test_a_slow_server_does_not_freeze_the_window(
     order = processing_order(shop, sku)
     window = open_console(qtbot, slow_relay.address, supervisor_token, settings)
     controller = window.controller
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start()
+    timer, ticks = ticking()
     try:
         started = time.monotonic()
         with qtbot.waitSignal(controller.orders_loaded, timeout=15_000) as loaded:
@@ -63,10 +93,7 @@ def test_a_slow_server_does_not_freeze_the_window(
         elapsed = time.monotonic() - started
         assert elapsed >= SLOW_S * 0.9  # the answers really were slow
         assert order.order_id in {o.order_id for o in loaded.args[0]}
-        during = [t for t in ticks if started < t < started + elapsed]
-        # The timer kept firing while the calls were in flight (at 20 ms; generous on a busy box).
-        assert len(during) >= elapsed / 0.020 * 0.3
-        assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.5
+        assert_kept_ticking(ticks, started, elapsed)
         qtbot.waitUntil(lambda: not controller.busy(), timeout=15_000)
         assert controller.state == CONNECTED
     finally:
@@ -113,3 +140,64 @@ def test_watch_orders_resumes_after_the_last_event_seen_when_the_link_drops(
         window.close()
         window.controller.client.close()
         relay.close()
+
+
+def test_cancelling_an_order_while_the_gateway_is_slow_keeps_the_window_alive(
+        qtbot, slow_gateway_tote, settings) -> None:  # type: ignore[no-untyped-def]
+    tote = slow_gateway_tote
+    admin, shop = (tote.client(tote.token(role, name))
+                   for role, name in (("admin", "ops"), ("storefront", "shop-a")))
+    sku = unique("VOID")
+    admin.product(sku)
+    admin.receive(new_fc(admin, 13.0), sku, 3)
+    placed = shop.place([(sku, 1)], card(sandbox_card(tote.sandbox_url)))
+    held = shop.wait_status(placed.order_id, {common_pb2.ORDER_STATUS_PROCESSING,
+                                              common_pb2.ORDER_STATUS_CANCELLED})
+    assert held.status == common_pb2.ORDER_STATUS_PROCESSING, held.cancel_reason
+    assert held.payment.state == "authorized"
+    window = open_console(qtbot, tote.grpc_address, tote.token("supervisor", "floor-lead"),
+                          settings)
+    controller, view = window.controller, window.orders
+    window.start()
+    window.tabs.setCurrentWidget(view)
+    timer, ticks = ticking()
+    try:
+        qtbot.waitUntil(lambda: view.select_order(placed.order_id)
+                        and view.detail.cancel_button.isEnabled(), timeout=15_000)
+        qtbot.mouseClick(view.detail.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: getattr(view, "cancel_confirmation", None) is not None
+                        and view.cancel_confirmation.isVisible(), timeout=5_000)
+        qtbot.keyClicks(view.cancel_confirmation.reason, "duplicate order")
+        qtbot.waitUntil(lambda: not controller.busy(), timeout=10_000)
+        with qtbot.waitSignal(controller.order_cancelled, timeout=15_000) as cancelled:
+            started = time.monotonic()
+            view.cancel_confirmation.confirm_button.click()
+            assert time.monotonic() - started < 0.3  # CancelOrder went to a worker at once
+            assert controller.busy()
+            assert view.detail.cancel_note.text().startswith("Cancelling")
+            # The window takes typing while the server waits on the gateway's void.
+            qtbot.keyClicks(view.search, "VOID")
+            assert view.search.text() == "VOID"
+        elapsed = time.monotonic() - started
+        timer.stop()
+        assert elapsed >= GATEWAY_LATENCY_MS / 1000 * 0.9  # the void really was slow
+        assert_kept_ticking(ticks, started, elapsed)
+        order = cancelled.args[0]
+        assert order.status == common_pb2.ORDER_STATUS_CANCELLED
+        assert order.payment.state == "voided"
+        assert order.cancel_reason == "cancelled by a supervisor: duplicate order"
+        # The gateway voided the hold (its ledger), and the console shows the cancelled order.
+        kinds = sorted((e["kind"], e["status"]) for e in ledger(tote.sandbox_url,
+                                                                placed.order_id))
+        assert kinds == [("authorization", "authorized"), ("void", "voided")]
+        assert view.detail.title.text() == f"{placed.order_id} — CANCELLED"
+        assert view.detail.cancel_note.text() == ""
+        assert "voided" in view.detail.payment.text()
+        assert window.statusBar().currentMessage() == (
+            f"Cancelled {placed.order_id} — payment voided")
+    finally:
+        timer.stop()
+        window.close()
+        controller.client.close()
+        admin.close()
+        shop.close()

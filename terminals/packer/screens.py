@@ -24,7 +24,7 @@ class PackScreen(Screen[None]):
     """One shipment at a time (a tote's shipments one after another); every unit is checked
     against the pack list, and every refusal says what to do next."""
 
-    BINDINGS = [Binding("f3", "short_box", "Short box"),
+    BINDINGS = [Binding("f3", "problem", "Problem"),
                 Binding("escape", "start_over", "Start over"),
                 Binding("ctrl+q", "app.quit", "Quit")]
 
@@ -54,7 +54,7 @@ class PackScreen(Screen[None]):
         self.step, self.weight, self.box_size = "order", 0, ""
         self.box: Box | None = None
         self.queue: list[Box] = []  # the tote's other shipments, packed after this one
-        self.short_confirm = False  # F3 pressed once: a second F3 packs the box short
+        self.short_confirm = False  # F3 pressed once: a second F3 sets the box aside
         self.scale_grams = 0  # the scale's latest stable reading
 
     @property
@@ -207,19 +207,32 @@ class PackScreen(Screen[None]):
         self.show()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.step == "units" if action == "short_box" else True
+        return self.step == "units" if action == "problem" else True
 
-    def action_short_box(self) -> None:
+    def action_problem(self) -> None:
+        """A unit is missing or damaged: the box is not packed short (the customer would be
+        charged for it); the tote goes to the problem-solving desk and nothing is sent."""
         if self.step != "units" or self.box is None:
             return
         if not self.short_confirm:
             self.short_confirm = True
             self.app.bell()
             self.say(f"{self.box.missing} units are NOT in the box.\n"
-                     "F3 again: pack it short · scan a unit to go on", "bad")
+                     "F3 again: set it aside for the problem desk · scan a unit to go on", "bad")
             return
-        self.say(f"packing short: {self.box.missing} units not in the box")
-        self.to_weight()
+        text = (f"SET ASIDE {self.box.order_id}: {self.box.missing} units missing, nothing "
+                "packed\ntake the box and its tote to the problem-solving desk")
+        self.next_box(text, "bad")
+
+    def next_box(self, text: str, kind: str) -> None:
+        """The tote's next shipment, or back to scanning a tote or order."""
+        if self.queue:
+            self.box, self.queue = self.queue[0], self.queue[1:]
+            self.start_box(f"{text}\nnext in this tote: {self.box.order_id}", kind)
+        else:
+            self.box, self.weight, self.box_size = None, 0, ""
+            self.say(text, kind)
+            self.go("order")
 
     def to_weight(self) -> None:
         self.go("weight", str(self.scale_grams) if self.scale_grams else "")
@@ -276,13 +289,7 @@ class PackScreen(Screen[None]):
                               "ask a supervisor to reprint it"), "bad"
             else:
                 text, kind = f"{done}\nlabel → {message.printed}", "ok"
-            if self.queue:
-                self.box, self.queue = self.queue[0], self.queue[1:]
-                self.start_box(f"{text}\nnext in this tote: {self.box.order_id}", kind)
-            else:
-                self.box, self.weight, self.box_size = None, 0, ""
-                self.say(text, kind)
-                self.go("order")
+            self.next_box(text, kind)
             return
         self.app.bell()
         if message.kind == "offline":

@@ -97,7 +97,7 @@ async def test_each_unit_is_checked_against_the_lines_and_counted_into_the_box(t
     assert client.packed == [("O-7", 1100, "M", "shp_O-7")]
 
 
-async def test_a_short_box_is_packed_only_when_the_packer_says_so_twice(tmp_path):
+async def test_a_box_with_a_unit_missing_is_set_aside_for_the_problem_desk_never_packed(tmp_path):
     client = FakePackClient({"O-7": [pack_list("O-7", TEA)]})
     app = packer(client, str(tmp_path))
     async with app.run_test(size=(40, 16)) as pilot:
@@ -111,10 +111,11 @@ async def test_a_short_box_is_packed_only_when_the_packer_says_so_twice(tmp_path
         await pilot.press(*SOAP, "enter", "f3")  # a scan in between asks again
         assert text(app, "#step") == "SCAN EACH UNIT INTO THE BOX"
         await pilot.press("f3")
-        assert text(app, "#step").startswith("WEIGHT")
-        await pilot.press(*"400", "enter", "enter")
-        await until(pilot, lambda: "PACKED" in text(app, "#feedback"))
-    assert client.packed == [("O-7", 400, "M", "shp_O-7")]
+        assert "SET ASIDE O-7" in text(app, "#feedback")
+        assert "problem-solving desk" in text(app, "#feedback")
+        assert text(app, "#step") != "SCAN EACH UNIT INTO THE BOX"
+        assert not text(app, "#step").startswith("WEIGHT")
+    assert client.packed == []  # nothing was sent: the customer is not charged for a short box
 
 
 async def test_a_totes_shipments_are_packed_one_after_another(tmp_path):

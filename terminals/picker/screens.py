@@ -285,7 +285,8 @@ class PickScreen(Screen[None]):
             line.missing = message.reply.line.missing
             self.say(f"short pick reported: {line.missing} × {line.title} missing")
         if message.reply is not None and message.reply.task_complete and self.waiting == 0:
-            self.handoff = f"task complete: take the tote of {task.orders()} to packing"
+            self.handoff = (f"task complete: take tote {task.task_id} to packing "
+                            f"({task.orders()})")
             self.say(self.handoff, "ok")
             self.pick_task = None
             self.outbox.hold(None)

@@ -74,7 +74,7 @@ async def test_a_complete_task_sends_the_tote_to_packing_and_fetches_the_next_ta
         await sign_in(pilot)
         await pilot.press(*SOAP[1], "enter", *SOAP[1], "enter")
         await until(pilot, lambda: text(app, "#bin") == "BIN B-04-2")
-        assert text(app, "#feedback") == "task complete: take the tote of O1 to packing"
+        assert text(app, "#feedback") == "task complete: take tote T1 to packing (O1)"
         assert [s[1] for s in client.scans] == [SOAP[1]] * 2
         assert len({s[2] for s in client.scans}) == 2  # a fresh scan id per scan
 

@@ -69,6 +69,8 @@ class HandOffView(QWidget):
         self.pane = PdfPane("The manifest the driver signs appears here after the hand-off.")
         self.pane.printed.connect(lambda title, pages: self.result.setText(
             f"Printed {title} ({pages} page{'s' if pages != 1 else ''})"))
+        self.pane.print_failed.connect(lambda title, why: self.result.setText(
+            f"Not printed: {title} — {why}"))
         self.pane.saved.connect(lambda path: self.result.setText(f"Saved {path}"))
 
         top = QFormLayout()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.controller import ConsoleController, LabelBatch
 from desktop.models import WaveModel
 from desktop.pdf import PdfPane
+from desktop.printing import PrintJob
 from desktop.tables import table
 from tote.v1 import common_pb2, fulfillment_pb2
 
@@ -80,6 +81,8 @@ class LabelsView(QWidget):
                             "packed orders and fetch their labels as one PDF.")
         self.pane.printed.connect(lambda title, pages: self.result.setText(
             f"Printed {title} ({pages} page{'s' if pages != 1 else ''})"))
+        self.pane.print_failed.connect(lambda title, why: self.result.setText(
+            f"Not printed: {title} — {why}"))
         self.pane.saved.connect(lambda path: self.result.setText(f"Saved {path}"))
         self.result = QLabel("")
         self.result.setWordWrap(True)
@@ -168,7 +171,7 @@ class LabelsView(QWidget):
     def print_dialog(self) -> None:
         self.pane.print_dialog()
 
-    def print_to(self, printer: QPrinter) -> int:
+    def print_to(self, printer: QPrinter) -> PrintJob | None:
         return self.pane.print_to(printer)
 
     def save(self, path: Path) -> None:

@@ -153,4 +153,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("main_window/geometry", self.saveGeometry())
         self.settings.setValue("main_window/tab", self.tabs.currentIndex())
         self.controller.stop()
+        for pane in (self.labels.pane, self.handoff.pane):
+            pane.finish_printing()  # a print under way still owns its printer
         super().closeEvent(event)

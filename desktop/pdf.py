@@ -1,4 +1,4 @@
-"""PDFs in the console: merged, previewed (QtPdf), printed page for page, saved."""
+"""PDFs in the console: merged, previewed (QtPdf), printed off the GUI thread, saved."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from PySide6.QtCore import (
     QBuffer,
     QByteArray,
     QIODevice,
-    QMarginsF,
-    QRectF,
     QSize,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -34,9 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.printing import PrintJob
 from labels.verify import PDFIUM_LOCK
 
-PRINT_DPI = 300  # each page is rasterized at this resolution for the printer
 MIN_PREVIEW_DPI, MAX_PREVIEW_DPI = 30, 110
 
 
@@ -70,31 +69,11 @@ def render_on_white(document: QPdfDocument, page: int, dpi: float) -> QImage:
     return image
 
 
-def print_document(document: QPdfDocument, printer: QPrinter) -> int:
-    """Every page on its own printer page of the same size, rasterized on white at PRINT_DPI."""
-    painter = QPainter()
-    pages = document.pageCount()
-    for page in range(pages):
-        points = document.pagePointSize(page)
-        printer.setPageLayout(QPageLayout(QPageSize(points, QPageSize.Unit.Point),
-                                          QPageLayout.Orientation.Portrait,
-                                          QMarginsF(0, 0, 0, 0)))
-        if page == 0:
-            if not painter.begin(printer):
-                raise OSError("the printer did not start the job")
-        else:
-            printer.newPage()
-        painter.drawImage(QRectF(painter.viewport()),
-                          render_on_white(document, page, PRINT_DPI))
-    if painter.isActive():
-        painter.end()
-    return pages
-
-
 class PdfPane(QWidget):
     """One PDF at a time: the page fitted to the pane, page by page; Save and Print."""
 
     printed = Signal(str, int)  # title, pages
+    print_failed = Signal(str, str)  # title, why
     saved = Signal(str)  # path
 
     def __init__(self, empty_text: str, parent: QWidget | None = None) -> None:
@@ -102,6 +81,7 @@ class PdfPane(QWidget):
         self.content = b""
         self.title = ""
         self.filename = "document.pdf"
+        self.job: PrintJob | None = None  # the print under way
         self.document = QPdfDocument(self)
         self._buffer = QBuffer(self)
         self.caption = QLabel(empty_text)
@@ -122,8 +102,11 @@ class PdfPane(QWidget):
             button.setEnabled(False)
         self.save_button.clicked.connect(self._save_clicked)
         self.print_button.clicked.connect(self.print_dialog)
+        self.print_progress = QProgressBar()
+        self.print_progress.setFormat("Printing — %v of %m pages sent to the printer")
+        self.print_progress.hide()  # a row of its own while a print runs
 
-        # Rendered here, synchronously, the same way it is printed (QPdfView paints later).
+        # One page at screen resolution, rendered here at once (a few ms; QPdfView paints later).
         self.page_image = QLabel()
         self.page_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.page_image.setStyleSheet("background: #9e9e9e")
@@ -146,6 +129,7 @@ class PdfPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
         layout.addLayout(bar)
+        layout.addWidget(self.print_progress)
         layout.addWidget(self.scroll, 1)
 
     def has_pdf(self) -> bool:
@@ -168,7 +152,7 @@ class PdfPane(QWidget):
         self.page.setVisible(pages > 1)
         self.caption.setText(title if pages else f"{title}: not a readable PDF")
         self.save_button.setEnabled(pages > 0)
-        self.print_button.setEnabled(pages > 0)
+        self.print_button.setEnabled(pages > 0 and not self.printing())
         self._render_from_top()
 
     @Slot()
@@ -216,7 +200,7 @@ class PdfPane(QWidget):
 
     @Slot()
     def print_dialog(self) -> None:
-        if not self.has_pdf():
+        if not self.has_pdf() or self.printing():
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.title)
@@ -224,7 +208,51 @@ class PdfPane(QWidget):
         if dialog.exec() == QPrintDialog.DialogCode.Accepted:
             self.print_to(printer)
 
-    def print_to(self, printer: QPrinter) -> int:
-        pages = print_document(self.document, printer)
-        self.printed.emit(self.title, pages)
-        return pages
+    def printing(self) -> bool:
+        return self.job is not None
+
+    def print_to(self, printer: QPrinter) -> PrintJob | None:
+        """Prints the PDF shown on a worker thread; `printed` (or `print_failed`) at the end."""
+        if not self.has_pdf() or self.printing():
+            return None
+        job = self.job = PrintJob(self.content, printer, parent=self)
+        job.setObjectName(self.title)
+        pages = self.document.pageCount()
+        self.print_progress.setRange(0, pages)
+        self.print_progress.setValue(0)
+        self.print_progress.show()
+        self.print_button.setEnabled(False)  # one job at a time
+        # Bound slots of this widget: the job's thread emits, the GUI thread receives (queued).
+        job.progress.connect(self._print_progress)
+        job.finished.connect(self._print_finished)
+        job.failed.connect(self._print_failed)
+        job.start()
+        return job
+
+    @Slot(int, int)
+    def _print_progress(self, done: int, pages: int) -> None:
+        self.print_progress.setRange(0, pages)
+        self.print_progress.setValue(done)
+
+    @Slot(int)
+    def _print_finished(self, pages: int) -> None:
+        self.printed.emit(self._print_ended(), pages)
+
+    @Slot(str)
+    def _print_failed(self, why: str) -> None:
+        self.print_failed.emit(self._print_ended(), why)
+
+    def _print_ended(self) -> str:
+        """Forgets the job (its thread is past its last signal); the title it printed."""
+        job, self.job = self.job, None
+        assert job is not None
+        job.wait()
+        job.deleteLater()
+        self.print_progress.hide()
+        self.print_button.setEnabled(self.has_pdf())
+        return job.objectName()
+
+    def finish_printing(self, timeout_s: float = 60) -> None:
+        """At shutdown: let the print under way end (the printer is the job's till then)."""
+        if self.job is not None:
+            self.job.wait(timeout_s)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtPrintSupport import QPrinter
 
 from core.persistence import migrate
 from desktop.client import ConsoleClient
@@ -82,3 +83,18 @@ def screenshot(widget, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     assert widget.grab().save(str(path))
     return path
+
+
+def pdf_printer(path: Path) -> QPrinter:
+    """A printer that writes a PDF file, as "Print to file" does."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    return printer
+
+
+def print_to_file(qtbot, pane, path: Path, timeout_ms: int = 30_000) -> int:  # type: ignore[no-untyped-def]
+    """Prints what a PdfPane shows into a PDF file (off the GUI thread); the pages printed."""
+    with qtbot.waitSignal(pane.printed, timeout=timeout_ms) as printed:
+        assert pane.print_to(pdf_printer(path)) is not None
+    return printed.args[1]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrinter
 
 from desktop.handoff_view import ManifestModel
 from labels import verify
-from tests.desktop.conftest import screenshot
+from tests.desktop.conftest import print_to_file, screenshot
 from tests.harness import cod
 from tests.integration.test_shipping import pick_and_pack, ready_order
 from tote.v1 import common_pb2
@@ -80,10 +79,7 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
     assert view.pane.has_pdf() and manifest_id in view.pane.caption.text()
     screenshot(console, "hand_off_manifest")
     printed = tmp_path / "manifest.pdf"
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(printed))
-    assert view.pane.print_to(printer) == view.pane.document.pageCount()
+    assert print_to_file(qtbot, view.pane, printed) == view.pane.document.pageCount()
     read = {c.data for c in verify(printed.read_bytes())}
     assert {manifest_id, *parcels} <= read
     assert "Printed Manifest" in view.result.text()

@@ -10,7 +10,6 @@ import pypdfium2 as pdfium
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrinter
 from reportlab.pdfgen import canvas
 
 from desktop.labels_view import DOCUMENTS
@@ -18,19 +17,12 @@ from desktop.models import WaveModel
 from desktop.pdf import merge_pdfs
 from labels import verify
 from labels.verify import PDFIUM_LOCK
-from tests.desktop.conftest import screenshot
+from tests.desktop.conftest import print_to_file, screenshot
 from tests.harness import cod
 from tests.integration.test_shipping import pick_and_pack, ready_order
 from tote.v1 import common_pb2, fulfillment_pb2
 
 pytestmark = pytest.mark.qt
-
-
-def pdf_printer(path) -> QPrinter:  # type: ignore[no-untyped-def]
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(path))
-    return printer
 
 
 def test_wave_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +78,8 @@ def test_a_label_is_previewed_saved_and_printed_to_a_pdf_whose_barcode_reads_bac
     assert tracking in {c.data for c in verify(saved.read_bytes())}
 
     printed = tmp_path / "printed.pdf"
-    view.print_to(pdf_printer(printed))
+    assert print_to_file(qtbot, view.pane, printed) == view.document.pageCount()
+    assert f"Printed Label {tracking}" in view.result.text()
     assert tracking in {c.data for c in verify(printed.read_bytes())}
 
     # A reprint is the same label fetched again.
@@ -133,7 +126,7 @@ def test_a_waves_labels_are_fetched_with_progress_into_one_pdf_one_label_per_pag
     screenshot(console, "labels_wave")
 
     printed = tmp_path / "wave.pdf"
-    assert view.print_to(pdf_printer(printed)) == 3
+    assert print_to_file(qtbot, view.pane, printed) == 3
     pages = {}
     for code in verify(printed.read_bytes()):
         pages.setdefault(code.page, set()).add(code.data)
@@ -211,7 +204,7 @@ def test_an_orders_pick_list_and_packing_slip_are_previewed_and_printed(
     qtbot.waitUntil(lambda: all(view.wave.index(r, WaveModel.COL_TRACKING).data()
                                 for r in range(view.wave.rowCount())), timeout=10_000)
     printed = tmp_path / "document.pdf"
-    assert view.print_to(pdf_printer(printed)) == view.document.pageCount()
+    assert print_to_file(qtbot, view.pane, printed) == view.document.pageCount()
     read = {c.data for c in verify(printed.read_bytes())}
     # The pick list is the parcel's (shipment id and the items' GTINs), the slip the order's.
     assert (shop.get(order_id).shipments[0].shipment_id

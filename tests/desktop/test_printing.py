@@ -1,0 +1,100 @@
+"""Printing a PDF off the GUI thread: the window keeps running, the printed file still decodes."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+from reportlab.graphics.barcode import code128
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+
+from desktop.pdf import PdfPane
+from labels import verify
+from tests.desktop.conftest import pdf_printer, print_to_file, screenshot
+
+pytestmark = pytest.mark.qt
+PAGES = 6
+
+
+def barcoded_pdf(codes: list[str]) -> bytes:
+    """An A4 page per code: its Code128 across the top, some text under it."""
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4)
+    for code in codes:
+        code128.Code128(code, barWidth=0.5 * mm, barHeight=20 * mm).drawOn(c, 20 * mm, 250 * mm)
+        c.setFont("Helvetica", 11)
+        for n in range(40):
+            c.drawString(20 * mm, (230 - n * 5) * mm, f"{code} line {n}: 1x SKU-{n:04d}")
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+@pytest.fixture
+def pane(qtbot) -> PdfPane:  # type: ignore[no-untyped-def]
+    pane = PdfPane("nothing yet")
+    qtbot.addWidget(pane)
+    pane.resize(500, 600)
+    pane.show()
+    return pane
+
+
+def test_a_long_print_keeps_the_gui_thread_free_and_the_printed_pdf_decodes(
+        qtbot, pane, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    codes = [f"WAVE-{n:03d}" for n in range(1, PAGES + 1)]
+    pane.show_pdf(barcoded_pdf(codes), "A wave", "wave.pdf")
+    assert pane.document.pageCount() == PAGES
+    progress: list[tuple[int, int]] = []
+    pane.print_progress.valueChanged.connect(
+        lambda v: progress.append((v, pane.print_progress.maximum())))
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    printed = tmp_path / "wave.pdf"
+    try:
+        with qtbot.waitSignal(pane.printed, timeout=60_000) as done:
+            started = time.monotonic()
+            job = pane.print_to(pdf_printer(printed))
+            assert job is not None and pane.printing()
+            # Shown while it prints, and not started twice.
+            assert pane.print_progress.isVisible() and not pane.print_button.isEnabled()
+            assert pane.print_to(pdf_printer(tmp_path / "twice.pdf")) is None
+            screenshot(pane, "printing")
+        elapsed = time.monotonic() - started
+    finally:
+        timer.stop()
+    assert done.args == ["A wave", PAGES]
+    during = [t for t in ticks if started < t < started + elapsed]
+    # Rasterizing and painting six A4 pages at 300 dpi took a good while; the GUI thread's
+    # timer fired all along (20 ms; generous on a busy box), never held up for long.
+    assert len(during) >= max(3, elapsed / 0.020 * 0.3)
+    assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.3
+    assert progress[-1] == (PAGES, PAGES) and (1, PAGES) in progress
+    assert not pane.printing() and not pane.print_progress.isVisible()
+    assert pane.print_button.isEnabled()
+    assert not (tmp_path / "twice.pdf").exists()
+
+    # The printed PDF is a raster of the pages: every barcode reads back, one per page, in order.
+    read = verify(printed.read_bytes(), symbols=["CODE128"])
+    assert [(c.page, c.data) for c in read] == list(enumerate(codes))
+
+
+def test_a_print_stopped_midway_says_so_and_the_pane_prints_again(
+        qtbot, pane, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    codes = [f"STOP-{n}" for n in range(PAGES)]
+    pane.show_pdf(barcoded_pdf(codes), "Stopped", "stopped.pdf")
+    with qtbot.waitSignal(pane.print_failed, timeout=60_000) as failed:
+        job = pane.print_to(pdf_printer(tmp_path / "stopped.pdf"))
+        assert job is not None
+        job.progress.connect(lambda done, _pages: job.cancel() if done == 2 else None)
+    title, why = failed.args
+    assert title == "Stopped" and why.startswith("stopped after ")
+    assert not pane.printing() and pane.print_button.isEnabled()
+    # The pane is free for the next print, which completes.
+    assert print_to_file(qtbot, pane, tmp_path / "again.pdf") == PAGES

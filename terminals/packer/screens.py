@@ -147,6 +147,7 @@ class PackScreen(Screen[None]):
                 self.say(f"weight must be whole grams, scanned {value!r}", "bad")
                 return
             self.weight = int(value)
+            self.say(f"{self.weight} g · box S, M or L, then Enter")
             self.go("box", self.box_size or "M")
         elif self.step == "box" and value:
             assert self.box is not None

@@ -92,7 +92,9 @@ async def test_each_unit_is_checked_against_the_lines_and_counted_into_the_box(t
         await pilot.press(*TEA[1], "enter")
         assert text(app, "#step") == "WEIGHT (g) · items 850 g + box"
         assert "all 3 units in the box" in text(app, "#feedback")
-        await pilot.press(*"1100", "enter", "enter")
+        await pilot.press(*"1100", "enter")
+        assert text(app, "#feedback") == "1100 g · box S, M or L, then Enter"
+        await pilot.press("enter")
         await until(pilot, lambda: "PACKED" in text(app, "#feedback"))
     assert client.packed == [("O-7", 1100, "M", "shp_O-7")]
 

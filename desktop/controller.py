@@ -126,6 +126,7 @@ class ConsoleController(QObject):
         self._jobs: set[_Job] = set()
         self._stale_orders: set[str] = set()  # an event arrived; GetOrder not yet sent
         self._fetching_orders: set[str] = set()  # GetOrder in flight
+        self._stock_asked = 0  # GetStock calls sent; only the latest one's answer is shown
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self._refresh_stale_orders)
         self._job_done.connect(self._deliver)
@@ -234,7 +235,15 @@ class ConsoleController(QObject):
 
     @Slot()
     def load_stock(self) -> None:
-        self._submit(self.client.get_stock, self.stock_loaded.emit)
+        self._stock_asked += 1
+        asked = self._stock_asked
+
+        def done(levels: list[Any]) -> None:
+            # Answers can overtake each other in the pool: an older one would show old stock.
+            if asked == self._stock_asked:
+                self.stock_loaded.emit(levels)
+
+        self._submit(self.client.get_stock, done)
 
     @Slot(str, str)
     def load_fc_stock(self, order_id: str, fc_id: str) -> None:

@@ -1,8 +1,9 @@
-"""Inventory: stock by FC × SKU, and receiving stock into a bin."""
+"""Inventory: stock by FC × SKU (kept fresh as orders move stock), and receiving stock."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Slot
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -18,6 +19,15 @@ from desktop.controller import ConsoleController
 from desktop.models import StockModel
 from desktop.tables import table
 from tote.v1 import common_pb2
+
+# Events that never move stock; every other one (locks, releases, picks, re-routing, hand-off,
+# cancellation, and types added later) asks for the stock again.
+STILL_STOCK = frozenset({
+    "Order_Created", "Payment_Authorized", "Payment_Failed", "Order_Ready_for_Fulfillment",
+    "Payment_Captured", "Tracking_Updated", "Order_Delivered", "Payment_Voided",
+    "Payment_Refunded", "Cod_Collected", "Cod_Remitted", "Payment_Settled"})
+STOCK_AFTER_EVENT_MS = 1_500  # one GetStock for a burst of events (a saga step writes several)
+STOCK_REFRESH_MS = 60_000  # stock received elsewhere moves no order: asked every minute too
 
 
 class InventoryView(QWidget):
@@ -66,6 +76,15 @@ class InventoryView(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.result)
 
+        # Asked while the tab is shown; hidden, it only notes that the stock moved, and asks
+        # when shown again.
+        self.stale = False
+        self.refresh_soon = QTimer(self, singleShot=True, interval=STOCK_AFTER_EVENT_MS)
+        self.refresh_soon.timeout.connect(self.refresh_stock)
+        self.refresh_timer = QTimer(self, interval=STOCK_REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.refresh_stock)
+        self.refresh_timer.start()
+        controller.order_event.connect(self.on_event)
         controller.stock_loaded.connect(self.set_stock)
         controller.stock_received.connect(self.on_received)
         controller.receive_refused.connect(self.on_refused)
@@ -74,6 +93,25 @@ class InventoryView(QWidget):
     def focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
+
+    @Slot(object)
+    def on_event(self, event: common_pb2.OrderEvent) -> None:
+        if event.type not in STILL_STOCK and not self.refresh_soon.isActive():
+            self.refresh_soon.start()
+
+    @Slot()
+    def refresh_stock(self) -> None:
+        """GetStock now if the tab is shown, else when it is shown next."""
+        if self.isVisible():
+            self.stale = False
+            self.controller.load_stock()
+        else:
+            self.stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh_stock()
 
     @Slot(list)
     def set_stock(self, levels: list[common_pb2.StockLevel]) -> None:
@@ -105,6 +143,7 @@ class InventoryView(QWidget):
         rows = {(r.fc_id, r.sku): r for r in self.model.rows()}
         rows[(level.fc_id, level.sku)] = level
         self.model.set_rows(sorted(rows.values(), key=lambda r: (r.fc_id, r.sku)))
+        self.refresh_soon.start()  # an answer asked before the receipt must not stay on show
 
     @Slot(str)
     def on_refused(self, message: str) -> None:

@@ -104,7 +104,17 @@ class PdfPane(QWidget):
         self.print_button.clicked.connect(self.print_dialog)
         self.print_progress = QProgressBar()
         self.print_progress.setFormat("Printing — %v of %m pages sent to the printer")
-        self.print_progress.hide()  # a row of its own while a print runs
+        self.stop_button = QPushButton("Stop printing")
+        self.stop_button.setToolTip("Stop after the page being printed (the printer's job is "
+                                    "aborted)")
+        self.stop_button.clicked.connect(self.stop_printing)
+        # A row of its own, shown while a print runs.
+        self.print_row = QWidget()
+        row = QHBoxLayout(self.print_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.print_progress, 1)
+        row.addWidget(self.stop_button)
+        self.print_row.hide()
 
         # One page at screen resolution, rendered here at once (a few ms; QPdfView paints later).
         self.page_image = QLabel()
@@ -129,7 +139,7 @@ class PdfPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
         layout.addLayout(bar)
-        layout.addWidget(self.print_progress)
+        layout.addWidget(self.print_row)
         layout.addWidget(self.scroll, 1)
 
     def has_pdf(self) -> bool:
@@ -220,7 +230,8 @@ class PdfPane(QWidget):
         pages = self.document.pageCount()
         self.print_progress.setRange(0, pages)
         self.print_progress.setValue(0)
-        self.print_progress.show()
+        self.stop_button.setEnabled(True)
+        self.print_row.show()
         self.print_button.setEnabled(False)  # one job at a time
         # Bound slots of this widget: the job's thread emits, the GUI thread receives (queued).
         job.progress.connect(self._print_progress)
@@ -248,9 +259,15 @@ class PdfPane(QWidget):
         assert job is not None
         job.wait()
         job.deleteLater()
-        self.print_progress.hide()
+        self.print_row.hide()
         self.print_button.setEnabled(self.has_pdf())
         return job.objectName()
+
+    @Slot()
+    def stop_printing(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.stop_button.setEnabled(False)
 
     def finish_printing(self, timeout_s: float = 60) -> None:
         """At shutdown: let the print under way end (the printer is the job's till then)."""

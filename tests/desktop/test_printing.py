@@ -76,7 +76,7 @@ def test_a_long_print_keeps_the_gui_thread_free_and_the_printed_pdf_decodes(
     assert len(during) >= max(3, elapsed / 0.020 * 0.3)
     assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.3
     assert progress[-1] == (PAGES, PAGES) and (1, PAGES) in progress
-    assert not pane.printing() and not pane.print_progress.isVisible()
+    assert not pane.printing() and not pane.print_row.isVisible()
     assert pane.print_button.isEnabled()
     assert not (tmp_path / "twice.pdf").exists()
 
@@ -85,16 +85,18 @@ def test_a_long_print_keeps_the_gui_thread_free_and_the_printed_pdf_decodes(
     assert [(c.page, c.data) for c in read] == list(enumerate(codes))
 
 
-def test_a_print_stopped_midway_says_so_and_the_pane_prints_again(
+def test_a_stopped_print_says_so_and_the_pane_prints_again(
         qtbot, pane, tmp_path) -> None:  # type: ignore[no-untyped-def]
     codes = [f"STOP-{n}" for n in range(PAGES)]
     pane.show_pdf(barcoded_pdf(codes), "Stopped", "stopped.pdf")
     with qtbot.waitSignal(pane.print_failed, timeout=60_000) as failed:
-        job = pane.print_to(pdf_printer(tmp_path / "stopped.pdf"))
-        assert job is not None
-        job.progress.connect(lambda done, _pages: job.cancel() if done == 2 else None)
+        assert pane.print_to(pdf_printer(tmp_path / "stopped.pdf")) is not None
+        assert pane.stop_button.isVisible()
+        pane.stop_button.click()  # long before the sixth page
+        assert not pane.stop_button.isEnabled()
     title, why = failed.args
-    assert title == "Stopped" and why.startswith("stopped after ")
+    assert title == "Stopped" and why.startswith("stopped after ") and why.endswith(" of 6 pages")
     assert not pane.printing() and pane.print_button.isEnabled()
+    assert not pane.print_row.isVisible()
     # The pane is free for the next print, which completes.
     assert print_to_file(qtbot, pane, tmp_path / "again.pdf") == PAGES

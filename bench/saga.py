@@ -79,9 +79,26 @@ async def _drive(call, concurrency: int, seconds: float) -> tuple[int, list[floa
 
 
 def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, every thread) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system, every thread) a process and its live children (tote serve's
+    SQLite writer process) have used so far (Linux /proc)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+    return kids
 
 
 def echo_qps(concurrency: int, seconds: float) -> float:

@@ -127,7 +127,8 @@ async def start(settings: Settings) -> Running:
         settings = replace(settings, webhook_secret=secrets.token_bytes(32))
     db = await asyncio.to_thread(prepare_database, settings)
     hub_ref: list[EventHub] = []
-    dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None)
+    dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
+                     writer=settings.sqlite_writer)
     hub = EventHub(dbx)
     hub_ref.append(hub)
 

@@ -79,12 +79,15 @@ def cli() -> None:
               help="how far a packed box may weigh from the catalog weight")
 @click.option("--sqlite-synchronous", envvar="TOTE_SQLITE_SYNCHRONOUS", default="FULL",
               type=click.Choice(["NORMAL", "FULL"], case_sensitive=False), show_default=True)
+@click.option("--sqlite-writer", envvar="TOTE_SQLITE_WRITER", default="process",
+              type=click.Choice(["process", "thread"]), show_default=True,
+              help="where SQLite's one writer runs: a process of its own, or a thread")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
           gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
-          weight_tolerance_pct, sqlite_synchronous, log_level):
+          weight_tolerance_pct, sqlite_synchronous, sqlite_writer, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     for value in (listen, webhook_listen, sandbox_listen):
@@ -108,7 +111,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         sandbox_listen=sandbox_listen, sandbox_latency_ms=sandbox_latency_ms,
         gateway_url=gateway_url, carrier_url=carrier_url,
         webhook_secret=webhook_secret.encode(), orders=orders,
-        sqlite_synchronous=sqlite_synchronous, upi_poll_interval_s=upi_poll_s,
+        sqlite_synchronous=sqlite_synchronous, sqlite_writer=sqlite_writer,
+        upi_poll_interval_s=upi_poll_s,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,
                                         cod_remit_days=cod_remit_days, local_tz=local_tz,

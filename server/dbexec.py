@@ -1,7 +1,7 @@
 """Database work off the event loop.
 
-SQLite allows one writer at a time, so one writer thread takes every write, and it commits
-them in groups: the jobs waiting when a transaction starts run in it one after another, each
+SQLite allows one writer at a time, so one writer — a process of its own (server/dbwriter.py,
+the default of `tote serve`) or a thread — takes every write, and it commits them in groups: the jobs waiting when a transaction starts run in it one after another, each
 inside its own SAVEPOINT (a failing job is rolled back alone), and one COMMIT — one fsync —
 makes the whole group durable. Every job's caller is answered only after that commit.
 PostgreSQL takes concurrent writers itself: a pool of threads, a transaction per job.
@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from core.persistence.db import Database
+from server.dbwriter import ProcessGroupWriter
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ class _JobFailed(Exception):
     """A job of a group run without savepoints failed: roll it all back, run it isolated."""
 
 
-def _run_plain(group: list[_Job], session: Session) -> list[tuple[bool, Any]]:
+def _run_plain(group: list[Callable[[Session], Any]], session: Session) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
-    for call, _fut in group:
+    for call in group:
         try:
             outcomes.append((True, call(session)))
             # A job's ORM changes are written before they are forgotten (expunge drops
@@ -56,9 +57,10 @@ def _run_plain(group: list[_Job], session: Session) -> list[tuple[bool, Any]]:
     return outcomes
 
 
-def _run_isolated(group: list[_Job], session: Session) -> list[tuple[bool, Any]]:
+def _run_isolated(group: list[Callable[[Session], Any]], session: Session,
+                  ) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
-    for call, _fut in group:
+    for call in group:
         savepoint = session.begin_nested()
         try:
             result = call(session)
@@ -69,6 +71,28 @@ def _run_isolated(group: list[_Job], session: Session) -> list[tuple[bool, Any]]
             outcomes.append((False, exc))
         session.expunge_all()
     return outcomes
+
+
+def run_group(db: Database, group: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+    """Run write jobs in one transaction, one COMMIT; each job's (ok, result or exception)."""
+    if len(group) == 1:
+        try:
+            return [(True, db.run_write(group[0]))]
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            return [(False, exc)]
+    # Jobs rarely fail, so the group first runs without savepoints (two statements and
+    # SQLAlchemy's nested-transaction bookkeeping per job). If one fails, that attempt is
+    # rolled back whole and the group runs again with each job in its own SAVEPOINT.
+    try:
+        return db.run_write(functools.partial(_run_plain, group))
+    except _JobFailed:
+        pass
+    except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
+        return [(False, exc)] * len(group)
+    try:
+        return db.run_write(functools.partial(_run_isolated, group))
+    except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
+        return [(False, exc)] * len(group)
 
 
 class _GroupCommitWriter:
@@ -115,30 +139,7 @@ class _GroupCommitWriter:
                 return
 
     def _commit_group(self, group: list[_Job]) -> None:
-        if len(group) == 1:
-            call, fut = group[0]
-            try:
-                fut.set_result(self._db.run_write(call))
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(exc)
-            self._committed()
-            return
-        # Jobs rarely fail, so the group first runs without savepoints (two statements and
-        # SQLAlchemy's nested-transaction bookkeeping per job). If one fails, that attempt is
-        # rolled back whole and the group runs again with each job in its own SAVEPOINT.
-        try:
-            outcomes = self._db.run_write(functools.partial(_run_plain, group))
-        except _JobFailed:
-            outcomes = None
-        except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
-            self._fail(group, exc)
-            return
-        if outcomes is None:
-            try:
-                outcomes = self._db.run_write(functools.partial(_run_isolated, group))
-            except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
-                self._fail(group, exc)
-                return
+        outcomes = run_group(self._db, [call for call, _fut in group])
         for (ok, value), (_call, fut) in zip(outcomes, group, strict=True):
             if ok:
                 fut.set_result(value)
@@ -146,25 +147,33 @@ class _GroupCommitWriter:
                 fut.set_exception(value)
         self._committed()
 
-    @staticmethod
-    def _fail(group: list[_Job], exc: BaseException) -> None:
-        for _call, fut in group:
-            fut.set_exception(exc)
-
     def _committed(self) -> None:
         if self._on_commit is not None:
             self._on_commit()
 
 
 class DbExecutor:
-    """Runs core functions `fn(session, *args)` in transactions on worker threads."""
+    """Runs core functions `fn(session, *args)` in transactions on worker threads.
 
-    def __init__(self, db: Database, on_commit: Callable[[], None] | None = None) -> None:
+    SQLite's writes go to one group-committing writer: a thread (`writer="thread"`), or a
+    process of its own (`writer="process"`, server/dbwriter.py) whose work does not compete
+    with the event loop for the GIL; there `fn` and its arguments must pickle (module-level
+    functions, plain values).
+    """
+
+    def __init__(self, db: Database, on_commit: Callable[[], None] | None = None,
+                 writer: str = "thread") -> None:
         self.db = db
         self._on_commit = on_commit
         self._group: _GroupCommitWriter | None = None
+        self._process: ProcessGroupWriter | None = None
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
-        if db.is_sqlite:
+        if writer not in ("thread", "process"):
+            raise ValueError(f"writer must be 'thread' or 'process', got {writer!r}")
+        if db.is_sqlite and writer == "process":
+            self._process = ProcessGroupWriter(db.url, db.sqlite_synchronous, MAX_GROUP,
+                                               on_commit)
+        elif db.is_sqlite:
             self._group = _GroupCommitWriter(db, on_commit)
         else:
             self._writer = concurrent.futures.ThreadPoolExecutor(
@@ -173,6 +182,8 @@ class DbExecutor:
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run fn(session, *args) in a write transaction; wake event listeners after commit."""
+        if self._process is not None:
+            return await self._process.submit(fn, args)
         call = functools.partial(self._call, fn, args)
         if self._group is not None:
             return await asyncio.wrap_future(self._group.submit(call))
@@ -194,6 +205,8 @@ class DbExecutor:
         return fn(session, *args)
 
     def shutdown(self) -> None:
+        if self._process is not None:
+            self._process.shutdown()
         if self._group is not None:
             self._group.shutdown()
         if self._writer is not None:

@@ -17,7 +17,7 @@ from core.domain.order import InventoryState, OrderStatus, PaymentMethod, Paymen
 from core.domain.saga import Decision
 from core.service import saga_steps as steps
 from core.service.inventory import LockRace
-from core.service.routing import BacklogCache, RoutingRules
+from core.service.routing import RoutingRules
 from core.service.saga_steps import SagaState
 from server.adapters.errors import GatewayRejected, GatewayUnavailable
 from server.adapters.gateway import PaymentGateway
@@ -38,7 +38,6 @@ class SagaRunner:
         self._settings = settings
         self._routing = RoutingRules(settings.fulfillment.local_tz,
                                      settings.fulfillment.split_policy)
-        self._backlog = BacklogCache()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._scanner: asyncio.Task[None] | None = None
@@ -156,7 +155,7 @@ class SagaRunner:
         for _ in range(5):
             try:
                 new = await self._dbx.write(steps.lock_inventory, st.order_id, utcnow(),
-                                            self._routing, self._backlog)
+                                            self._routing, True)
                 if committed is not None:
                     committed.append(new)
                 return None

@@ -22,6 +22,8 @@ class Settings:
     sandbox_latency_ms: int = 0
     orders: OrderSettings = field(default_factory=OrderSettings)
     sqlite_synchronous: str = "FULL"
+    # SQLite's one writer: in a process of its own (off the event loop's GIL) or a thread.
+    sqlite_writer: str = "process"
     gateway_timeout_s: float = 5.0
     gateway_attempts: int = 4
     gateway_backoff_s: float = 0.1

@@ -66,6 +66,7 @@ class Database:
 
     def __init__(self, url: str | None, *, sqlite_synchronous: str = "FULL", echo: bool = False):
         self.url = normalize_url(url)
+        self.sqlite_synchronous = sqlite_synchronous
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":

@@ -145,9 +145,13 @@ def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
 def lock_inventory(
     session: Session, order_id: str, now: datetime,
     rules: routing.RoutingRules = routing.DEFAULT_RULES,
-    backlog: routing.BacklogCache | None = None,
+    cached_backlog: bool = False,
 ) -> SagaState | None:
-    """Soft-lock the order's lines where routing says; Inventory_Locked or Inventory_Failure."""
+    """Soft-lock the order's lines where routing says; Inventory_Locked or Inventory_Failure.
+
+    cached_backlog: count the FCs' backlog through this process's routing.BACKLOG (the saga's
+    many routings a second), rather than afresh.
+    """
     order = _lock(session, order_id)
     if order is None:
         return None
@@ -157,7 +161,7 @@ def lock_inventory(
     for sku, quantity in order.conn.execute(_LINE_NEEDS, {"order_id": order_id}):
         needs[sku] += quantity
     main_fc, detail = routing.lock_where_routed(order.conn, order, dict(needs), now, rules,
-                                                backlog)
+                                                routing.BACKLOG if cached_backlog else None)
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED

@@ -8,8 +8,7 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 from reportlab.graphics.barcode import code128
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
+from reportlab.lib.units import inch, mm
 from reportlab.pdfgen import canvas
 
 from desktop.pdf import PdfPane
@@ -17,18 +16,19 @@ from labels import verify
 from tests.desktop.conftest import pdf_printer, print_to_file, screenshot
 
 pytestmark = pytest.mark.qt
-PAGES = 6
+PAGES = 12
+LABEL = (4 * inch, 6 * inch)  # a wave's labels: one 4×6 label per page
 
 
 def barcoded_pdf(codes: list[str]) -> bytes:
-    """An A4 page per code: its Code128 across the top, some text under it."""
+    """A 4×6 page per code: its Code128 across the top, some text under it."""
     out = io.BytesIO()
-    c = canvas.Canvas(out, pagesize=A4)
+    c = canvas.Canvas(out, pagesize=LABEL)
     for code in codes:
-        code128.Code128(code, barWidth=0.5 * mm, barHeight=20 * mm).drawOn(c, 20 * mm, 250 * mm)
-        c.setFont("Helvetica", 11)
-        for n in range(40):
-            c.drawString(20 * mm, (230 - n * 5) * mm, f"{code} line {n}: 1x SKU-{n:04d}")
+        code128.Code128(code, barWidth=0.4 * mm, barHeight=18 * mm).drawOn(c, 8 * mm, 125 * mm)
+        c.setFont("Helvetica", 10)
+        for n in range(20):
+            c.drawString(8 * mm, (115 - n * 5) * mm, f"{code} line {n}: 1x SKU-{n:04d}")
         c.showPage()
     c.save()
     return out.getvalue()
@@ -71,10 +71,11 @@ def test_a_long_print_keeps_the_gui_thread_free_and_the_printed_pdf_decodes(
         timer.stop()
     assert done.args == ["A wave", PAGES]
     during = [t for t in ticks if started < t < started + elapsed]
-    # Rasterizing and painting six A4 pages at 300 dpi took a good while; the GUI thread's
-    # timer fired all along (20 ms; generous on a busy box), never held up for long.
-    assert len(during) >= max(3, elapsed / 0.020 * 0.3)
-    assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.3
+    # The GUI thread's timer fired all along the print (20 ms; generous on a busy box), held
+    # up at most by one page's paint (PySide keeps the GIL through drawImage). Printed on the
+    # GUI thread, it would not have fired at all until the last page.
+    assert len(during) >= max(3, elapsed / 0.020 * 0.2)
+    assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.25
     assert progress[-1] == (PAGES, PAGES) and (1, PAGES) in progress
     assert not pane.printing() and not pane.print_row.isVisible()
     assert pane.print_button.isEnabled()
@@ -92,10 +93,11 @@ def test_a_stopped_print_says_so_and_the_pane_prints_again(
     with qtbot.waitSignal(pane.print_failed, timeout=60_000) as failed:
         assert pane.print_to(pdf_printer(tmp_path / "stopped.pdf")) is not None
         assert pane.stop_button.isVisible()
-        pane.stop_button.click()  # long before the sixth page
+        pane.stop_button.click()  # long before the last page
         assert not pane.stop_button.isEnabled()
     title, why = failed.args
-    assert title == "Stopped" and why.startswith("stopped after ") and why.endswith(" of 6 pages")
+    assert title == "Stopped"
+    assert why.startswith("stopped after ") and why.endswith(f" of {PAGES} pages")
     assert not pane.printing() and pane.print_button.isEnabled()
     assert not pane.print_row.isVisible()
     # The pane is free for the next print, which completes.

@@ -61,6 +61,7 @@ def _signature_boxes(sheet: Sheet, m: Manifest) -> None:
     sheet.y -= height
 
 
+@fonts.one_at_a_time
 def render_manifest(m: Manifest, paper: str = "a4", *, check: bool = True) -> bytes:
     """The manifest PDF: one row per parcel with its tracking barcode, totals, signature boxes."""
     sheet = Sheet(paper, f"Manifest {m.manifest_id}", header=lambda s: _header(s, m))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labels import codes, text
+from labels import codes, fonts, text
 from labels.errors import LabelDataError
 from labels.model import Address, LabelData
 from labels.money import format_money, format_weight, total
@@ -39,6 +39,7 @@ def _header(sheet: Sheet, data: LabelData) -> None:
         sheet.y -= 2
 
 
+@fonts.one_at_a_time
 def render_packing_slip(data: LabelData, paper: str = "a4", *, check: bool = True) -> bytes:
     """The packing slip PDF on A4 or Letter; barcodes are read back before it is returned."""
     if not data.lines:

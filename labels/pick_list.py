@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from labels import codes, text
+from labels import codes, fonts, text
 from labels.model import PickLine, PickList
 from labels.sheet import DPI, Cell, Sheet
 from labels.spec import Box
@@ -61,6 +61,7 @@ def _cols(w: float) -> list[float]:
     return [20.0, 70.0, w - 20 - 70 - 36 - 90 - gtin_w, 36.0, 90.0, gtin_w]
 
 
+@fonts.one_at_a_time
 def render_pick_list(pick: PickList, paper: str = "a4", *, check: bool = True) -> bytes:
     """The pick list PDF, lines by bin, each with its GTIN barcode; barcodes read back."""
     sheet = Sheet(paper, f"Pick list {pick.pick_list_id}", header=lambda s: _header(s, pick))

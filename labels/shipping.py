@@ -161,6 +161,7 @@ def draw_label(c: Canvas, spec: LabelSpec, data: LabelData) -> LabelLayout:
     return out
 
 
+@fonts.one_at_a_time
 def render_label_with_layout(
     spec: LabelSpec, data: LabelData, *, check: bool = True
 ) -> tuple[bytes, LabelLayout]:

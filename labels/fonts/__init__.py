@@ -8,13 +8,35 @@ HarfBuzz (ReportLab's optional uharfbuzz support) so matras and conjuncts come o
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, shapeStr
 
 FONT_DIR = Path(__file__).resolve().parent
+
+# ReportLab's TrueType fonts are shared by every document of the process, and each reads its
+# font file through one shared position (the subsetting at save time seeks and reads it): two
+# documents drawn at once from two threads read each other's glyphs (an IndexError, or worse).
+# Every document of tote is drawn and saved under this lock.
+RENDER_LOCK = threading.RLock()
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def one_at_a_time(render: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run a document renderer under RENDER_LOCK."""
+
+    @functools.wraps(render)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with RENDER_LOCK:
+            return render(*args, **kwargs)
+
+    return locked
 
 # (registered name, file) for each family, regular then bold. Order is the fallback order.
 _FAMILIES = {

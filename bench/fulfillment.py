@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import grpc  # noqa: E402
 from grpc import aio  # noqa: E402
 
-from bench.saga import _drive, cpu_s, echo_qps  # noqa: E402
+from bench.saga import _children, _drive, cpu_s, echo_qps  # noqa: E402
 from core.domain.gtin import gs1_check_digit  # noqa: E402
 from core.persistence.db import Database  # noqa: E402
 from core.service.tokens import create_token  # noqa: E402
@@ -288,13 +288,17 @@ def seed(bench: Bench, units_needed: int) -> None:
         admin.close()
 
 
-def profile(bench: Bench, out: str, seconds: float) -> subprocess.Popen[bytes]:
-    """py-spy record of tote serve for `seconds` (from the venv; GIL-holding samples only)."""
+def profile(bench: Bench, out: str, seconds: float) -> list[subprocess.Popen[bytes]]:
+    """py-spy record of tote serve for `seconds` into `out`, and of its SQLite writer process
+    into `out`.writer (from the venv; GIL-holding samples only)."""
     assert bench.server.proc is not None
     spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(spy), "record", "-p", str(bench.server.proc.pid), "-d",
-                             str(max(1, int(seconds))), "-r", "200", "-f", "raw", "--gil",
-                             "--nonblocking", "-o", out], stdout=subprocess.DEVNULL)
+    targets = [(bench.server.proc.pid, out),
+               *((pid, f"{out}.writer") for pid in _children(bench.server.proc.pid))]
+    return [subprocess.Popen([str(spy), "record", "-p", str(pid), "-d",
+                              str(max(1, int(seconds))), "-r", "200", "-f", "raw", "--gil",
+                              "--nonblocking", "-o", path], stdout=subprocess.DEVNULL)
+            for pid, path in targets]
 
 
 def main() -> None:
@@ -329,11 +333,13 @@ def main() -> None:
               f"{args.seconds:g} s", flush=True)
         loop = asyncio.run(open_loop(bench, terminals, args.seconds))
         print(f"\nScanItem saturated: {args.scanners} callers, {sat_s:g} s", flush=True)
-        spy = profile(bench, args.profile, sat_s) if args.profile else None
+        spies = profile(bench, args.profile, sat_s) if args.profile else []
         sat = asyncio.run(saturated(bench, terminals, args.scanners, sat_s))
-        if spy is not None:
+        for spy in spies:
             spy.wait()
-            print(f"  py-spy: tote serve's stacks during the saturated phase in {args.profile}")
+        if spies:
+            print(f"  py-spy: tote serve's stacks during the saturated phase in {args.profile}"
+                  f" (its SQLite writer's in {args.profile}.writer)")
         print(f"\nlifecycle: placing card orders for {args.seconds:g} s, then draining",
               flush=True)
         from bench.lifecycle import lifecycle  # (imports this module: not at the top)

@@ -194,9 +194,20 @@ def task_fc(session: Session, task_id: str) -> str:
 _walk_key = functools.lru_cache(maxsize=65_536)(walk_key)
 
 
+def _walk(row: Any) -> tuple[Any, str]:
+    """A line's place on the picker's walk (its bin's, then its id)."""
+    return (_walk_key(row.bin), row.line_id)
+
+
 def _lines_in_walk_order(conn: Connection, task_id: str, stmt: Any = TASK_LINES) -> list[Any]:
-    rows = list(conn.execute(stmt, {"t": task_id}))
-    return sorted(rows, key=lambda r: (_walk_key(r.bin), r.line_id))
+    return sorted(conn.execute(stmt, {"t": task_id}), key=_walk)
+
+
+def line_dict(v: LineView) -> dict[str, Any]:
+    """A LineView as the reply stores it (what dataclasses.asdict gives, without its walk)."""
+    return {"line_id": v.line_id, "order_id": v.order_id, "sku": v.sku, "gtin": v.gtin,
+            "bin": v.bin, "quantity": v.quantity, "picked": v.picked, "missing": v.missing,
+            "name": v.name}
 
 
 def _view(line: Any) -> LineView:
@@ -285,18 +296,20 @@ def scan_item(
             f"scan_id {scan_id!r} was already used for barcode {prior.barcode} in task "
             f"{prior.task_id}; send a new scan_id for each scan")
     require_open(task)
-    lines = _lines_in_walk_order(conn, task_id, _SCAN_LINES)
+    # Every line of the task is read (under the task's lock), but only the few whose GTIN the
+    # barcode reads are put in walk order: a right scan sorts nothing else.
+    lines = list(conn.execute(_SCAN_LINES, {"t": task_id}))
     wanted = gtin14(barcode)
-    open_ = {ln.line_id for ln in lines if is_open(ln)}
-    matching = [ln for ln in lines
-                if wanted and ln.line_id in open_ and _gtin14(ln.gtin) == wanted]
+    matching = sorted((ln for ln in lines
+                       if wanted and is_open(ln) and _gtin14(ln.gtin) == wanted), key=_walk)
     live = [ln for ln in matching if is_live(ln)]
     if not live:
         if matching:
             ln = matching[0]
             raise FailedPrecondition(f"order {ln.order_id} was cancelled: put the item back in "
                                      f"bin {ln.bin} (SKU {ln.sku})")
-        expected = next((ln for ln in lines if ln.line_id in open_ and is_live(ln)), None)
+        expected = min((ln for ln in lines if is_open(ln) and is_live(ln)), key=_walk,
+                       default=None)
         if expected is None:
             raise FailedPrecondition(f"pick task {task_id} has nothing left to pick; "
                                      f"scanned {barcode[:64]}")
@@ -308,16 +321,15 @@ def scan_item(
                             fc_id=line.order_fc_id, storefront=line.storefront)
     events.record(conn, order, EventType.ITEM_PICKED, now,
                   f"1×{line.sku} from bin {line.bin} ({line.picked + 1}/{line.quantity})")
-    # The task's lines as they are now: the ones read above (under the task's lock), this one
-    # a unit further — no need to read them again.
+    # The task's lines as they are now: the ones read above, this one a unit further — no
+    # need to read them again.
     picked = replace(_view(line), picked=line.picked + 1)
-    others = [ln for ln in lines if ln.line_id != line.line_id]
-    if not any(ln.line_id in open_ for ln in others if ln.shipment_id == line.shipment_id):
+    others = [ln for ln in lines if ln.line_id != line.line_id and is_open(ln)]
+    if not any(ln.shipment_id == line.shipment_id for ln in others):
         close_shipment_if_done(conn, line.shipment_id, now)  # (else a line of it is still open)
-    complete = not is_open(picked) and not any(ln.line_id in open_ and is_live(ln)
-                                               for ln in others)
+    complete = not is_open(picked) and not any(is_live(ln) for ln in others)
     mark_touched(conn, task_id, now, complete)
-    reply = {"line": asdict(picked), "task_complete": complete}
+    reply = {"line": line_dict(picked), "task_complete": complete}
     conn.execute(_INSERT_SCAN, {"scan_id": scan_id, "task_id": task_id,
                                 "line_id": line.line_id, "barcode": barcode, "operator": operator,
                                 "reply": reply, "scanned_at": now})

@@ -7,6 +7,8 @@ import logging
 import signal
 import sys
 import zoneinfo
+from collections.abc import Coroutine
+from typing import Any
 
 import click
 
@@ -119,7 +121,17 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                                         pick_task_timeout_s=pick_task_timeout_s,
                                         weight_tolerance_pct=weight_tolerance_pct),
     )
-    asyncio.run(_serve(settings))
+    _run_loop(_serve(settings))
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """tote serve's event loop: uvloop (libuv) where installed, else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def _serve(settings: Settings) -> None:

@@ -2,13 +2,15 @@
 
 tote serve's RPCs, saga and HTTP clients run on one event loop under one GIL; the writer's
 SQLAlchemy work competes with them for it when it runs in a thread. In its own process it runs
-beside them: jobs — a core function, picklable by reference, and its arguments — go down a pipe,
-are committed in groups exactly as the thread writer does (server/dbexec.py), and each job's
-result or exception comes back once its group is durable.
+beside them: jobs — a core function, picklable by reference, and its arguments — go to it in
+batches, are committed in groups exactly as the thread writer does (server/dbexec.py), and each
+job's result or exception comes back once its group is durable.
 
-The child ignores SIGINT (the parent shuts it down) and exits when the parent's end of the pipe
-closes, so a parent killed outright leaves no writer behind; whatever group was in flight
-commits or not, like a crash in the middle of a COMMIT.
+Two socket pairs carry length-prefixed pickles, one each way: the parent writes jobs with
+blocking sends and reads answers on its event loop without blocking (a loop may make a socket it
+watches non-blocking, so each direction has its own). The child ignores SIGINT (the parent
+shuts it down) and exits when the parent's end closes, so a parent killed outright leaves no
+writer behind; whatever group was in flight commits or not, like a crash in a COMMIT.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import pickle
 import queue
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,29 @@ log = logging.getLogger(__name__)
 
 # (job id, function, args) down; [(job id, ok, result or exception), ...] per group up.
 _Job = tuple[int, Callable[..., Any], tuple[Any, ...]]
+_HEADER = struct.Struct("!Q")
+_PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
 
 
-def _child(conn: Any, url: str, synchronous: str, max_group: int) -> None:
+def _frame(message: Any) -> bytes:
+    payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
+    """n bytes from a blocking socket; None at end of stream."""
+    chunks, left = [], n
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: str,
+           max_group: int) -> None:
     from core.persistence.db import Database
     from server.dbexec import run_group
 
@@ -46,17 +68,18 @@ def _child(conn: Any, url: str, synchronous: str, max_group: int) -> None:
 
     def pump() -> None:
         try:
-            while True:
-                batch = conn.recv()
+            while (header := _recv_exactly(inbox, _HEADER.size)) is not None:
+                payload = _recv_exactly(inbox, _HEADER.unpack(header)[0])
+                batch = pickle.loads(payload) if payload is not None else None
                 if batch is None:
                     break
                 for blob in batch:
                     jobs.put(pickle.loads(blob))
-        except (EOFError, OSError):
+        except OSError:
             pass
         jobs.put(None)
 
-    threading.Thread(target=pump, name="tote-db-writer-pipe", daemon=True).start()
+    threading.Thread(target=pump, name="tote-db-writer-inbox", daemon=True).start()
     try:
         while True:
             first = jobs.get()
@@ -72,11 +95,13 @@ def _child(conn: Any, url: str, synchronous: str, max_group: int) -> None:
                     stop = True
                     break
                 group.append(job)
-            outcomes = run_group(db, [(_bind(fn, args)) for _jid, fn, args in group])
-            _send(conn, [(jid, ok, value) for (jid, _fn, _args), (ok, value)
-                         in zip(group, outcomes, strict=True)])
+            outcomes = run_group(db, [_bind(fn, args) for _jid, fn, args in group])
+            _answer(outbox, [(jid, ok, value) for (jid, _fn, _args), (ok, value)
+                             in zip(group, outcomes, strict=True)])
             if stop:
                 return
+    except OSError:
+        return  # the parent is gone
     finally:
         db.dispose()
 
@@ -85,52 +110,59 @@ def _bind(fn: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[Any], Any]
     return lambda session: fn(session, *args)
 
 
-def _send(conn: Any, results: list[tuple[int, bool, Any]]) -> None:
+def _answer(outbox: socket.socket, results: list[tuple[int, bool, Any]]) -> None:
     try:
-        conn.send(results)
+        outbox.sendall(_frame(results))
         return
-    except (pickle.PicklingError, TypeError, AttributeError):
+    except _PICKLE_ERRORS:
         pass
     for jid, ok, value in results:  # one result would not pickle: send the rest as they are
         try:
-            conn.send([(jid, ok, value)])
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            conn.send([(jid, False, RuntimeError(
+            frame = _frame([(jid, ok, value)])
+        except _PICKLE_ERRORS as exc:
+            frame = _frame([(jid, False, RuntimeError(
                 f"the database writer could not send back {type(value).__name__}: {exc}"))])
+        outbox.sendall(frame)
 
 
 class ProcessGroupWriter:
     """The parent's side, on its event loop: `await submit(fn, args)` answers after the commit.
 
-    Results are read on the loop itself (the pipe is one of its readers), so answering a job
-    costs no thread hand-off.
+    Answers are read on the loop itself (their socket is one of its readers), so answering a
+    job costs no thread hand-off.
     """
 
     def __init__(self, url: str, synchronous: str, max_group: int,
                  on_commit: Callable[[], None] | None) -> None:
         self._loop = asyncio.get_running_loop()
-        mine, theirs = socket.socketpair()
+        jobs_out, jobs_in = socket.socketpair()
+        answers_in, answers_out = socket.socketpair()
         # A child of its own (not multiprocessing's spawn, which would run the parent's
         # __main__ again in the child): it finds tote where this process found it.
         root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-        with theirs:
+        with jobs_in, answers_out:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "server.dbwriter", str(theirs.fileno()), url,
-                 synchronous, str(max_group)],
-                pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
-        self._conn = Connection(mine.detach())
+                [sys.executable, "-m", "server.dbwriter", str(jobs_in.fileno()),
+                 str(answers_out.fileno()), url, synchronous, str(max_group)],
+                pass_fds=[jobs_in.fileno(), answers_out.fileno()], env=env,
+                stdin=subprocess.DEVNULL)
+        self._jobs = jobs_out  # blocking: a batch is written whole
+        self._answers = answers_in
+        self._answers.setblocking(False)
+        self._buffer = bytearray()
         self._on_commit = on_commit
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
         self._outbox: list[bytes] = []
         self._closed = False
-        self._loop.add_reader(self._conn.fileno(), self._readable)
+        self._ended = threading.Event()  # set once the sockets are closed
+        self._loop.add_reader(self._answers.fileno(), self._readable)
 
     def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
         """Queue one job (on the loop's thread); the jobs queued while the loop runs one
-        iteration go down the pipe together. Once sent a job runs, and its answer comes back."""
+        iteration go to the writer together. Once sent a job runs, and its answer comes back."""
         fut: asyncio.Future[Any] = self._loop.create_future()
         if self._closed:
             fut.set_exception(Unavailable("the database writer has stopped; retry in a moment"))
@@ -138,7 +170,7 @@ class ProcessGroupWriter:
         jid = next(self._ids)
         try:
             blob = pickle.dumps((jid, fn, args), pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        except _PICKLE_ERRORS as exc:
             fut.set_exception(RuntimeError(f"{fn.__qualname__}: arguments do not pickle for "
                                            f"the database writer: {exc}"))
             return fut
@@ -153,31 +185,55 @@ class ProcessGroupWriter:
         if not batch or self._closed:
             return
         try:
-            self._conn.send(batch)
+            self._jobs.sendall(_frame(batch))
         except OSError:
             self._stopped()
 
     def _readable(self) -> None:
-        try:
-            while self._conn.poll():
-                for jid, ok, value in self._conn.recv():
-                    fut = self._pending.pop(jid)
-                    if fut.cancelled():
-                        continue  # the caller gave up; the job ran all the same
-                    if ok:
-                        fut.set_result(value)
-                    else:
-                        fut.set_exception(value)
-                if self._on_commit is not None:
-                    self._on_commit()
-        except (EOFError, OSError):
+        ended = False
+        while True:
+            try:
+                chunk = self._answers.recv(1 << 20)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                ended = True
+                break
+            if not chunk:  # the writer has exited: answer what it sent first
+                ended = True
+                break
+            self._buffer += chunk
+        answered = False
+        buffer = self._buffer
+        while len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+            end = _HEADER.size + size
+            if len(buffer) < end:
+                break
+            results = pickle.loads(memoryview(buffer)[_HEADER.size:end])
+            del buffer[:end]
+            for jid, ok, value in results:
+                fut = self._pending.pop(jid)
+                if fut.cancelled():
+                    continue  # the caller gave up; the job ran all the same
+                if ok:
+                    fut.set_result(value)
+                else:
+                    fut.set_exception(value)
+            answered = True
+        if answered and self._on_commit is not None:
+            self._on_commit()
+        if ended:
             self._stopped()
 
     def _stopped(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._loop.remove_reader(self._conn.fileno())
+        self._loop.remove_reader(self._answers.fileno())
+        self._answers.close()
+        self._jobs.close()  # a writer still running sees the end of its jobs and exits
+        self._ended.set()
         pending, self._pending = self._pending, {}
         if pending:
             log.error("the database writer process ended with %d jobs unanswered",
@@ -190,32 +246,50 @@ class ProcessGroupWriter:
         self._flush()
         if not self._closed:
             try:
-                self._conn.send(None)
+                self._jobs.sendall(_frame(None))
             except OSError:
                 pass
 
     def shutdown(self) -> None:
-        """Stop the writer once the jobs sent are done (from any thread; the pipe is written
-        on the loop's thread only)."""
+        """Stop the writer once the jobs sent are done (from any thread; jobs are written on
+        the loop's thread only)."""
         try:
             self._loop.call_soon_threadsafe(self._send_stop)
-        except RuntimeError:  # the loop is closed: nothing else writes the pipe any more
+        except RuntimeError:  # the loop is closed: nothing else writes the socket any more
             self._send_stop()
+            self._stopped_without_loop()
         try:
             self._proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             log.warning("the database writer did not stop in 30 s; terminating it")
             self._proc.terminate()
             self._proc.wait(timeout=5)
+        # Its end of the answers closed: the loop reads that and closes ours.
+        if not self._ended.wait(timeout=5):
+            try:
+                self._loop.call_soon_threadsafe(self._stopped)
+            except RuntimeError:
+                self._stopped_without_loop()
+            self._ended.wait(timeout=5)
+
+    def _stopped_without_loop(self) -> None:
+        self._closed = True
+        self._answers.close()
+        self._jobs.close()
+        self._ended.set()
 
 
 def main(argv: list[str]) -> None:
-    """`python -m server.dbwriter FD URL SYNCHRONOUS MAX_GROUP` (started by ProcessGroupWriter)."""
+    """`python -m server.dbwriter JOBS_FD ANSWERS_FD URL SYNCHRONOUS MAX_GROUP`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the parent, which stops us
-    fd, url, synchronous, max_group = argv
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
-    _child(Connection(int(fd)), url, synchronous, int(max_group))
+    jobs_fd, answers_fd, url, synchronous, max_group = argv
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    inbox = socket.socket(fileno=int(jobs_fd))
+    outbox = socket.socket(fileno=int(answers_fd))
+    inbox.setblocking(True)
+    outbox.setblocking(True)
+    _child(inbox, outbox, url, synchronous, int(max_group))
 
 
 if __name__ == "__main__":

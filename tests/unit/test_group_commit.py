@@ -202,3 +202,26 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+def _echo(session, value: str) -> str:  # type: ignore[no-untyped-def]
+    return value
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_big_jobs_and_big_answers_cross_whole_on_either_event_loop(tmp_path, loop):
+    """Megabytes each way (a 10,000-line order): read in pieces, never mistaken for an end."""
+    import uvloop
+
+    async def main() -> None:
+        db = Database(str(tmp_path / "big.db"))
+        executor = DbExecutor(db, writer="process")
+        try:
+            big = [("é" * 1000 + str(i)) * 2000 for i in range(3)]
+            assert await asyncio.gather(*(executor.write(_echo, b) for b in big)) == big
+            assert await executor.write(_echo, "small") == "small"
+        finally:
+            await asyncio.to_thread(executor.shutdown)
+            db.dispose()
+
+    (uvloop.run if loop == "uvloop" else asyncio.run)(main())

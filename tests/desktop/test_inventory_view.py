@@ -144,13 +144,18 @@ def test_the_stock_follows_the_floor_without_a_refresh_and_only_while_shown(
 def test_an_older_stock_answer_that_comes_last_is_not_shown(
         qtbot, tote, supervisor_token, admin) -> None:  # type: ignore[no-untyped-def]
     held = threading.Event()
+    entered = threading.Event()  # the first call is in the client, held
+    count = threading.Lock()
 
     class FirstCallHeld(ConsoleClient):
         calls = 0
 
         def get_stock(self, sku: str = "", fc_id: str = "") -> list[common_pb2.StockLevel]:
-            FirstCallHeld.calls += 1
-            if FirstCallHeld.calls == 1:
+            with count:
+                FirstCallHeld.calls += 1
+                first = FirstCallHeld.calls == 1
+            if first:
+                entered.set()
                 held.wait(10)
                 return []  # what an old answer would say
             return super().get_stock(sku, fc_id)
@@ -164,6 +169,7 @@ def test_an_older_stock_answer_that_comes_last_is_not_shown(
         admin.product(sku)
         admin.receive(new_fc(admin, 13.0), sku, 2)
         controller.load_stock()  # held
+        assert entered.wait(10)  # (so the second call below is the newer one in the client too)
         with qtbot.waitSignal(controller.stock_loaded, timeout=10_000):
             controller.load_stock()  # answers first
         held.set()

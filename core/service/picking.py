@@ -38,6 +38,9 @@ PRODUCTS = Product.__table__
 FCS = FulfillmentCenter.__table__
 
 OPEN, DONE, ABANDONED = "open", "done", "abandoned"
+# A task being scanned is marked touched at most this often (its abandonment is measured in
+# minutes; a touch per scan was a statement in nine).
+TOUCH_EVERY = timedelta(seconds=1)
 _LIVE_ORDER = (OrderStatus.PROCESSING, OrderStatus.PICKING)
 
 
@@ -96,9 +99,12 @@ TASK_LINES = (
     .outerjoin(PRODUCTS, PRODUCTS.c.sku == LINES.c.sku)
     .where(LINES.c.task_id == bindparam("t"))
 )
-# The same for a scan, with what the Item_Picked event needs of each line's order (one
-# statement fewer than reading the order row afterwards).
-_SCAN_LINES = TASK_LINES.add_columns(ORDERS.c.fc_id.label("order_fc_id"), ORDERS.c.storefront)
+# The same for a scan — only the lines still open, which are all a scan looks at — with what
+# the Item_Picked event needs of each line's order (one statement fewer than reading the order
+# row afterwards).
+_SCAN_LINES = TASK_LINES.add_columns(
+    ORDERS.c.fc_id.label("order_fc_id"), ORDERS.c.storefront,
+).where(LINES.c.picked + LINES.c.missing < LINES.c.quantity)
 _LOCK_TASK = select(TASKS).where(TASKS.c.task_id == bindparam("t")).with_for_update()
 # Each scan's statements, built once (building them per call cost more than running them).
 _PRIOR_SCAN = select(SCANS).where(SCANS.c.scan_id == bindparam("sid"))
@@ -277,39 +283,58 @@ def _check_scan(task_id: str, barcode: str, scan_id: str) -> None:
 
 def scan_item(
     session: Session, task_id: str, barcode: str, scan_id: str, operator_id: str,
-    now: datetime,
+    now: datetime, check_prior: bool = True,
 ) -> dict[str, Any]:
     """Hard-lock one unit of the first open line (walk order) whose GTIN the barcode reads.
 
     Returns the reply {"line": LineView fields, "task_complete": bool}, stored with the scan
-    and the operator's badge (the audit trail).
+    and the operator's badge (the audit trail). A scan_id seen before gets its first reply.
+    check_prior=False skips looking for it first (most scans are new): a repeated scan_id then
+    fails the scan's INSERT (IntegrityError, nothing changes) and the caller asks again with
+    check_prior=True; a refusal is still checked against an earlier scan before it is raised.
     """
     _check_scan(task_id, barcode, scan_id)
     operator = check_operator(operator_id)
     conn = session.connection()
     task = lock_task(conn, task_id)
+    if check_prior and (earlier := _replay(conn, scan_id, task_id, barcode)) is not None:
+        return earlier
+    try:
+        return _scan(conn, task, task_id, barcode, scan_id, operator, now)
+    except FailedPrecondition:
+        if not check_prior and (earlier := _replay(conn, scan_id, task_id, barcode)) is not None:
+            return earlier
+        raise
+
+
+def _replay(conn: Connection, scan_id: str, task_id: str, barcode: str) -> dict[str, Any] | None:
+    """The reply an earlier scan with this scan_id got (None: a new scan_id)."""
     prior = conn.execute(_PRIOR_SCAN, {"sid": scan_id}).one_or_none()
-    if prior is not None:
-        if prior.task_id == task_id and prior.barcode == barcode:
-            return dict(prior.reply)
-        raise FailedPrecondition(
-            f"scan_id {scan_id!r} was already used for barcode {prior.barcode} in task "
-            f"{prior.task_id}; send a new scan_id for each scan")
+    if prior is None:
+        return None
+    if prior.task_id == task_id and prior.barcode == barcode:
+        return dict(prior.reply)
+    raise FailedPrecondition(
+        f"scan_id {scan_id!r} was already used for barcode {prior.barcode} in task "
+        f"{prior.task_id}; send a new scan_id for each scan")
+
+
+def _scan(conn: Connection, task: Any, task_id: str, barcode: str, scan_id: str,
+          operator: str | None, now: datetime) -> dict[str, Any]:
     require_open(task)
-    # Every line of the task is read (under the task's lock), but only the few whose GTIN the
-    # barcode reads are put in walk order: a right scan sorts nothing else.
+    # The task's open lines (read under its lock); only the few whose GTIN the barcode reads
+    # are put in walk order: a right scan sorts nothing else.
     lines = list(conn.execute(_SCAN_LINES, {"t": task_id}))
     wanted = gtin14(barcode)
-    matching = sorted((ln for ln in lines
-                       if wanted and is_open(ln) and _gtin14(ln.gtin) == wanted), key=_walk)
+    matching = sorted((ln for ln in lines if _gtin14(ln.gtin) == wanted), key=_walk
+                      ) if wanted else []
     live = [ln for ln in matching if is_live(ln)]
     if not live:
         if matching:
             ln = matching[0]
             raise FailedPrecondition(f"order {ln.order_id} was cancelled: put the item back in "
                                      f"bin {ln.bin} (SKU {ln.sku})")
-        expected = min((ln for ln in lines if is_open(ln) and is_live(ln)), key=_walk,
-                       default=None)
+        expected = min((ln for ln in lines if is_live(ln)), key=_walk, default=None)
         if expected is None:
             raise FailedPrecondition(f"pick task {task_id} has nothing left to pick; "
                                      f"scanned {barcode[:64]}")
@@ -324,11 +349,12 @@ def scan_item(
     # The task's lines as they are now: the ones read above, this one a unit further — no
     # need to read them again.
     picked = replace(_view(line), picked=line.picked + 1)
-    others = [ln for ln in lines if ln.line_id != line.line_id and is_open(ln)]
+    others = [ln for ln in lines if ln.line_id != line.line_id]  # (the open ones)
     if not any(ln.shipment_id == line.shipment_id for ln in others):
         close_shipment_if_done(conn, line.shipment_id, now)  # (else a line of it is still open)
     complete = not is_open(picked) and not any(is_live(ln) for ln in others)
-    mark_touched(conn, task_id, now, complete)
+    if complete or now - task.touched_at >= TOUCH_EVERY:
+        mark_touched(conn, task_id, now, complete)
     reply = {"line": line_dict(picked), "task_complete": complete}
     conn.execute(_INSERT_SCAN, {"scan_id": scan_id, "task_id": task_id,
                                 "line_id": line.line_id, "barcode": barcode, "operator": operator,

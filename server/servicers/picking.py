@@ -73,10 +73,12 @@ class PickingRpcs:
         await self._check_task_fc(context, request.task_id)
         args = (request.task_id, request.barcode, request.scan_id, request.operator_id)
         try:
-            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow())
+            # Most scans are new: the scan's INSERT itself finds a repeated scan_id.
+            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow(), False)
         except IntegrityError:
-            # The same scan_id arrived twice at once: the retry finds the first one stored.
-            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow())
+            # A repeated scan_id (a retry, or the same scan twice at once): nothing changed;
+            # asked again, it finds the first one stored and gets its reply.
+            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow(), True)
         return pb.ScanResult(line=line_to_pb(reply["line"]),
                              task_complete=reply["task_complete"])
 

@@ -153,6 +153,8 @@ def test_the_same_scan_id_counts_once_and_gets_the_same_reply(tote, admin, shop,
     with ThreadPoolExecutor(8) as pool:  # a flaky link retrying one scan many times at once
         replies = list(pool.map(lambda _: scan(p, task.task_id, gtin, "scan-3"), range(8)))
     assert {r.line.picked for r in replies} == {3} and all(r.task_complete for r in replies)
+    # Retried once the task is done (and the task is no longer open): the first reply still.
+    assert scan(p, task.task_id, gtin, "scan-3") == replies[0]
     assert level(admin, fc, sku) == (4, 0, 3)
 
 

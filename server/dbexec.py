@@ -1,8 +1,9 @@
 """Database work off the event loop.
 
 SQLite allows one writer at a time, so one writer — a process of its own (server/dbwriter.py,
-the default of `tote serve`) or a thread — takes every write, and it commits them in groups: the jobs waiting when a transaction starts run in it one after another, each
-inside its own SAVEPOINT (a failing job is rolled back alone), and one COMMIT — one fsync —
+the default of `tote serve`) or a thread — takes every write, and it commits them in groups:
+the jobs waiting when a transaction starts run in it one after another (each inside its own
+SAVEPOINT when one fails: a failing job is rolled back alone), and one COMMIT — one fsync —
 makes the whole group durable. Every job's caller is answered only after that commit.
 PostgreSQL takes concurrent writers itself: a pool of threads, a transaction per job.
 Reads use their own threads (WAL readers never block the writer).
@@ -73,6 +74,22 @@ def _run_isolated(group: list[Callable[[Session], Any]], session: Session,
     return outcomes
 
 
+def take_group(jobs: queue.SimpleQueue[Any], first: Any, max_group: int,
+               ) -> tuple[list[Any], bool]:
+    """`first` and the jobs already waiting behind it (up to max_group); True when the queue's
+    end (None) was among them."""
+    group = [first]
+    while len(group) < max_group:
+        try:
+            job = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if job is None:
+            return group, True
+        group.append(job)
+    return group, False
+
+
 def run_group(db: Database, group: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
     """Run write jobs in one transaction, one COMMIT; each job's (ok, result or exception)."""
     if len(group) == 1:
@@ -119,17 +136,7 @@ class _GroupCommitWriter:
             first = self._jobs.get()
             if first is None:
                 return
-            group = [first]
-            stop = False
-            while len(group) < MAX_GROUP:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                group.append(job)
+            group, stop = take_group(self._jobs, first, MAX_GROUP)
             # A caller that gave up (a cancelled RPC) is not run; the rest can no longer be
             # cancelled, so their results are always delivered.
             group = [job for job in group if job[1].set_running_or_notify_cancel()]

@@ -61,7 +61,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: str,
            max_group: int) -> None:
     from core.persistence.db import Database
-    from server.dbexec import run_group
+    from server.dbexec import run_group, take_group
 
     db = Database(url, sqlite_synchronous=synchronous)
     jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -85,16 +85,7 @@ def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: s
             first = jobs.get()
             if first is None:
                 return
-            group, stop = [first], False
-            while len(group) < max_group:
-                try:
-                    job = jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                group.append(job)
+            group, stop = take_group(jobs, first, max_group)
             outcomes = run_group(db, [_bind(fn, args) for _jid, fn, args in group])
             _answer(outbox, [(jid, ok, value) for (jid, _fn, _args), (ok, value)
                              in zip(group, outcomes, strict=True)])

@@ -11,47 +11,18 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtPrintSupport import QPrinter
 
-from core.persistence import migrate
 from desktop.client import ConsoleClient
 from desktop.controller import ConsoleController
 from desktop.main_window import MainWindow
-from tests.harness import Client, ToteServer
+from tests import live_server
+
+# The live server's fixtures (tests/live_server.py), shared with the other client app's tests.
+db_url, tote, admin, shop = (live_server.db_url, live_server.tote, live_server.admin,
+                             live_server.shop)
 
 # Screenshots of each main view land here (outside the repo unless TOTE_ARTIFACTS says where).
 ARTIFACTS = Path(os.environ.get("TOTE_ARTIFACTS", Path(tempfile.gettempdir()) / "tote-artifacts")
                  ) / "desktop"
-
-
-@pytest.fixture(scope="module")
-def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only: the console speaks gRPC and does not depend on the backend."""
-    url = str(tmp_path_factory.mktemp("db") / "tote.db")
-    migrate.upgrade(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def tote(db_url, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
-    server = ToteServer(db_url, tmp_path_factory.mktemp("serve"),
-                        args=["--cod-limit-minor", "2000000"]).start()
-    try:
-        yield server
-    finally:
-        server.terminate()
-
-
-@pytest.fixture(scope="module")
-def admin(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("admin", "ops"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("storefront", "shop-a"))
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

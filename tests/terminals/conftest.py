@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from core.persistence import migrate
-from tests.harness import Client, ToteServer
+from tests import live_server
 
-
-@pytest.fixture(scope="module")
-def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only: the terminals do not depend on the backend."""
-    url = str(tmp_path_factory.mktemp("db") / "tote.db")
-    migrate.upgrade(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def tote(db_url, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
-    server = ToteServer(db_url, tmp_path_factory.mktemp("serve"),
-                        args=["--cod-limit-minor", "2000000"]).start()
-    try:
-        yield server
-    finally:
-        server.terminate()
-
-
-@pytest.fixture(scope="module")
-def admin(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("admin", "ops"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("storefront", "shop-a"))
-    yield client
-    client.close()
+# The live server's fixtures (tests/live_server.py), shared with the other client app's tests.
+db_url, tote, admin, shop = (live_server.db_url, live_server.tote, live_server.admin,
+                             live_server.shop)
 
 
 @pytest.fixture(autouse=True)

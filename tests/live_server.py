@@ -1,0 +1,43 @@
+"""Fixtures of the client apps' tests (terminals, console): a real `tote serve --sandbox` on a
+SQLite file per module — the apps speak gRPC only, so the backend does not matter to them —
+and an admin and a storefront client of it. A conftest imports the fixtures it wants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.persistence import migrate
+from tests.harness import Client, ToteServer
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
+    url = str(tmp_path_factory.mktemp("db") / "tote.db")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def tote(db_url, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
+    server = ToteServer(db_url, tmp_path_factory.mktemp("serve"),
+                        args=["--cod-limit-minor", "2000000"]).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
+
+
+@pytest.fixture(scope="module")
+def admin(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    client = tote.client(tote.token("admin", "ops"))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    client = tote.client(tote.token("storefront", "shop-a"))
+    yield client
+    client.close()

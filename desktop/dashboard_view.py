@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import fc_choice
 from desktop.controller import ConsoleController
 from desktop.dashboard_models import (
     DONE,
@@ -25,10 +26,10 @@ from desktop.dashboard_models import (
     StatusCountsModel,
     throughput_series,
 )
+from desktop.fc_choice import ALL_FCS
 from desktop.tables import table
 from tote.v1 import common_pb2
 
-ALL_FCS = "All FCs"
 CHART_HOURS = 12
 THROUGHPUT_REFRESH_MS = 60_000
 THROUGHPUT_AFTER_EVENT_MS = 2_000
@@ -133,17 +134,12 @@ class DashboardView(QWidget):
 
     @Slot(list)
     def on_fcs(self, fcs: list[common_pb2.FulfillmentCenter]) -> None:
-        current = self.fc_box.currentText()
-        self.fc_box.blockSignals(True)
-        self.fc_box.clear()
-        self.fc_box.addItems([ALL_FCS, *[fc.fc_id for fc in fcs]])
-        self.fc_box.setCurrentText(current)
-        self.fc_box.blockSignals(False)
+        fc_choice.fill(self.fc_box, fcs)
 
     def selected(self) -> list[common_pb2.Order]:
         fc = self.fc_box.currentText()
         return [o for o in self._orders.values()
-                if fc == ALL_FCS or o.fc_id == fc or any(s.fc_id == fc for s in o.shipments)]
+                if fc_choice.at(o, fc)]
 
     @Slot()
     def _changed(self, *_args: object) -> None:

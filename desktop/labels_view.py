@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import fc_choice
 from desktop.controller import ConsoleController, LabelBatch
+from desktop.fc_choice import ALL_FCS
 from desktop.models import WaveModel
 from desktop.pdf import PdfPane
 from desktop.printing import PrintJob
@@ -31,7 +33,6 @@ LABEL = 0  # beside fulfillment_pb2.DocumentKind: the shipping label (GetLabel)
 DOCUMENTS = {LABEL: "Shipping label",
              fulfillment_pb2.DOCUMENT_KIND_PICK_LIST: "Pick list",
              fulfillment_pb2.DOCUMENT_KIND_PACKING_SLIP: "Packing slip"}
-ALL_FCS = "All FCs"
 
 
 class LabelsView(QWidget):
@@ -217,12 +218,7 @@ class LabelsView(QWidget):
 
     @Slot(list)
     def on_fcs(self, fcs: list[common_pb2.FulfillmentCenter]) -> None:
-        current = self.fc_box.currentText()
-        self.fc_box.blockSignals(True)
-        self.fc_box.clear()
-        self.fc_box.addItems([ALL_FCS, *[fc.fc_id for fc in fcs]])
-        self.fc_box.setCurrentText(current)
-        self.fc_box.blockSignals(False)
+        fc_choice.fill(self.fc_box, fcs)
 
     @Slot()
     def _publish(self, *_args: object) -> None:
@@ -230,7 +226,7 @@ class LabelsView(QWidget):
         selected = set(self.selected_order_ids())
         self.wave.set_rows(sorted(
             (o for o in self._orders.values() if o.status == common_pb2.ORDER_STATUS_PACKED
-             and (fc == ALL_FCS or o.fc_id == fc or any(s.fc_id == fc for s in o.shipments))),
+             and fc_choice.at(o, fc)),
             key=lambda o: (o.fc_id, o.created_at.seconds, o.order_id)))
         for r in range(self.wave.rowCount()):  # a reset keeps what the supervisor selected
             if self.wave.row_at(r).order_id in selected:

@@ -94,20 +94,20 @@ def run_group(db: Database, group: list[Callable[[Session], Any]]) -> list[tuple
     """Run write jobs in one transaction, one COMMIT; each job's (ok, result or exception)."""
     if len(group) == 1:
         try:
-            return [(True, db.run_write(group[0]))]
+            return [(True, db.run_write_pinned(group[0]))]
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             return [(False, exc)]
     # Jobs rarely fail, so the group first runs without savepoints (two statements and
     # SQLAlchemy's nested-transaction bookkeeping per job). If one fails, that attempt is
     # rolled back whole and the group runs again with each job in its own SAVEPOINT.
     try:
-        return db.run_write(functools.partial(_run_plain, group))
+        return db.run_write_pinned(functools.partial(_run_plain, group))
     except _JobFailed:
         pass
     except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
         return [(False, exc)] * len(group)
     try:
-        return db.run_write(functools.partial(_run_isolated, group))
+        return db.run_write_pinned(functools.partial(_run_isolated, group))
     except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
         return [(False, exc)] * len(group)
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,6 +84,7 @@ class Database:
             )
             self.read_engine = self.write_engine
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._pinned: Connection | None = None
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
@@ -105,6 +106,25 @@ class Database:
     def run_write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run fn in a write transaction, retrying when the database is busy."""
         return self._retry(lambda: self._in(self.write, fn), attempts)
+
+    def run_write_pinned(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """run_write on one connection kept open for it: SQLite's single writer (one thread)
+        takes no pool checkout and builds no session factory per transaction."""
+        return self._retry(lambda: self._in_pinned(fn), attempts)
+
+    def _in_pinned(self, fn: Callable[[Session], T]) -> T:
+        conn = self._pinned
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._pinned = self.write_engine.connect()
+        with conn.begin():
+            # The session joins the connection's transaction; `conn.begin()` commits it.
+            session = Session(bind=conn, expire_on_commit=False)
+            try:
+                result = fn(session)
+                session.flush()  # the ORM's pending changes, before the connection commits
+                return result
+            finally:
+                session.close()
 
     def run_read(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run fn in a read transaction, retrying when the database is busy."""
@@ -132,6 +152,9 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self._pinned is not None:
+            self._pinned.close()
+            self._pinned = None
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

@@ -10,10 +10,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
+from core.persistence.direct import HotStatement
 from core.persistence.models import OrderEvent
 
-# Built once (see saga_steps): the columns come from the parameters' keys.
-_INSERT_EVENT = insert(OrderEvent.__table__)
+# Every state change writes one: compiled once, run on the DBAPI connection (direct.py).
+_INSERT_EVENT = HotStatement(insert(OrderEvent.__table__), [
+    "order_id", "type", "status", "detail", "fc_id", "storefront", "occurred_at"])
 
 
 def record(
@@ -21,7 +23,7 @@ def record(
 ) -> None:
     """Append an event for the order in the current transaction (the transactional outbox)."""
     conn = db.connection() if isinstance(db, Session) else db
-    conn.execute(_INSERT_EVENT, {
+    _INSERT_EVENT.execute(conn, {
         "order_id": order.order_id, "type": str(type_), "status": order.status,
         "detail": detail, "fc_id": order.fc_id, "storefront": order.storefront,
         "occurred_at": now})

@@ -25,6 +25,7 @@ from core.domain.order import (
     PaymentState,
 )
 from core.domain.shipping import RateTable
+from core.persistence.direct import HotStatement
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import Order, OrderLine, Product
 from core.service import events
@@ -62,16 +63,15 @@ ORDERS = Order.__table__
 LINES = OrderLine.__table__
 PRODUCTS = Product.__table__
 
-# PlaceOrder's statements, built once: SQLAlchemy reuses their compiled form instead of
-# constructing and cache-keying them per call; INSERTs take their columns from the parameters.
-_BY_KEY = select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
+# PlaceOrder's statements, compiled once and run on the DBAPI connection (direct.py).
+_BY_KEY = HotStatement(select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
     ORDERS.c.storefront == bindparam("storefront"),
-    ORDERS.c.idempotency_key == bindparam("key"))
-_PRICES = select(
-    PRODUCTS.c.sku, PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency, PRODUCTS.c.weight_grams,
-).where(PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)))
-_INSERT_ORDER = insert(ORDERS)
-_INSERT_LINES = insert(LINES)
+    ORDERS.c.idempotency_key == bindparam("key")))
+_PRICE = HotStatement(select(
+    PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency, PRODUCTS.c.weight_grams,
+).where(PRODUCTS.c.sku == bindparam("sku")))
+_INSERT_ORDER = HotStatement(insert(ORDERS), [c.key for c in ORDERS.columns])
+_INSERT_LINES = HotStatement(insert(LINES), [c.key for c in LINES.columns])
 
 INITIAL_PAYMENT_STATE = {
     PaymentMethod.CARD: PaymentState.AUTHORIZING,
@@ -91,28 +91,29 @@ def place_order(
     validate_place_order(cmd)
     conn = session.connection()
     request_hash = cmd.request_hash()
-    existing = conn.execute(
-        _BY_KEY, {"storefront": cmd.storefront, "key": cmd.idempotency_key}).first()
-    if existing is not None:
-        if existing.request_hash != request_hash:
+    for existing_id, existing_hash in _BY_KEY.execute(
+            conn, {"storefront": cmd.storefront, "key": cmd.idempotency_key}):
+        if existing_hash != request_hash:
             raise FailedPrecondition(
                 f"idempotency_key {cmd.idempotency_key!r} was already used for a different "
-                f"request (order {existing.order_id}); use a new key for a new order"
+                f"request (order {existing_id}); use a new key for a new order"
             )
-        return as_placed(load(session, existing.order_id)), False
+        return as_placed(load(session, existing_id)), False
 
-    skus = {line.sku for line in cmd.lines}
-    products = {p.sku: p for p in conn.execute(_PRICES, {"skus": list(skus)})}
+    # (unit price, currency, weight) per SKU: one lookup per distinct SKU by primary key
+    products: dict[str, tuple[int, str, int]] = {}
     for i, line in enumerate(cmd.lines):
-        product = products.get(line.sku)
-        if product is None:
-            raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
-        if product.currency != cmd.currency:
+        if line.sku not in products:
+            found = _PRICE.execute(conn, {"sku": line.sku})
+            if not found:
+                raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
+            products[line.sku] = found[0]
+        if products[line.sku][1] != cmd.currency:
             raise InvalidArgument(
-                f"lines[{i}] {line.sku} is priced in {product.currency} but the order is in "
-                f"{cmd.currency}", field="currency")
-    subtotal = sum(products[ln.sku].unit_price_minor * ln.quantity for ln in cmd.lines)
-    weight = sum(products[ln.sku].weight_grams * ln.quantity for ln in cmd.lines)
+                f"lines[{i}] {line.sku} is priced in {products[line.sku][1]} but the order is "
+                f"in {cmd.currency}", field="currency")
+    subtotal = sum(products[ln.sku][0] * ln.quantity for ln in cmd.lines)
+    weight = sum(products[ln.sku][2] * ln.quantity for ln in cmd.lines)
     fee = settings.rate_table.quote(weight)
     total = Money(subtotal + fee, cmd.currency)
     method = cmd.payment.method
@@ -146,15 +147,14 @@ def place_order(
                       upi_intent_uri=upi_uri(settings, intent_id, order_id, total))
     elif method == PaymentMethod.COD:
         values["authorized_minor"] = total.amount_minor
-    # SQL Core rather than the ORM's unit of work: this is the hot path of PlaceOrder.
-    conn.execute(_INSERT_ORDER, values)
+    # Not the ORM's unit of work: this is the hot path of PlaceOrder.
+    _INSERT_ORDER.execute(conn, values)
     line_values = [
         dict(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
-             unit_price_minor=products[ln.sku].unit_price_minor,
-             weight_grams=products[ln.sku].weight_grams)
+             unit_price_minor=products[ln.sku][0], weight_grams=products[ln.sku][2])
         for i, ln in enumerate(cmd.lines)
     ]
-    conn.execute(_INSERT_LINES, line_values)
+    _INSERT_LINES.executemany(conn, line_values)
     order = SimpleNamespace(**values)
     units = sum(ln.quantity for ln in cmd.lines)
     events.record(conn, order, EventType.ORDER_CREATED, now,

@@ -85,6 +85,39 @@ async def test_orm_changes_of_every_job_in_a_group_are_committed(tmp_path, write
         db.dispose()
 
 
+@pytest.mark.parametrize("writer", WRITERS)
+async def test_an_orm_change_alone_in_its_group_is_committed(tmp_path, writer):
+    """One job at a time (each a group of one, run on the writer's own connection): its
+    pending ORM changes are flushed before the commit, not dropped with the session."""
+    from core.persistence import migrate
+    from core.service.catalog import FcData, upsert_fc
+
+    path = str(tmp_path / "alone.db")
+    migrate.upgrade(path)
+    db = Database(path)
+    executor = DbExecutor(db, writer=writer)
+    try:
+        await executor.write(upsert_fc, FcData("FC-1", "old", 1.0, 1.0, 16, 10, {}))
+        await executor.write(rename, "FC-1")
+        assert await executor.read(read_names) == {"new"}
+        await executor.write(rename_then_refuse, "FC-1")  # rolled back whole
+    except InvalidArgument:
+        assert await executor.read(read_names) == {"new"}
+    else:
+        pytest.fail("the refusing job did not raise")
+    finally:
+        await asyncio.to_thread(executor.shutdown)
+        db.dispose()
+
+
+def rename_then_refuse(session, fc_id: str) -> None:  # type: ignore[no-untyped-def]
+    from core.persistence.models import FulfillmentCenter
+
+    session.get(FulfillmentCenter, fc_id).name = "newer"
+    session.flush()
+    raise InvalidArgument("not this one", field="fc_id")
+
+
 def rename(session, fc_id: str) -> None:  # type: ignore[no-untyped-def]
     from core.persistence.models import FulfillmentCenter
 

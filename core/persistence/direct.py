@@ -3,61 +3,73 @@
 SQLAlchemy still writes the SQL and converts the values — each column type's own bind and
 result processors (UtcDateTime to SQLite's datetime text and back, JSON to text) — but the
 per-execution work of `Connection.execute` (cache keys, parameter dicts, events, Row objects)
-is skipped: for PlaceOrder's five small statements that work cost several times what SQLite
-itself did. The statement runs inside the transaction the session already holds (the same
-DBAPI connection). Other dialects run the same statement through `Connection.execute`.
+is skipped: for PlaceOrder's and the saga's small statements that work cost several times what
+SQLite itself did. The statement runs inside the transaction the session already holds (the
+same DBAPI connection). Other dialects run the same statement through `Connection.execute`,
+and its rows answer the same way (by index, by column name, `_asdict()`).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update
+from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Connection, Dialect
 
 _Processor = Callable[[Any], Any] | None
-
-
-class _Compiled:
-    __slots__ = ("sql", "binds", "results")
-
-    def __init__(self, sql: str, binds: tuple[tuple[str, Any, _Processor], ...],
-                 results: tuple[_Processor, ...]) -> None:
-        self.sql = sql
-        # (parameter name, default when the caller leaves it out, bind processor)
-        self.binds = binds
-        self.results = results
-
-
 _REQUIRED = object()
 
 
-class HotStatement:
-    """A Core INSERT, UPDATE or SELECT with named bind parameters, run as plain tuples.
+class _Compiled:
+    __slots__ = ("sql", "binds", "results", "row")
 
-    `keys`: the columns an INSERT or UPDATE sets (each call must give them, except columns
-    with a constant default, which is filled in as SQLAlchemy would).
+    def __init__(self, sql: str, binds: tuple[tuple[str, Any, _Processor], ...],
+                 results: tuple[_Processor, ...], row: Any) -> None:
+        self.sql = sql
+        # (parameter name, default when the caller leaves it out, bind processor)
+        self.binds = binds
+        self.results = results if any(results) else ()
+        self.row = row  # a namedtuple of the selected columns' keys, or None
+
+
+class HotStatement:
+    """A Core statement with named bind parameters, run on the DBAPI cursor on SQLite.
+
+    `keys`: the columns an INSERT or UPDATE sets (a column left out that has a constant
+    default gets it, as SQLAlchemy would do). Without `keys` an INSERT or UPDATE takes its
+    columns from each call's values, compiled once per set of keys.
     """
 
-    def __init__(self, stmt: Insert | Update | Select[Any], keys: Sequence[str] = ()) -> None:
+    def __init__(self, stmt: Insert | Update | Delete | Select[Any],
+                 keys: Sequence[str] | None = None) -> None:
         self.stmt = stmt
-        self.keys = tuple(keys)
-        self._by_dialect: dict[int, tuple[Dialect, _Compiled]] = {}
+        self.keys = None if keys is None else tuple(keys)
+        self._per_keys = keys is None and isinstance(stmt, Insert | Update)
+        self._cache: dict[Any, tuple[Dialect, _Compiled]] = {}
+        self._row: Any = None
+        if isinstance(stmt, Select):
+            self._row = namedtuple("Row", [c.key for c in stmt.selected_columns],  # type: ignore[misc]
+                                   rename=True)
 
-    def _compiled(self, dialect: Dialect) -> _Compiled:
-        hit = self._by_dialect.get(id(dialect))
+    def _compiled(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
+        keys = tuple(values) if self._per_keys else self.keys
+        hit = self._cache.get((id(dialect), keys))
         if hit is not None and hit[0] is dialect:
             return hit[1]
-        compiled = self.stmt.compile(dialect=dialect, column_keys=list(self.keys) or None)
+        compiled = self.stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         if not dialect.positional or compiled.positiontup is None:
             raise ValueError(f"{dialect.name}: HotStatement needs a positional paramstyle")
+        if "POSTCOMPILE" in str(compiled):
+            raise ValueError("HotStatement cannot run an expanding IN; one value at a time")
         table = getattr(self.stmt, "table", None)
         binds = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
             default: Any = _REQUIRED
-            if name not in self.keys and table is not None and name in table.c:
+            if (keys is not None and name not in keys and table is not None
+                    and name in table.c and isinstance(self.stmt, Insert)):
                 column_default = table.c[name].default
                 if column_default is None or not column_default.is_scalar:
                     # A server default or a Python callable: leave no column to chance.
@@ -69,38 +81,55 @@ class HotStatement:
         if isinstance(self.stmt, Select):
             results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None)
                             for col in self.stmt.selected_columns)
-        made = _Compiled(str(compiled), tuple(binds), results)
-        self._by_dialect[id(dialect)] = (dialect, made)
+        made = _Compiled(str(compiled), tuple(binds), results, self._row)
+        self._cache[(id(dialect), keys)] = (dialect, made)
         return made
 
-    def _params(self, compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
+    @staticmethod
+    def _params(compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
         params = []
         for name, default, process in compiled.binds:
             value = values[name] if default is _REQUIRED else values.get(name, default)
             params.append(value if process is None or value is None else process(value))
         return params
 
-    def execute(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Run once; a SELECT's rows as tuples in the order of its columns."""
-        if conn.dialect.name != "sqlite":
-            result = conn.execute(self.stmt, dict(values))
-            return [tuple(row) for row in result] if result.returns_rows else []
-        compiled = self._compiled(conn.dialect)
+    def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
+        compiled = self._compiled(conn.dialect, values)
         cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
             compiled.sql, self._params(compiled, values))
-        if not compiled.results:
+        return compiled, cursor
+
+    def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run once; a SELECT's rows (by index, by column name), else []."""
+        values = values or {}
+        if conn.dialect.name != "sqlite":
+            result = conn.execute(self.stmt, dict(values))
+            return list(result) if result.returns_rows else []
+        compiled, cursor = self._run(conn, values)
+        if compiled.row is None:
             return []
-        rows = cursor.fetchall()
-        if any(compiled.results):
-            return [tuple(v if p is None or v is None else p(v)
-                          for v, p in zip(row, compiled.results, strict=True)) for row in rows]
-        return rows
+        make = compiled.row._make
+        processors = compiled.results
+        if processors:
+            return [make([v if p is None or v is None else p(v)
+                          for v, p in zip(row, processors, strict=True)])
+                    for row in cursor.fetchall()]
+        return [make(row) for row in cursor.fetchall()]
+
+    def rowcount(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Run an UPDATE or DELETE once; the rows it matched."""
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.stmt, dict(values)).rowcount
+        return int(self._run(conn, values)[1].rowcount)
 
     def executemany(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Run for each set of values (an INSERT of several rows)."""
+        """Run for each set of values (an INSERT of several rows; all with the same keys)."""
+        rows = list(rows)
+        if not rows:
+            return
         if conn.dialect.name != "sqlite":
             conn.execute(self.stmt, [dict(r) for r in rows])
             return
-        compiled = self._compiled(conn.dialect)
+        compiled = self._compiled(conn.dialect, rows[0])
         conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
             compiled.sql, [self._params(compiled, r) for r in rows])

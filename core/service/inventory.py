@@ -15,33 +15,34 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.errors import InvalidArgument, NotFound
+from core.persistence.direct import HotStatement
 from core.persistence.models import FulfillmentCenter, Product, SoftLock, StockLevel
 
 MAX_RECEIVE = 1_000_000
 STOCK = StockLevel.__table__
 LOCKS = SoftLock.__table__
 
-# The saga's statements, built once (SQLAlchemy reuses their compiled form without rebuilding
-# and cache-keying them per call).
-_LEVELS = select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
-                 STOCK.c.hard_locked).where(STOCK.c.sku.in_(bindparam("skus", expanding=True)))
+# The saga's statements, compiled once and run on the DBAPI connection (direct.py).
+_LEVEL = HotStatement(select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
+                             STOCK.c.hard_locked).where(STOCK.c.sku == bindparam("sku")))
 # Conditional: takes the units only while they are available (no oversell under concurrency).
-_TAKE = (
+_TAKE = HotStatement(
     update(STOCK)
     .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"),
            STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked >= bindparam("q"))
     .values(soft_locked=STOCK.c.soft_locked + bindparam("q"))
 )
-_GIVE_BACK = (
+_GIVE_BACK = HotStatement(
     update(STOCK)
     .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"))
     .values(soft_locked=STOCK.c.soft_locked - bindparam("q"),
             hard_locked=STOCK.c.hard_locked - bindparam("h"))
 )
-_INSERT_LOCKS = insert(LOCKS)
-_ORDER_LOCKS = select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity, LOCKS.c.hard_quantity).where(
-    LOCKS.c.order_id == bindparam("order_id"))
-_DELETE_LOCKS = delete(LOCKS).where(LOCKS.c.order_id == bindparam("order_id"))
+_INSERT_LOCKS = HotStatement(insert(LOCKS), ["order_id", "fc_id", "sku", "quantity"])
+_ORDER_LOCKS = HotStatement(select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity,
+                                   LOCKS.c.hard_quantity)
+                            .where(LOCKS.c.order_id == bindparam("order_id")))
+_DELETE_LOCKS = HotStatement(delete(LOCKS).where(LOCKS.c.order_id == bindparam("order_id")))
 
 
 class LockRace(Exception):
@@ -138,14 +139,14 @@ def soft_lock(
     `planner` decides where (FC routing passes its own; the default takes the most stock).
     """
     conn = db.connection() if isinstance(db, Session) else db
-    levels: list[Any] = list(conn.execute(_LEVELS, {"skus": list(needs)}))
+    levels: list[Any] = [level for sku in needs for level in _LEVEL.execute(conn, {"sku": sku})]
     plan = planner(levels, needs)
     if plan is None:
         return None, shortfall(levels, needs)
     for (fc_id, sku), q in sorted(plan.items()):
-        if conn.execute(_TAKE, {"fc": fc_id, "s": sku, "q": q}).rowcount != 1:
+        if _TAKE.rowcount(conn, {"fc": fc_id, "s": sku, "q": q}) != 1:
             raise LockRace(f"{sku} at {fc_id} changed while locking")
-    conn.execute(_INSERT_LOCKS, [
+    _INSERT_LOCKS.executemany(conn, [
         {"order_id": order_id, "fc_id": fc, "sku": sku, "quantity": q}
         for (fc, sku), q in sorted(plan.items())])
     units: dict[str, int] = defaultdict(int)
@@ -162,9 +163,9 @@ def release_soft_locks(db: Session | Connection, order_id: str) -> int:
     Soft locks and hard locks alike: a unit already picked goes back on the shelf.
     """
     conn = db.connection() if isinstance(db, Session) else db
-    locks = list(conn.execute(_ORDER_LOCKS, {"order_id": order_id}))
+    locks = _ORDER_LOCKS.execute(conn, {"order_id": order_id})
     for lock in locks:
-        conn.execute(_GIVE_BACK, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity,
+        _GIVE_BACK.execute(conn, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity,
                                   "h": lock.hard_quantity})
-    conn.execute(_DELETE_LOCKS, {"order_id": order_id})
+    _DELETE_LOCKS.execute(conn, {"order_id": order_id})
     return sum(lock.quantity + lock.hard_quantity for lock in locks)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.domain import routing as rules_
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.order import OrderStatus
+from core.persistence.direct import HotStatement
 from core.persistence.fulfillment_models import PickLine, RoutingDecision, Shipment
 from core.persistence.models import FulfillmentCenter, Order, SoftLock
 from core.service import inventory, orders, shipments
@@ -32,8 +33,8 @@ _SHIPMENTS = Shipment.__table__
 _PICK_LINES = PickLine.__table__
 _LOCKS = SoftLock.__table__
 
-_ALL_FCS = select(FCS.c.fc_id, FCS.c.latitude, FCS.c.longitude, FCS.c.cutoff_hour,
-                  FCS.c.daily_capacity)
+_ALL_FCS = HotStatement(select(FCS.c.fc_id, FCS.c.latitude, FCS.c.longitude,
+                              FCS.c.cutoff_hour, FCS.c.daily_capacity))
 # Reached through the open orders (indexed by status) so the count costs the work in progress,
 # not every shipment ever made; SHIPPED because a split order ships one parcel at a time.
 _OPEN_ORDERS = select(Order.__table__.c.order_id).where(Order.__table__.c.status.in_(
@@ -42,8 +43,10 @@ _BACKLOG = (select(_SHIPMENTS.c.fc_id, func.count())
             .where(_SHIPMENTS.c.order_id.in_(_OPEN_ORDERS),
                    _SHIPMENTS.c.status.in_(OPEN_SHIPMENT_STATUSES))
             .group_by(_SHIPMENTS.c.fc_id))
-_DROP_DECISION = delete(DECISIONS).where(DECISIONS.c.order_id == bindparam("order_id"))
-_INSERT_DECISION = insert(DECISIONS)
+_DROP_DECISION = HotStatement(delete(DECISIONS).where(
+    DECISIONS.c.order_id == bindparam("order_id")))
+_INSERT_DECISION = HotStatement(insert(DECISIONS), ["order_id", "chosen_fc_id", "candidates",
+                                                    "decided_at", "overridden_by"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,7 @@ def _views(conn: Connection, levels: list[Any],
     return {fc.fc_id: rules_.FcView(fc.fc_id, fc.latitude, fc.longitude, fc.cutoff_hour,
                                     fc.daily_capacity, int(backlog.get(fc.fc_id, 0)),
                                     stock.get(fc.fc_id, {}))
-            for fc in conn.execute(_ALL_FCS)}
+            for fc in _ALL_FCS.execute(conn)}
 
 
 def score_all(conn: Connection, order: Any, levels: list[Any], needs: dict[str, int],
@@ -177,8 +180,8 @@ def lock_where_routed(conn: Connection, order: Any, needs: dict[str, int], now: 
         backlog.routed(plan_fcs[-1])
     if main_fc is not None and decided:
         chosen = decided[-1]
-        conn.execute(_DROP_DECISION, {"order_id": order.order_id})
-        conn.execute(_INSERT_DECISION, {
+        _DROP_DECISION.execute(conn, {"order_id": order.order_id})
+        _INSERT_DECISION.execute(conn, {
             "order_id": order.order_id, "chosen_fc_id": chosen["chosen"],
             "candidates": chosen["candidates"], "decided_at": now, "overridden_by": None})
         detail = f"{detail}; routed to {chosen['chosen']}"
@@ -300,7 +303,7 @@ def _record_override(conn: Connection, order_id: str, fc_id: str, previous: str,
                        .where(DECISIONS.c.order_id == order_id)).one_or_none()
     note = f"assigned by {who} over routing's choice of {previous}"
     if row is None:
-        conn.execute(_INSERT_DECISION, {"order_id": order_id, "chosen_fc_id": fc_id,
+        _INSERT_DECISION.execute(conn, {"order_id": order_id, "chosen_fc_id": fc_id,
                                         "candidates": [], "decided_at": now,
                                         "overridden_by": who})
         return

@@ -25,6 +25,7 @@ from core.domain.order import (
     check_transition,
 )
 from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
+from core.persistence.direct import HotStatement
 from core.persistence.models import Order, OrderLine, WebhookReceipt
 from core.service import events, inventory, routing, shipments
 
@@ -54,10 +55,12 @@ RECEIPTS = WebhookReceipt.__table__
 # The hot statements are built once: SQLAlchemy then skips constructing, coercing and cache-keying
 # them on every call (that was most of a step's time). An UPDATE without .values() takes its SET
 # columns from the keys of the parameters it is executed with (compiled once per key set).
-_LOCK_ORDER = select(ORDERS).where(ORDERS.c.order_id == bindparam("order_id")).with_for_update()
-_READ_ORDER = select(ORDERS).where(ORDERS.c.order_id == bindparam("order_id"))
-_UPDATE_ORDER = update(ORDERS).where(ORDERS.c.order_id == bindparam("_order_id"))
-_LINE_NEEDS = select(LINES.c.sku, LINES.c.quantity).where(LINES.c.order_id == bindparam("order_id"))
+_LOCK_ORDER = HotStatement(select(ORDERS).where(
+    ORDERS.c.order_id == bindparam("order_id")).with_for_update())
+_READ_ORDER = HotStatement(select(ORDERS).where(ORDERS.c.order_id == bindparam("order_id")))
+_UPDATE_ORDER = HotStatement(update(ORDERS).where(ORDERS.c.order_id == bindparam("_order_id")))
+_LINE_NEEDS = HotStatement(select(LINES.c.sku, LINES.c.quantity).where(
+    LINES.c.order_id == bindparam("order_id")))
 
 
 class OrderRow:
@@ -86,15 +89,15 @@ class OrderRow:
 
     def save(self) -> None:
         if self._changes:
-            self.conn.execute(_UPDATE_ORDER,
-                               {"_order_id": self._values["order_id"], **self._changes})
+            _UPDATE_ORDER.execute(self.conn,
+                                  {"_order_id": self._values["order_id"], **self._changes})
             self._changes.clear()
 
 
 def _lock(session: Session, order_id: str) -> Any:
     conn = session.connection()
-    row = conn.execute(_LOCK_ORDER, {"order_id": order_id}).one_or_none()
-    return None if row is None else OrderRow(conn, row._asdict())
+    rows = _LOCK_ORDER.execute(conn, {"order_id": order_id})
+    return OrderRow(conn, rows[0]._asdict()) if rows else None
 
 
 def _done(order: Any) -> SagaState:
@@ -126,8 +129,8 @@ def state_of(order: Any) -> SagaState:
 
 
 def load_state(session: Session, order_id: str) -> SagaState | None:
-    row = session.connection().execute(_READ_ORDER, {"order_id": order_id}).one_or_none()
-    return None if row is None else state_of(row)
+    rows = _READ_ORDER.execute(session.connection(), {"order_id": order_id})
+    return state_of(rows[0]) if rows else None
 
 
 def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
@@ -158,7 +161,7 @@ def lock_inventory(
     if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
         return _done(order)
     needs: dict[str, int] = defaultdict(int)
-    for sku, quantity in order.conn.execute(_LINE_NEEDS, {"order_id": order_id}):
+    for sku, quantity in _LINE_NEEDS.execute(order.conn, {"order_id": order_id}):
         needs[sku] += quantity
     main_fc, detail = routing.lock_where_routed(order.conn, order, dict(needs), now, rules,
                                                 routing.BACKLOG if cached_backlog else None)

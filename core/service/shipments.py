@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from core.domain.events import EventType
 from core.domain.ids import new_id
+from core.persistence.direct import HotStatement
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import OrderLine, Product, SoftLock, StockLevel
 from core.service import events
@@ -26,15 +27,19 @@ _LINES = OrderLine.__table__
 _STOCK = StockLevel.__table__
 _PRODUCTS = Product.__table__
 
-_ORDER_LOCKS = (
+# Compiled once and run on the DBAPI connection (direct.py): every ready order runs them.
+_ORDER_LOCKS = HotStatement(
     select(_LOCKS.c.fc_id, _LOCKS.c.sku, _LOCKS.c.quantity, _STOCK.c.bin, _PRODUCTS.c.gtin)
     .join(_STOCK, (_STOCK.c.fc_id == _LOCKS.c.fc_id) & (_STOCK.c.sku == _LOCKS.c.sku))
     .join(_PRODUCTS, _PRODUCTS.c.sku == _LOCKS.c.sku)
     .where(_LOCKS.c.order_id == bindparam("order_id"))
     .order_by(_LOCKS.c.fc_id, _LOCKS.c.sku)
 )
-_ORDER_PRICES = select(_LINES.c.sku, _LINES.c.unit_price_minor, _LINES.c.weight_grams).where(
-    _LINES.c.order_id == bindparam("order_id"))
+_ORDER_PRICES = HotStatement(select(_LINES.c.sku, _LINES.c.unit_price_minor,
+                                    _LINES.c.weight_grams)
+                             .where(_LINES.c.order_id == bindparam("order_id")))
+_INSERT_SHIPMENTS = HotStatement(insert(SHIPMENTS))
+_INSERT_PICK_LINES = HotStatement(insert(PICK_LINES))
 
 
 def create_for_order(conn: Connection, order: Any, now: datetime) -> list[str]:
@@ -48,9 +53,9 @@ def create_for_order(conn: Connection, order: Any, now: datetime) -> list[str]:
 
 def _queue(conn: Connection, order: Any, now: datetime) -> tuple[list[str], int]:
     """Shipments and queued pick lines for where the order's soft locks are now."""
-    prices = {row.sku: row for row in conn.execute(_ORDER_PRICES, {"order_id": order.order_id})}
+    prices = {row.sku: row for row in _ORDER_PRICES.execute(conn, {"order_id": order.order_id})}
     by_fc: dict[str, list[Any]] = defaultdict(list)
-    for lock in conn.execute(_ORDER_LOCKS, {"order_id": order.order_id}):
+    for lock in _ORDER_LOCKS.execute(conn, {"order_id": order.order_id}):
         if lock.quantity > 0:
             by_fc[lock.fc_id].append(lock)
     shipments, lines = [], []
@@ -68,8 +73,8 @@ def _queue(conn: Connection, order: Any, now: datetime) -> tuple[list[str], int]
                           "unit_price_minor": price.unit_price_minor,
                           "weight_grams": price.weight_grams})
     if shipments:
-        conn.execute(insert(SHIPMENTS), shipments)
-        conn.execute(insert(PICK_LINES), lines)
+        _INSERT_SHIPMENTS.executemany(conn, shipments)
+        _INSERT_PICK_LINES.executemany(conn, lines)
     fcs = sorted(by_fc, key=lambda fc: (-sum(lk.quantity for lk in by_fc[fc]), fc))
     return fcs, len(lines)
 

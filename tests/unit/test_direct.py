@@ -140,3 +140,39 @@ def test_the_request_hash_of_a_stored_order_does_not_move():
     assert set(Address.__dataclass_fields__) == {
         "name", "line1", "line2", "city", "region", "postal_code", "country", "phone",
         "latitude", "longitude"}, "a new Address field must join request_hash"
+
+
+def test_rows_answer_by_name_and_an_update_takes_its_columns_from_each_call(db):
+    from sqlalchemy import update
+
+    from core.persistence.models import StockLevel
+    from core.service.catalog import FcData, upsert_fc
+
+    stock = StockLevel.__table__
+    with db.write() as s:
+        upsert_fc(s, FcData("FC-1", "One", 1.0, 1.0, 16, 10, {}))
+        s.add(StockLevel(fc_id="FC-1", sku="MUG", on_hand=5, soft_locked=0, hard_locked=0,
+                         received_total=5, bin=""))
+    take = HotStatement(update(stock).where(
+        stock.c.fc_id == bindparam("fc"), stock.c.sku == bindparam("s"),
+        stock.c.on_hand - stock.c.soft_locked >= bindparam("q"))
+        .values(soft_locked=stock.c.soft_locked + bindparam("q")))
+    set_bin = HotStatement(update(stock).where(stock.c.sku == bindparam("_sku")))
+    read = HotStatement(select(stock.c.sku, stock.c.soft_locked, stock.c.bin)
+                        .where(stock.c.sku == bindparam("sku")))
+    with db.write() as s:
+        conn = s.connection()
+        assert take.rowcount(conn, {"fc": "FC-1", "s": "MUG", "q": 4}) == 1
+        assert take.rowcount(conn, {"fc": "FC-1", "s": "MUG", "q": 2}) == 0  # only 1 left
+        set_bin.execute(conn, {"_sku": "MUG", "bin": "A-01"})
+        set_bin.execute(conn, {"_sku": "MUG", "bin": "B-02", "soft_locked": 3})
+        (row,) = read.execute(conn, {"sku": "MUG"})
+    assert (row.sku, row.soft_locked, row.bin) == ("MUG", 3, "B-02")
+    assert row._asdict() == {"sku": "MUG", "soft_locked": 3, "bin": "B-02"}
+
+
+def test_an_expanding_in_is_refused_with_what_to_do_instead(db):
+    stmt = HotStatement(select(Product.__table__.c.sku).where(
+        Product.__table__.c.sku.in_(bindparam("skus", expanding=True))))
+    with pytest.raises(ValueError, match="one value at a time"), db.read() as s:
+        stmt.execute(s.connection(), {"skus": ["MUG"]})

@@ -22,6 +22,7 @@ from server.context import ServerContext
 from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
+from server.intake import IntakeFirst
 from server.packing import Packer
 from server.saga import SagaRunner
 from server.sandbox.app import Sandbox, start_sandbox
@@ -145,7 +146,8 @@ async def start(settings: Settings) -> Running:
     gateway = PaymentGateway(gateway_url, timeout_s=settings.gateway_timeout_s,
                              max_attempts=settings.gateway_attempts,
                              backoff_initial_s=settings.gateway_backoff_s)
-    saga = SagaRunner(dbx, gateway, settings)
+    gate = IntakeFirst(settings.saga_min_rate) if settings.orders_first else None
+    saga = SagaRunner(dbx, gateway, settings, gate)
     carrier_url = settings.carrier_url or (sandbox.url if sandbox is not None else None)
     if not carrier_url:
         raise SystemExit("no carrier: pass --carrier-url URL, or --sandbox to run one")

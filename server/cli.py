@@ -84,12 +84,19 @@ def cli() -> None:
 @click.option("--sqlite-writer", envvar="TOTE_SQLITE_WRITER", default="process",
               type=click.Choice(["process", "thread"]), show_default=True,
               help="where SQLite's one writer runs: a process of its own, or a thread")
+@click.option("--orders-first/--no-orders-first", envvar="TOTE_ORDERS_FIRST", default=True,
+              show_default=True,
+              help="while PlaceOrder calls arrive, new saga passes give way to them")
+@click.option("--saga-min-rate", envvar="TOTE_SAGA_MIN_RATE", default=20.0, show_default=True,
+              type=click.FloatRange(min=0.1),
+              help="saga passes started per second even while orders keep arriving")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
           gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
-          weight_tolerance_pct, sqlite_synchronous, sqlite_writer, log_level):
+          weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
+          log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     for value in (listen, webhook_listen, sandbox_listen):
@@ -114,7 +121,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         gateway_url=gateway_url, carrier_url=carrier_url,
         webhook_secret=webhook_secret.encode(), orders=orders,
         sqlite_synchronous=sqlite_synchronous, sqlite_writer=sqlite_writer,
-        upi_poll_interval_s=upi_poll_s,
+        upi_poll_interval_s=upi_poll_s, orders_first=orders_first, saga_min_rate=saga_min_rate,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,
                                         cod_remit_days=cod_remit_days, local_tz=local_tz,

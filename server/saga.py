@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 
 from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
@@ -22,83 +23,143 @@ from core.service.saga_steps import SagaState
 from server.adapters.errors import GatewayRejected, GatewayUnavailable
 from server.adapters.gateway import PaymentGateway
 from server.dbexec import DbExecutor, utcnow
+from server.intake import IntakeFirst
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
-# Saga passes under way at once. Below this a kicked order starts at once; above it passes
-# queue (FIFO) instead of all sharing the one GIL with PlaceOrder and ScanItem, and the
-# gateway's HTTP pool stays within its keep-alive connections instead of churning them.
+# Saga passes under way at once. Below this a kicked order starts at once (unless orders are
+# arriving: server/intake.py); above it passes queue (FIFO) instead of all sharing the one GIL
+# with PlaceOrder and ScanItem, and the gateway's HTTP pool stays within its keep-alive
+# connections instead of churning them.
 MAX_PASSES = 16
 
 
 class SagaRunner:
-    def __init__(self, dbx: DbExecutor, gateway: PaymentGateway, settings: Settings) -> None:
+    def __init__(self, dbx: DbExecutor, gateway: PaymentGateway, settings: Settings,
+                 gate: IntakeFirst | None = None) -> None:
         self._dbx = dbx
         self._gateway = gateway
         self._settings = settings
         self._routing = RoutingRules(settings.fulfillment.local_tz,
                                      settings.fulfillment.split_policy)
-        self._active: dict[str, asyncio.Task[None]] = {}
-        self._again: set[str] = set()
+        self.gate = gate
+        self._running: dict[str, asyncio.Task[None]] = {}  # a pass under way
+        # Waiting for a pass, oldest first, with the state its kicker just committed (if any).
+        self._queued: dict[str, SagaState | None] = {}
+        self._again: set[str] = set()  # kicked during its pass: one more right after it
+        self._wakeup = asyncio.Event()
+        self._dispatcher: asyncio.Task[None] | None = None
         self._scanner: asyncio.Task[None] | None = None
         self._stopping = False
-        self._passes = asyncio.Semaphore(MAX_PASSES)
+        self._noted = 0.0  # when the backlog was last logged
 
     # -- scheduling ---------------------------------------------------------------------------
 
-    def kick(self, order_id: str, known: SagaState | None = None) -> asyncio.Task[None]:
-        """Advance this order now (or once more right after the pass under way).
+    def kick(self, order_id: str, known: SagaState | None = None, *,
+             urgent: bool = False) -> None:
+        """Advance this order: queue a pass (or one more right after the pass under way).
 
         `known` is the state just committed by the caller (a new order): the first pass then
-        starts from it instead of reading it back.
+        starts from it instead of reading it back. `urgent`: someone is waiting on this order
+        (a cancellation, a payment's answer) — its pass starts now, ahead of the queue.
         """
-        task = self._active.get(order_id)
-        if task is not None:
+        if self._stopping:
+            return
+        if order_id in self._running:
             self._again.add(order_id)
-            return task
-        task = asyncio.create_task(self._run(order_id, known), name=f"saga-{order_id}")
-        self._active[order_id] = task
-        return task
+            return
+        if urgent:
+            self._queued.pop(order_id, None)  # its queued state may be stale: read afresh
+            self._start(order_id, None)
+            return
+        if order_id not in self._queued:
+            self._queued[order_id] = known
+            self._wakeup.set()
+
+    @property
+    def backlog(self) -> int:
+        """Orders waiting for a saga pass."""
+        return len(self._queued)
 
     async def settle(self, order_id: str) -> None:
         """Wait until no pass is running or queued for this order."""
-        while (task := self._active.get(order_id)) is not None:
+        while True:
+            if order_id not in self._running and order_id in self._queued:
+                self.kick(order_id, urgent=True)  # someone waits on it: no more queueing
+            task = self._running.get(order_id)
+            if task is None:
+                return
             with contextlib.suppress(Exception):
                 await asyncio.shield(task)
 
-    async def _run(self, order_id: str, known: SagaState | None) -> None:
+    def _start(self, order_id: str, known: SagaState | None) -> None:
+        self._running[order_id] = asyncio.create_task(self._pass(order_id, known),
+                                                      name=f"saga-{order_id}")
+
+    async def _pass(self, order_id: str, known: SagaState | None) -> None:
         try:
-            while True:
-                self._again.discard(order_id)
-                start, known = known, None  # later passes read the state afresh
-                try:
-                    async with self._passes:
-                        await self.advance(order_id, start)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("saga pass for %s failed; it will be retried", order_id)
-                    await self._reschedule(order_id, self._settings.retry_later_s)
-                if order_id not in self._again or self._stopping:
-                    return
+            await self.advance(order_id, known)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("saga pass for %s failed; it will be retried", order_id)
+            with contextlib.suppress(Exception):
+                await self._reschedule(order_id, self._settings.retry_later_s)
         finally:
-            self._active.pop(order_id, None)
+            del self._running[order_id]
+            if order_id in self._again and not self._stopping:
+                self._again.discard(order_id)
+                # Kicked while this pass ran: once more, from the state as it is now, in the
+                # slot this pass frees.
+                self._start(order_id, None)
+            self._wakeup.set()
+
+    async def _dispatch_forever(self) -> None:
+        """Start queued passes, oldest first, while fewer than MAX_PASSES run and the
+        intake gate admits them."""
+        while not self._stopping:
+            if not self._queued or len(self._running) >= MAX_PASSES:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            if self.gate is not None:
+                await self.gate.admit(len(self._queued))
+                self._note_backlog()
+            if not self._queued:  # taken by an urgent kick meanwhile
+                continue
+            order_id = next(iter(self._queued))
+            known = self._queued.pop(order_id)
+            if order_id in self._running:
+                self._again.add(order_id)
+            else:
+                self._start(order_id, known)
+
+    def _note_backlog(self) -> None:
+        """Say so, now and then, when many sagas wait while orders keep arriving."""
+        now = time.monotonic()
+        if (self.gate is not None and self.gate.busy and len(self._queued) >= 1000
+                and now - self._noted >= 30):
+            self._noted = now
+            log.info("%d orders wait for their saga while orders keep arriving; passes start "
+                     "at %g a second until the storefronts pause (--saga-min-rate)",
+                     len(self._queued), self.gate.min_rate)
 
     async def start(self) -> None:
         if self._dbx.db.is_sqlite:
             # One process owns a SQLite file: sagas leased before a restart are ours to resume.
             await self._dbx.write(steps.release_leases, utcnow())
+        self._dispatcher = asyncio.create_task(self._dispatch_forever(), name="saga-dispatch")
         self._scanner = asyncio.create_task(self._scan_forever(), name="saga-scanner")
 
     async def stop(self) -> None:
         """Stop taking work and cancel passes in flight; their state resumes on next start."""
         self._stopping = True
-        if self._scanner is not None:
-            self._scanner.cancel()
-        tasks = list(self._active.values())
+        self._queued.clear()  # their sagas are due in the database (PlaceOrder's lease)
+        helpers = [t for t in (self._scanner, self._dispatcher) if t is not None]
+        tasks = [*self._running.values(), *helpers]
         for task in tasks:
             task.cancel()
-        for task in [*tasks, *( [self._scanner] if self._scanner else [])]:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
@@ -108,8 +169,7 @@ class SagaRunner:
             try:
                 due = await self._dbx.write(steps.claim_due, utcnow(), lease, 200)
                 for order_id in due:
-                    if order_id not in self._active:
-                        self.kick(order_id)
+                    self.kick(order_id)
             except Exception:
                 log.exception("saga scan failed; retrying")
             await asyncio.sleep(self._settings.saga_scan_interval_s)
@@ -244,7 +304,7 @@ class SagaRunner:
         """Apply a UPI intent's outcome (from a webhook or a poll); duplicates change nothing."""
         await self._dbx.write(_apply_intent, order_id, status, payment_id, amount_minor,
                               webhook_event_id, utcnow())
-        self.kick(order_id)
+        self.kick(order_id, urgent=True)
 
     # -- compensation -------------------------------------------------------------------------
 

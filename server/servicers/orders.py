@@ -34,6 +34,13 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self._settings = settings
 
     async def PlaceOrder(self, request, context: aio.ServicerContext) -> common_pb2.Order:
+        gate = self._saga.gate
+        if gate is None:
+            return await self._place(request)
+        with gate.placing():
+            return await self._place(request)
+
+    async def _place(self, request) -> common_pb2.Order:  # type: ignore[no-untyped-def]
         cmd = convert.place_order_from_pb(request, current_principal().name)
         try:
             snap, created = await self._dbx.write(
@@ -64,7 +71,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         scope = storefront_scope()
         await self._dbx.write(orders.request_cancel, request.order_id, request.reason, scope,
                               utcnow())
-        self._saga.kick(request.order_id)
+        self._saga.kick(request.order_id, urgent=True)
         await self._saga.settle(request.order_id)
         snap = await self._dbx.read(orders.load, request.order_id, scope)
         return convert.order_to_pb(snap)

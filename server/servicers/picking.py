@@ -88,6 +88,6 @@ class PickingRpcs:
             short_pick.report_short_pick, request.task_id, request.line_id, request.missing,
             request.operator_id, utcnow())
         if cancel is not None:
-            self.ctx.saga.kick(cancel)
+            self.ctx.saga.kick(cancel, urgent=True)
         return pb.ReportShortPickResponse(line=line_to_pb(reply["line"]),
                                           task_complete=reply["task_complete"])

@@ -1,0 +1,85 @@
+"""Orders first: while PlaceOrder calls are arriving, new saga passes give way to them.
+
+A storefront's checkout waits on PlaceOrder; nobody waits on a saga pass by the millisecond —
+the order is durable and PENDING, and its saga resumes from the database whenever it runs.
+Both share one event loop and SQLite's one writer, and a saga pass costs several times what
+placing the order does (a gateway call, routing, soft locks, three transactions), so under a
+burst of orders the saga would take most of the CPU and checkouts would queue behind it.
+
+While a PlaceOrder call is in flight, or one ended less than `quiet_s` ago, a saga pass starts
+only with a token — `min_rate` of them a second, so the saga never stops; the rest wait their
+turn and start the moment orders stop arriving. Passes already under way run on. A saga
+backlog over `max_backlog` orders stops giving way: orders are then taken only as fast as they
+are worked. Cancellations and payment answers never wait here (SagaRunner's urgent kicks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+
+
+class IntakeFirst:
+    def __init__(self, min_rate: float = 20.0, quiet_s: float = 0.05,
+                 max_backlog: int = 20_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if min_rate <= 0:
+            raise ValueError("min_rate must be above 0: the saga must keep moving")
+        self.min_rate = min_rate
+        self.quiet_s = quiet_s
+        self.max_backlog = max_backlog
+        self._clock = clock
+        self._inflight = 0
+        self._quiet_at = 0.0
+        self._tokens = 1.0
+        self._refilled = clock()
+        self._calm: asyncio.Event | None = None  # set when the last call in flight ends
+        self._turn: asyncio.Lock | None = None  # one pass at the gate at a time, in order
+        self.gave_way = 0  # passes that waited for a token or a quiet moment
+
+    @contextlib.contextmanager
+    def placing(self) -> Iterator[None]:
+        """Around one PlaceOrder call."""
+        self._inflight += 1
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            self._quiet_at = self._clock() + self.quiet_s
+            if self._inflight == 0 and self._calm is not None:
+                self._calm.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._inflight > 0 or self._clock() < self._quiet_at
+
+    async def admit(self, backlog: int = 0) -> None:
+        """Return when a saga pass may start."""
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+            self._calm = asyncio.Event()
+        assert self._calm is not None
+        async with self._turn:
+            waited = False
+            while True:
+                now = self._clock()
+                if backlog > self.max_backlog or not self.busy:
+                    break
+                self._tokens = min(1.0, self._tokens + (now - self._refilled) * self.min_rate)
+                self._refilled = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    break
+                waited = True
+                # Until a token is due, or orders stop arriving, whichever is first.
+                wait = (1.0 - self._tokens) / self.min_rate
+                if self._inflight == 0:
+                    wait = min(wait, max(self._quiet_at - now, 0.0))
+                self._calm.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._calm.wait()
+            if waited:
+                self.gave_way += 1

@@ -169,8 +169,11 @@ LONG = ("SOAP-1", "4006381333931", "A-01-1", 2,
 
 
 def on_screen(app: PickerApp, selector: str) -> str:
-    """The first line of a widget as it is drawn (cut to its width), not its whole content."""
-    return app.screen.query_one(selector).render_line(0).text.rstrip()
+    """The first line of a widget's text as it is drawn (cut to its width), not its whole
+    content; a larger screen pads the widget, so blank lines above the text are skipped."""
+    widget = app.screen.query_one(selector)
+    lines = (widget.render_line(y).text.rstrip() for y in range(widget.size.height))
+    return next((line for line in lines if line.strip()), "")
 
 
 async def test_the_items_name_is_shown_and_cut_with_an_ellipsis_on_a_handheld():
@@ -178,6 +181,8 @@ async def test_the_items_name_is_shown_and_cut_with_an_ellipsis_on_a_handheld():
     async with app.run_test(size=(40, 16)) as pilot:
         await sign_in(pilot)
         assert text(app, "#name") == LONG[4]
+        # Drawn once the new text is laid out (a moment after the content changes).
+        await until(pilot, lambda: on_screen(app, "#name"))
         shown = on_screen(app, "#name")
         assert shown.endswith("…") and len(shown) <= 40
         assert shown.strip().startswith("Mysore Sandal Soap, classic")
@@ -187,6 +192,7 @@ async def test_the_items_name_is_shown_and_cut_with_an_ellipsis_on_a_handheld():
     app = app_with(FakeClient(task(LONG)))
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
+        await until(pilot, lambda: on_screen(app, "#name"))
         assert on_screen(app, "#name").strip() == LONG[4]
 
 

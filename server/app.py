@@ -29,6 +29,7 @@ from server.sandbox.app import Sandbox, start_sandbox
 from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
 from server.servicers.orders import OrderServicer
+from server.servicers.orders import add_to_server as add_order_service
 from server.servicers.shipping import ShippingServicer
 from server.settings import Settings, split_hostport
 from server.settlement import SettlementWorker
@@ -42,7 +43,6 @@ from tote.v1 import (
     inventory_pb2,
     inventory_pb2_grpc,
     orders_pb2,
-    orders_pb2_grpc,
     shipping_pb2,
     shipping_pb2_grpc,
 )
@@ -170,8 +170,7 @@ async def start(settings: Settings) -> Running:
 
     server = aio.server(interceptors=[AuthInterceptor(TokenCache(dbx))],
                         options=[("grpc.so_reuseport", 0)])
-    orders_pb2_grpc.add_OrderServiceServicer_to_server(
-        OrderServicer(dbx, saga, hub, settings), server)
+    add_order_service(OrderServicer(dbx, saga, hub, settings), server)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(dbx), server)
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(dbx), server)
     fulfillment_pb2_grpc.add_FulfillmentServiceServicer_to_server(

@@ -146,7 +146,8 @@ async def start(settings: Settings) -> Running:
     gateway = PaymentGateway(gateway_url, timeout_s=settings.gateway_timeout_s,
                              max_attempts=settings.gateway_attempts,
                              backoff_initial_s=settings.gateway_backoff_s)
-    gate = IntakeFirst(settings.saga_min_rate) if settings.orders_first else None
+    gate = (IntakeFirst(settings.saga_min_rate, max_wait_s=settings.saga_max_wait_s)
+            if settings.orders_first else None)
     saga = SagaRunner(dbx, gateway, settings, gate)
     carrier_url = settings.carrier_url or (sandbox.url if sandbox is not None else None)
     if not carrier_url:

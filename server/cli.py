@@ -90,13 +90,16 @@ def cli() -> None:
 @click.option("--saga-min-rate", envvar="TOTE_SAGA_MIN_RATE", default=20.0, show_default=True,
               type=click.FloatRange(min=0.1),
               help="saga passes started per second even while orders keep arriving")
+@click.option("--saga-max-wait-s", envvar="TOTE_SAGA_MAX_WAIT_S", default=10.0,
+              show_default=True, type=click.FloatRange(min=0.1),
+              help="longest a saga gives way to arriving orders before it starts anyway")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
           gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
-          log_level):
+          saga_max_wait_s, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     for value in (listen, webhook_listen, sandbox_listen):
@@ -122,6 +125,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         webhook_secret=webhook_secret.encode(), orders=orders,
         sqlite_synchronous=sqlite_synchronous, sqlite_writer=sqlite_writer,
         upi_poll_interval_s=upi_poll_s, orders_first=orders_first, saga_min_rate=saga_min_rate,
+        saga_max_wait_s=saga_max_wait_s,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,
                                         cod_remit_days=cod_remit_days, local_tz=local_tz,

@@ -6,11 +6,14 @@ Both share one event loop and SQLite's one writer, and a saga pass costs several
 placing the order does (a gateway call, routing, soft locks, three transactions), so under a
 burst of orders the saga would take most of the CPU and checkouts would queue behind it.
 
-While a PlaceOrder call is in flight, or one ended less than `quiet_s` ago, a saga pass starts
-only with a token — `min_rate` of them a second, so the saga never stops; the rest wait their
-turn and start the moment orders stop arriving. Passes already under way run on. A saga
-backlog over `max_backlog` orders stops giving way: orders are then taken only as fast as they
-are worked. Cancellations and payment answers never wait here (SagaRunner's urgent kicks).
+While a PlaceOrder call is in flight, or one ended less than `quiet_s` ago — a storefront
+placing orders back to back, waiting on each answer — a saga pass starts only with a token,
+`min_rate` of them a second, so the saga never stops; the rest start in the first quiet moment.
+A storefront whose orders arrive with gaps between them (most of the day) leaves those moments,
+and its sagas keep pace. Passes already under way run on. Once the oldest waiting saga has
+waited `max_wait_s`, passes stop giving way until it has started: a rush is absorbed for that
+long, then orders are taken only as fast as they are worked. Cancellations and payment answers
+never wait here (SagaRunner's urgent kicks).
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ from collections.abc import Callable, Iterator
 
 
 class IntakeFirst:
-    def __init__(self, min_rate: float = 20.0, quiet_s: float = 0.05,
-                 max_backlog: int = 20_000,
+    def __init__(self, min_rate: float = 20.0, quiet_s: float = 0.005,
+                 max_wait_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if min_rate <= 0:
             raise ValueError("min_rate must be above 0: the saga must keep moving")
         self.min_rate = min_rate
         self.quiet_s = quiet_s
-        self.max_backlog = max_backlog
+        self.max_wait_s = max_wait_s
         self._clock = clock
         self._inflight = 0
         self._quiet_at = 0.0
@@ -55,31 +58,34 @@ class IntakeFirst:
     def busy(self) -> bool:
         return self._inflight > 0 or self._clock() < self._quiet_at
 
-    async def admit(self, backlog: int = 0) -> None:
-        """Return when a saga pass may start."""
+    async def admit(self, waited: Callable[[], float] = lambda: 0.0) -> None:
+        """Return when a saga pass may start; `waited()`: seconds the oldest saga waiting for
+        a pass has waited so far."""
         if self._turn is None:
             self._turn = asyncio.Lock()
             self._calm = asyncio.Event()
         assert self._calm is not None
         async with self._turn:
-            waited = False
+            held = False
             while True:
                 now = self._clock()
-                if backlog > self.max_backlog or not self.busy:
+                overdue_in = self.max_wait_s - waited()
+                if overdue_in <= 0 or not self.busy:
                     break
                 self._tokens = min(1.0, self._tokens + (now - self._refilled) * self.min_rate)
                 self._refilled = now
                 if self._tokens >= 1.0:
                     self._tokens -= 1.0
                     break
-                waited = True
-                # Until a token is due, or orders stop arriving, whichever is first.
-                wait = (1.0 - self._tokens) / self.min_rate
+                held = True
+                # Until a token is due, orders stop arriving, or the oldest saga has waited
+                # too long, whichever is first.
+                wait = min((1.0 - self._tokens) / self.min_rate, overdue_in)
                 if self._inflight == 0:
                     wait = min(wait, max(self._quiet_at - now, 0.0))
                 self._calm.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._calm.wait()
-            if waited:
+            if held:
                 self.gave_way += 1

@@ -44,8 +44,9 @@ class SagaRunner:
                                      settings.fulfillment.split_policy)
         self.gate = gate
         self._running: dict[str, asyncio.Task[None]] = {}  # a pass under way
-        # Waiting for a pass, oldest first, with the state its kicker just committed (if any).
-        self._queued: dict[str, SagaState | None] = {}
+        # Waiting for a pass, oldest first: the state its kicker just committed (if any) and
+        # when it was queued (time.monotonic).
+        self._queued: dict[str, tuple[SagaState | None, float]] = {}
         self._again: set[str] = set()  # kicked during its pass: one more right after it
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
@@ -73,7 +74,7 @@ class SagaRunner:
             self._start(order_id, None)
             return
         if order_id not in self._queued:
-            self._queued[order_id] = known
+            self._queued[order_id] = (known, time.monotonic())
             self._wakeup.set()
 
     @property
@@ -122,17 +123,27 @@ class SagaRunner:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if self.gate is not None:
-                await self.gate.admit(len(self._queued))
-                self._note_backlog()
+            try:
+                if self.gate is not None:
+                    await self.gate.admit(self._oldest_wait)
+                    self._note_backlog()
+            except Exception:  # the queue must keep moving whatever went wrong here
+                log.exception("saga admission failed; starting the next pass anyway")
+                await asyncio.sleep(0.1)
             if not self._queued:  # taken by an urgent kick meanwhile
                 continue
             order_id = next(iter(self._queued))
-            known = self._queued.pop(order_id)
+            known, _queued_at = self._queued.pop(order_id)
             if order_id in self._running:
                 self._again.add(order_id)
             else:
                 self._start(order_id, known)
+
+    def _oldest_wait(self) -> float:
+        """Seconds the saga at the head of the queue has waited for its pass."""
+        for _known, queued_at in self._queued.values():
+            return time.monotonic() - queued_at
+        return 0.0
 
     def _note_backlog(self) -> None:
         """Say so, now and then, when many sagas wait while orders keep arriving."""
@@ -140,9 +151,10 @@ class SagaRunner:
         if (self.gate is not None and self.gate.busy and len(self._queued) >= 1000
                 and now - self._noted >= 30):
             self._noted = now
-            log.info("%d orders wait for their saga while orders keep arriving; passes start "
-                     "at %g a second until the storefronts pause (--saga-min-rate)",
-                     len(self._queued), self.gate.min_rate)
+            log.info("%d orders wait for their saga while orders keep arriving (the oldest for "
+                     "%.1f s); passes start at %g a second until the storefronts pause or one has "
+                     "waited %g s (--saga-min-rate, --saga-max-wait-s)", len(self._queued),
+                     self._oldest_wait(), self.gate.min_rate, self.gate.max_wait_s)
 
     async def start(self) -> None:
         if self._dbx.db.is_sqlite:

@@ -29,10 +29,12 @@ class Settings:
     gateway_backoff_s: float = 0.1
     # How often the saga worker looks for due work (resumed sagas, UPI polls, retries).
     saga_scan_interval_s: float = 0.5
-    # Orders first (server/intake.py): while PlaceOrder calls arrive, saga passes start at
-    # saga_min_rate a second; the rest wait for a quiet moment.
+    # Orders first (server/intake.py): while PlaceOrder calls arrive back to back, saga passes
+    # start at saga_min_rate a second; the rest wait for a quiet moment, at most
+    # saga_max_wait_s.
     orders_first: bool = True
     saga_min_rate: float = 20.0
+    saga_max_wait_s: float = 10.0
     upi_poll_interval_s: float = 5.0
     retry_later_s: float = 2.0
     grace_s: float = 10.0

@@ -4,7 +4,6 @@ cancellation does not queue behind them, and every saga finishes once the orders
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import sqlite3
 import threading
 import time
@@ -41,25 +40,32 @@ def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
     client.close()
 
 
-class Storefront(threading.Thread):
-    """Places COD orders back to back, from a few threads' worth of checkouts, until stopped."""
+class Storefront:
+    """Four checkouts placing COD orders back to back (each waits on its answer, then places
+    the next), until stopped: PlaceOrder calls are always in flight."""
 
     def __init__(self, shop: Client, sku: str) -> None:
-        super().__init__(daemon=True)
         self.shop, self.sku = shop, sku
-        self.stop = threading.Event()
+        self._stop = threading.Event()
         self.placed: list[str] = []
         self.failures: collections.Counter[str] = collections.Counter()
+        self._threads = [threading.Thread(target=self._checkout, daemon=True) for _ in range(4)]
 
-    def run(self) -> None:
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            while not self.stop.is_set():
-                for fut in [pool.submit(self.shop.place, [(self.sku, 1)], cod())
-                            for _ in range(4)]:
-                    try:
-                        self.placed.append(fut.result().order_id)
-                    except Exception as exc:  # noqa: BLE001 - counted, asserted empty
-                        self.failures[type(exc).__name__] += 1
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def _checkout(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.placed.append(self.shop.place([(self.sku, 1)], cod()).order_id)
+            except Exception as exc:  # noqa: BLE001 - counted, asserted empty
+                self.failures[type(exc).__name__] += 1
 
 
 def _worked(db_path: str, order_ids: list[str]) -> int:
@@ -89,11 +95,11 @@ def test_sagas_give_way_while_orders_arrive_and_all_finish_when_they_stop(tote, 
         elapsed = time.monotonic() - started
         worked = _worked(tote.db_url, placed)
     finally:
-        storefront.stop.set()
-        storefront.join(30)
+        storefront.stop()
     assert not storefront.failures and len(placed) >= 80
-    # Passes started at the minimum rate (plus the token in hand), not one per order placed.
-    assert worked <= 2 + MIN_RATE * elapsed, (worked, len(placed), elapsed)
+    # Passes started at the minimum rate (plus the token in hand), not one per order placed;
+    # a tenth more for quiet moments a busy test machine may leave between the checkouts.
+    assert worked <= 2 + MIN_RATE * elapsed + len(placed) / 10, (worked, len(placed), elapsed)
     finals = [shop.wait_status(i, {PROCESSING, CANCELLED}, timeout_s=60)
               for i in storefront.placed]
     assert collections.Counter(o.status for o in finals) == {PROCESSING: len(finals)}
@@ -119,9 +125,26 @@ def test_a_cancellation_does_not_wait_behind_the_sagas_that_gave_way(tote, shop)
         took = time.monotonic() - before
         backlog = len(storefront.placed) - _worked(tote.db_url, list(storefront.placed))
     finally:
-        storefront.stop.set()
-        storefront.join(30)
+        storefront.stop()
     assert cancelled.status == CANCELLED, cancelled.cancel_reason
     assert cancelled.payment.state == "voided", cancelled.payment.state
     assert backlog > 10, "the storefront's sagas were not held back: nothing was tested"
     assert took < 10
+
+
+def test_a_storefront_placing_orders_with_gaps_between_them_has_its_sagas_keep_pace(tote, shop):
+    """Most of the day orders arrive with time between them: the sagas run in those gaps,
+    far above the minimum rate, and none waits for a pause in the orders."""
+    sku = unique("STEADY")
+    admin = tote.client(tote.token("admin", "stock3"))
+    admin.product(sku)
+    admin.receive("FC-BLR", sku, 1_000)
+    admin.close()
+    placed = []
+    started = time.monotonic()
+    for _ in range(40):
+        placed.append(shop.place([(sku, 1)], cod()).order_id)
+        time.sleep(0.04)  # the next customer's checkout, 40 ms later
+    elapsed = time.monotonic() - started
+    worked = _worked(tote.db_url, placed)
+    assert worked >= 30 > 2 + MIN_RATE * elapsed, (worked, elapsed)

@@ -8,7 +8,8 @@ job's result or exception comes back once its group is durable.
 
 Two socket pairs carry length-prefixed pickles, one each way: the parent writes jobs with
 blocking sends and reads answers on its event loop without blocking (a loop may make a socket it
-watches non-blocking, so each direction has its own). The child ignores SIGINT (the parent
+watches non-blocking, so each direction has its own). The child's one thread both reads jobs
+(between groups) and commits them. The child ignores SIGINT (the parent
 shuts it down) and exits when the parent's end closes, so a parent killed outright leaves no
 writer behind; whatever group was in flight commits or not, like a crash in a COMMIT.
 """
@@ -16,11 +17,12 @@ writer behind; whatever group was in flight commits or not, like a crash in a CO
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import os
 import pickle
-import queue
+import select
 import signal
 import socket
 import struct
@@ -61,40 +63,65 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: str,
            max_group: int) -> None:
     from core.persistence.db import Database
-    from server.dbexec import run_group, take_group
+    from server.dbexec import run_group
 
     db = Database(url, sqlite_synchronous=synchronous)
-    jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-
-    def pump() -> None:
-        try:
-            while (header := _recv_exactly(inbox, _HEADER.size)) is not None:
-                payload = _recv_exactly(inbox, _HEADER.unpack(header)[0])
-                batch = pickle.loads(payload) if payload is not None else None
-                if batch is None:
-                    break
-                for blob in batch:
-                    jobs.put(pickle.loads(blob))
-        except OSError:
-            pass
-        jobs.put(None)
-
-    threading.Thread(target=pump, name="tote-db-writer-inbox", daemon=True).start()
+    inbox.setblocking(False)
+    buffer = bytearray()
+    jobs: collections.deque[_Job] = collections.deque()
+    sending = True
     try:
         while True:
-            first = jobs.get()
-            if first is None:
-                return
-            group, stop = take_group(jobs, first, max_group)
+            # Jobs that arrived meanwhile join the next group; with none to do, wait for one.
+            if sending:
+                sending = _receive(inbox, buffer, jobs, wait=not jobs)
+            if not jobs:
+                if not sending:
+                    return  # the parent said stop, or its end closed: every job sent is done
+                continue
+            group = [jobs.popleft() for _ in range(min(max_group, len(jobs)))]
             outcomes = run_group(db, [_bind(fn, args) for _jid, fn, args in group])
             _answer(outbox, [(jid, ok, value) for (jid, _fn, _args), (ok, value)
                              in zip(group, outcomes, strict=True)])
-            if stop:
-                return
     except OSError:
         return  # the parent is gone
     finally:
         db.dispose()
+
+
+def _receive(inbox: socket.socket, buffer: bytearray, jobs: collections.deque[_Job],
+             wait: bool) -> bool:
+    """Queue the whole jobs the parent has sent, waiting for one when `wait`; False once the
+    parent has said stop or closed its end (the jobs before that are queued all the same).
+
+    The one thread that commits also reads: a job sent during a commit waits in the socket
+    and joins the next group, with no hand-off between threads on its way (that hand-off was
+    a tenth of a lone PlaceOrder's time in the writer).
+    """
+    while True:
+        if wait:
+            select.select([inbox], [], [])
+        while True:
+            try:
+                chunk = inbox.recv(1 << 20)
+            except (BlockingIOError, InterruptedError):
+                break
+            if not chunk:
+                return False
+            buffer += chunk
+        while len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+            end = _HEADER.size + size
+            if len(buffer) < end:
+                break
+            batch = pickle.loads(memoryview(buffer)[_HEADER.size:end])
+            del buffer[:end]
+            if batch is None:
+                return False
+            jobs.extend(pickle.loads(blob) for blob in batch)
+        if jobs or not wait:
+            return True
+        # Only part of a frame so far: wait for the rest.
 
 
 def _bind(fn: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[Any], Any]:
@@ -128,6 +155,10 @@ class ProcessGroupWriter:
         self._loop = asyncio.get_running_loop()
         jobs_out, jobs_in = socket.socketpair()
         answers_in, answers_out = socket.socketpair()
+        # Jobs sent while the writer commits wait in this buffer (it reads between groups):
+        # room for megabytes, so the loop's blocking send does not wait on a commit (the
+        # kernel caps it at net.core.wmem_max).
+        jobs_out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         # A child of its own (not multiprocessing's spawn, which would run the parent's
         # __main__ again in the child): it finds tote where this process found it.
         root = str(Path(__file__).resolve().parents[1])

@@ -176,3 +176,24 @@ def test_an_expanding_in_is_refused_with_what_to_do_instead(db):
         Product.__table__.c.sku.in_(bindparam("skus", expanding=True))))
     with pytest.raises(ValueError, match="one value at a time"), db.read() as s:
         stmt.execute(s.connection(), {"skus": ["MUG"]})
+
+
+def test_a_saga_state_crosses_to_another_process_unchanged():
+    import pickle
+
+    from core.domain.money import Money
+    from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
+    from core.domain.saga import Decision
+    from core.service.saga_steps import SagaState
+
+    for state in (
+        SagaState("ord_1", OrderStatus.PENDING, InventoryState.PENDING,
+                  PaymentState.AUTHORIZING, PaymentMethod.CARD, Decision.WAIT,
+                  Money(1234, "INR"), "tok_1", None, None, None, None),
+        SagaState("ord_2", OrderStatus.CANCELLED, InventoryState.RELEASED,
+                  PaymentState.INTENT_PENDING, PaymentMethod.UPI, Decision.CANCEL,
+                  Money(5, "USD"), None, "pay_9", "upi_2", "a@okbank", WHEN),
+    ):
+        again = pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+        assert again == state
+        assert type(again.status) is OrderStatus and type(again.decision) is Decision

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,15 +54,26 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
-        """Something was committed: look for new events soon (thread-safe)."""
+        """Something was committed: look for new events soon (thread-safe).
+
+        With nobody watching there is nothing to look for (the next subscriber starts from
+        the newest event then); on the loop's own thread the poller is woken directly, not
+        through the loop's self-pipe. Either way a commit costs no system call here.
+        """
         loop = self._loop
-        if loop is not None:
+        if loop is None or not (self._all or self._by_order):
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake.set()
+        else:
             loop.call_soon_threadsafe(self._wake.set)
 
     _loop: asyncio.AbstractEventLoop | None = None
+    _loop_thread: int | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
@@ -99,6 +111,10 @@ class EventHub:
                 subs.discard(sub)
                 if not subs:
                     del self._by_order[sub.order_id]
+        if not self._has_watchers():
+            # Commits no longer wake the poller: the next subscriber starts from "now".
+            self._last_id = None
+            self._gaps.clear()
 
     def _has_watchers(self) -> bool:
         return bool(self._all or self._by_order)
@@ -124,11 +140,11 @@ class EventHub:
     async def _poll(self) -> None:
         if self._gaps:
             await self._fill_gaps()
-        while self._last_id is not None:
-            batch = await self._dbx.read(events.after, self._last_id, 1000)
-            if not batch:
-                return
-            self._note_gaps(self._last_id, [e.event_id for e in batch])
+        while (after := self._last_id) is not None:
+            batch = await self._dbx.read(events.after, after, 1000)
+            if not batch or self._last_id != after:
+                return  # nothing new, or every watcher left meanwhile (the position is reset)
+            self._note_gaps(after, [e.event_id for e in batch])
             for event in batch:
                 self._dispatch(event)
             self._last_id = batch[-1].event_id

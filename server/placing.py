@@ -3,12 +3,17 @@
 On SQLite the job runs in the writer process (server/dbwriter.py), so the request is parsed and
 the reply built there, beside the SQL, instead of on the event loop that every RPC shares: the
 loop only hands the bytes over and back, and no command or order row is pickled on the way.
-Elsewhere (PostgreSQL, the thread writer) it runs on a worker thread, just the same.
+The order rules travel as their pickle, made once (`pickled_settings`) and read once per
+process, and the time of placing is read where the job runs: a job's arguments are then bytes
+and a string, which pickle in a tenth of the time a settings object and an aware datetime take.
+Elsewhere (PostgreSQL, the thread writer) the job runs on a worker thread, just the same.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+import pickle
+from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError
 from sqlalchemy.orm import Session
@@ -21,15 +26,33 @@ from server import convert
 from tote.v1 import orders_pb2
 
 
+def pickled_settings(settings: OrderSettings) -> bytes:
+    """The order rules as `place_order` takes them."""
+    return pickle.dumps(settings, pickle.HIGHEST_PROTOCOL)
+
+
+@functools.lru_cache(maxsize=16)
+def _settings(blob: bytes) -> OrderSettings:
+    settings = pickle.loads(blob)
+    if not isinstance(settings, OrderSettings):
+        raise TypeError(f"expected pickled OrderSettings, got {type(settings).__name__}")
+    return settings
+
+
 def place_order(
-    session: Session, request: bytes, storefront: str, settings: OrderSettings, now: datetime,
+    session: Session, request: bytes, storefront: str, settings: bytes,
+    now: datetime | None = None,
 ) -> tuple[bytes, SagaState | None]:
-    """The serialized Order reply, and the new order's saga state (None for a retry)."""
+    """The serialized Order reply, and the new order's saga state (None for a retry).
+
+    `settings`: `pickled_settings(...)`; `now`: the time of placing (by default, the job's).
+    """
     try:
         message = orders_pb2.PlaceOrderRequest.FromString(request)
     except DecodeError:
         raise InvalidArgument("the request is not a tote.v1.PlaceOrderRequest") from None
     cmd = convert.place_order_from_pb(message, storefront)
-    snap, created = orders.place_order(session, cmd, settings, now)
+    snap, created = orders.place_order(session, cmd, _settings(settings),
+                                       now or datetime.now(UTC))
     reply = convert.order_to_pb(snap).SerializeToString()
     return reply, state_of(snap.order) if created else None

@@ -32,6 +32,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self._saga = saga
         self._hub = hub
         self._settings = settings
+        self._place_settings = placing.pickled_settings(settings.orders)
 
     async def PlaceOrder(self, request: bytes, context: aio.ServicerContext) -> bytes:
         """Request and reply travel as bytes (see `add_to_server`): server/placing.py's job
@@ -43,12 +44,12 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             return await self._place(request)
 
     async def _place(self, request: bytes) -> bytes:
-        args = (request, current_principal().name, self._settings.orders)
+        args = (request, current_principal().name, self._place_settings)
         try:
-            reply, started = await self._dbx.write(placing.place_order, *args, utcnow())
+            reply, started = await self._dbx.write(placing.place_order, *args)
         except IntegrityError:
             # Another call with the same key won the race: answer as its retry.
-            reply, started = await self._dbx.write(placing.place_order, *args, utcnow())
+            reply, started = await self._dbx.write(placing.place_order, *args)
         if started is not None:
             # The saga starts from the state just committed rather than reading it back.
             self._saga.kick(started.order_id, started)

@@ -1,0 +1,109 @@
+"""The event hub's wake-ups: a commit wakes the poller only when somebody watches, and every
+watcher sees what was committed after it subscribed (server/hub.py), with real SQLite jobs."""
+
+import asyncio
+import threading
+
+import pytest
+
+from core.persistence import migrate
+from core.persistence.db import Database
+from core.persistence.models import Product
+from core.service.orders import OrderSettings
+from server import placing
+from server.dbexec import DbExecutor
+from server.hub import EventHub
+from tests.harness import cod, place_request
+
+SETTINGS = placing.pickled_settings(OrderSettings())
+
+
+class _CountingEvent(asyncio.Event):
+    sets = 0
+
+    def set(self) -> None:
+        self.sets += 1
+        super().set()
+
+
+@pytest.fixture
+def db(tmp_path):  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "hub.db")
+    migrate.upgrade(path)
+    database = Database(path)
+    with database.write() as s:
+        s.add(Product(sku="MUG", name="Mug", gtin="4006381333931", unit_price_minor=49_900,
+                      currency="INR", weight_grams=350))
+    yield database
+    database.dispose()
+
+
+async def _place(dbx: DbExecutor) -> str:
+    request = place_request([("MUG", 1)], cod()).SerializeToString()
+    _reply, started = await dbx.write(placing.place_order, request, "shop", SETTINGS)
+    return started.order_id
+
+
+def test_commits_wake_the_poller_only_while_somebody_watches(db):
+    async def main() -> None:
+        hub: EventHub
+        woken_from: list[bool] = []  # True: the wake came on the loop's own thread
+
+        def on_commit() -> None:
+            woken_from.append(threading.get_ident() == loop_thread)
+            hub.wake()
+
+        loop_thread = threading.get_ident()
+        dbx = DbExecutor(db, on_commit=on_commit)  # the thread writer: commits off the loop
+        hub = EventHub(dbx, interval_s=3600)  # only commits wake it
+        hub._wake = wakes = _CountingEvent()
+        await hub.start()
+        try:
+            await _place(dbx)
+            await asyncio.sleep(0.05)
+            assert woken_from == [False]
+            assert wakes.sets == 0, "a commit woke the poller with nobody watching"
+
+            sub = await hub.subscribe(None)
+            order_id = await _place(dbx)
+            first = await asyncio.wait_for(sub.next(), 5)
+            second = await asyncio.wait_for(sub.next(), 5)
+            assert (first.order_id, first.type) == (order_id, "Order_Created")
+            assert (second.order_id, second.type) == (order_id, "Payment_Authorized")
+
+            # On the loop's own thread the poller is woken directly.
+            before = wakes.sets
+            hub.wake()
+            assert wakes.sets == before + 1  # at once, not on a later turn of the loop
+
+            hub.unsubscribe(sub)
+            assert hub._last_id is None  # the next subscriber starts from "now"
+            unseen = await _place(dbx)  # committed while nobody watches
+            late = await hub.subscribe(unseen)
+            assert late.queue.empty()
+            again = await hub.subscribe(None)
+            seen = await _place(dbx)
+            event = await asyncio.wait_for(again.next(), 5)
+            assert event.order_id == seen, "an event committed before subscribing came live"
+            assert late.queue.empty()
+        finally:
+            await hub.stop()
+            dbx.shutdown()
+
+    asyncio.run(main())
+
+
+def test_the_order_rules_travel_pickled_and_are_applied(db):
+    """The job reads the settings it is sent: a COD limit under the order's total refuses it."""
+    from core.domain.errors import InvalidArgument
+
+    strict = placing.pickled_settings(OrderSettings(cod_limit_minor=100))
+    request = place_request([("MUG", 1)], cod()).SerializeToString()
+    with db.write() as s, pytest.raises(InvalidArgument, match="cash on delivery"):
+        placing.place_order(s, request, "shop", strict)
+    with db.write() as s:
+        reply, started = placing.place_order(s, request, "shop", SETTINGS)
+    assert started is not None and started.total.amount_minor > 100
+    import pickle
+    with db.write() as s, pytest.raises(TypeError, match="OrderSettings"):
+        placing.place_order(s, request, "shop", pickle.dumps({"cod_limit_minor": 1}))

@@ -8,28 +8,12 @@ from sqlalchemy import bindparam, insert, select
 
 from core.domain.commands import Address, LineRequest, PaymentRequest, PlaceOrder
 from core.domain.order import PaymentMethod
-from core.persistence import migrate
-from core.persistence.db import Database
 from core.persistence.direct import HotStatement
 from core.persistence.models import Order, OrderEvent, OrderLine, Product
 from core.service import orders
 
 ORDERS = Order.__table__
 WHEN = datetime(2026, 12, 5, 7, 28, 42, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path):  # type: ignore[no-untyped-def]
-    path = str(tmp_path / "d.db")
-    migrate.upgrade(path)
-    database = Database(path)
-    with database.write() as s:
-        s.add(Product(sku="MUG", name="Mug", gtin="4006381333931", unit_price_minor=49_900,
-                      currency="INR", weight_grams=350, updated_at=WHEN))
-        s.add(Product(sku="TEE", name="Tee", gtin="4006381333948", unit_price_minor=79_900,
-                      currency="INR", weight_grams=200, updated_at=WHEN))
-    yield database
-    database.dispose()
 
 
 def _command(key: str = "k-1", method: PaymentMethod = PaymentMethod.UPI) -> PlaceOrder:

@@ -6,9 +6,6 @@ import threading
 
 import pytest
 
-from core.persistence import migrate
-from core.persistence.db import Database
-from core.persistence.models import Product
 from core.service.orders import OrderSettings
 from server import placing
 from server.dbexec import DbExecutor
@@ -24,18 +21,6 @@ class _CountingEvent(asyncio.Event):
     def set(self) -> None:
         self.sets += 1
         super().set()
-
-
-@pytest.fixture
-def db(tmp_path):  # type: ignore[no-untyped-def]
-    path = str(tmp_path / "hub.db")
-    migrate.upgrade(path)
-    database = Database(path)
-    with database.write() as s:
-        s.add(Product(sku="MUG", name="Mug", gtin="4006381333931", unit_price_minor=49_900,
-                      currency="INR", weight_grams=350))
-    yield database
-    database.dispose()
 
 
 async def _place(dbx: DbExecutor) -> str:

@@ -29,7 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,19 @@ _PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
 def _frame(message: Any) -> bytes:
     payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(payload)) + payload
+
+
+def _unframe(buffer: bytearray) -> Iterator[Any]:
+    """The whole messages at the front of `buffer`, each taken out as it is read (the start
+    of one still arriving stays)."""
+    while len(buffer) >= _HEADER.size:
+        (size,) = _HEADER.unpack_from(buffer)
+        end = _HEADER.size + size
+        if len(buffer) < end:
+            return
+        message = pickle.loads(memoryview(buffer)[_HEADER.size:end])
+        del buffer[:end]
+        yield message
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
@@ -109,13 +122,7 @@ def _receive(inbox: socket.socket, buffer: bytearray, jobs: collections.deque[_J
             if not chunk:
                 return False
             buffer += chunk
-        while len(buffer) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buffer)
-            end = _HEADER.size + size
-            if len(buffer) < end:
-                break
-            batch = pickle.loads(memoryview(buffer)[_HEADER.size:end])
-            del buffer[:end]
+        for batch in _unframe(buffer):
             if batch is None:
                 return False
             jobs.extend(pickle.loads(blob) for blob in batch)
@@ -226,14 +233,7 @@ class ProcessGroupWriter:
                 break
             self._buffer += chunk
         answered = False
-        buffer = self._buffer
-        while len(buffer) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buffer)
-            end = _HEADER.size + size
-            if len(buffer) < end:
-                break
-            results = pickle.loads(memoryview(buffer)[_HEADER.size:end])
-            del buffer[:end]
+        for results in _unframe(self._buffer):
             for jid, ok, value in results:
                 fut = self._pending.pop(jid)
                 if fut.cancelled():

@@ -162,8 +162,8 @@ async def start(settings: Settings) -> Running:
     host, port = split_hostport(settings.webhook_listen)
     fulfillment = settings.fulfillment
     tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s)
-    workers = [tracking, SettlementWorker(dbx, gateway, fulfillment.settlement_interval_s,
-                                          fulfillment.cod_remit_days)]
+    workers: list[Any] = [tracking, SettlementWorker(
+        dbx, gateway, fulfillment.settlement_interval_s, fulfillment.cod_remit_days)]
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
                                                    tracking=tracking.apply_webhook), host, port)
     if sandbox is not None:

@@ -257,7 +257,8 @@ class Floor:
     async def _ready_for_the_truck(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Parcels whose order is packed (or partly shipped) go; a split order's first parcel
         waits at the dock until its other parcels are packed too (HandOff would refuse it)."""
-        ready, waiting = [], []
+        ready: list[tuple[str, str]] = []
+        waiting: list[tuple[str, str]] = []
         for carrier, tracking in list(self.at_dock):
             order = await self.orders.GetOrder(orders_pb2.GetOrderRequest(
                 order_id=self.done.parcels[tracking]), metadata=self.tokens.admin)

@@ -337,10 +337,15 @@ class SagaRunner:
         if st.payment == PaymentState.AUTHORIZING:
             # The outcome of the hold is unknown: ask again with the same key, then undo it.
             await self._authorize_card(st)
-            st = await self._dbx.read(steps.load_state, st.order_id) or st
+            latest = await self._dbx.read(steps.load_state, st.order_id)
+            st = latest or st
         if st.payment in (PaymentState.AUTHORIZED, PaymentState.COD_PENDING,
                           PaymentState.INTENT_PENDING, PaymentState.INTENT_REGISTERING):
-            st = await self._dbx.write(steps.begin_payment_compensation, st.order_id, utcnow())
+            undoing = await self._dbx.write(steps.begin_payment_compensation, st.order_id,
+                                            utcnow())
+            if undoing is None:  # no such order any more: nothing left to undo
+                return
+            st = undoing
         if st.payment != PaymentState.VOIDING:
             return
         if st.method == PaymentMethod.CARD:

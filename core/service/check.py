@@ -51,11 +51,11 @@ def _stock(session: Session) -> list[str]:
         select(LINES.c.fc_id, LINES.c.sku, func.sum(LINES.c.missing).label("units"))
         .group_by(LINES.c.fc_id, LINES.c.sku))}
     locked: dict[tuple[str, str], tuple[int, int]] = {}
-    for row in session.execute(
+    for held in session.execute(
             select(LOCKS.c.fc_id, LOCKS.c.sku, func.sum(LOCKS.c.quantity).label("soft"),
                    func.sum(LOCKS.c.hard_quantity).label("hard"))
             .group_by(LOCKS.c.fc_id, LOCKS.c.sku)):
-        locked[(row.fc_id, row.sku)] = (int(row.soft or 0), int(row.hard or 0))
+        locked[(held.fc_id, held.sku)] = (int(held.soft or 0), int(held.hard or 0))
     out = []
     for s in session.execute(select(STOCK).order_by(STOCK.c.fc_id, STOCK.c.sku)):
         where = f"stock of {s.sku} at {s.fc_id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.domain.binpath import walk_key
@@ -57,6 +57,7 @@ def which(task_id: str, order_id: str, shipment_id: str) -> tuple[str, str]:
 def pack_lists(session: Session, key: str, value: str) -> list[PackList]:
     """The shipments of a tote (key "task_id"), an order or one shipment, oldest first."""
     conn = session.connection()
+    where: ColumnElement[bool]
     if key == "task_id":
         if conn.scalar(select(TASKS.c.task_id).where(TASKS.c.task_id == value)) is None:
             raise NotFound(f"no pick task {value!r}: scan the tote's label again")

@@ -158,7 +158,8 @@ def next_pick_task(
     conn = session.connection()
     requeue_abandoned(conn, fc_id, now, settings.task_timeout_s)
     rows = list(conn.execute(_QUEUED, {"fc": fc_id, "n": max(settings.batch_lines, 1)}))
-    chosen, orders = [], []
+    chosen: list[Any] = []
+    orders: list[str] = []
     for row in rows:
         if row.order_id not in orders:
             if len(orders) >= max(settings.batch_orders, 1):

@@ -259,7 +259,8 @@ def assign_order(session: Session, order_id: str, fc_id: str, who: str,
             moving[lock.sku] += lock.quantity
     if not moving:  # already there (a retried call): nothing to do
         return orders.load(session, order_id)
-    have = dict(conn.execute(_AVAILABLE_AT, {"fc": fc_id, "skus": list(moving)}).tuples().all())
+    have: dict[str, int] = dict(
+        conn.execute(_AVAILABLE_AT, {"fc": fc_id, "skus": list(moving)}).tuples().all())
     for sku, q in sorted(moving.items()):
         if have.get(sku, 0) < q:
             raise FailedPrecondition(

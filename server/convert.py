@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -15,12 +16,15 @@ from core.service.orders import OrderSnapshot
 from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
 
-_STATUS = {name.removeprefix("ORDER_STATUS_"): value
-           for name, value in pb.OrderStatus.items() if value}
-_STATUS_NAME = {v: k for k, v in _STATUS.items()}
+# The generated stubs type each enum constant as the enum class; its items() are plain ints.
+_STATUS: dict[str, pb.OrderStatus] = {
+    name.removeprefix("ORDER_STATUS_"): cast("pb.OrderStatus", value)
+    for name, value in pb.OrderStatus.items() if value}
+_STATUS_NAME: dict[int, str] = {v: k for k, v in _STATUS.items()}
 
 
-def status_to_pb(status: str) -> int:
+def status_to_pb(status: str) -> pb.OrderStatus:
+    """The wire enum value for a core status."""
     return _STATUS[status]
 
 

@@ -15,6 +15,8 @@ import click
 from server.settings import FulfillmentSettings, Settings, order_settings, split_hostport
 
 DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
+TOKEN_HELP = "a {role} token (env TOTE_TOKEN); it shows in `ps`: prefer --token-file"
+TOKEN_FILE_HELP = "file holding the token on one line (env TOTE_TOKEN_FILE)"
 
 
 def _setup_logging(level: str) -> None:
@@ -223,10 +225,11 @@ def token() -> None:
 @click.option("--fc", "fc_id", default="", help="a picker token works at this FC only")
 @click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
 def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
-    """Create a token; it is printed once, as the last line."""
-    from core.domain.errors import DomainError
+    """Create a token; stdout is the token alone (one line, shown once), the rest is stderr."""
+    from core.domain.errors import DomainError, NotFound
     from core.persistence import migrate
     from core.persistence.db import Database
+    from core.service.catalog import list_fcs
     from core.service.tokens import create_token
 
     database = Database(db_url)
@@ -234,41 +237,58 @@ def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
         if database.is_sqlite:
             migrate.upgrade(database.url)
         token_id, secret = database.run_write(lambda s: create_token(s, role, name, fc_id))
+    except NotFound:
+        # `P=$(tote token create … | tail -1)` would be silently empty: say why and what to do.
+        known = database.run_read(lambda s: [fc.fc_id for fc in list_fcs(s)])
+        raise click.ClickException(
+            f"no fulfillment center {fc_id!r}, so no token was created. Create the FC first "
+            "(FulfillmentService/UpsertFulfillmentCenter with a supervisor or admin token, as "
+            "in the README's 'Calling the API'), then run this again; without --fc a picker "
+            "token works at every FC. "
+            + (f"Known FCs: {', '.join(known)}." if known else "There is no FC yet.")
+        ) from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         database.dispose()
-    click.echo(f"created {role} token {token_id}" + (f" for {name}" if name else ""), err=True)
+    # The record id is labelled so that nobody pastes it as a credential (or as a card token,
+    # whose ids look alike); the bearer token is the tote_… line on stdout.
+    click.echo(f"created {role} token" + (f" {name!r}" if name else "")
+               + (f" for {fc_id}" if fc_id else "")
+               + f" (record id {token_id}, not a credential); the bearer token, shown once, "
+               "is the tote_… line on stdout", err=True)
     click.echo(secret)
 
 
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
-@click.option("--token", envvar="TOTE_TOKEN", help="a picker token for this FC")
+@click.option("--token", help=TOKEN_HELP.format(role="picker"))
+@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
-@click.option("--config", "config_file", help="TOML file with server, token, fc")
-def picker(server, token, fc_id, config_file):  # type: ignore[no-untyped-def]
+@click.option("--config", "config_file", help="TOML file with server, token_file, fc")
+def picker(server, token, token_file, fc_id, config_file):  # type: ignore[no-untyped-def]
     """The handheld picker terminal (Textual)."""
     from terminals.picker.app import run
 
-    run(server, token, fc_id, config_file)
+    run(server, token, fc_id, config_file, token_file=token_file)
 
 
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
-@click.option("--token", envvar="TOTE_TOKEN", help="a picker token for this FC")
+@click.option("--token", help=TOKEN_HELP.format(role="picker"))
+@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
 @click.option("--printer", envvar="TOTE_PRINTER", default="labels", show_default=True,
               help="a folder, lp:QUEUE or zpl:HOST:PORT")
 @click.option("--scale", envvar="TOTE_SCALE",
               help="serial scale that prints its weights, /dev/ttyX or /dev/ttyX:BAUD "
                    "(default 9600); without it weights are typed")
-@click.option("--config", "config_file", help="TOML file with server, token, fc")
-def packer(server, token, fc_id, printer, scale, config_file):  # type: ignore[no-untyped-def]
+@click.option("--config", "config_file", help="TOML file with server, token_file, fc")
+def packer(server, token, token_file, fc_id, printer, scale, config_file):  # type: ignore[no-untyped-def]
     """The packing station terminal (Textual)."""
     from terminals.packer.app import run
 
-    run(server, token, fc_id, printer, config_file, scale)
+    run(server, token, fc_id, printer, config_file, scale, token_file=token_file)
 
 
 def main() -> None:
@@ -316,9 +336,19 @@ _register_check_command()
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", default="127.0.0.1:50051", show_default=True,
               help="tote gRPC address, host:port")
-@click.option("--token", envvar="TOTE_TOKEN", required=True, help="a supervisor token")
-def console(server, token):  # type: ignore[no-untyped-def]
+@click.option("--token", help=TOKEN_HELP.format(role="supervisor"))
+@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
+def console(server, token, token_file):  # type: ignore[no-untyped-def]
     """The FC supervisor console (PySide6 desktop app)."""
+    from terminals.config import ConfigError, token_from
+
+    try:
+        found = token_from(token, token_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not found:
+        raise click.UsageError("no token: pass --token-file FILE (or --token), or set "
+                               "TOTE_TOKEN_FILE or TOTE_TOKEN (a supervisor token)")
     from desktop.app import run
 
-    sys.exit(run(server, token))
+    sys.exit(run(server, found))

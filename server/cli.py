@@ -47,7 +47,10 @@ def cli() -> None:
 @click.option("--gateway-url", envvar="TOTE_GATEWAY_URL", help="payment gateway base URL")
 @click.option("--carrier-url", envvar="TOTE_CARRIER_URL", help="carrier API base URL")
 @click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", default="",
-              help="HMAC secret shared with the gateway (random per run with --sandbox)")
+              help="HMAC secret shared with the gateway (random per run with --sandbox); "
+                   "a flag shows in ps: prefer the env variable or --webhook-secret-file")
+@click.option("--webhook-secret-file", envvar="TOTE_WEBHOOK_SECRET_FILE",
+              type=click.Path(dir_okay=False), help="read the webhook secret from this file")
 @click.option("--cod-limit-minor", envvar="TOTE_COD_LIMIT_MINOR", default=5_000_000,
               type=click.IntRange(0), show_default=True,
               help="largest cash-on-delivery order total, in minor units")
@@ -97,13 +100,15 @@ def cli() -> None:
               help="longest a saga gives way to arriving orders before it starts anyway")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
-          gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
+          gateway_url, carrier_url, webhook_secret, webhook_secret_file, cod_limit_minor,
+          upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
           saga_max_wait_s, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
+    webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
     for value in (listen, webhook_listen, sandbox_listen):
         try:
             split_hostport(value)
@@ -135,6 +140,25 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                                         weight_tolerance_pct=weight_tolerance_pct),
     )
     _run_loop(_serve(settings))
+
+
+def _serve_webhook_secret(secret: str, secret_file: str | None, sandbox: bool) -> str:
+    """The secret webhooks are signed with, from --webhook-secret or --webhook-secret-file."""
+    from server.secrets_cli import read_secret_file
+
+    if secret and secret_file:
+        raise click.UsageError("pass --webhook-secret or --webhook-secret-file, not both")
+    if secret_file:
+        try:
+            return read_secret_file(secret_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--webhook-secret-file") from None
+    if not secret and not sandbox:
+        logging.getLogger("tote").warning(
+            "no webhook secret (TOTE_WEBHOOK_SECRET or --webhook-secret-file): every webhook "
+            "of the gateway and carrier will be refused, and tote learns of UPI approvals and "
+            "tracking only by polling; `tote sandbox` prints the secret it signs with")
+    return secret
 
 
 def _run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -169,18 +193,38 @@ async def _serve(settings: Settings) -> None:
 @click.option("--listen", default="127.0.0.1:8090", show_default=True, envvar="TOTE_SANDBOX_LISTEN")
 @click.option("--notify-url", envvar="TOTE_NOTIFY_URL",
               help="tote's webhook endpoint, e.g. http://127.0.0.1:8081/webhooks/gateway")
-@click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", required=True,
-              help="HMAC secret shared with tote serve")
+@click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", default="",
+              help="HMAC secret shared with tote serve (default: generated and printed)")
+@click.option("--webhook-secret-file", envvar="TOTE_WEBHOOK_SECRET_FILE",
+              type=click.Path(dir_okay=False),
+              help="read the secret from this file; a missing file gets a new secret (mode 600)")
 @click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000))
-def sandbox(listen, notify_url, webhook_secret, latency_ms):  # type: ignore[no-untyped-def]
+def sandbox(listen, notify_url, webhook_secret, webhook_secret_file, latency_ms):  # type: ignore[no-untyped-def]
     """Run the sandbox payment gateway and carrier alone."""
     from server.sandbox.app import run_sandbox_forever
+    from server.secrets_cli import generate_secret, secret_file_for_sandbox
 
     _setup_logging("WARNING")
     host, port = split_hostport(listen)
+    if webhook_secret and webhook_secret_file:
+        raise click.UsageError("pass --webhook-secret or --webhook-secret-file, not both")
+    if webhook_secret_file:
+        try:
+            webhook_secret, how = secret_file_for_sandbox(webhook_secret_file)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        note = (f"webhook secret {how} {webhook_secret_file}; start tote serve with "
+                f"--webhook-secret-file {webhook_secret_file}")
+    elif webhook_secret:
+        note = "webhook secret: the one given (TOTE_WEBHOOK_SECRET / --webhook-secret)"
+    else:
+        # A sandbox secret for local testing: printed so that tote serve can be given it.
+        webhook_secret = generate_secret()
+        note = (f"webhook secret (generated for this run; give it to tote serve as "
+                f"TOTE_WEBHOOK_SECRET): {webhook_secret}")
     try:
         asyncio.run(run_sandbox_forever(host, port, notify_url, webhook_secret.encode(),
-                                        latency_ms))
+                                        latency_ms, notes=(note,)))
     except KeyboardInterrupt:
         pass
 

@@ -377,6 +377,15 @@ def _register_check_command() -> None:
 _register_check_command()
 
 
+def _register_card_token_command() -> None:
+    from server.card_cli import card_token
+
+    cli.add_command(card_token)
+
+
+_register_card_token_command()
+
+
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", default="127.0.0.1:50051", show_default=True,
               help="tote gRPC address, host:port")

@@ -218,3 +218,14 @@ def test_an_unusable_weight_flag_is_refused_and_writes_nothing(tmp_path, weight)
                       "-o", str(out))
     assert run.returncode == 2 and "--weight-grams" in run.stderr
     assert not out.exists()
+
+
+def test_the_packing_slip_of_an_unweighed_parcel_prints_no_weight(tmp_path):
+    from labels import render_packing_slip
+    from server.label_cli import label_data_from_json
+
+    data = label_data_from_json({"order": ORDER, "ship_from": SHIP_FROM})
+    assert data.weight_grams is None
+    assert "Weight" not in _text(render_packing_slip(data))
+    weighed = label_data_from_json({"order": ORDER, "ship_from": SHIP_FROM}, weight_grams=1250)
+    assert "Weight 1.25 kg" in _text(render_packing_slip(weighed))

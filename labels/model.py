@@ -135,7 +135,7 @@ class LabelData:
     order_id: str
     carrier: str
     service: str
-    weight_grams: int
+    weight_grams: int | None  # None: not weighed yet, and the label prints no weight
     ship_from: Address
     ship_to: Address
     ship_date: dt.date
@@ -149,7 +149,8 @@ class LabelData:
         check_code128("order_id", self.order_id, limit=64)
         check_text("carrier", self.carrier, limit=40, required=True)
         check_text("service", self.service, limit=40, required=False)
-        _check_int("weight_grams", self.weight_grams, minimum=1, maximum=1_000_000)
+        if self.weight_grams is not None:
+            _check_int("weight_grams", self.weight_grams, minimum=1, maximum=1_000_000)
         _check_address("ship_from", self.ship_from)
         _check_address("ship_to", self.ship_to)
         if not isinstance(self.ship_date, dt.date):

@@ -54,9 +54,10 @@ def render_packing_slip(data: LabelData, paper: str = "a4", *, check: bool = Tru
     sheet.y = min(sheet.y, left_bottom) - 6
     info = (
         f"Order {data.order_id}   ·   Shipped {data.ship_date.isoformat()}   ·   "
-        f"{data.carrier} {data.service}   ·   Tracking {data.tracking_number}   ·   "
-        f"Weight {format_weight(data.weight_grams)}"
+        f"{data.carrier} {data.service}   ·   Tracking {data.tracking_number}"
     )
+    if data.weight_grams is not None:
+        info += f"   ·   Weight {format_weight(data.weight_grams)}"
     sheet.text([text.Para(info, 9, min_size=9)])
     sheet.rule(1.0)
     w = sheet.inner_width

@@ -53,11 +53,15 @@ def _from_paras(data: LabelData) -> list[text.Para]:
 
 
 def _detail_paras(data: LabelData) -> list[text.Para]:
-    return [
+    paras = [
         text.Para(f"Order {data.order_id}", 9, bold=True, min_size=5),
         text.Para(f"Date {data.ship_date.isoformat()}", 8, min_size=5),
-        text.Para(f"Weight {format_weight(data.weight_grams)}", 9, bold=True, min_size=5),
     ]
+    if data.weight_grams is not None:  # an unweighed parcel's label prints no weight
+        paras.append(
+            text.Para(f"Weight {format_weight(data.weight_grams)}", 9, bold=True, min_size=5)
+        )
+    return paras
 
 
 def _rules(c: Canvas, spec: LabelSpec) -> None:

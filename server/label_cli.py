@@ -1,10 +1,11 @@
 """`tote label ...`: render a shipping label from an order's JSON, or read a label's barcodes.
 
 FILE for `render` holds {"order": <tote.v1.Order>, "ship_from": <tote.v1.Address>} in
-protobuf's JSON mapping (lowerCamelCase or proto field names). Extras tote.v1.Order lacks,
-all optional except the weight: "weight_grams" (the packed parcel's weight, required),
-"service" (carrier service name), "sort_code" (carrier routing code; default country and
-postal prefix), "ship_date" (YYYY-MM-DD; default today, UTC). Each may be camelCase too.
+protobuf's JSON mapping (lowerCamelCase or proto field names). Optional extras tote.v1.Order
+lacks: "weight_grams" (the packed parcel's weight; `--weight-grams` wins over it, and a label
+without one prints no weight), "service" (carrier service name), "sort_code" (carrier routing
+code; default country and postal prefix), "ship_date" (YYYY-MM-DD; default today, UTC). Each
+may be camelCase too.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ def _money(msg: common_pb2.Money) -> Money:
     return Money(int(msg.amount_minor), msg.currency)
 
 
-def label_data_from_json(doc: Any, today: dt.date | None = None) -> LabelData:
-    """Build the label's data from the parsed FILE; raises LabelError naming the bad field."""
+def label_data_from_json(
+    doc: Any, today: dt.date | None = None, weight_grams: int | None = None
+) -> LabelData:
+    """Build the label's data from the parsed FILE; raises LabelError naming the bad field.
+
+    weight_grams, when given, is the parcel's weight instead of the file's "weight_grams".
+    """
     if not isinstance(doc, dict) or "order" not in doc:
         raise LabelError('order: FILE must be a JSON object with an "order" key')
     order = common_pb2.Order()
@@ -88,9 +94,7 @@ def label_data_from_json(doc: Any, today: dt.date | None = None) -> LabelData:
         if not order.HasField("total") or order.total.amount_minor <= 0:
             raise LabelError("order.total: a cash-on-delivery order needs the amount to collect")
         cod = _money(order.total)
-    weight = _extra(doc, "weight_grams")
-    if weight is None:
-        raise LabelError("weight_grams: is required (the packed parcel's weight in grams)")
+    weight = weight_grams if weight_grams is not None else _extra(doc, "weight_grams")
     ship_date = _extra(doc, "ship_date")
     try:
         date = (
@@ -135,7 +139,13 @@ def label() -> None:
     "order_json",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='JSON file: {"order": tote.v1.Order, "ship_from": tote.v1.Address, "weight_grams": int}',
+    help='JSON file: {"order": tote.v1.Order, "ship_from": tote.v1.Address} (protobuf JSON)',
+)
+@click.option(
+    "--weight-grams",
+    type=click.IntRange(1, 1_000_000),
+    help="the packed parcel's weight (instead of the file's weight_grams); "
+    "without either the label prints no weight",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["pdf", "zpl"]), default="pdf", show_default=True
@@ -153,14 +163,14 @@ def label() -> None:
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Where to write the label ('-' for stdout).",
 )
-def render(order_json: Path, fmt: str, size: str, output: str) -> None:
+def render(order_json: Path, weight_grams: int | None, fmt: str, size: str, output: str) -> None:
     """Render the shipping label of an order (the PDF is read back before it is written)."""
     try:
         doc = json.loads(order_json.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise click.ClickException(f"{order_json}: not valid JSON ({e})") from None
     try:
-        data = label_data_from_json(doc)
+        data = label_data_from_json(doc, weight_grams=weight_grams)
         spec = spec_for(size)
         content = render_label(spec, data) if fmt == "pdf" else render_zpl(spec, data).encode()
     except LabelError as e:

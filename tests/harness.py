@@ -68,6 +68,8 @@ class ToteServer:
     args: list[str] = field(default_factory=list)
     sandbox: bool = True
     webhook_port: int = 0
+    webhook_secret: str | None = WEBHOOK_SECRET  # None: no flag (the environment's, or none)
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
     grpc_address: str = ""
     webhook_url: str = ""
@@ -80,10 +82,12 @@ class ToteServer:
     def start(self, timeout_s: float = 60) -> ToteServer:
         cmd = [sys.executable, "-m", "server", "serve", "--db", self.db_url,
                "--listen", "127.0.0.1:0", "--webhook-listen", f"127.0.0.1:{self.webhook_port}",
-               "--webhook-secret", WEBHOOK_SECRET, "--log-level", "INFO", *self.args]
+               "--log-level", "INFO", *self.args]
+        if self.webhook_secret is not None:
+            cmd += ["--webhook-secret", self.webhook_secret]
         if self.sandbox:
             cmd += ["--sandbox", "--sandbox-listen", "127.0.0.1:0"]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env=env)
         pump = self._pump = _Pump(self.proc.stdout, self.log_path)

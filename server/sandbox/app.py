@@ -121,13 +121,17 @@ async def run_sandbox_forever(
     notify_url: str | None,
     webhook_secret: bytes,
     latency_ms: int = 0,
+    notes: tuple[str, ...] = (),
 ) -> None:
-    """Run the sandbox until cancelled (`tote sandbox`); prints its address when ready."""
+    """Run the sandbox until cancelled (`tote sandbox`); prints its address (and notes) when
+    ready."""
     sandbox = await start_sandbox(
         host, port, notify_url=notify_url, webhook_secret=webhook_secret, latency_ms=latency_ms
     )
     target = notify_url or "nowhere (tote polls)"
     print(f"sandbox listening on {sandbox.url}; webhooks to {target}", flush=True)
+    for note in notes:
+        print(note, flush=True)
     try:
         await asyncio.Event().wait()
     finally:

@@ -33,7 +33,8 @@ class PackerApp(App[None]):
 
 
 def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
-        config_file: str | None = None, scale: str | None = None) -> None:
+        config_file: str | None = None, scale: str | None = None, *,
+        token_file: str | None = None) -> None:
     """Read the settings, connect, and run the packer until the operator quits."""
     import click
 
@@ -41,7 +42,7 @@ def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
     from terminals.config import ConfigError, load
 
     try:
-        config = load(server, token, fc_id, config_file)
+        config = load(server, token, fc_id, config_file, token_file=token_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     client = ToteClient(config.server, config.token)

@@ -35,7 +35,7 @@ class PickerApp(App[None]):
 
 
 def run(server: str | None, token: str | None, fc_id: str | None,
-        config_file: str | None = None) -> None:
+        config_file: str | None = None, *, token_file: str | None = None) -> None:
     """Read the settings, connect, and run the picker until the operator quits."""
     import click
 
@@ -43,7 +43,7 @@ def run(server: str | None, token: str | None, fc_id: str | None,
     from terminals.config import ConfigError, load
 
     try:
-        config = load(server, token, fc_id, config_file)
+        config = load(server, token, fc_id, config_file, token_file=token_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     # TOTE_OUTBOX: where queued scans wait for the server (kept across restarts).

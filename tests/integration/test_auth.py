@@ -39,22 +39,24 @@ def path(method) -> str:  # type: ignore[no-untyped-def]
 
 # API.md, read line by line (admin may do everything, so it is in no row):
 #   OrderService (storefront, supervisor)
-#   CatalogService and InventoryService (supervisor; GetStock also storefront)
-#   FulfillmentService (supervisor; picking RPCs picker) — the handheld's RPCs are the
-#     picker's: NextPickTask, ScanItem, ReportShortPick, and PackOrder (packers use the same
-#     handhelds; there is no packer role). "also" is said only of GetStock, so the picking
-#     RPCs are the picker's alone, as RecordTrackingEvent is the carrier's alone.
+#   CatalogService and InventoryService (supervisor; GetStock, GetProduct and ListProducts
+#     also storefront: tote prices every order from the catalog)
+#   FulfillmentService (supervisor, every RPC; picking RPCs also picker) — the handheld's RPCs
+#     are the picker's too: NextPickTask, ScanItem, ReportShortPick, and PackOrder (packers use
+#     the same handhelds; there is no packer role). A supervisor packs at the problem-solving
+#     desk. RecordTrackingEvent is the carrier's alone.
 #   ShippingService (supervisor; RecordTrackingEvent carrier)
 API_MD: dict[str, set[str]] = {
     **{f"OrderService/{m}": {"storefront", "supervisor"} for m in (
         "PlaceOrder", "GetOrder", "ListOrders", "CancelOrder", "WatchOrder", "WatchOrders")},
-    **{f"CatalogService/{m}": {"supervisor"} for m in (
-        "UpsertProduct", "GetProduct", "ListProducts")},
+    "CatalogService/UpsertProduct": {"supervisor"},
+    **{f"CatalogService/{m}": {"supervisor", "storefront"} for m in (
+        "GetProduct", "ListProducts")},
     "InventoryService/ReceiveStock": {"supervisor"},
     "InventoryService/GetStock": {"supervisor", "storefront"},
     **{f"FulfillmentService/{m}": {"supervisor"} for m in (
         "UpsertFulfillmentCenter", "ListFulfillmentCenters", "ExplainRouting", "AssignOrder")},
-    **{f"FulfillmentService/{m}": {"picker"} for m in (
+    **{f"FulfillmentService/{m}": {"picker", "supervisor"} for m in (
         "NextPickTask", "ScanItem", "ReportShortPick", "PackOrder")},
     **{f"ShippingService/{m}": {"supervisor"} for m in (
         "GetLabel", "HandOff", "RecordCodRemittance", "GetCodReconciliation")},

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
+import pypdfium2
 import pytest
 from click.testing import CliRunner
 from reportlab.pdfgen.canvas import Canvas
@@ -11,6 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 from labels import verify
 from labels.codes import label_payload
 from server.label_cli import label
+from tests.harness import ROOT
 
 ORDER = {
     "orderId": "ORD-2026-000777",
@@ -115,7 +119,7 @@ def test_tracking_number_comes_from_the_first_shipment_when_the_order_has_none(t
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.pop("weight_grams"), "weight_grams: is required"),
+        (lambda d: d.update(weight_grams="heavy"), "weight_grams: must be a whole number"),
         (lambda d: d.update(weight_grams=-1), "weight_grams: must be between"),
         (lambda d: d["order"].pop("shipTo"), "order.ship_to: is required"),
         (lambda d: d["order"]["shipTo"].update(line1=""), "ship_to.line1: is required"),
@@ -151,3 +155,77 @@ def test_invalid_json_and_unreadable_pdf_are_reported(tmp_path):
     c.save()
     result = CliRunner().invoke(label, ["verify", str(blank)])
     assert result.exit_code == 1 and "no barcode" in result.output
+
+
+def _text(pdf: bytes) -> str:
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in doc)
+    finally:
+        doc.close()
+
+
+def _tote_label(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", "label", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_documented_input_without_a_weight_renders_a_label_with_no_weight(tmp_path):
+    # API.md: FILE holds {"order": <tote.v1.Order>, "ship_from": <tote.v1.Address>} — no more.
+    doc = {"order": ORDER, "ship_from": SHIP_FROM}
+    out = tmp_path / "label.pdf"
+    run = _tote_label("render", "--order-json", _write(tmp_path, doc), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    pdf = out.read_bytes()
+    payload = label_payload("1Z999AA10123456784", "ORD-2026-000777", "560038")
+    assert sorted(r.key for r in verify(pdf)) == [
+        ("CODE128", "1Z999AA10123456784"), ("QRCODE", payload)]
+    text = _text(pdf)
+    assert "Order ORD-2026-000777" in text
+    assert "Weight" not in text and " kg" not in text
+
+
+def test_the_weight_comes_from_the_flag_and_the_flag_wins_over_the_file(tmp_path):
+    out = tmp_path / "label.pdf"
+    plain = _write(tmp_path, {"order": ORDER, "ship_from": SHIP_FROM})
+    run = _tote_label("render", "--order-json", plain, "--weight-grams", "1250", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "Weight 1.25 kg" in _text(out.read_bytes())
+    weighed = _write(tmp_path, {"order": ORDER, "ship_from": SHIP_FROM, "weightGrams": 800})
+    run = _tote_label("render", "--order-json", weighed, "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "Weight 0.8 kg" in _text(out.read_bytes())
+    run = _tote_label("render", "--order-json", weighed, "--weight-grams", "2000", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "Weight 2 kg" in _text(out.read_bytes()) and "0.8 kg" not in _text(out.read_bytes())
+
+
+def test_a_zpl_label_without_a_weight_prints_no_weight(tmp_path):
+    out = tmp_path / "label.zpl"
+    doc = {"order": ORDER, "ship_from": SHIP_FROM}
+    run = _tote_label("render", "--order-json", _write(tmp_path, doc), "--format", "zpl",
+                      "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    zpl = out.read_text(encoding="utf-8")
+    assert "^FD1Z999AA10123456784^FS" in zpl and "Weight" not in zpl
+
+
+@pytest.mark.parametrize("weight", ["0", "-5", "heavy"])
+def test_an_unusable_weight_flag_is_refused_and_writes_nothing(tmp_path, weight):
+    out = tmp_path / "label.pdf"
+    doc = {"order": ORDER, "ship_from": SHIP_FROM}
+    run = _tote_label("render", "--order-json", _write(tmp_path, doc), "--weight-grams", weight,
+                      "-o", str(out))
+    assert run.returncode == 2 and "--weight-grams" in run.stderr
+    assert not out.exists()
+
+
+def test_the_packing_slip_of_an_unweighed_parcel_prints_no_weight(tmp_path):
+    from labels import render_packing_slip
+    from server.label_cli import label_data_from_json
+
+    data = label_data_from_json({"order": ORDER, "ship_from": SHIP_FROM})
+    assert data.weight_grams is None
+    assert "Weight" not in _text(render_packing_slip(data))
+    weighed = label_data_from_json({"order": ORDER, "ship_from": SHIP_FROM}, weight_grams=1250)
+    assert "Weight 1.25 kg" in _text(render_packing_slip(weighed))

@@ -98,6 +98,36 @@ def test_an_unknown_fc_is_refused_with_a_clear_message(db):
     assert "Traceback" not in out.stderr
 
 
+def test_an_unknown_fc_says_no_token_was_made_and_how_to_create_the_fc(db):
+    before = db_bytes(db).count(b"tok_")
+    out = tote("token", "create", "--role", "picker", "--fc", "FC-X", "--db", str(db))
+    assert (out.returncode, out.stdout) == (1, "")
+    assert "no token was created" in out.stderr
+    assert "UpsertFulfillmentCenter" in out.stderr and "Known FCs: FC-BLR." in out.stderr
+    assert db_bytes(db).count(b"tok_") == before
+    # The README's form: with the token alone on stdout no `| tail -1` hides the exit status.
+    shell = subprocess.run(
+        ["sh", "-c", 'P=$("$@") || { echo "exit $?, P=[$P]"; exit 0; }; echo "made $P"', "sh",
+         sys.executable, "-m", "server", "token", "create", "--role", "picker", "--fc", "FC-X",
+         "--db", str(db)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert shell.stdout == "exit 1, P=[]\n"
+    assert "no fulfillment center 'FC-X'" in shell.stderr
+
+
+def test_stdout_is_the_bearer_token_alone_and_the_record_id_is_labelled_on_stderr(db):
+    out = tote("token", "create", "--role", "picker", "--name", "hh-07", "--fc", "FC-BLR",
+               "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tote_")
+    assert principal(db, lines[0]).name == "hh-07"
+    # The record id (tok_…, like the gateway's card tokens) is never where the secret goes,
+    # and is said not to be one.
+    assert "tok_" not in out.stdout
+    assert "record id tok_" in out.stderr and "not a credential" in out.stderr
+    assert lines[0] not in out.stderr and "'hh-07'" in out.stderr and "FC-BLR" in out.stderr
+
+
 def test_token_create_on_a_new_sqlite_file_migrates_it_first(tmp_path):
     db = tmp_path / "fresh.db"
     out = tote("token", "create", "--role", "admin", "--db", str(db))

@@ -153,13 +153,15 @@ def fc_to_pb(fc: FulfillmentCenter) -> pb.FulfillmentCenter:
         fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
         cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
         confirm_bin_scan=bool(fc.confirm_bin_scan),
-        address=pb.Address(**{k: v for k, v in (fc.address or {}).items()
-                              if k in _ADDRESS_FIELDS}))
+        # Unset (not an empty Address) when the FC has no return address.
+        address=pb.Address(**{k: v for k, v in fc.address.items() if k in _ADDRESS_FIELDS})
+        if fc.address else None)
 
 
 def fc_from_pb(fc: pb.FulfillmentCenter) -> FcData:
     a = fc.address
     return FcData(fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
                   cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
-                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS},
+                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS}
+                  if fc.HasField("address") else None,
                   confirm_bin_scan=fc.confirm_bin_scan)

@@ -27,7 +27,8 @@ PRINCIPAL: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal
 S, P, V, C = "storefront", "picker", "supervisor", "carrier"
 ROLES: dict[str, frozenset[str]] = {
     **{f"/tote.v1.OrderService/{m}": frozenset({S, V}) for m in (
-        "PlaceOrder", "GetOrder", "ListOrders", "CancelOrder", "WatchOrder", "WatchOrders")},
+        "PlaceOrder", "QuoteOrder", "GetOrder", "ListOrders", "CancelOrder", "WatchOrder",
+        "WatchOrders")},
     "/tote.v1.CatalogService/UpsertProduct": frozenset({V}),
     # tote prices every order from the catalog, so a storefront's checkout may read it.
     **{f"/tote.v1.CatalogService/{m}": frozenset({V, S}) for m in ("GetProduct", "ListProducts")},

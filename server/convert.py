@@ -12,7 +12,7 @@ from core.domain.errors import InvalidArgument
 from core.domain.order import PaymentMethod
 from core.persistence.models import FulfillmentCenter, OrderEvent, Product, StockLevel
 from core.service.catalog import FcData, ProductData
-from core.service.orders import OrderSnapshot
+from core.service.orders import OrderSnapshot, PricedOrder
 from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
 
@@ -57,20 +57,43 @@ def address_from_pb(a: pb.Address) -> Address:
 
 def place_order_from_pb(req: orders_pb2.PlaceOrderRequest, storefront: str) -> PlaceOrder:
     """The PlaceOrder command; prices and totals a client sends are ignored."""
-    which = req.payment.WhichOneof("method")
-    if which is None:
-        raise InvalidArgument("payment is required: card (a gateway token), upi (a VPA) or cod",
-                              field="payment")
-    payment = PaymentRequest(
-        method=PaymentMethod(which),
-        card_token=req.payment.card.token if which == "card" else "",
-        upi_vpa=req.payment.upi.vpa if which == "upi" else "",
-    )
     return PlaceOrder(
         storefront=storefront, idempotency_key=req.idempotency_key, customer_id=req.customer_id,
         lines=tuple(LineRequest(line.sku, line.quantity) for line in req.lines),
-        ship_to=address_from_pb(req.ship_to), payment=payment, currency=req.currency,
+        ship_to=address_from_pb(req.ship_to), payment=_payment_from_pb(req.payment),
+        currency=req.currency,
     )
+
+
+def quote_order_from_pb(req: orders_pb2.QuoteOrderRequest, storefront: str) -> PlaceOrder:
+    """The order a QuoteOrder prices: PlaceOrder's command without an idempotency key."""
+    return PlaceOrder(
+        storefront=storefront, idempotency_key="", customer_id=req.customer_id,
+        lines=tuple(LineRequest(line.sku, line.quantity) for line in req.lines),
+        ship_to=address_from_pb(req.ship_to), payment=_payment_from_pb(req.payment),
+        currency=req.currency,
+    )
+
+
+def _payment_from_pb(p: pb.PaymentMethod) -> PaymentRequest:
+    which = p.WhichOneof("method")
+    if which is None:
+        raise InvalidArgument("payment is required: card (a gateway token), upi (a VPA) or cod",
+                              field="payment")
+    return PaymentRequest(
+        method=PaymentMethod(which),
+        card_token=p.card.token if which == "card" else "",
+        upi_vpa=p.upi.vpa if which == "upi" else "",
+    )
+
+
+def quote_to_pb(q: PricedOrder) -> orders_pb2.Quote:
+    cur = q.currency
+    return orders_pb2.Quote(
+        lines=[pb.OrderLine(sku=sku, quantity=n, unit_price=money(q.products[sku][0], cur))
+               for sku, n in q.lines],
+        subtotal=money(q.subtotal_minor, cur), shipping_fee=money(q.shipping_fee_minor, cur),
+        total=money(q.total.amount_minor, cur), weight_grams=q.weight_grams)
 
 
 def order_to_pb(snap: OrderSnapshot) -> pb.Order:
@@ -134,13 +157,15 @@ def fc_to_pb(fc: FulfillmentCenter) -> pb.FulfillmentCenter:
         fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
         cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
         confirm_bin_scan=bool(fc.confirm_bin_scan),
-        address=pb.Address(**{k: v for k, v in (fc.address or {}).items()
-                              if k in _ADDRESS_FIELDS}))
+        # Unset (not an empty Address) when the FC has no return address.
+        address=pb.Address(**{k: v for k, v in fc.address.items() if k in _ADDRESS_FIELDS})
+        if fc.address else None)
 
 
 def fc_from_pb(fc: pb.FulfillmentCenter) -> FcData:
     a = fc.address
     return FcData(fc_id=fc.fc_id, name=fc.name, latitude=fc.latitude, longitude=fc.longitude,
                   cutoff_hour=fc.cutoff_hour, daily_capacity=fc.daily_capacity,
-                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS},
+                  address={k: getattr(a, k) for k in _ADDRESS_FIELDS}
+                  if fc.HasField("address") else None,
                   confirm_bin_scan=fc.confirm_bin_scan)

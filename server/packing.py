@@ -20,6 +20,7 @@ from core.domain.errors import FailedPrecondition, Unavailable
 from core.domain.money import Money
 from core.domain.order import PaymentMethod
 from core.service import packing as core
+from core.service.catalog import return_address
 from server.adapters.carrier import CarrierClient
 from server.adapters.errors import (
     CarrierRejected,
@@ -219,14 +220,10 @@ class Packer:
 
 
 def ship_from_of(p: core.Progress) -> dict[str, Any]:
-    # An FC's postal address is optional in the catalog; a label must still name where the
-    # parcel comes from, so missing parts fall back to the FC's own name and id.
-    a = p.ship_from
-    return {"name": a.get("name") or p.fc_name, "line1": a.get("line1") or f"{p.fc_id} warehouse",
-            "line2": a.get("line2") or "", "city": a.get("city") or p.fc_name,
-            "region": a.get("region") or "", "postal_code": a.get("postal_code") or p.fc_id,
-            "country": a.get("country") or p.ship_to.get("country") or "IN",
-            "phone": a.get("phone") or ""}
+    """The FC's return address, the label's sender; FAILED_PRECONDITION when it has none."""
+    a = return_address(p.fc_id, p.ship_from or None)
+    return {k: a.get(k) or "" for k in ("name", "line1", "line2", "city", "region",
+                                        "postal_code", "country", "phone")}
 
 
 def label_address(a: dict[str, Any]) -> labels.Address:

@@ -205,7 +205,8 @@ class Client:
         self.fulfillment.UpsertFulfillmentCenter(fulfillment_pb2.UpsertFulfillmentCenterRequest(
             fc=common_pb2.FulfillmentCenter(fc_id=fc_id, name=fc_id, latitude=lat,
                                             longitude=lon, cutoff_hour=16,
-                                            daily_capacity=1000)), metadata=self.metadata)
+                                            daily_capacity=1000, address=fc_address(fc_id))),
+            metadata=self.metadata)
 
     def product(self, sku: str, price_minor: int = 49_900, weight_grams: int = 350,
                 gtin: str = "4006381333931") -> None:
@@ -263,6 +264,13 @@ def address(**kw) -> common_pb2.Address:  # type: ignore[no-untyped-def]
                 latitude=12.97, longitude=77.6)
     base.update(kw)
     return common_pb2.Address(**base)
+
+
+def fc_address(fc_id: str) -> common_pb2.Address:
+    """A return address for a test FC (labels print it as the sender)."""
+    return common_pb2.Address(name=f"tote {fc_id}", line1="Plot 7, KIADB Industrial Area",
+                              city="Bengaluru", region="KA", postal_code="562149",
+                              country="IN", phone="+918000000000")
 
 
 def card(token: str) -> common_pb2.PaymentMethod:

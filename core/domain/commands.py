@@ -93,6 +93,17 @@ def validate_place_order(cmd: PlaceOrder) -> None:
     """Raise InvalidArgument naming the first field that is wrong."""
     _text(cmd.idempotency_key, "idempotency_key", required=True, limit=MAX_KEY)
     _text(cmd.customer_id, "customer_id", required=True)
+    _validate_order(cmd)
+
+
+def validate_quote_order(cmd: PlaceOrder) -> None:
+    """PlaceOrder's validation for a quote: no idempotency key, the customer optional."""
+    _text(cmd.idempotency_key, "idempotency_key", limit=MAX_KEY)
+    _text(cmd.customer_id, "customer_id")
+    _validate_order(cmd)
+
+
+def _validate_order(cmd: PlaceOrder) -> None:
     check_currency(cmd.currency)
     if not cmd.lines:
         raise InvalidArgument("lines is empty: an order needs at least one line", field="lines")

@@ -86,7 +86,10 @@ class FulfillmentCenter(Base):
     longitude: Mapped[float] = mapped_column(Float)
     cutoff_hour: Mapped[int] = mapped_column(Integer)
     daily_capacity: Mapped[int] = mapped_column(Integer)
-    address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The return address labels print as the sender; NULL until a supervisor sets it (no
+    # label is printed for an FC without one). none_as_null: None is SQL NULL, not JSON null.
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True),
+                                                           nullable=True, default=None)
     # Pickers scan a bin's label before its first unit (the handheld enforces it).
     confirm_bin_scan: Mapped[bool] = mapped_column(Boolean, default=False,
                                                    server_default=false())

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.domain.errors import InvalidArgument, NotFound
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.gtin import check_gtin
 from core.domain.money import check_currency
 from core.persistence.models import FulfillmentCenter, Product, utcnow
@@ -79,8 +79,47 @@ class FcData:
     longitude: float
     cutoff_hour: int
     daily_capacity: int
-    address: dict[str, Any]
+    # The return address; None (or no text in it): keep the one stored, if any.
+    address: dict[str, Any] | None
     confirm_bin_scan: bool = False
+
+
+# What a return address needs for a carrier to bring a parcel back.
+RETURN_ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
+_ADDRESS_OPTIONAL = ("line2", "region", "phone")
+
+
+def has_address_text(address: dict[str, Any] | None) -> bool:
+    """True when an address says anything but coordinates."""
+    return bool(address) and any(
+        str(v).strip() for k, v in (address or {}).items()
+        if k not in ("latitude", "longitude") and v is not None)
+
+
+def _check_fc_address(a: dict[str, Any]) -> None:
+    for name in RETURN_ADDRESS_REQUIRED:
+        if not str(a.get(name) or "").strip():
+            raise InvalidArgument(
+                f"fc.address.{name} is required: a return address needs name, line1, city, "
+                "postal_code and country", field=f"fc.address.{name}")
+    for name in (*RETURN_ADDRESS_REQUIRED, *_ADDRESS_OPTIONAL):
+        if len(str(a.get(name) or "")) > 256:
+            raise InvalidArgument(f"fc.address.{name} is longer than 256 characters",
+                                  field=f"fc.address.{name}")
+    lat, lon = float(a.get("latitude") or 0.0), float(a.get("longitude") or 0.0)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidArgument("fc.address latitude/longitude are out of range",
+                              field="fc.address.latitude")
+
+
+def return_address(fc_id: str, address: dict[str, Any] | None) -> dict[str, Any]:
+    """The FC's return address for a label; FAILED_PRECONDITION when it has none."""
+    if address is None or any(not str(address.get(k) or "").strip()
+                              for k in RETURN_ADDRESS_REQUIRED):
+        raise FailedPrecondition(
+            f"fulfillment center {fc_id} has no return address: set it with "
+            "UpsertFulfillmentCenter(fc.address) before printing labels there")
+    return address
 
 
 def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
@@ -95,6 +134,9 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     if data.daily_capacity < 0:
         raise InvalidArgument("fc.daily_capacity must not be negative",
                               field="fc.daily_capacity")
+    address = data.address if has_address_text(data.address) else None
+    if address is not None:
+        _check_fc_address(address)
     fc = session.get(FulfillmentCenter, data.fc_id)
     if fc is None:
         fc = FulfillmentCenter(fc_id=data.fc_id)
@@ -104,7 +146,8 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     fc.longitude = data.longitude
     fc.cutoff_hour = data.cutoff_hour
     fc.daily_capacity = data.daily_capacity
-    fc.address = data.address
+    if address is not None:
+        fc.address = dict(address)
     fc.confirm_bin_scan = data.confirm_bin_scan
     return fc
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from core.domain.commands import PlaceOrder, validate_place_order
+from core.domain.commands import PlaceOrder, validate_place_order, validate_quote_order
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
 from core.domain.ids import new_id
@@ -100,28 +100,11 @@ def place_order(
             )
         return as_placed(load(session, existing_id)), False
 
-    # (unit price, currency, weight) per SKU: one lookup per distinct SKU by primary key
-    products: dict[str, tuple[int, str, int]] = {}
-    for i, line in enumerate(cmd.lines):
-        if line.sku not in products:
-            found = _PRICE.execute(conn, {"sku": line.sku})
-            if not found:
-                raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
-            products[line.sku] = found[0]
-        if products[line.sku][1] != cmd.currency:
-            raise InvalidArgument(
-                f"lines[{i}] {line.sku} is priced in {products[line.sku][1]} but the order is "
-                f"in {cmd.currency}", field="currency")
-    subtotal = sum(products[ln.sku][0] * ln.quantity for ln in cmd.lines)
-    weight = sum(products[ln.sku][2] * ln.quantity for ln in cmd.lines)
-    fee = settings.rate_table.quote(weight)
-    total = Money(subtotal + fee, cmd.currency)
+    priced = price_order(conn, cmd, settings)
+    products, subtotal, weight, fee = (priced.products, priced.subtotal_minor,
+                                       priced.weight_grams, priced.shipping_fee_minor)
+    total = priced.total
     method = cmd.payment.method
-    if method == PaymentMethod.COD and total.amount_minor > settings.cod_limit_minor:
-        limit = Money(settings.cod_limit_minor, cmd.currency)
-        raise InvalidArgument(
-            f"cash on delivery is accepted up to {limit} per order; this order totals {total} "
-            "— pay by card or UPI, or split the order", field="payment.cod")
 
     order_id = new_id("ord")
     values: dict[str, Any] = dict(
@@ -163,6 +146,63 @@ def place_order(
         events.record(conn, order, EventType.PAYMENT_AUTHORIZED, now,
                       f"cash on delivery: {total} to collect at the door")
     return OrderSnapshot(order, [SimpleNamespace(**v) for v in line_values]), True
+
+
+@dataclass(frozen=True, slots=True)
+class PricedOrder:
+    """An order's lines priced from the catalog, with the shipping fee: what is authorized."""
+
+    currency: str
+    # (unit price minor, currency, weight grams) per SKU
+    products: dict[str, tuple[int, str, int]]
+    lines: tuple[tuple[str, int], ...]
+    subtotal_minor: int
+    weight_grams: int
+    shipping_fee_minor: int
+
+    @property
+    def total(self) -> Money:
+        return Money(self.subtotal_minor + self.shipping_fee_minor, self.currency)
+
+
+def price_order(conn: Any, cmd: PlaceOrder, settings: OrderSettings) -> PricedOrder:
+    """Price a validated order: catalog prices (never the client's) plus the quoted fee.
+
+    The one place an order is priced: PlaceOrder stores what this returns, QuoteOrder shows
+    it. NOT_FOUND for a SKU not in the catalog; INVALID_ARGUMENT for a currency mismatch or a
+    cash-on-delivery total over the limit.
+    """
+    # (unit price, currency, weight) per SKU: one lookup per distinct SKU by primary key
+    products: dict[str, tuple[int, str, int]] = {}
+    for i, line in enumerate(cmd.lines):
+        if line.sku not in products:
+            found = _PRICE.execute(conn, {"sku": line.sku})
+            if not found:
+                raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
+            products[line.sku] = found[0]
+        if products[line.sku][1] != cmd.currency:
+            raise InvalidArgument(
+                f"lines[{i}] {line.sku} is priced in {products[line.sku][1]} but the order is "
+                f"in {cmd.currency}", field="currency")
+    subtotal = sum(products[ln.sku][0] * ln.quantity for ln in cmd.lines)
+    weight = sum(products[ln.sku][2] * ln.quantity for ln in cmd.lines)
+    priced = PricedOrder(
+        currency=cmd.currency, products=products,
+        lines=tuple((ln.sku, ln.quantity) for ln in cmd.lines), subtotal_minor=subtotal,
+        weight_grams=weight, shipping_fee_minor=settings.rate_table.quote(weight))
+    total = priced.total
+    if cmd.payment.method == PaymentMethod.COD and total.amount_minor > settings.cod_limit_minor:
+        limit = Money(settings.cod_limit_minor, cmd.currency)
+        raise InvalidArgument(
+            f"cash on delivery is accepted up to {limit} per order; this order totals {total} "
+            "— pay by card or UPI, or split the order", field="payment.cod")
+    return priced
+
+
+def quote_order(session: Session, cmd: PlaceOrder, settings: OrderSettings) -> PricedOrder:
+    """What PlaceOrder would authorize for this request now; stores and locks nothing."""
+    validate_quote_order(cmd)
+    return price_order(session.connection(), cmd, settings)
 
 
 def _address_dict(cmd: PlaceOrder) -> dict[str, object]:

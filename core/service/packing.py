@@ -29,6 +29,7 @@ from core.domain.order import (
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import FulfillmentCenter, Order
 from core.service import events, inventory, shipments
+from core.service.catalog import return_address
 
 ORDERS = Order.__table__
 SHIPMENTS = Shipment.__table__
@@ -157,6 +158,9 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
     if shipment.status not in _PACKABLE:
         raise FailedPrecondition(f"shipment {shipment.shipment_id} is {shipment.status}; "
                                  "only a picked shipment can be packed")
+    fc = session.connection().execute(select(FCS).where(FCS.c.fc_id == shipment.fc_id)).first()
+    # The label names the FC as sender: without a return address nothing is captured/booked.
+    return_address(shipment.fc_id, fc.address if fc is not None else None)
     lines = _lines(session, shipment.shipment_id)
     rules.check_picked(lines)
     expected = rules.expected_weight(lines, box)
@@ -167,7 +171,6 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
               if s.shipment_id != shipment.shipment_id and s.status in _LIVE]
     # The one packed last takes the money for every parcel (one capture per authorization).
     is_last = all(s.status not in _PACKABLE for s in others)
-    fc = session.connection().execute(select(FCS).where(FCS.c.fc_id == shipment.fc_id)).first()
     km = 0.0
     if fc is not None and order.ship_to.get("latitude") is not None:
         km = rules.distance_km(fc.latitude, fc.longitude, float(order.ship_to["latitude"]),
@@ -336,6 +339,9 @@ def first_label(session: Session, order_id: str) -> StoredLabel:
         raise NotFound(f"no order {order_id[:64]!r}")
     for s in _shipments(session, order_id):
         if s.label_pdf is not None and s.tracking_number:
+            # A label stored before FCs had return addresses names a made-up sender.
+            fc = session.get(FulfillmentCenter, s.fc_id)
+            return_address(s.fc_id, fc.address if fc is not None else None)
             return StoredLabel(s.tracking_number, s.label_pdf, s.label_zpl or "")
     raise NotFound(f"order {order_id} has no label yet: labels are printed when it is packed")
 

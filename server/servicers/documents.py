@@ -65,12 +65,13 @@ def _packing_slip(doc: documents.OrderDocument) -> bytes:
             f"shipment {doc.shipment_id} of order {doc.order_id} is {doc.status}: its packing "
             "slip is printed once it is packed (the slip names the carrier and tracking number)")
     cur = doc.currency
+    ship_from = label_address(ship_from_of(p))  # FAILED_PRECONDITION without a return address
 
     def draw() -> bytes:
         data = labels.LabelData(
             tracking_number=p.tracking_number or "", order_id=p.order_id,
             carrier=p.carrier or "", service=p.service or "", weight_grams=p.weight_grams,
-            ship_from=label_address(ship_from_of(p)), ship_to=label_address(p.ship_to),
+            ship_from=ship_from, ship_to=label_address(p.ship_to),
             ship_date=(doc.packed_at or doc.created_at).date(),
             cod=labels.Money(p.cod_due_minor, cur) if p.cod_due_minor > 0 else None,
             lines=tuple(labels.OrderLine(sku=ln.sku, quantity=ln.picked, description=ln.name,

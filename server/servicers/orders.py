@@ -57,6 +57,12 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
                      started.total)
         return reply
 
+    async def QuoteOrder(self, request: orders_pb2.QuoteOrderRequest,
+                         context: aio.ServicerContext) -> orders_pb2.Quote:
+        cmd = convert.quote_order_from_pb(request, current_principal().name)
+        quote = await self._dbx.read(orders.quote_order, cmd, self._settings.orders)
+        return convert.quote_to_pb(quote)
+
     async def GetOrder(self, request, context) -> common_pb2.Order:
         snap = await self._dbx.read(orders.load, request.order_id, storefront_scope())
         return convert.order_to_pb(snap)

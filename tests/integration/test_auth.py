@@ -66,6 +66,7 @@ API_MD: dict[str, set[str]] = {
     "FulfillmentService/GetOrderDocument": {"picker", "supervisor"},
     "FulfillmentService/GetThroughput": {"supervisor"},
     "ShippingService/GetManifest": {"supervisor"},
+    "OrderService/QuoteOrder": {"storefront", "supervisor"},
 }
 EXPECTED = {f"/tote.v1.{rpc}": roles | {"admin"} for rpc, roles in API_MD.items()}
 

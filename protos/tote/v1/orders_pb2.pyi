@@ -23,6 +23,34 @@ class PlaceOrderRequest(_message.Message):
     currency: str
     def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.OrderLine, _Mapping]]] = ..., ship_to: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., payment: _Optional[_Union[_common_pb2.PaymentMethod, _Mapping]] = ..., currency: _Optional[str] = ...) -> None: ...
 
+class QuoteOrderRequest(_message.Message):
+    __slots__ = ("customer_id", "lines", "ship_to", "payment", "currency")
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    SHIP_TO_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    customer_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.OrderLine]
+    ship_to: _common_pb2.Address
+    payment: _common_pb2.PaymentMethod
+    currency: str
+    def __init__(self, customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.OrderLine, _Mapping]]] = ..., ship_to: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., payment: _Optional[_Union[_common_pb2.PaymentMethod, _Mapping]] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class Quote(_message.Message):
+    __slots__ = ("lines", "subtotal", "shipping_fee", "total", "weight_grams")
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    SUBTOTAL_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_FEE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_GRAMS_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.OrderLine]
+    subtotal: _common_pb2.Money
+    shipping_fee: _common_pb2.Money
+    total: _common_pb2.Money
+    weight_grams: int
+    def __init__(self, lines: _Optional[_Iterable[_Union[_common_pb2.OrderLine, _Mapping]]] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., shipping_fee: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., weight_grams: _Optional[int] = ...) -> None: ...
+
 class GetOrderRequest(_message.Message):
     __slots__ = ("order_id",)
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]

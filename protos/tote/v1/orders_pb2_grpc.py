@@ -41,6 +41,11 @@ class OrderServiceStub:
                 request_serializer=tote_dot_v1_dot_orders__pb2.PlaceOrderRequest.SerializeToString,
                 response_deserializer=tote_dot_v1_dot_common__pb2.Order.FromString,
                 _registered_method=True)
+        self.QuoteOrder = channel.unary_unary(
+                '/tote.v1.OrderService/QuoteOrder',
+                request_serializer=tote_dot_v1_dot_orders__pb2.QuoteOrderRequest.SerializeToString,
+                response_deserializer=tote_dot_v1_dot_orders__pb2.Quote.FromString,
+                _registered_method=True)
         self.GetOrder = channel.unary_unary(
                 '/tote.v1.OrderService/GetOrder',
                 request_serializer=tote_dot_v1_dot_orders__pb2.GetOrderRequest.SerializeToString,
@@ -74,6 +79,15 @@ class OrderServiceServicer:
 
     def PlaceOrder(self, request, context):
         """Returns at once with ORDER_STATUS_PENDING; the saga runs on its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QuoteOrder(self, request, context):
+        """What PlaceOrder would charge for the same lines, address and payment, priced now from the
+        catalog and the rate table: nothing is stored, no stock is locked, the gateway is not
+        called. The same validation and error codes as PlaceOrder.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -119,6 +133,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.PlaceOrder,
                     request_deserializer=tote_dot_v1_dot_orders__pb2.PlaceOrderRequest.FromString,
                     response_serializer=tote_dot_v1_dot_common__pb2.Order.SerializeToString,
+            ),
+            'QuoteOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteOrder,
+                    request_deserializer=tote_dot_v1_dot_orders__pb2.QuoteOrderRequest.FromString,
+                    response_serializer=tote_dot_v1_dot_orders__pb2.Quote.SerializeToString,
             ),
             'GetOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOrder,
@@ -174,6 +193,33 @@ class OrderService:
             '/tote.v1.OrderService/PlaceOrder',
             tote_dot_v1_dot_orders__pb2.PlaceOrderRequest.SerializeToString,
             tote_dot_v1_dot_common__pb2.Order.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tote.v1.OrderService/QuoteOrder',
+            tote_dot_v1_dot_orders__pb2.QuoteOrderRequest.SerializeToString,
+            tote_dot_v1_dot_orders__pb2.Quote.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminals.words import count
+
 
 def gtin14(code: str) -> str | None:
     """A GTIN-8/12/13/14 as 14 digits, so a UPC-A and its EAN-13 read alike (as the server does)."""
@@ -97,4 +99,5 @@ class Task:
         units = sum(ln.quantity for ln in self.lines)
         handled = sum(ln.picked + ln.missing for ln in self.lines)
         done = sum(1 for ln in self.lines if not ln.left)
-        return f"line {min(done + 1, len(self.lines))}/{len(self.lines)} · {handled}/{units} units"
+        return (f"line {min(done + 1, len(self.lines))}/{len(self.lines)} · "
+                f"{handled}/{count(units, 'unit')}")

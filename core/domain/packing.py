@@ -88,11 +88,12 @@ def check_weight(measured: int, items_grams: int, box: str, pct: int, min_grams:
     what = ("something is missing from the box" if off < 0
             else "something extra is in the box")
     if fits:
-        what = (f"{measured} g fits {' or '.join(_box_name(name) for name in fits)}: if that "
-                f"is the box, choose it and weigh again; if not, {what}")
+        names = " or ".join(name or "no box" for name in fits)
+        what = (f"{measured} g fits {' or '.join(_box_name(name) for name in fits)}: if it is "
+                f"in {names}, choose {names}; if not, {what}")
     raise FailedPrecondition(
         f"the box weighs {measured} g measured but {expected} g are expected = {items_grams} g "
-        f"of items + {_box_name(box)} (± {allowed} g); {what}; check it against the pick list "
+        f"of items + {_box_name(box)} (± {allowed} g); {what}: check it against the pick list "
         "and weigh again")
 
 

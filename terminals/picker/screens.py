@@ -168,7 +168,9 @@ class PickScreen(Screen[None]):
         else:
             self.outbox.hold(message.pick_task)
             self.pick_task = Task.of(message.pick_task)
-            self.say(self.handoff or f"new task for {self.pick_task.orders()}",
+            # The tote first: on a 40-column handheld the order ids run on for lines.
+            tote = f"tote {self.pick_task.tote_code}: " if self.pick_task.tote_code else ""
+            self.say(self.handoff or f"{tote}new task for {self.pick_task.orders()}",
                      "ok" if self.handoff else "info")
         self.handoff = ""
         self.show()
@@ -286,7 +288,7 @@ class PickScreen(Screen[None]):
             line.missing = message.reply.line.missing
             self.say(f"short pick reported: {line.missing} × {line.title} missing")
         if message.reply is not None and message.reply.task_complete and self.waiting == 0:
-            self.handoff = (f"task complete: take tote {task.task_id} to packing "
+            self.handoff = (f"task complete: take tote {task.tote} to packing "
                             f"({task.orders()})")
             self.say(self.handoff, "ok")
             self.pick_task = None

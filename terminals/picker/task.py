@@ -56,10 +56,18 @@ class Task:
     # The bin (as bin_code) whose label was scanned last; kept in memory only, so a restarted
     # terminal asks for the label again.
     confirmed_bin: str = ""
+    # The tote's printed code ("T-0042"); empty from a server that has none.
+    tote_code: str = ""
 
     @classmethod
     def of(cls, pb) -> Task:  # type: ignore[no-untyped-def]
-        return cls(pb.task_id, [Line.of(x) for x in pb.lines], pb.confirm_bin_scan)
+        return cls(pb.task_id, [Line.of(x) for x in pb.lines], pb.confirm_bin_scan,
+                   tote_code=pb.tote_code)
+
+    @property
+    def tote(self) -> str:
+        """What the packer scans to find this tote: its code, else the task id."""
+        return self.tote_code or self.task_id
 
     @property
     def bin_to_confirm(self) -> str | None:

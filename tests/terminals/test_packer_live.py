@@ -3,6 +3,8 @@ box is the wrong size, and counts of one."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from terminals.client import ToteClient
@@ -103,8 +105,36 @@ async def test_a_box_of_the_wrong_size_is_named_with_its_tare_and_the_box_that_f
         await until(pilot, lambda: "server refused" in text(app, "#feedback"), 60)
         shown = text(app, "#feedback")
         assert "500 g measured but 600 g are expected = 350 g of items + box M 250 g" in shown
-        assert "500 g fits box S 150 g: if that is the box, choose it" in shown
+        assert "500 g fits box S 150 g: if it is in S, choose S" in shown
         assert text(app, "#step").startswith("WEIGHT")
         await pilot.press(*"500", "enter", "S", "enter")  # the box it is in
+        await until(pilot, lambda: "PACKED" in text(app, "#feedback"), 60)
+    assert shop.get(order_id).status == pb.ORDER_STATUS_PACKED
+
+
+async def test_the_picker_names_the_tote_by_its_short_code_and_the_packer_scans_it(
+        tote, admin, shop, fc, client, tmp_path):
+    from terminals.picker.app import PickerApp
+    from tests.terminals.helpers import sign_in
+
+    soap = product(admin, fc, 2)
+    order_id = ready_order(shop, [(soap[0], 1)])
+    picker = PickerApp(client, fc)
+    async with picker.run_test(size=(40, 16)) as pilot:
+        await sign_in(pilot)
+        code = picker.screen.pick_task.tote_code
+        assert re.fullmatch(r"T-\d{4,}", code), code
+        assert text(picker, "#feedback") == f"tote {code}: new task for {order_id}"
+        await pilot.press(*soap[1], "enter")
+        await until(pilot, lambda: "task complete" in text(picker, "#feedback"))
+        assert text(picker, "#feedback").startswith(
+            f"task complete: take tote {code} to packing ({order_id})")
+    app = packer(client, fc, tmp_path)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await sign_in_packer(pilot)
+        await pilot.press(*code.lower().replace("-", ""), "enter")  # typed as "t0042"
+        await until(pilot, lambda: text(app, "#step") == "SCAN EACH UNIT INTO THE BOX")
+        assert text(app, "#feedback") == f"1 unit to pack for {order_id}"
+        await pilot.press(*soap[1], "enter", *"600", "enter", "enter")
         await until(pilot, lambda: "PACKED" in text(app, "#feedback"), 60)
     assert shop.get(order_id).status == pb.ORDER_STATUS_PACKED

@@ -43,7 +43,7 @@ def test_a_reading_that_fits_another_box_says_the_box_may_be_the_wrong_one():
     with pytest.raises(FailedPrecondition) as exc:
         rules.check_weight(1150, 1000, "M", 5, 50)
     message = exc.value.message
-    assert "1150 g fits box S 150 g: if that is the box, choose it and weigh again" in message
+    assert "1150 g fits box S 150 g: if it is in S, choose S" in message
     assert "if not, something is missing from the box" in message
     # In L (400 g) with M chosen: heavy, and the reading names L.
     with pytest.raises(FailedPrecondition) as exc:

@@ -265,9 +265,9 @@ class PackScreen(Screen[None]):
         """A code scanned after the last unit went in is one too many, not a weight."""
         if is_unit:
             assert self.box is not None
+            then = "type the box: S, M or L" if self.step == "box" else "weigh the box"
             self.say(f"ONE TOO MANY: {self.all_in()} already; take {self.box.title_of(code)} "
-                     "out\n"
-                     "next: weigh the box", "bad")
+                     f"out\nnext: {then}", "bad")
         else:
             self.say(f"NOT A WEIGHT: scanned {code} · {self.all_in()} already\n"
                      "next: weigh the box (grams, or 1.2 kg)", "bad")

@@ -83,6 +83,7 @@ async def test_a_unit_scanned_into_a_full_box_is_one_too_many_not_a_weight(
         assert text(app, "#feedback") == "600 g · box S, M or L, then Enter"
         await pilot.press(*soap[1], "enter")  # scanned where the box is asked for
         assert app.bells == 3 and "ONE TOO MANY" in text(app, "#feedback")
+        assert text(app, "#feedback").endswith("next: type the box: S, M or L")
         assert text(app, "#step") == "BOX (S / M / L)"
         await pilot.press("enter")  # M, as offered
         await until(pilot, lambda: "PACKED" in text(app, "#feedback"), 60)

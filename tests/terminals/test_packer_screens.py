@@ -304,3 +304,20 @@ def test_a_cups_queue_gets_the_label_through_lp(tmp_path, monkeypatch):
 def test_a_zpl_printer_that_does_not_answer_is_a_printer_error():
     with pytest.raises(PrinterError, match="zpl:127.0.0.1:1"):
         Printer("zpl:127.0.0.1:1").print(label())
+
+
+async def test_a_gtin_scanned_once_the_box_is_full_is_one_too_many_even_when_it_reads_as_grams(
+        tmp_path):
+    client = FakePackClient()
+    app = packer(client, str(tmp_path))
+    async with app.run_test(size=(40, 16)) as pilot:
+        await signed_in(pilot)
+        await scan_order(pilot)
+        # A GTIN-8 with leading zeros: as a number, 123 457 — a weight the old packer took.
+        await pilot.press(*SOAP, "enter", *"00123457", "enter")
+        assert app.bells == 1 and text(app, "#feedback").startswith(
+            "ONE TOO MANY: the 1 unit is in the box already; take 00123457 out")
+        assert text(app, "#step") == "WEIGHT (g) · items 700 g + box"
+        await pilot.press(*"600", "enter", "enter")
+        await until(pilot, lambda: "PACKED" in text(app, "#feedback"))
+    assert client.packed == [("O-42", 600, "M", "shp_O-42")]

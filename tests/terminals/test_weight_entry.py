@@ -15,8 +15,9 @@ def test_typed_weights_are_read_in_grams(typed, grams):  # type: ignore[no-untyp
     assert weight.read(typed) == weight.Reading(grams=grams)
 
 
+# 00123457 is a GTIN-8 whose number is 123 457: the old packer took it for 123 457 g.
 @pytest.mark.parametrize("scanned", ["4006381333931", "96385074", "036000291452",
-                                     "10614141000415"])
+                                     "10614141000415", "00123457"])
 def test_a_scanned_gtin_is_a_unit_not_a_weight(scanned):  # type: ignore[no-untyped-def]
     reading = weight.read(scanned)
     assert reading.grams == 0 and reading.code == scanned and reading.is_gtin

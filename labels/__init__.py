@@ -1,4 +1,5 @@
-"""tote labels: shipping labels (PDF, ZPL II), packing slips, pick lists, carrier manifests.
+"""tote labels: shipping labels (PDF, ZPL II), packing slips, pick lists, carrier manifests,
+tote labels.
 
 Everything printed is read back with pyzbar before it is returned: a label that does not
 scan is never printed. The package imports only the standard library, ReportLab, pyzbar,
@@ -24,6 +25,7 @@ from labels.packing_slip import render_packing_slip
 from labels.pick_list import render_pick_list
 from labels.shipping import render_label, render_label_with_layout
 from labels.spec import LABEL_4X6, LABEL_A6, LabelSpec, spec_for
+from labels.tote_label import render_tote_labels
 from labels.verify import ReadCode, decode_image, verify
 from labels.zpl import render_zpl
 
@@ -58,6 +60,7 @@ __all__ = [
     "render_manifest",
     "render_packing_slip",
     "render_pick_list",
+    "render_tote_labels",
     "render_zpl",
     "spec_for",
     "verify",

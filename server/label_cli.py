@@ -26,6 +26,7 @@ from labels import (
     Money,
     OrderLine,
     render_label,
+    render_tote_labels,
     render_zpl,
     spec_for,
     verify,
@@ -202,3 +203,32 @@ def verify_cmd(pdf: Path, dpi: int) -> None:
         raise click.ClickException(f"{pdf}: no barcode could be read")
     for c in codes:
         click.echo(f"{c.page + 1}\t{c.symbology}\t{c.data}")
+
+
+@label.command(name="tote")
+@click.argument("tote_codes", nargs=-1, required=True, metavar="TOTE_CODE...")
+@click.option("-o", "--output", required=True, help="PDF file to write ('-' for stdout).")
+@click.option("--fc", "fc_id", default="", help="The FC, printed small under the barcode.")
+def tote_cmd(tote_codes: tuple[str, ...], output: str, fc_id: str) -> None:
+    """Print tote labels (4 x 2 in, one per code): e.g. `tote label tote T-0042 -o tote.pdf`."""
+    from core.domain.totes import tote_code, tote_number
+
+    printed = []
+    for typed in tote_codes:
+        number = tote_number(typed)
+        if number is None:
+            raise click.ClickException(f"{typed!r} is not a tote code: they read like T-0042 "
+                                       "(the picker shows the tote's code with each task)")
+        printed.append(tote_code(number))
+    try:
+        content = render_tote_labels(printed, fc_id)
+    except LabelError as e:
+        raise click.ClickException(str(e)) from None
+    if output == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        Path(output).write_bytes(content)
+        labels = "tote label" if len(printed) == 1 else "tote labels"
+        click.echo(f"wrote {len(printed)} {labels} ({', '.join(printed)}) to {output}",
+                   err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import grpc
 
 from tote.v1 import fulfillment_pb2 as fpb
@@ -11,6 +13,8 @@ from tote.v1 import fulfillment_pb2_grpc
 TIMEOUT_S = 10.0
 # Packing captures the payment at the gateway: it may take longer than a scan.
 PACK_TIMEOUT_S = 60.0
+# A tote's printed code as scanned or typed: "T-0042", "t42" (the server reads it the same way).
+TOTE_CODE = re.compile(r"^[Tt][-\s]?\d{1,12}$")
 _OFFLINE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -98,9 +102,12 @@ class ToteClient:
 
 
 def pack_list_request(code: str) -> fpb.GetPackListRequest:
-    """A scanned code as GetPackList's question: tote labels carry the pick task id (pt_…),
-    shipment labels the shipment id (shp_…); anything else is taken for an order id."""
+    """A scanned code as GetPackList's question: tote labels carry the tote code (T-0042; an
+    older tote the pick task id pt_…), shipment labels the shipment id (shp_…); anything else
+    is taken for an order id."""
     code = code.strip()
+    if TOTE_CODE.match(code):
+        return fpb.GetPackListRequest(tote_code=code)
     if code.startswith("pt_"):
         return fpb.GetPackListRequest(task_id=code)
     if code.startswith("shp_"):

@@ -46,7 +46,8 @@ def check_picked(lines: Iterable[PackedLine]) -> None:
     picked = sum(ln.picked for ln in lines)
     if done < wanted:
         raise FailedPrecondition(
-            f"{picked} of {wanted} units picked; finish the pick task first")
+            f"{picked} of {wanted} unit{'s' if wanted != 1 else ''} picked; finish the pick "
+            "task first")
     if picked == 0:
         raise FailedPrecondition(
             "every unit of this shipment was reported short: there is nothing to pack")
@@ -67,20 +68,37 @@ def tolerance(expected_grams: int, pct: int, min_grams: int) -> int:
     return max(-(-expected_grams * pct // 100), min_grams)
 
 
-def check_weight(measured: int, expected: int, pct: int, min_grams: int) -> None:
-    """The weight gate: a box too light lacks something, a box too heavy has something extra."""
+def check_weight(measured: int, items_grams: int, box: str, pct: int, min_grams: int) -> None:
+    """The weight gate: the box's reading against its items plus the chosen box's tare.
+
+    A refusal names the tare and, when the reading fits another box, that box: a packer who
+    chose the wrong size is told so instead of hunting for a unit that is not missing.
+    """
+    tare = box_tare(box)
     if measured <= 0:
         raise InvalidArgument(f"weight_grams must be the scale's reading in grams, got "
                               f"{measured}", field="weight_grams")
+    expected = items_grams + tare
     allowed = tolerance(expected, pct, min_grams)
     off = measured - expected
     if abs(off) <= allowed:
         return
+    fits = [name for name, grams in BOXES.items() if name != box and abs(
+        measured - items_grams - grams) <= tolerance(items_grams + grams, pct, min_grams)]
     what = ("something is missing from the box" if off < 0
             else "something extra is in the box")
+    if fits:
+        names = " or ".join(name or "no box" for name in fits)
+        what = (f"{measured} g fits {' or '.join(_box_name(name) for name in fits)}: if it is "
+                f"in {names}, choose {names}; if not, {what}")
     raise FailedPrecondition(
-        f"the box weighs {measured} g measured but {expected} g are expected "
-        f"(± {allowed} g): {what}; check it against the pick list and weigh again")
+        f"the box weighs {measured} g measured but {expected} g are expected = {items_grams} g "
+        f"of items + {_box_name(box)} (± {allowed} g); {what}: check it against the pick list "
+        "and weigh again")
+
+
+def _box_name(box: str) -> str:
+    return f"box {box} {BOXES[box]} g" if box else "its own packaging (no box, 0 g)"
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

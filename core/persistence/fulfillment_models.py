@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
@@ -68,6 +69,10 @@ class Shipment(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+# Tote numbers on PostgreSQL (made by migration 0005; SQLite has no sequences).
+TOTE_NUMBERS = Sequence("pick_task_tote_numbers")
+
+
 class PickTask(Base):
     """A picker's round through the FC: lines of one or more orders, in walking order."""
 
@@ -81,6 +86,11 @@ class PickTask(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # The last scan or claim: a task untouched for too long returns to the queue.
     touched_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The tote's number, printed as its code "T-0042" (core.domain.totes): unique and never
+    # reused; from the sequence TOTE_NUMBERS on PostgreSQL (two replicas never draw the same),
+    # max + 1 under SQLite's single writer. (Nullable only because the column came later;
+    # migration 0005 numbered every task before it.)
+    tote_no: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
 
 
 class PickLine(Base):

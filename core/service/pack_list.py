@@ -17,6 +17,7 @@ from core.domain.binpath import walk_key
 from core.domain.errors import InvalidArgument, NotFound
 from core.persistence.fulfillment_models import PickLine, PickTask, Shipment
 from core.persistence.models import Order, Product
+from core.service import totes
 from core.service.picking import LineView
 
 LINES = PickLine.__table__
@@ -41,17 +42,24 @@ class PackList:
     expected_weight_grams: int
 
 
-def which(task_id: str, order_id: str, shipment_id: str) -> tuple[str, str]:
-    """(the field given, its value); exactly one of the three must be."""
+def which(task_id: str, order_id: str, shipment_id: str, tote_code: str = ""
+          ) -> tuple[str, str]:
+    """(the field given, its value); exactly one of the four must be."""
     given = [(k, v) for k, v in (("task_id", task_id), ("order_id", order_id),
-                                 ("shipment_id", shipment_id)) if v]
+                                 ("shipment_id", shipment_id), ("tote_code", tote_code)) if v]
     if len(given) != 1:
-        raise InvalidArgument("give exactly one of task_id (the tote's pick task), order_id or "
-                              f"shipment_id; got {len(given)}", field="task_id")
+        raise InvalidArgument("give exactly one of tote_code (the tote's label), task_id (its "
+                              f"pick task), order_id or shipment_id; got {len(given)}",
+                              field="task_id")
     key, value = given[0]
     if len(value) > 64:
         raise InvalidArgument(f"{key} is at most 64 characters", field=key)
     return key, value
+
+
+def task_of_tote(session: Session, code: str) -> str:
+    """The pick task of the tote with this printed code (see core.service.totes)."""
+    return totes.task_of_tote(session.connection(), code)
 
 
 def pack_lists(session: Session, key: str, value: str) -> list[PackList]:

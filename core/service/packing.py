@@ -163,8 +163,8 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
     return_address(shipment.fc_id, fc.address if fc is not None else None)
     lines = _lines(session, shipment.shipment_id)
     rules.check_picked(lines)
-    expected = rules.expected_weight(lines, box)
-    rules.check_weight(weight_grams, expected, packing.tolerance_pct, packing.tolerance_min_g)
+    rules.check_weight(weight_grams, rules.expected_weight(lines, ""), box,
+                       packing.tolerance_pct, packing.tolerance_min_g)
 
     value = rules.packed_value(lines)
     others = [s for s in all_shipments

@@ -23,9 +23,11 @@ from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound, Un
 from core.domain.events import EventType
 from core.domain.ids import new_id
 from core.domain.order import OrderStatus, check_transition
+from core.domain.totes import tote_code
 from core.persistence.fulfillment_models import PickLine, PickTask, Scan, Shipment
 from core.persistence.models import FulfillmentCenter, Order, Product, SoftLock, StockLevel
 from core.service import events
+from core.service.totes import next_tote_number
 
 TASKS = PickTask.__table__
 LINES = PickLine.__table__
@@ -72,6 +74,7 @@ class TaskView:
     fc_id: str
     lines: list[LineView]
     confirm_bin_scan: bool = False
+    tote_code: str = ""  # the tote's printed code, "T-0042"
 
 
 # Queued lines of one FC whose order still wants them, oldest orders first. FOR UPDATE OF the
@@ -168,9 +171,10 @@ def next_pick_task(
         chosen.append(row)
     if not chosen:
         raise NotFound(f"nothing is waiting to be picked at {fc_id[:64]}; ask again in a moment")
-    task_id = new_id("pt")
+    task_id, tote_no = new_id("pt"), next_tote_number(conn)
     conn.execute(insert(TASKS).values(task_id=task_id, fc_id=fc_id, picker=picker[:128],
-                                      status=OPEN, created_at=now, touched_at=now))
+                                      status=OPEN, created_at=now, touched_at=now,
+                                      tote_no=tote_no))
     ids = [row.line_id for row in chosen]
     claimed = conn.execute(update(LINES).where(LINES.c.line_id.in_(ids), LINES.c.task_id.is_(None))
                            .values(task_id=task_id)).rowcount  # type: ignore[attr-defined]
@@ -186,7 +190,7 @@ def next_pick_task(
         SHIPMENTS.c.status == "pending").values(status="picking", updated_at=now))
     confirm = bool(conn.scalar(select(FCS.c.confirm_bin_scan).where(FCS.c.fc_id == fc_id)))
     return TaskView(task_id, fc_id, [_view(line) for line in _lines_in_walk_order(conn, task_id)],
-                    confirm)
+                    confirm, tote_code(tote_no))
 
 
 def task_fc(session: Session, task_id: str) -> str:

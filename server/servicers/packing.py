@@ -42,7 +42,10 @@ class PackingRpcs:
 
     async def GetPackList(self, request, context) -> fulfillment_pb2.GetPackListResponse:
         """The picked units of a tote's (or an order's, or one shipment's) parcels."""
-        key, value = pack_list.which(request.task_id, request.order_id, request.shipment_id)
+        key, value = pack_list.which(request.task_id, request.order_id, request.shipment_id,
+                                     request.tote_code)
+        if key == "tote_code":
+            key, value = "task_id", await self.ctx.dbx.read(pack_list.task_of_tote, value)
         if key == "task_id":
             # (a method of PickingRpcs, the other mixin of FulfillmentServicer)
             await self._check_task_fc(context, value)  # type: ignore[attr-defined]

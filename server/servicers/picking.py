@@ -67,7 +67,7 @@ class PickingRpcs:
                                         self._pick_settings(), utcnow())
         return pb.PickTask(task_id=task.task_id, fc_id=task.fc_id,
                            lines=[line_to_pb(asdict(line)) for line in task.lines],
-                           confirm_bin_scan=task.confirm_bin_scan)
+                           confirm_bin_scan=task.confirm_bin_scan, tote_code=task.tote_code)
 
     async def ScanItem(self, request, context) -> pb.ScanResult:  # type: ignore[no-untyped-def]
         await self._check_task_fc(context, request.task_id)

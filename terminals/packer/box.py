@@ -58,6 +58,12 @@ class Box:
     def full(self) -> bool:
         return self.missing == 0
 
+    def title_of(self, barcode: str) -> str:
+        """The name of the unit a barcode reads (the barcode itself if not in this box)."""
+        code = gtin14(barcode)
+        line = next((ln for ln in self.lines if code and gtin14(ln.gtin) == code), None)
+        return line.title if line else barcode
+
     def put(self, barcode: str) -> tuple[BoxLine | None, str]:
         """Count one unit into the box: (its line, "") or (None, why it does not go in)."""
         code = gtin14(barcode)

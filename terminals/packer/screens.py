@@ -12,9 +12,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from terminals.client import TerminalError
+from terminals.packer import weight
 from terminals.packer.box import READY, Box
 from terminals.printer import PrinterError
+from terminals.words import count
 
+BOXES = ("S", "M", "L")  # the packing station's cartons (the server knows their tare)
 PROMPTS = {"order": "SCAN TOTE OR ORDER", "loading": "LOOKING UP…",
            "units": "SCAN EACH UNIT INTO THE BOX", "weight": "WEIGHT (grams)",
            "box": "BOX (S / M / L)", "packing": "PACKING…"}
@@ -103,7 +106,7 @@ class PackScreen(Screen[None]):
         parts = []
         if box is not None:
             parts.append(box.order_id)
-            parts.append(f"{box.packed}/{box.units} units")
+            parts.append(f"{box.packed}/{count(box.units, 'unit')}")
             if self.queue:
                 parts.append(f"+{len(self.queue)} in tote")
         parts += [f"{self.weight} g" if self.weight else "", f"box {self.box_size}"
@@ -142,15 +145,12 @@ class PackScreen(Screen[None]):
         elif self.step == "units" and value:
             self.put(value)
         elif self.step == "weight":
-            if not (value.isdigit() and 0 < int(value) <= 1_000_000):
-                self.app.bell()
-                self.say(f"weight must be whole grams, scanned {value!r}", "bad")
-                return
-            self.weight = int(value)
-            self.say(f"{self.weight} g · box S, M or L, then Enter")
-            self.go("box", self.box_size or "M")
+            self.weighed(value)
         elif self.step == "box" and value:
             assert self.box is not None
+            if value.upper() not in BOXES:
+                self.not_a_box(value)
+                return
             self.box_size = value.upper()
             self.go("packing")
             self.say(f"packing {self.order_id}…")
@@ -182,8 +182,9 @@ class PackScreen(Screen[None]):
             self.go("order")
             return
         self.box, self.queue = ready[0], ready[1:]
-        more = f" · {len(self.queue)} more shipments in this tote" if self.queue else ""
-        self.start_box(f"{self.box.units} units to pack for {self.box.order_id}{more}")
+        more = (f" · {count(len(self.queue), 'more shipment')} in this tote" if self.queue
+                else "")
+        self.start_box(f"{count(self.box.units, 'unit')} to pack for {self.box.order_id}{more}")
 
     def start_box(self, text: str, kind: str = "info") -> None:
         self.weight, self.box_size, self.short_confirm = 0, "", False
@@ -201,7 +202,7 @@ class PackScreen(Screen[None]):
             self.say(why, "bad")
             return
         if self.box.full:
-            self.say(f"✓ {line.title} · all {self.box.units} units in the box: weigh it", "ok")
+            self.say(f"✓ {line.title} · {self.all_in()}: weigh it", "ok")
             self.to_weight()
             return
         self.say(f"✓ {line.title} · {line.packed}/{line.quantity}", "ok")
@@ -218,11 +219,14 @@ class PackScreen(Screen[None]):
         if not self.short_confirm:
             self.short_confirm = True
             self.app.bell()
-            self.say(f"{self.box.missing} units are NOT in the box.\n"
+            missing = self.box.missing
+            self.say(f"{count(missing, 'unit')} {'is' if missing == 1 else 'are'} NOT in the "
+                     "box.\n"
                      "F3 again: set it aside for the problem desk · scan a unit to go on", "bad")
             return
-        text = (f"SET ASIDE {self.box.order_id}: {self.box.missing} units missing, nothing "
-                "packed\ntake the box and its tote to the problem-solving desk")
+        missing = count(self.box.missing, "unit")
+        text = (f"SET ASIDE {self.box.order_id}: {missing} missing, nothing packed"
+                "\ntake the box and its tote to the problem-solving desk")
         self.next_box(text, "bad")
 
     def next_box(self, text: str, kind: str) -> None:
@@ -234,6 +238,48 @@ class PackScreen(Screen[None]):
             self.box, self.weight, self.box_size = None, 0, ""
             self.say(text, kind)
             self.go("order")
+
+    def all_in(self) -> str:
+        assert self.box is not None
+        units = self.box.units
+        return "the 1 unit is in the box" if units == 1 else f"all {units} units are in the box"
+
+    # -- the weight and the box -------------------------------------------------------------
+
+    def weighed(self, value: str) -> None:
+        """A weight moves on to the box; a barcode is refused: every unit is in already."""
+        reading = weight.read(value)
+        if reading.grams:
+            self.weight = reading.grams
+            self.say(f"{self.weight} g · box S, M or L, then Enter")
+            self.go("box", self.box_size or "M")
+            return
+        self.app.bell()
+        if reading.why:
+            self.say(f"{reading.why}\nnext: type the weight in grams", "bad")
+        else:
+            self.scanned_when_full(reading.code, reading.is_gtin)
+        self.go(self.step, str(self.scale_grams) if self.scale_grams else "")
+
+    def scanned_when_full(self, code: str, is_unit: bool) -> None:
+        """A code scanned after the last unit went in is one too many, not a weight."""
+        if is_unit:
+            assert self.box is not None
+            then = "type the box: S, M or L" if self.step == "box" else "weigh the box"
+            self.say(f"ONE TOO MANY: {self.all_in()} already; take {self.box.title_of(code)} "
+                     f"out\nnext: {then}", "bad")
+        else:
+            self.say(f"NOT A WEIGHT: scanned {code} · {self.all_in()} already\n"
+                     "next: weigh the box (grams, or 1.2 kg)", "bad")
+
+    def not_a_box(self, value: str) -> None:
+        self.app.bell()
+        reading = weight.read(value)
+        if reading.code and reading.is_gtin:
+            self.scanned_when_full(value, True)
+        else:
+            self.say(f"box {value} is not S, M or L\nnext: type the box the units are in", "bad")
+        self.go("box", self.box_size or "M")
 
     def to_weight(self) -> None:
         self.go("weight", str(self.scale_grams) if self.scale_grams else "")

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from terminals.client import TerminalError
 from terminals.outbox import Scan, Short
 from terminals.picker.task import Task, bin_code, gtin14
+from terminals.words import count
 
 # How long the sender waits before trying a scan again while the link is down.
 RETRY_S = 1.0
@@ -108,7 +109,7 @@ class PickScreen(Screen[None]):
         app = self.app
         title = self.query_one("#title", Static)
         # Offline first: on a 40-column handheld the end of the line is cut off.
-        status = f"offline — {self.waiting} scans waiting · " if self.offline else ""
+        status = f"offline — {count(self.waiting, 'scan')} waiting · " if self.offline else ""
         title.update(f"{status}{app.fc_id} · {app.operator}")  # type: ignore[attr-defined]
         title.set_class(bool(self.offline), "offline")
         task = self.pick_task
@@ -123,7 +124,7 @@ class PickScreen(Screen[None]):
             if task is not None:  # all scanned here, not all answered yet
                 self.query_one("#bin", Static).update("ALL PICKED")
                 self.query_one("#qty", Static).update(
-                    f"waiting for the server: {self.waiting} scans")
+                    f"waiting for the server: {count(self.waiting, 'scan')}")
                 self.query_one("#progress", Static).update(task.progress())
             return
         assert task is not None
@@ -167,7 +168,9 @@ class PickScreen(Screen[None]):
         else:
             self.outbox.hold(message.pick_task)
             self.pick_task = Task.of(message.pick_task)
-            self.say(self.handoff or f"new task for {self.pick_task.orders()}",
+            # The tote first: on a 40-column handheld the order ids run on for lines.
+            tote = f"tote {self.pick_task.tote_code}: " if self.pick_task.tote_code else ""
+            self.say(self.handoff or f"{tote}new task for {self.pick_task.orders()}",
                      "ok" if self.handoff else "info")
         self.handoff = ""
         self.show()
@@ -285,7 +288,7 @@ class PickScreen(Screen[None]):
             line.missing = message.reply.line.missing
             self.say(f"short pick reported: {line.missing} × {line.title} missing")
         if message.reply is not None and message.reply.task_complete and self.waiting == 0:
-            self.handoff = (f"task complete: take tote {task.task_id} to packing "
+            self.handoff = (f"task complete: take tote {task.tote} to packing "
                             f"({task.orders()})")
             self.say(self.handoff, "ok")
             self.pick_task = None
@@ -350,7 +353,7 @@ class ShortPickScreen(ModalScreen[int | None]):
             missing = 0
         if not 1 <= missing <= self.left:
             self.app.bell()
-            help_.update(f"enter 1–{self.left} missing units of {self.what}")
+            help_.update(f"enter how many × {self.what} are missing (1–{self.left})")
             self.pending = None
             return
         if self.pending == missing:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminals.words import count
+
 
 def gtin14(code: str) -> str | None:
     """A GTIN-8/12/13/14 as 14 digits, so a UPC-A and its EAN-13 read alike (as the server does)."""
@@ -54,10 +56,18 @@ class Task:
     # The bin (as bin_code) whose label was scanned last; kept in memory only, so a restarted
     # terminal asks for the label again.
     confirmed_bin: str = ""
+    # The tote's printed code ("T-0042"); empty from a server that has none.
+    tote_code: str = ""
 
     @classmethod
     def of(cls, pb) -> Task:  # type: ignore[no-untyped-def]
-        return cls(pb.task_id, [Line.of(x) for x in pb.lines], pb.confirm_bin_scan)
+        return cls(pb.task_id, [Line.of(x) for x in pb.lines], pb.confirm_bin_scan,
+                   tote_code=pb.tote_code)
+
+    @property
+    def tote(self) -> str:
+        """What the packer scans to find this tote: its code, else the task id."""
+        return self.tote_code or self.task_id
 
     @property
     def bin_to_confirm(self) -> str | None:
@@ -97,4 +107,5 @@ class Task:
         units = sum(ln.quantity for ln in self.lines)
         handled = sum(ln.picked + ln.missing for ln in self.lines)
         done = sum(1 for ln in self.lines if not ln.left)
-        return f"line {min(done + 1, len(self.lines))}/{len(self.lines)} · {handled}/{units} units"
+        return (f"line {min(done + 1, len(self.lines))}/{len(self.lines)} · "
+                f"{handled}/{count(units, 'unit')}")

@@ -91,7 +91,7 @@ async def test_each_unit_is_checked_against_the_lines_and_counted_into_the_box(t
         assert app.bells == 3 and text(app, "#step") == "SCAN EACH UNIT INTO THE BOX"
         await pilot.press(*TEA[1], "enter")
         assert text(app, "#step") == "WEIGHT (g) · items 850 g + box"
-        assert "all 3 units in the box" in text(app, "#feedback")
+        assert "all 3 units are in the box" in text(app, "#feedback")
         await pilot.press(*"1100", "enter")
         assert text(app, "#feedback") == "1100 g · box S, M or L, then Enter"
         await pilot.press("enter")
@@ -108,7 +108,7 @@ async def test_a_box_with_a_unit_missing_is_set_aside_for_the_problem_desk_never
         assert app.bells == 0 and "NOT in the box" not in text(app, "#feedback")
         await scan_order(pilot, "O-7")
         await pilot.press(*TEA[1], "enter", "f3")
-        assert "1 units are NOT in the box" in text(app, "#feedback") and app.bells == 1
+        assert "1 unit is NOT in the box" in text(app, "#feedback") and app.bells == 1
         assert text(app, "#step") == "SCAN EACH UNIT INTO THE BOX"
         await pilot.press(*SOAP, "enter", "f3")  # a scan in between asks again
         assert text(app, "#step") == "SCAN EACH UNIT INTO THE BOX"
@@ -135,7 +135,7 @@ async def test_a_totes_shipments_are_packed_one_after_another(tmp_path):
         await pilot.press(*TEA[1], "enter", *TEA[1], "enter", *"500", "enter", "enter")
         await until(pilot, lambda: "PACKED O-1" in text(app, "#feedback"))
         assert "next in this tote: O-2" in text(app, "#feedback")
-        assert text(app, "#order") == "O-2 · 0/1 units"
+        assert text(app, "#order") == "O-2 · 0/1 unit"
         await pilot.press(*OIL[1], "enter", *"300", "enter", "S", "enter")
         await until(pilot, lambda: "PACKED O-2" in text(app, "#feedback"))
         assert text(app, "#step") == "SCAN TOTE OR ORDER"
@@ -161,14 +161,20 @@ async def test_an_unknown_code_or_nothing_ready_says_so_and_waits_for_another_sc
     assert client.packed == []
 
 
-async def test_a_weight_that_is_not_grams_is_refused_at_once(tmp_path):
-    app = packer(FakePackClient(), str(tmp_path))
+async def test_a_weight_without_its_unit_is_refused_at_once_and_kilograms_are_grams(tmp_path):
+    client = FakePackClient()
+    app = packer(client, str(tmp_path))
     async with app.run_test(size=(40, 16)) as pilot:
         await signed_in(pilot)
         await scan_order(pilot)
-        await pilot.press(*SOAP, "enter", *"1.5kg", "enter")
-        assert app.bells == 1 and "whole grams" in text(app, "#feedback")
+        await pilot.press(*SOAP, "enter", *"1.5", "enter")
+        assert app.bells == 1 and "say the unit: 1.5 kg" in text(app, "#feedback")
         assert text(app, "#step") == "WEIGHT (g) · items 700 g + box"
+        await pilot.press(*"0.75 kg", "enter")
+        assert text(app, "#feedback") == "750 g · box S, M or L, then Enter"
+        await pilot.press("enter")
+        await until(pilot, lambda: "PACKED" in text(app, "#feedback"))
+    assert client.packed == [("O-42", 750, "M", "shp_O-42")]
 
 
 async def test_a_refusal_shows_the_servers_words_and_the_next_step(tmp_path):
@@ -298,3 +304,20 @@ def test_a_cups_queue_gets_the_label_through_lp(tmp_path, monkeypatch):
 def test_a_zpl_printer_that_does_not_answer_is_a_printer_error():
     with pytest.raises(PrinterError, match="zpl:127.0.0.1:1"):
         Printer("zpl:127.0.0.1:1").print(label())
+
+
+async def test_a_gtin_scanned_once_the_box_is_full_is_one_too_many_even_when_it_reads_as_grams(
+        tmp_path):
+    client = FakePackClient()
+    app = packer(client, str(tmp_path))
+    async with app.run_test(size=(40, 16)) as pilot:
+        await signed_in(pilot)
+        await scan_order(pilot)
+        # A GTIN-8 with leading zeros: as a number, 123 457 — a weight the old packer took.
+        await pilot.press(*SOAP, "enter", *"00123457", "enter")
+        assert app.bells == 1 and text(app, "#feedback").startswith(
+            "ONE TOO MANY: the 1 unit is in the box already; take 00123457 out")
+        assert text(app, "#step") == "WEIGHT (g) · items 700 g + box"
+        await pilot.press(*"600", "enter", "enter")
+        await until(pilot, lambda: "PACKED" in text(app, "#feedback"))
+    assert client.packed == [("O-42", 600, "M", "shp_O-42")]

@@ -112,7 +112,7 @@ async def test_an_unreachable_server_keeps_the_scan_and_sends_it_once_when_back(
         client.fail = TerminalError("server unreachable (unavailable)",
                                     grpc.StatusCode.UNAVAILABLE)
         await pilot.press(*SOAP[1], "enter")
-        await until(pilot, lambda: "offline — 1 scans waiting" in text(app, "#title"))
+        await until(pilot, lambda: "offline — 1 scan waiting" in text(app, "#title"))
         client.fail = None
         await until(pilot, lambda: "offline" not in text(app, "#title"))
         assert len(client.scans) == 1
@@ -265,7 +265,7 @@ async def test_bin_labels_are_checked_offline_too(monkeypatch):
         client.fail = TerminalError("server unreachable (unavailable)",
                                     grpc.StatusCode.UNAVAILABLE)
         await pilot.press(*"A-03-2", "enter", *BIN_A[1], "enter")
-        await until(pilot, lambda: "offline — 1 scans waiting" in text(app, "#title"))
+        await until(pilot, lambda: "offline — 1 scan waiting" in text(app, "#title"))
         await pilot.press(*"A-03-2", "enter")
         assert text(app, "#feedback") == "WRONG BIN: expected bin B-01-1, scanned A-03-2"
         await pilot.press(*"b-01-1", "enter", *BIN_B[1], "enter")

@@ -23,25 +23,59 @@ def test_unknown_box_is_refused_naming_the_known_ones():
 
 
 def test_weight_within_tolerance_passes_and_a_box_30_percent_light_is_refused():
-    rules.check_weight(1000, 950, 10, 50)
-    rules.check_weight(1040, 950, 10, 50)
+    rules.check_weight(1000, 700, "M", 10, 50)
+    rules.check_weight(1040, 700, "M", 10, 50)
     with pytest.raises(FailedPrecondition, match="700 g measured but 1000 g are expected") as exc:
-        rules.check_weight(700, 1000, 10, 50)
+        rules.check_weight(700, 750, "M", 10, 50)
     assert "missing" in exc.value.message
     with pytest.raises(FailedPrecondition, match="extra"):
-        rules.check_weight(1300, 1000, 10, 50)
+        rules.check_weight(1300, 750, "M", 10, 50)
+
+
+def test_a_refused_weight_names_the_chosen_box_and_its_tare():
+    with pytest.raises(FailedPrecondition) as exc:
+        rules.check_weight(700, 750, "M", 10, 50)
+    assert "1000 g are expected = 750 g of items + box M 250 g (± 100 g)" in exc.value.message
+
+
+def test_a_reading_that_fits_another_box_says_the_box_may_be_the_wrong_one():
+    # 1000 g of items packed in S (150 g) but M (250 g) chosen: 100 g light, nothing missing.
+    with pytest.raises(FailedPrecondition) as exc:
+        rules.check_weight(1150, 1000, "M", 5, 50)
+    message = exc.value.message
+    assert "1150 g fits box S 150 g: if it is in S, choose S" in message
+    assert "if not, something is missing from the box" in message
+    # In L (400 g) with M chosen: heavy, and the reading names L.
+    with pytest.raises(FailedPrecondition) as exc:
+        rules.check_weight(1400, 1000, "M", 5, 50)
+    assert "1400 g fits box L 400 g" in exc.value.message
+    assert "if not, something extra is in the box" in exc.value.message
+
+
+def test_a_reading_that_fits_no_box_only_says_what_is_wrong_with_the_box():
+    with pytest.raises(FailedPrecondition) as exc:
+        rules.check_weight(500, 1000, "M", 5, 50)
+    assert "fits" not in exc.value.message
+    assert "box M 250 g" in exc.value.message
+
+
+def test_an_unknown_box_is_refused_before_the_weight_is_looked_at():
+    with pytest.raises(InvalidArgument, match="not one of the packing station's boxes"):
+        rules.check_weight(0, 1000, "XL", 10, 50)
 
 
 def test_tolerance_has_a_floor_for_light_parcels():
     assert rules.tolerance(100, 10, 50) == 50
     assert rules.tolerance(2000, 10, 50) == 200
-    rules.check_weight(140, 100, 10, 50)
+    rules.check_weight(140, 100, "", 10, 50)
 
 
 def test_a_shipment_with_units_left_to_pick_cannot_be_packed():
     with pytest.raises(FailedPrecondition, match="3 of 4 units picked; finish the pick task"):
         rules.check_picked([_line(2), _line(1)])
     rules.check_picked([_line(2), _line(1, missing=1)])
+    with pytest.raises(FailedPrecondition, match="0 of 1 unit picked"):
+        rules.check_picked([_line(0, quantity=1)])
     with pytest.raises(FailedPrecondition, match="nothing to pack"):
         rules.check_picked([_line(0, missing=2)])
 

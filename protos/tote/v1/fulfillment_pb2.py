@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tote.v1 import common_pb2 as tote_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tote/v1/fulfillment.proto\x12\x07tote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tote/v1/common.proto\"H\n\x1eUpsertFulfillmentCenterRequest\x12&\n\x02\x66\x63\x18\x01 \x01(\x0b\x32\x1a.tote.v1.FulfillmentCenter\"\x1f\n\x1dListFulfillmentCentersRequest\"I\n\x1eListFulfillmentCentersResponse\x12\'\n\x03\x66\x63s\x18\x01 \x03(\x0b\x32\x1a.tote.v1.FulfillmentCenter\")\n\x15\x45xplainRoutingRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\xa9\x01\n\x10RoutingCandidate\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x37\n\x07\x66\x61\x63tors\x18\x03 \x03(\x0b\x32&.tote.v1.RoutingCandidate.FactorsEntry\x12\x0e\n\x06reason\x18\x04 \x01(\t\x1a.\n\x0c\x46\x61\x63torsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"V\n\x0fRoutingDecision\x12\x14\n\x0c\x63hosen_fc_id\x18\x01 \x01(\t\x12-\n\ncandidates\x18\x02 \x03(\x0b\x32\x19.tote.v1.RoutingCandidate\"5\n\x12\x41ssignOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\"$\n\x13NextPickTaskRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\"\x96\x01\n\x08PickLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x0c\n\x04gtin\x18\x04 \x01(\t\x12\x0b\n\x03\x62in\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x0e\n\x06picked\x18\x07 \x01(\x05\x12\x0f\n\x07missing\x18\x08 \x01(\x05\x12\x0c\n\x04name\x18\t \x01(\t\"f\n\x08PickTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\x12 \n\x05lines\x18\x03 \x03(\x0b\x32\x11.tote.v1.PickLine\x12\x18\n\x10\x63onfirm_bin_scan\x18\x04 \x01(\x08\"Y\n\x0fScanItemRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x02 \x01(\t\x12\x0f\n\x07scan_id\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\"D\n\nScanResult\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"`\n\x16ReportShortPickRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07line_id\x18\x02 \x01(\t\x12\x0f\n\x07missing\x18\x03 \x01(\x05\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\"Q\n\x17ReportShortPickResponse\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"\\\n\x10PackOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x14\n\x0cweight_grams\x18\x02 \x01(\x05\x12\x0b\n\x03\x62ox\x18\x03 \x01(\t\x12\x13\n\x0bshipment_id\x18\x04 \x01(\t\"J\n\nPackResult\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Order\x12\x1d\n\x05label\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Label\"L\n\x12GetPackListRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x13\n\x0bshipment_id\x18\x03 \x01(\t\"\x91\x01\n\x08PackList\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0bshipment_id\x18\x02 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12 \n\x05lines\x18\x05 \x03(\x0b\x32\x11.tote.v1.PickLine\x12\x1d\n\x15\x65xpected_weight_grams\x18\x06 \x01(\x05\"<\n\x13GetPackListResponse\x12%\n\npack_lists\x18\x01 \x03(\x0b\x32\x11.tote.v1.PackList\"e\n\x17GetOrderDocumentRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.tote.v1.DocumentKind\x12\x13\n\x0bshipment_id\x18\x03 \x01(\t\"C\n\x08\x44ocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"4\n\x14GetThroughputRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\r\n\x05hours\x18\x02 \x01(\x05\"\x99\x01\n\x10ThroughputBucket\x12.\n\nhour_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06placed\x18\x02 \x01(\x05\x12\x0e\n\x06packed\x18\x03 \x01(\x05\x12\x0f\n\x07shipped\x18\x04 \x01(\x05\x12\x11\n\tdelivered\x18\x05 \x01(\x05\x12\x11\n\tcancelled\x18\x06 \x01(\x05\"C\n\x15GetThroughputResponse\x12*\n\x07\x62uckets\x18\x01 \x03(\x0b\x32\x19.tote.v1.ThroughputBucket*j\n\x0c\x44ocumentKind\x12\x1d\n\x19\x44OCUMENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44OCUMENT_KIND_PICK_LIST\x10\x01\x12\x1e\n\x1a\x44OCUMENT_KIND_PACKING_SLIP\x10\x02\x32\xd9\x06\n\x12\x46ulfillmentService\x12^\n\x17UpsertFulfillmentCenter\x12\'.tote.v1.UpsertFulfillmentCenterRequest\x1a\x1a.tote.v1.FulfillmentCenter\x12i\n\x16ListFulfillmentCenters\x12&.tote.v1.ListFulfillmentCentersRequest\x1a\'.tote.v1.ListFulfillmentCentersResponse\x12J\n\x0e\x45xplainRouting\x12\x1e.tote.v1.ExplainRoutingRequest\x1a\x18.tote.v1.RoutingDecision\x12:\n\x0b\x41ssignOrder\x12\x1b.tote.v1.AssignOrderRequest\x1a\x0e.tote.v1.Order\x12?\n\x0cNextPickTask\x12\x1c.tote.v1.NextPickTaskRequest\x1a\x11.tote.v1.PickTask\x12\x39\n\x08ScanItem\x12\x18.tote.v1.ScanItemRequest\x1a\x13.tote.v1.ScanResult\x12T\n\x0fReportShortPick\x12\x1f.tote.v1.ReportShortPickRequest\x1a .tote.v1.ReportShortPickResponse\x12;\n\tPackOrder\x12\x19.tote.v1.PackOrderRequest\x1a\x13.tote.v1.PackResult\x12H\n\x0bGetPackList\x12\x1b.tote.v1.GetPackListRequest\x1a\x1c.tote.v1.GetPackListResponse\x12G\n\x10GetOrderDocument\x12 .tote.v1.GetOrderDocumentRequest\x1a\x11.tote.v1.Document\x12N\n\rGetThroughput\x12\x1d.tote.v1.GetThroughputRequest\x1a\x1e.tote.v1.GetThroughputResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tote/v1/fulfillment.proto\x12\x07tote.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tote/v1/common.proto\"H\n\x1eUpsertFulfillmentCenterRequest\x12&\n\x02\x66\x63\x18\x01 \x01(\x0b\x32\x1a.tote.v1.FulfillmentCenter\"\x1f\n\x1dListFulfillmentCentersRequest\"I\n\x1eListFulfillmentCentersResponse\x12\'\n\x03\x66\x63s\x18\x01 \x03(\x0b\x32\x1a.tote.v1.FulfillmentCenter\")\n\x15\x45xplainRoutingRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\xa9\x01\n\x10RoutingCandidate\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x37\n\x07\x66\x61\x63tors\x18\x03 \x03(\x0b\x32&.tote.v1.RoutingCandidate.FactorsEntry\x12\x0e\n\x06reason\x18\x04 \x01(\t\x1a.\n\x0c\x46\x61\x63torsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"V\n\x0fRoutingDecision\x12\x14\n\x0c\x63hosen_fc_id\x18\x01 \x01(\t\x12-\n\ncandidates\x18\x02 \x03(\x0b\x32\x19.tote.v1.RoutingCandidate\"5\n\x12\x41ssignOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\"$\n\x13NextPickTaskRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\"\x96\x01\n\x08PickLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x0c\n\x04gtin\x18\x04 \x01(\t\x12\x0b\n\x03\x62in\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x0e\n\x06picked\x18\x07 \x01(\x05\x12\x0f\n\x07missing\x18\x08 \x01(\x05\x12\x0c\n\x04name\x18\t \x01(\t\"y\n\x08PickTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\x12 \n\x05lines\x18\x03 \x03(\x0b\x32\x11.tote.v1.PickLine\x12\x18\n\x10\x63onfirm_bin_scan\x18\x04 \x01(\x08\x12\x11\n\ttote_code\x18\x05 \x01(\t\"Y\n\x0fScanItemRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x02 \x01(\t\x12\x0f\n\x07scan_id\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\"D\n\nScanResult\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"`\n\x16ReportShortPickRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07line_id\x18\x02 \x01(\t\x12\x0f\n\x07missing\x18\x03 \x01(\x05\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\"Q\n\x17ReportShortPickResponse\x12\x1f\n\x04line\x18\x01 \x01(\x0b\x32\x11.tote.v1.PickLine\x12\x15\n\rtask_complete\x18\x02 \x01(\x08\"\\\n\x10PackOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x14\n\x0cweight_grams\x18\x02 \x01(\x05\x12\x0b\n\x03\x62ox\x18\x03 \x01(\t\x12\x13\n\x0bshipment_id\x18\x04 \x01(\t\"J\n\nPackResult\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.tote.v1.Order\x12\x1d\n\x05label\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Label\"_\n\x12GetPackListRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x13\n\x0bshipment_id\x18\x03 \x01(\t\x12\x11\n\ttote_code\x18\x04 \x01(\t\"\x91\x01\n\x08PackList\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0bshipment_id\x18\x02 \x01(\t\x12\r\n\x05\x66\x63_id\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12 \n\x05lines\x18\x05 \x03(\x0b\x32\x11.tote.v1.PickLine\x12\x1d\n\x15\x65xpected_weight_grams\x18\x06 \x01(\x05\"<\n\x13GetPackListResponse\x12%\n\npack_lists\x18\x01 \x03(\x0b\x32\x11.tote.v1.PackList\"e\n\x17GetOrderDocumentRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.tote.v1.DocumentKind\x12\x13\n\x0bshipment_id\x18\x03 \x01(\t\"C\n\x08\x44ocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"4\n\x14GetThroughputRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\r\n\x05hours\x18\x02 \x01(\x05\"\x99\x01\n\x10ThroughputBucket\x12.\n\nhour_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06placed\x18\x02 \x01(\x05\x12\x0e\n\x06packed\x18\x03 \x01(\x05\x12\x0f\n\x07shipped\x18\x04 \x01(\x05\x12\x11\n\tdelivered\x18\x05 \x01(\x05\x12\x11\n\tcancelled\x18\x06 \x01(\x05\"C\n\x15GetThroughputResponse\x12*\n\x07\x62uckets\x18\x01 \x03(\x0b\x32\x19.tote.v1.ThroughputBucket*j\n\x0c\x44ocumentKind\x12\x1d\n\x19\x44OCUMENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44OCUMENT_KIND_PICK_LIST\x10\x01\x12\x1e\n\x1a\x44OCUMENT_KIND_PACKING_SLIP\x10\x02\x32\xd9\x06\n\x12\x46ulfillmentService\x12^\n\x17UpsertFulfillmentCenter\x12\'.tote.v1.UpsertFulfillmentCenterRequest\x1a\x1a.tote.v1.FulfillmentCenter\x12i\n\x16ListFulfillmentCenters\x12&.tote.v1.ListFulfillmentCentersRequest\x1a\'.tote.v1.ListFulfillmentCentersResponse\x12J\n\x0e\x45xplainRouting\x12\x1e.tote.v1.ExplainRoutingRequest\x1a\x18.tote.v1.RoutingDecision\x12:\n\x0b\x41ssignOrder\x12\x1b.tote.v1.AssignOrderRequest\x1a\x0e.tote.v1.Order\x12?\n\x0cNextPickTask\x12\x1c.tote.v1.NextPickTaskRequest\x1a\x11.tote.v1.PickTask\x12\x39\n\x08ScanItem\x12\x18.tote.v1.ScanItemRequest\x1a\x13.tote.v1.ScanResult\x12T\n\x0fReportShortPick\x12\x1f.tote.v1.ReportShortPickRequest\x1a .tote.v1.ReportShortPickResponse\x12;\n\tPackOrder\x12\x19.tote.v1.PackOrderRequest\x1a\x13.tote.v1.PackResult\x12H\n\x0bGetPackList\x12\x1b.tote.v1.GetPackListRequest\x1a\x1c.tote.v1.GetPackListResponse\x12G\n\x10GetOrderDocument\x12 .tote.v1.GetOrderDocumentRequest\x1a\x11.tote.v1.Document\x12N\n\rGetThroughput\x12\x1d.tote.v1.GetThroughputRequest\x1a\x1e.tote.v1.GetThroughputResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ROUTINGCANDIDATE_FACTORSENTRY']._loaded_options = None
   _globals['_ROUTINGCANDIDATE_FACTORSENTRY']._serialized_options = b'8\001'
-  _globals['_DOCUMENTKIND']._serialized_start=2179
-  _globals['_DOCUMENTKIND']._serialized_end=2285
+  _globals['_DOCUMENTKIND']._serialized_start=2217
+  _globals['_DOCUMENTKIND']._serialized_end=2323
   _globals['_UPSERTFULFILLMENTCENTERREQUEST']._serialized_start=93
   _globals['_UPSERTFULFILLMENTCENTERREQUEST']._serialized_end=165
   _globals['_LISTFULFILLMENTCENTERSREQUEST']._serialized_start=167
@@ -58,35 +58,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PICKLINE']._serialized_start=672
   _globals['_PICKLINE']._serialized_end=822
   _globals['_PICKTASK']._serialized_start=824
-  _globals['_PICKTASK']._serialized_end=926
-  _globals['_SCANITEMREQUEST']._serialized_start=928
-  _globals['_SCANITEMREQUEST']._serialized_end=1017
-  _globals['_SCANRESULT']._serialized_start=1019
-  _globals['_SCANRESULT']._serialized_end=1087
-  _globals['_REPORTSHORTPICKREQUEST']._serialized_start=1089
-  _globals['_REPORTSHORTPICKREQUEST']._serialized_end=1185
-  _globals['_REPORTSHORTPICKRESPONSE']._serialized_start=1187
-  _globals['_REPORTSHORTPICKRESPONSE']._serialized_end=1268
-  _globals['_PACKORDERREQUEST']._serialized_start=1270
-  _globals['_PACKORDERREQUEST']._serialized_end=1362
-  _globals['_PACKRESULT']._serialized_start=1364
-  _globals['_PACKRESULT']._serialized_end=1438
-  _globals['_GETPACKLISTREQUEST']._serialized_start=1440
-  _globals['_GETPACKLISTREQUEST']._serialized_end=1516
-  _globals['_PACKLIST']._serialized_start=1519
-  _globals['_PACKLIST']._serialized_end=1664
-  _globals['_GETPACKLISTRESPONSE']._serialized_start=1666
-  _globals['_GETPACKLISTRESPONSE']._serialized_end=1726
-  _globals['_GETORDERDOCUMENTREQUEST']._serialized_start=1728
-  _globals['_GETORDERDOCUMENTREQUEST']._serialized_end=1829
-  _globals['_DOCUMENT']._serialized_start=1831
-  _globals['_DOCUMENT']._serialized_end=1898
-  _globals['_GETTHROUGHPUTREQUEST']._serialized_start=1900
-  _globals['_GETTHROUGHPUTREQUEST']._serialized_end=1952
-  _globals['_THROUGHPUTBUCKET']._serialized_start=1955
-  _globals['_THROUGHPUTBUCKET']._serialized_end=2108
-  _globals['_GETTHROUGHPUTRESPONSE']._serialized_start=2110
-  _globals['_GETTHROUGHPUTRESPONSE']._serialized_end=2177
-  _globals['_FULFILLMENTSERVICE']._serialized_start=2288
-  _globals['_FULFILLMENTSERVICE']._serialized_end=3145
+  _globals['_PICKTASK']._serialized_end=945
+  _globals['_SCANITEMREQUEST']._serialized_start=947
+  _globals['_SCANITEMREQUEST']._serialized_end=1036
+  _globals['_SCANRESULT']._serialized_start=1038
+  _globals['_SCANRESULT']._serialized_end=1106
+  _globals['_REPORTSHORTPICKREQUEST']._serialized_start=1108
+  _globals['_REPORTSHORTPICKREQUEST']._serialized_end=1204
+  _globals['_REPORTSHORTPICKRESPONSE']._serialized_start=1206
+  _globals['_REPORTSHORTPICKRESPONSE']._serialized_end=1287
+  _globals['_PACKORDERREQUEST']._serialized_start=1289
+  _globals['_PACKORDERREQUEST']._serialized_end=1381
+  _globals['_PACKRESULT']._serialized_start=1383
+  _globals['_PACKRESULT']._serialized_end=1457
+  _globals['_GETPACKLISTREQUEST']._serialized_start=1459
+  _globals['_GETPACKLISTREQUEST']._serialized_end=1554
+  _globals['_PACKLIST']._serialized_start=1557
+  _globals['_PACKLIST']._serialized_end=1702
+  _globals['_GETPACKLISTRESPONSE']._serialized_start=1704
+  _globals['_GETPACKLISTRESPONSE']._serialized_end=1764
+  _globals['_GETORDERDOCUMENTREQUEST']._serialized_start=1766
+  _globals['_GETORDERDOCUMENTREQUEST']._serialized_end=1867
+  _globals['_DOCUMENT']._serialized_start=1869
+  _globals['_DOCUMENT']._serialized_end=1936
+  _globals['_GETTHROUGHPUTREQUEST']._serialized_start=1938
+  _globals['_GETTHROUGHPUTREQUEST']._serialized_end=1990
+  _globals['_THROUGHPUTBUCKET']._serialized_start=1993
+  _globals['_THROUGHPUTBUCKET']._serialized_end=2146
+  _globals['_GETTHROUGHPUTRESPONSE']._serialized_start=2148
+  _globals['_GETTHROUGHPUTRESPONSE']._serialized_end=2215
+  _globals['_FULFILLMENTSERVICE']._serialized_start=2326
+  _globals['_FULFILLMENTSERVICE']._serialized_end=3183
 # @@protoc_insertion_point(module_scope)

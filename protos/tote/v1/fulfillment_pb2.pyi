@@ -106,16 +106,18 @@ class PickLine(_message.Message):
     def __init__(self, line_id: _Optional[str] = ..., order_id: _Optional[str] = ..., sku: _Optional[str] = ..., gtin: _Optional[str] = ..., bin: _Optional[str] = ..., quantity: _Optional[int] = ..., picked: _Optional[int] = ..., missing: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
 
 class PickTask(_message.Message):
-    __slots__ = ("task_id", "fc_id", "lines", "confirm_bin_scan")
+    __slots__ = ("task_id", "fc_id", "lines", "confirm_bin_scan", "tote_code")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     FC_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     CONFIRM_BIN_SCAN_FIELD_NUMBER: _ClassVar[int]
+    TOTE_CODE_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     fc_id: str
     lines: _containers.RepeatedCompositeFieldContainer[PickLine]
     confirm_bin_scan: bool
-    def __init__(self, task_id: _Optional[str] = ..., fc_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[PickLine, _Mapping]]] = ..., confirm_bin_scan: _Optional[bool] = ...) -> None: ...
+    tote_code: str
+    def __init__(self, task_id: _Optional[str] = ..., fc_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[PickLine, _Mapping]]] = ..., confirm_bin_scan: _Optional[bool] = ..., tote_code: _Optional[str] = ...) -> None: ...
 
 class ScanItemRequest(_message.Message):
     __slots__ = ("task_id", "barcode", "scan_id", "operator_id")
@@ -178,14 +180,16 @@ class PackResult(_message.Message):
     def __init__(self, order: _Optional[_Union[_common_pb2.Order, _Mapping]] = ..., label: _Optional[_Union[_common_pb2.Label, _Mapping]] = ...) -> None: ...
 
 class GetPackListRequest(_message.Message):
-    __slots__ = ("task_id", "order_id", "shipment_id")
+    __slots__ = ("task_id", "order_id", "shipment_id", "tote_code")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     SHIPMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTE_CODE_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     order_id: str
     shipment_id: str
-    def __init__(self, task_id: _Optional[str] = ..., order_id: _Optional[str] = ..., shipment_id: _Optional[str] = ...) -> None: ...
+    tote_code: str
+    def __init__(self, task_id: _Optional[str] = ..., order_id: _Optional[str] = ..., shipment_id: _Optional[str] = ..., tote_code: _Optional[str] = ...) -> None: ...
 
 class PackList(_message.Message):
     __slots__ = ("order_id", "shipment_id", "fc_id", "status", "lines", "expected_weight_grams")

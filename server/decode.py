@@ -58,7 +58,7 @@ def nul_in_text(message: Message) -> InvalidArgument | None:
 
 def _nul_field(message: Message, prefix: str) -> str | None:
     for field, value in message.ListFields():
-        name = prefix + field.name
+        name: str = prefix + field.name
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             items: Any = [x for kv in value.items() for x in kv]
         elif field.is_repeated:

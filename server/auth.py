@@ -7,6 +7,7 @@ per RPC are the table below (API.md); admin may do everything.
 from __future__ import annotations
 
 import contextvars
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +19,7 @@ from grpc import aio
 from core.domain.errors import DomainError
 from core.service.tokens import Principal, authenticate
 from server.dbexec import DbExecutor
+from server.decode import Refused, safe_parser
 from server.errors import code_for
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ class AuthInterceptor(aio.ServerInterceptor):
         # TokenCache, so its entries are never used again; the bound keeps them from piling up.
         self._wrapped: dict[tuple[str, Principal],
                             tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        # method → (its handler, that handler parsing safely) for health and reflection.
+        self._public: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -111,8 +115,13 @@ class AuthInterceptor(aio.ServerInterceptor):
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
         method = details.method
-        if handler is None or method.startswith(PUBLIC_PREFIXES):
+        if handler is None:
             return handler
+        if method.startswith(PUBLIC_PREFIXES):
+            hit = self._public.get(method)
+            if hit is None or hit[0] is not handler:
+                hit = self._public[method] = (handler, _parse_safely(handler, method))
+            return hit[1]
         token = _bearer(details.invocation_metadata)
         principal = await self._tokens.lookup(token) if token else None
         if principal is None:
@@ -131,12 +140,14 @@ class AuthInterceptor(aio.ServerInterceptor):
             return hit[1]
         if len(self._wrapped) >= 10_000:
             self._wrapped.clear()
-        wrapped = _wrap(handler, principal)
+        wrapped = _wrap(handler, principal, method)
         self._wrapped[key] = (handler, wrapped)
         return wrapped
 
 
 def _refuse(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str):
+    """A handler that answers `code` whatever the request (which is never parsed)."""
+
     async def unary(request: Any, context: aio.ServicerContext) -> Any:
         await context.abort(code, message)
 
@@ -144,11 +155,13 @@ def _refuse(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str)
         await context.abort(code, message)
         yield  # pragma: no cover - makes this an async generator
 
-    return _same_kind(handler, unary, stream)
+    return _same_kind(handler, unary, stream, None)
 
 
-def _wrap(handler: grpc.RpcMethodHandler, principal: Principal):
+def _wrap(handler: grpc.RpcMethodHandler, principal: Principal, method: str):
     async def unary(request: Any, context: aio.ServicerContext) -> Any:
+        if type(request) is Refused:
+            await _refused(context, method, request)
         PRINCIPAL.set(principal)
         try:
             return await handler.unary_unary(request, context)
@@ -162,6 +175,8 @@ def _wrap(handler: grpc.RpcMethodHandler, principal: Principal):
                                 "internal error; the server log has the details")
 
     async def stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+        if type(request) is Refused:
+            await _refused(context, method, request)
         PRINCIPAL.set(principal)
         try:
             async for item in handler.unary_stream(request, context):
@@ -175,12 +190,50 @@ def _wrap(handler: grpc.RpcMethodHandler, principal: Principal):
             await context.abort(grpc.StatusCode.INTERNAL,
                                 "internal error; the server log has the details")
 
-    return _same_kind(handler, unary, stream)
+    return _same_kind(handler, unary, stream,
+                      safe_parser(method, handler.request_deserializer))
 
 
-def _same_kind(handler: grpc.RpcMethodHandler, unary: Any, stream: Any) -> grpc.RpcMethodHandler:
-    kw = {"request_deserializer": handler.request_deserializer,
-          "response_serializer": handler.response_serializer}
+def _parse_safely(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """A public handler (health) with tote's parser: bad bytes are INVALID_ARGUMENT there too."""
+    if handler.request_streaming:
+        return handler  # reflection: grpcio parses each message of the stream itself
+
+    async def unary(request: Any, context: aio.ServicerContext) -> Any:
+        if type(request) is Refused:
+            await _refused(context, method, request)
+        try:
+            return await handler.unary_unary(request, context)
+        except NotImplementedError:
+            # grpcio-health-checking serves no Health/List: its generated stub raises this.
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not served here")
+
+    async def stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+        if type(request) is Refused:
+            await _refused(context, method, request)
+        async for item in handler.unary_stream(request, context):
+            yield item
+
+    async def writes(request: Any, context: aio.ServicerContext) -> None:
+        # Health's Watch is a coroutine that sends with context.write, not a generator.
+        if type(request) is Refused:
+            await _refused(context, method, request)
+        await handler.unary_stream(request, context)
+
+    if handler.unary_stream is not None and not inspect.isasyncgenfunction(handler.unary_stream):
+        stream = writes  # type: ignore[assignment]  # grpcio takes either kind of handler
+    return _same_kind(handler, unary, stream, safe_parser(method, handler.request_deserializer))
+
+
+async def _refused(context: aio.ServicerContext, method: str, request: Refused) -> None:
+    """Answer a request that did not parse: one log line (a client's mistake, no traceback)."""
+    log.info("refused a request to %s: %s", method, request.error.message)
+    await context.abort(code_for(request.error), request.error.message)
+
+
+def _same_kind(handler: grpc.RpcMethodHandler, unary: Any, stream: Any,
+               parse: Callable[[bytes], Any] | None) -> grpc.RpcMethodHandler:
+    kw = {"request_deserializer": parse, "response_serializer": handler.response_serializer}
     if handler.unary_unary is not None:
         return grpc.unary_unary_rpc_method_handler(unary, **kw)
     if handler.unary_stream is not None:

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from google.protobuf.message import DecodeError
 from sqlalchemy.orm import Session
 
-from core.domain.errors import InvalidArgument
 from core.service import orders
 from core.service.orders import OrderSettings
 from core.service.saga_steps import SagaState, state_of
 from server import convert
+from server.decode import not_a_message, nul_in_text
 from tote.v1 import orders_pb2
 
 
@@ -49,8 +49,11 @@ def place_order(
     """
     try:
         message = orders_pb2.PlaceOrderRequest.FromString(request)
-    except DecodeError:
-        raise InvalidArgument("the request is not a tote.v1.PlaceOrderRequest") from None
+    except DecodeError as exc:
+        raise not_a_message("tote.v1.PlaceOrderRequest", exc) from None
+    # What server/decode.py checks for the RPCs whose requests grpcio parses.
+    if b"\x00" in request and (error := nul_in_text(message)) is not None:
+        raise error
     cmd = convert.place_order_from_pb(message, storefront)
     snap, created = orders.place_order(session, cmd, _settings(settings),
                                        now or datetime.now(UTC))

@@ -104,8 +104,8 @@ def record_remittance(
 
 def _validate(carrier: str, reference: str, amount_minor: int, currency: str,
               tracking_numbers: list[str]) -> list[str]:
-    if not carrier.strip():
-        raise InvalidArgument("carrier is required", field="carrier")
+    if not carrier.strip() or len(carrier) > 64:
+        raise InvalidArgument("carrier is required, at most 64 characters", field="carrier")
     if not reference.strip() or len(reference) > 128:
         raise InvalidArgument("reference (the bank transfer's reference) is required, at most "
                               "128 characters", field="reference")
@@ -115,8 +115,9 @@ def _validate(carrier: str, reference: str, amount_minor: int, currency: str,
     if amount_minor < 0:
         raise InvalidArgument("amount must not be negative", field="amount.amount_minor")
     numbers = [t.strip() for t in tracking_numbers]
-    if not numbers or any(not t for t in numbers):
-        raise InvalidArgument("tracking_numbers must list the parcels this transfer pays for",
+    if not numbers or any(not t or len(t) > 64 for t in numbers):
+        raise InvalidArgument("tracking_numbers must list the parcels this transfer pays for "
+                              "(each at most 64 characters)",
                               field="tracking_numbers")
     if len(set(numbers)) != len(numbers):
         raise InvalidArgument("a tracking number is listed twice in one remittance",

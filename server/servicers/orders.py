@@ -177,7 +177,8 @@ def _list(session, scope, status, fc_id, customer_id, page_size, page_token):  #
 def _parse_event_id(value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    # isdigit() alone takes "²" and other digits int() refuses; ids are below 2^63 (BIGINT).
+    if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
         raise InvalidArgument("after_event_id must be an event_id this server sent",
                               field="after_event_id")
     return int(value)

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from labels.money import format_amount
 from tote.v1 import common_pb2
 
 Index = QModelIndex | QPersistentModelIndex
@@ -26,7 +27,8 @@ def status_name(status: int) -> str:
 
 
 def money(m: common_pb2.Money) -> str:
-    return f"{m.currency} {m.amount_minor / 100:,.2f}" if m.currency else ""
+    """An amount as a person reads it (tote's one formatter), e.g. ₹2,541.00; '' when unset."""
+    return format_amount(m.amount_minor, m.currency) if m.currency else ""
 
 
 def timestamp(ts: Any) -> str:

@@ -187,7 +187,10 @@ class RoutingModel(_RowsModel):
 
     def cell(self, c: Any, column: int) -> Any:
         factors = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c.factors.items()))
-        return (c.fc_id, round(c.score, 3), factors, c.reason)[column]
+        # The winner's reason opens with why it was chosen, which the note above the table
+        # says; each row keeps what it says about its own FC.
+        own = c.reason.find(f"{c.fc_id}: ")
+        return (c.fc_id, round(c.score, 3), factors, c.reason[max(own, 0):])[column]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (role == Qt.ItemDataRole.FontRole and index.isValid()

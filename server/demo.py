@@ -269,7 +269,7 @@ def _cash_collected(running: Running) -> dict[str, int]:
             .where(Shipment.carrier == "sandbox", Shipment.cod_collected_minor > 0)).all())
     finally:
         db.dispose()
-    return {tracking: int(cash) for tracking, cash in rows}
+    return {str(tracking): int(cash or 0) for tracking, cash in rows}
 
 
 async def _floor_tokens(running: Running, tokens: Tokens) -> None:

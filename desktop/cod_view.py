@@ -24,6 +24,7 @@ from desktop.carriers import CarrierBox
 from desktop.controller import ConsoleController
 from desktop.models import _RowsModel, money
 from desktop.tables import table
+from labels.money import plain_amount
 from tote.v1 import common_pb2
 
 CURRENCY = "INR"
@@ -171,14 +172,15 @@ class CodView(QWidget):
             out = csv.writer(f)
             out.writerow(["carrier", "expected", "collected", "remitted", "currency"])
             currency = rec.expected.currency or CURRENCY
+            # Plain decimals in the currency's own exponent, for a spreadsheet to sum.
             out.writerow([self.carrier.carrier(), *(
-                f"{m.amount_minor / 100:.2f}" for m in (rec.expected, rec.collected,
-                                                         rec.remitted)), currency])
+                plain_amount(m.amount_minor, currency)
+                for m in (rec.expected, rec.collected, rec.remitted)), currency])
             out.writerow([])
             out.writerow(["tracking_number", "kind", "expected", "actual", "currency",
                           "detail"])
             for d in rec.discrepancies:
-                out.writerow([d.tracking_number, d.kind, f"{d.expected.amount_minor / 100:.2f}",
-                              f"{d.actual.amount_minor / 100:.2f}",
-                              d.expected.currency or d.actual.currency or currency, d.detail])
+                cur = d.expected.currency or d.actual.currency or currency
+                out.writerow([d.tracking_number, d.kind, plain_amount(d.expected.amount_minor, cur),
+                              plain_amount(d.actual.amount_minor, cur), cur, d.detail])
         self.result.setText(f"Exported to {path}")

@@ -66,8 +66,7 @@ class DashboardView(QWidget):
             view.horizontalHeader().setStretchLastSection(False)  # numbers beside their labels
 
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
-        self.chart = pg.PlotWidget(title=f"Orders per hour, last {CHART_HOURS} h "
-                                   "(GetThroughput)")
+        self.chart = pg.PlotWidget(title=f"Orders per hour, last {CHART_HOURS} h")
         self.chart.setMinimumHeight(170)
         self.chart.showGrid(y=True, alpha=0.3)
         self.chart.setMouseEnabled(x=False, y=False)

@@ -45,6 +45,7 @@ class LabelsView(QWidget):
         self._orders: dict[str, common_pb2.Order] = {}
         self._batch_ids: list[str] = []
         self._asked: set[str] = set()  # packed orders whose parcels were asked for
+        self._previewed = ""  # the packed order whose label was last shown on selecting it
 
         self.order_id = QLineEdit(placeholderText="Order id")
         self.order_id.returnPressed.connect(self.load)
@@ -249,9 +250,17 @@ class LabelsView(QWidget):
 
     @Slot()
     def _selection_changed(self, *_args: object) -> None:
-        n = len(self.selected_order_ids())
+        selected = self.selected_order_ids()
+        n = len(selected)
         self.batch_button.setText(f"Labels of selected ({n})" if n else "Labels of selected")
         self.batch_button.setEnabled(n > 0 and not self.progress.isVisible())
+        # One packed order selected: its label in the preview, as the supervisor expects
+        # (several selected print as one PDF with "Labels of selected").
+        if n == 1 and selected[0] != self._previewed and not self.progress.isVisible():
+            self._previewed = selected[0]
+            self.order_id.setText(selected[0])
+            self.kind.setCurrentIndex(self.kind.findData(LABEL))
+            self.load()
 
     @Slot(object)
     def _row_opened(self, index: Any) -> None:

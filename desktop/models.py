@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from labels.money import format_amount
 from tote.v1 import common_pb2
 
 Index = QModelIndex | QPersistentModelIndex
@@ -26,7 +27,8 @@ def status_name(status: int) -> str:
 
 
 def money(m: common_pb2.Money) -> str:
-    return f"{m.currency} {m.amount_minor / 100:,.2f}" if m.currency else ""
+    """An amount as a person reads it (tote's one formatter), e.g. ₹2,541.00; '' when unset."""
+    return format_amount(m.amount_minor, m.currency) if m.currency else ""
 
 
 def timestamp(ts: Any) -> str:
@@ -185,7 +187,10 @@ class RoutingModel(_RowsModel):
 
     def cell(self, c: Any, column: int) -> Any:
         factors = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c.factors.items()))
-        return (c.fc_id, round(c.score, 3), factors, c.reason)[column]
+        # The winner's reason opens with why it was chosen, which the note above the table
+        # says; each row keeps what it says about its own FC.
+        own = c.reason.find(f"{c.fc_id}: ")
+        return (c.fc_id, round(c.score, 3), factors, c.reason[max(own, 0):])[column]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (role == Qt.ItemDataRole.FontRole and index.isValid()

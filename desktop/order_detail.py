@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.charges import lines_shipping, total_text
 from desktop.models import EventsModel, RoutingModel, money, status_name
 from desktop.tables import table
 from tote.v1 import common_pb2
@@ -25,6 +26,23 @@ ASSIGNABLE = {common_pb2.ORDER_STATUS_PROCESSING}
 # CancelOrder is allowed before PACKED (and refused while a parcel is being packed).
 CANCELLABLE = {common_pb2.ORDER_STATUS_PENDING, common_pb2.ORDER_STATUS_PROCESSING,
                common_pb2.ORDER_STATUS_PICKING}
+
+
+def routing_sentence(fc_id: str, reason: str) -> str:
+    """Routing's choice said once: 'Ships from FC-BLR because it is nearer (…)'.
+
+    The winner's reason reads "chosen because …; FC-BLR: has every line; …": the FC's own
+    description after its id is in its row of the table below, so the sentence stops there.
+    """
+    if not fc_id:
+        return "Not routed yet"
+    parts = reason.split("; ")
+    own = next((i for i, p in enumerate(parts) if p.startswith(f"{fc_id}: ")), len(parts))
+    why = "; ".join(parts[:own])
+    if why.startswith("chosen because "):
+        return f"Ships from {fc_id} because {why.removeprefix('chosen because ')}"
+    why = why.removeprefix("chosen: ")
+    return f"Ships from {fc_id}: {why}" if why else f"Ships from {fc_id}"
 
 
 class OrderDetail(QWidget):
@@ -39,11 +57,14 @@ class OrderDetail(QWidget):
         self.title = QLabel("Select an order")
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
         self.summary = QLabel("")
+        self.total = QLabel("")  # what is charged now (less what short picks cancelled)
         self.payment = QLabel("")
         # Long lines wrap: unwrapped, an order's text would widen the window past the screen.
         self.cancelled = QLabel("")  # why it was cancelled (the order's cancel_reason)
-        for label in (self.title, self.summary, self.payment, self.cancelled):
+        for label in (self.title, self.summary, self.total, self.payment, self.cancelled):
             label.setWordWrap(True)
+        # An order of many lines wraps: room for two lines, or the tables squeeze it unreadable.
+        self.summary.setMinimumHeight(self.summary.fontMetrics().lineSpacing() * 2)
         self.routing_note = QLabel("")
         self.routing_note.setWordWrap(True)
         # A wrapped label is squeezed by the tables under it unless it asks for its lines.
@@ -70,6 +91,7 @@ class OrderDetail(QWidget):
 
         form = QFormLayout()
         form.addRow("Order", self.summary)
+        form.addRow("Total", self.total)
         form.addRow("Payment", self.payment)
         assign_row = QHBoxLayout()
         assign_row.addWidget(self.fc_box)
@@ -89,7 +111,7 @@ class OrderDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Routing (ExplainRouting)"))
+        layout.addWidget(QLabel("Routing: how each fulfillment center scored"))
         layout.addWidget(self.routing_note)
         layout.addWidget(self.routing_view, 2)
         layout.addWidget(QLabel("Event timeline"))
@@ -119,8 +141,8 @@ class OrderDetail(QWidget):
         # CancelOrder answers after the gateway has voided or refunded: that can take a while.
         self.cancel_note.setText("Cancelling — voiding the payment first…"
                                  if self.cancelling else "")
-        lines = ", ".join(f"{line.quantity}× {line.sku}" for line in order.lines)
-        self.summary.setText(f"{order.customer_id} · {lines} · {money(order.total)} · "
+        self.total.setText(total_text(order))
+        self.summary.setText(f"{order.customer_id} · {lines_shipping(order)} · "
                              f"FC {order.fc_id or '—'}"
                              + (f" · {order.carrier} {order.tracking_number}"
                                 if order.tracking_number else ""))
@@ -152,9 +174,8 @@ class OrderDetail(QWidget):
         self.routing.chosen_fc_id = decision.chosen_fc_id
         self.routing.set_rows(sorted(decision.candidates, key=lambda c: -c.score))
         winner = next((c for c in decision.candidates if c.fc_id == decision.chosen_fc_id), None)
-        self.routing_note.setText(
-            f"Chosen: {decision.chosen_fc_id or '—'}"
-            + (f" — {winner.reason}" if winner is not None and winner.reason else ""))
+        self.routing_note.setText(routing_sentence(decision.chosen_fc_id,
+                                                   winner.reason if winner is not None else ""))
 
     @Slot(int)
     def _fc_activated(self, _index: int) -> None:

@@ -26,6 +26,7 @@ from tote.v1 import common_pb2
 
 STATUSES = [status_name(s) for s in common_pb2.OrderStatus.values()
             if s != common_pb2.ORDER_STATUS_UNSPECIFIED]
+ALL = "All"  # a filter combo's first choice: no filter
 
 
 class OrdersView(QWidget):
@@ -49,9 +50,9 @@ class OrdersView(QWidget):
         self.cancel_action.triggered.connect(lambda: self.request_cancel())
 
         self.search = QLineEdit(placeholderText="Search orders (Ctrl+F)")
-        self.status_box = self._combo(["", *STATUSES], "status")
-        self.fc_filter = self._combo([""], "fc_id")
-        self.payment_box = self._combo(["", "card", "upi", "cod"], "payment")
+        self.status_box = self._combo([ALL, *STATUSES], "status")
+        self.fc_filter = self._combo([ALL], "fc_id")
+        self.payment_box = self._combo([ALL, "card", "upi", "cod"], "payment")
         self.customer = QLineEdit(placeholderText="Customer")
         self.search.textChanged.connect(self._text_changed)
         self.customer.textChanged.connect(self._customer_changed)
@@ -112,7 +113,8 @@ class OrdersView(QWidget):
 
     @Slot(str)
     def _combo_changed(self, value: str) -> None:
-        self.proxy.set_filter(**{self.sender().property("filter_name"): value})
+        self.proxy.set_filter(**{self.sender().property("filter_name"):
+                                 "" if value == ALL else value})
 
     @Slot(str)
     def _text_changed(self, value: str) -> None:
@@ -162,7 +164,7 @@ class OrdersView(QWidget):
             current = self.fc_filter.currentText()
             self.fc_filter.blockSignals(True)
             self.fc_filter.clear()
-            self.fc_filter.addItems(["", *fcs])
+            self.fc_filter.addItems([ALL, *fcs])
             self.fc_filter.setCurrentText(current)
             self.fc_filter.blockSignals(False)
 
@@ -195,6 +197,9 @@ class OrdersView(QWidget):
             self.detail.set_cancelling(True)
         self._sync_cancel_action()
         if new:
+            # The listed order carries no parcels: GetOrder's has them, and with them what a
+            # short pick took off the bill (the header shows what is charged now).
+            self.controller.refresh_order(order_id)
             self.controller.watch_order(order_id)
             self.controller.explain_routing(order_id)
             self.controller.load_fcs()  # FCs opened since the last look are choices too

@@ -20,7 +20,7 @@ from labels.model import (
     PickLine,
     PickList,
 )
-from labels.money import format_money, format_weight
+from labels.money import format_amount, format_money, format_weight, plain_amount
 from labels.packing_slip import render_packing_slip
 from labels.pick_list import render_pick_list
 from labels.shipping import render_label, render_label_with_layout
@@ -47,8 +47,10 @@ __all__ = [
     "UnreadableBarcodeError",
     "check_digit",
     "decode_image",
+    "format_amount",
     "format_money",
     "format_weight",
+    "plain_amount",
     "gtin14",
     "is_valid_gtin",
     "is_valid_sscc",

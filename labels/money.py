@@ -4,49 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# The one money formatter (stdlib only), shared with the server and the console: the only
+# module of core/ that labels/ imports (tests/unit/test_layering.py holds it to that).
+from core.domain.money import format_money as format_amount
+from core.domain.money import plain_amount
 from labels.errors import LabelDataError
 from labels.model import Money
 
-# Minor-unit digits per ISO 4217 code; anything not listed has two.
-_EXPONENT = {
-    "JPY": 0,
-    "KRW": 0,
-    "VND": 0,
-    "CLP": 0,
-    "ISK": 0,
-    "BHD": 3,
-    "KWD": 3,
-    "OMR": 3,
-    "JOD": 3,
-    "TND": 3,
-    "LYD": 3,
-    "IQD": 3,
-}
-_SYMBOL = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-
-
-def _group(digits: str, indian: bool) -> str:
-    if len(digits) <= 3:
-        return digits
-    head, tail = digits[:-3], digits[-3:]
-    size = 2 if indian else 3  # lakh/crore grouping for rupees: 12,34,567
-    groups = []
-    while head:
-        groups.insert(0, head[-size:])
-        head = head[:-size]
-    return ",".join(groups + [tail])
+__all__ = ["format_amount", "format_money", "format_weight", "plain_amount", "total",
+           "totals_by_currency"]
 
 
 def format_money(money: Money) -> str:
     """`Money(123450, "INR")` -> "₹1,234.50"; `Money(5, "USD")` -> "$0.05"."""
-    exp = _EXPONENT.get(money.currency, 2)
-    sign = "-" if money.amount_minor < 0 else ""
-    whole, minor = divmod(abs(money.amount_minor), 10**exp)
-    text = _group(str(whole), money.currency == "INR")
-    if exp:
-        text += "." + str(minor).zfill(exp)
-    symbol = _SYMBOL.get(money.currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {money.currency}"
+    return format_amount(money.amount_minor, money.currency)
 
 
 def total(amounts: Iterable[Money], field: str = "amount") -> Money | None:

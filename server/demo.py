@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import random
-import re
 import time
 import uuid
 from dataclasses import replace
@@ -21,9 +20,11 @@ from pathlib import Path
 import grpc
 import httpx
 from grpc import aio
+from sqlalchemy import select
 
 import labels
 from core.persistence.db import Database
+from core.persistence.fulfillment_models import Shipment
 from core.service import check
 from core.service.tokens import create_token
 from server import demo_report as report
@@ -69,8 +70,6 @@ COLORS = {"Order_Cancelled": "31", "Order_Ready_for_Fulfillment": "32", "Payment
           "Payment_Refunded": "35", "Order_Packed": "36", "Order_Shipped": "36",
           "Order_Delivered": "32", "Cod_Collected": "32", "Payment_Settled": "32"}
 FINAL = {"DELIVERED", "CANCELLED"}
-# The Cod_Collected event's detail: "<tracking>: <minor units> <currency> collected …".
-COLLECTED = re.compile(r"^(\S+): (\d+) ([A-Z]{3}) collected")
 SHORT_BY_MINOR = 5_000  # the carrier's deliberate mistake: one transfer ₹50 short
 LABEL_DIR = "demo-labels"
 
@@ -179,13 +178,11 @@ class Demo:
         stream = self.order_stub.WatchOrders(orders_pb2.WatchOrdersRequest(), metadata=self.md)
         async for event in stream:
             self.status[event.order_id] = report.STATUS[event.status]
-            if event.type == "Cod_Collected" and (m := COLLECTED.match(event.detail)):
-                self.cash[m.group(1)] = int(m.group(2))
-            elif event.type == "Payment_Settled":
+            if event.type == "Payment_Settled":
                 self.settled.add(event.order_id)
             kind = self.kind.get(event.order_id, "")
             self.console.line(f"{event.order_id[-8:]}  {kind:<16} {event.type:<28} "
-                              f"{event.detail[:70]}", COLORS.get(event.type))
+                              f"{event.detail}", COLORS.get(event.type))
 
     async def show_status(self) -> None:
         while True:
@@ -220,6 +217,7 @@ class Demo:
 
     async def remit_cod(self) -> None:
         """The carrier pays the cash it collected: one exact transfer, one ₹50 short."""
+        self.cash = await asyncio.to_thread(_cash_collected, self.running)
         parcels = sorted(self.cash)
         if not parcels:
             self.console.line("carrier: no cash on delivery was collected, nothing to remit")
@@ -233,7 +231,7 @@ class Demo:
                 carrier="sandbox", reference=reference, tracking_numbers=numbers,
                 amount=common_pb2.Money(amount_minor=amount, currency="INR")),
                 metadata=self.tokens.supervisor)
-            self.console.line(f"carrier: remittance {reference} of {report.inr(amount)} for "
+            self.console.line(f"carrier: remittance {reference} of {report.money(amount)} for "
                               f"{len(numbers)} COD parcel(s)",
                               REFUSED if reference.endswith("2") else None)
 
@@ -256,6 +254,22 @@ def _token(running: Running, role: str, name: str, fc_id: str | None = None) -> 
         return db.run_write(lambda s: create_token(s, role, name, fc_id))[1]
     finally:
         db.dispose()
+
+
+def _cash_collected(running: Running) -> dict[str, int]:
+    """Tracking number → the cash its courier took at the door, in minor units.
+
+    The sandbox carrier keeps no cash book, so the demo's courier company reads what tote
+    recorded at each delivery (the events say it too, but in words for people).
+    """
+    db = Database(running.db.url)
+    try:
+        rows = db.run_read(lambda s: s.execute(
+            select(Shipment.tracking_number, Shipment.cod_collected_minor)
+            .where(Shipment.carrier == "sandbox", Shipment.cod_collected_minor > 0)).all())
+    finally:
+        db.dispose()
+    return {str(tracking): int(cash or 0) for tracking, cash in rows}
 
 
 async def _floor_tokens(running: Running, tokens: Tokens) -> None:

@@ -7,8 +7,9 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from typing import TextIO
 
-import labels
+from core.domain.money import format_money
 from tote.v1 import common_pb2, shipping_pb2
 
 STATUS = {v: k.removeprefix("ORDER_STATUS_") for k, v in common_pb2.OrderStatus.items()}
@@ -16,16 +17,21 @@ STATUS = {v: k.removeprefix("ORDER_STATUS_") for k, v in common_pb2.OrderStatus.
 FLOW = ("PENDING", "PROCESSING", "PICKING", "PACKED", "SHIPPED", "DELIVERED", "CANCELLED")
 
 
-def inr(amount_minor: int, currency: str = "INR") -> str:
-    """Minor units as money, e.g. ₹1,234.50."""
-    return labels.format_money(labels.Money(amount_minor, currency or "INR"))
+def money(amount_minor: int, currency: str = "INR") -> str:
+    """Minor units as a person reads them (tote's one formatter), e.g. ₹1,234.50."""
+    return format_money(amount_minor, currency or "INR")
 
 
 class Console:
-    """Prints event lines; on a terminal the status line stays at the bottom, redrawn."""
+    """Prints event lines; on a terminal the status line stays at the bottom, redrawn.
 
-    def __init__(self) -> None:
-        self.tty = sys.stdout.isatty()
+    Only a terminal's lines are cut to its width (a wrapped line would break the redrawn
+    status line); written to a file or a pipe, every line is printed whole.
+    """
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.tty = self.out.isatty()
         self.started = time.monotonic()
         self._status = ""
         self._printed_status = ""
@@ -36,30 +42,41 @@ class Console:
     def paint(self, text: str, code: str | None) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if code and self.tty else text
 
+    def fit(self, text: str) -> str:
+        """The text cut to the terminal's width on a terminal; whole anywhere else."""
+        if not self.tty:
+            return text
+        width = shutil.get_terminal_size().columns - 1
+        return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+    def _print(self, text: str = "", end: str = "\n") -> None:
+        print(text, end=end, file=self.out, flush=True)
+
     def line(self, text: str, color: str | None = None) -> None:
         """One event line, timestamped."""
-        out = self.paint(f"{self.elapsed():6.1f}s  {text}", color)
+        out = self.paint(self.fit(f"{self.elapsed():6.1f}s  {text}"), color)
         if self.tty and self._status:
-            print(f"\r\x1b[K{out}\n{self._status}", end="", flush=True)
+            self._print(f"\r\x1b[K{out}\n{self._status}", end="")
         else:
-            print(out, flush=True)
+            self._print(out)
 
     def status(self, counts: Mapping[str, int]) -> None:
         """The live summary by status: redrawn in place on a terminal, else a line on change."""
-        text = " · ".join(f"{name} {counts.get(name, 0)}" for name in FLOW)
+        text = f"{self.elapsed():6.1f}s  [" + " · ".join(
+            f"{name} {counts.get(name, 0)}" for name in FLOW) + "]"
         # One row only, or clearing it before the next event line would leave half of it.
-        width = shutil.get_terminal_size().columns - 1
-        self._status = self.paint(f"{self.elapsed():6.1f}s  [{text}]"[:width], "1")
+        self._status = self.paint(self.fit(text), "1")
+        summary = text.split("[", 1)[1]
         if self.tty:
-            print(f"\r\x1b[K{self._status}", end="", flush=True)
-        elif text != self._printed_status:
-            print(f"{self.elapsed():6.1f}s  [{text}]", flush=True)
-        self._printed_status = text
+            self._print(f"\r\x1b[K{self._status}", end="")
+        elif summary != self._printed_status:
+            self._print(text)
+        self._printed_status = summary
 
     def end_live(self) -> None:
         """Leave the status line where it is and go on below it."""
         if self.tty and self._status:
-            print(flush=True)
+            self._print()
         self._status = ""
 
 
@@ -86,22 +103,24 @@ def orders_table(statuses: Mapping[str, str], kinds: Mapping[str, str]) -> None:
 
 
 def ledger_table(entries: list[dict[str, object]]) -> None:
-    sums: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    sums: dict[tuple[str, str], list[int]] = collections.defaultdict(lambda: [0, 0])
     for e in entries:
-        key = f"{e['kind']} ({e['status']})"
+        key = (f"{e['kind']} ({e['status']})", str(e.get("currency") or "INR"))
         sums[key][0] += 1
         sums[key][1] += int(e["amount_minor"])  # type: ignore[call-overload]
     table("sandbox gateway ledger by kind:",
-          [(key, f"×{n}", inr(total)) for key, (n, total) in sorted(sums.items())])
+          [(kind, f"×{n}", money(total, currency))
+           for (kind, currency), (n, total) in sorted(sums.items())])
 
 
 def cod_table(rec: shipping_pb2.CodReconciliation) -> None:
     cur = rec.expected.currency or "INR"
     table("cash on delivery, carrier sandbox:", [
-        ("expected (delivered COD parcels)", inr(rec.expected.amount_minor, cur)),
-        ("collected by the couriers", inr(rec.collected.amount_minor, cur)),
-        ("remitted to the shop", inr(rec.remitted.amount_minor, cur)),
+        ("expected (delivered COD parcels)", money(rec.expected.amount_minor, cur)),
+        ("collected by the couriers", money(rec.collected.amount_minor, cur)),
+        ("remitted to the shop", money(rec.remitted.amount_minor, cur)),
         ("discrepancies", str(len(rec.discrepancies)))])
     for d in rec.discrepancies:
-        print(f"  ! {d.kind}: {d.tracking_number} expected {inr(d.expected.amount_minor, cur)}, "
-              f"got {inr(d.actual.amount_minor, cur)} — {d.detail}")
+        print(f"  ! {d.kind}: {d.tracking_number} expected "
+              f"{money(d.expected.amount_minor, cur)}, got {money(d.actual.amount_minor, cur)}"
+              f" — {d.detail}")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.domain.money import format_money
 from core.domain.order import OrderStatus, PaymentMethod, PaymentState
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import Order, SoftLock, StockLevel
@@ -100,9 +101,11 @@ def _order(o: Any, shipments: list[Any]) -> list[str]:
     if o.payment_state not in PAYMENT_STATES:
         out.append(f"{me}: payment state {o.payment_state!r} is unknown")
     if o.captured_minor > o.authorized_minor:
-        out.append(f"{me}: captured {o.captured_minor} exceeds authorized {o.authorized_minor}")
+        out.append(f"{me}: captured {format_money(o.captured_minor, o.currency)} exceeds "
+                   f"authorized {format_money(o.authorized_minor, o.currency)}")
     if o.refunded_minor > o.captured_minor:
-        out.append(f"{me}: refunded {o.refunded_minor} exceeds captured {o.captured_minor}")
+        out.append(f"{me}: refunded {format_money(o.refunded_minor, o.currency)} exceeds "
+                   f"captured {format_money(o.captured_minor, o.currency)}")
     live = [s for s in shipments if s.status != "cancelled"]
     gone = [s for s in live if s.status in HANDED_OFF]
     allowed = SHIPMENT_STATUS_FOR.get(OrderStatus(o.status))
@@ -117,8 +120,8 @@ def _order(o: Any, shipments: list[Any]) -> list[str]:
         # What ships is paid in full: the goods on the parcels plus the fee quoted once.
         value = sum(s.value_minor for s in gone) + (o.shipping_fee_minor if gone else 0)
         if net != value:
-            out.append(f"{me}: captured − refunded is {net} {o.currency} but the value shipped "
-                       f"is {value}")
+            out.append(f"{me}: captured − refunded is {format_money(net, o.currency)} but the "
+                       f"value shipped is {format_money(value, o.currency)}")
     return out
 
 

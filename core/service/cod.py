@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.domain.errors import FailedPrecondition, InvalidArgument
 from core.domain.events import EventType
 from core.domain.ids import new_id
-from core.domain.money import Money
+from core.domain.money import Money, format_money
 from core.domain.order import PaymentMethod
 from core.persistence.fulfillment_models import CodRemittance, CodRemittanceParcel, Shipment
 from core.persistence.models import Order
@@ -160,7 +160,7 @@ def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) ->
                 and p.delivered_at <= overdue):
             rec.discrepancies.append(Discrepancy(
                 t, "collected_not_remitted", p.cod_collected_minor, 0,
-                f"{p.cod_collected_minor} {p.currency} collected on "
+                f"{format_money(p.cod_collected_minor, p.currency)} collected on "
                 f"{p.delivered_at:%Y-%m-%d}, not remitted after {remit_days} days"))
     return rec
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
+from core.domain.money import format_money
 from core.domain.order import OrderStatus, PaymentMethod, check_transition
 from core.persistence.fulfillment_models import Manifest, PickLine, Shipment, TrackingEvent
 from core.persistence.models import FulfillmentCenter, Order, SoftLock, StockLevel
@@ -241,7 +242,8 @@ def record_tracking_event(
     shipment.cod_collected_minor = collected
     if collected:
         events.record(session, order, EventType.COD_COLLECTED, now,
-                      f"{tracking_number}: {collected} {order.currency} collected{where}")
+                      f"{tracking_number}: {format_money(collected, order.currency)} collected"
+                      f"{where}")
     session.flush()
     if _all_shipments_in(session, order.order_id, ("delivered",)):
         check_transition(OrderStatus(order.status), OrderStatus.DELIVERED)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.domain.money import format_money
+
 from .wire import SandboxError, new_id
 
 
@@ -188,8 +190,8 @@ class Ledger:
             raise SandboxError(
                 409,
                 "amount_too_large",
-                f"cannot capture {amount_minor}: only {auth.amount_minor} {auth.currency} "
-                "is authorized",
+                f"cannot capture {format_money(amount_minor, auth.currency)}: only "
+                f"{format_money(auth.amount_minor, auth.currency)} is authorized",
             )
         auth.status = "captured"
         auth.captured_minor = amount_minor
@@ -257,8 +259,9 @@ class Ledger:
             raise SandboxError(
                 409,
                 "amount_too_large",
-                f"cannot refund {amount_minor}: only {refundable} {capture.currency} of capture "
-                f"{capture.id} is left to refund",
+                f"cannot refund {format_money(amount_minor, capture.currency)}: only "
+                f"{format_money(refundable, capture.currency)} of capture {capture.id} is left "
+                "to refund",
             )
         capture.refunded_minor += amount_minor
         refund_id = new_id("ref")

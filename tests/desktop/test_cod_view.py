@@ -24,7 +24,7 @@ def test_discrepancies_model_passes_the_model_tester(qtmodeltester) -> None:  # 
         actual=common_pb2.Money(amount_minor=52_900, currency="INR"))])
     qtmodeltester.check(model)
     assert model.index(0, DiscrepanciesModel.COL_KIND).data() == "short remittance"
-    assert model.index(0, DiscrepanciesModel.COL_ACTUAL).data() == "INR 529.00"
+    assert model.index(0, DiscrepanciesModel.COL_ACTUAL).data() == "₹529.00"
 
 
 def test_amounts_are_parsed_to_minor_units() -> None:

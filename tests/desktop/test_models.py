@@ -32,7 +32,7 @@ def test_orders_model_passes_the_model_tester(qtmodeltester) -> None:  # type: i
     qtmodeltester.check(model)
     assert model.rowCount() == 3
     assert model.index(1, OrdersModel.COL_STATUS).data() == "PACKED"
-    assert model.index(0, OrdersModel.COL_TOTAL).data() == "INR 499.00"
+    assert model.index(0, OrdersModel.COL_TOTAL).data() == "₹499.00"
 
 
 def test_set_rows_with_the_same_orders_keeps_rows_and_changes_values(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -43,7 +43,7 @@ def test_cod_over_the_limit_is_invalid_and_stores_nothing(tote, admin, shop):
     with pytest.raises(grpc.RpcError) as err:
         shop.place([(sku, 1)], cod())
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "cash on delivery is accepted up to INR 20000.00" in err.value.details()
+    assert "cash on delivery is accepted up to ₹20,000.00" in err.value.details()
     assert _count_orders(admin) == before
     assert shop.stock(sku) == (2, 0, 2)
 

@@ -81,3 +81,27 @@ def test_every_scan_of_the_demo_pickers_keeps_their_badge(demo):
         conn.close()
     assert badges and "-" not in badges, badges
     assert all(b.startswith("OP-") for b in badges), badges
+
+
+# Rupees as tote prints every amount: ₹539.00, ₹2,541.00, ₹12,34,567.00 (lakh grouping).
+RUPEES = r"₹(?:\d{1,2},(?:\d\d,)*\d{3}|\d{1,3})\.\d\d"
+
+
+def test_money_reads_one_way_everywhere_in_the_output(demo):
+    _, output, _ = demo
+    # events, the floor's lines and the closing tables all go through one formatter
+    assert not re.search(r"\bINR\b|\d\s*INR|\d{4,}\s+collected", output), output[-3000:]
+    amounts = re.findall(r"₹\S*", output)
+    assert len(amounts) > 20
+    assert [a for a in amounts if not re.match(RUPEES + r"(?:\W|$)", a)] == []
+    events = [ln for ln in output.splitlines() if "Order_Created" in ln]
+    assert events and all(re.search(rf"total {RUPEES} by ", ln) for ln in events), events
+
+
+def test_event_lines_written_to_a_pipe_are_never_cut(demo):
+    _, output, _ = demo
+    # "…, sandbox TT…, carrier cost ₹95.00" is longer than any terminal cut would leave
+    packed = [ln for ln in output.splitlines() if "Order_Packed" in ln]
+    assert packed and all(re.search(rf"carrier cost {RUPEES}(?:; \d+ more parcel\(s\) to pack)?$",
+                                    ln) for ln in packed), packed
+    assert max(len(ln) for ln in packed) > 120

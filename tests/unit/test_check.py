@@ -104,10 +104,10 @@ def test_every_broken_invariant_is_a_finding(db):
         SoftLock(order_id="o2", fc_id="FC", sku="MUG", quantity=1, hard_quantity=0)])
     found = "\n".join(db.run_read(findings))
     assert "stock of MUG at FC: received 5 but on hand 4 + shipped 2 = 6" in found
-    assert "order o1 (SHIPPED): captured 300 exceeds authorized 240" in found
-    assert "order o1 (SHIPPED): captured − refunded is 300 INR but the value shipped is 240" \
+    assert "order o1 (SHIPPED): captured ₹3.00 exceeds authorized ₹2.40" in found
+    assert "order o1 (SHIPPED): captured − refunded is ₹3.00 but the value shipped is ₹2.40" \
         in found
-    assert "order o2 (CANCELLED): refunded 10 exceeds captured 0" in found
+    assert "order o2 (CANCELLED): refunded ₹0.10 exceeds captured ₹0.00" in found
     assert "order o3 (LOST): 'LOST' is not an order status" in found
     assert "lock on 1 soft + 0 hard MUG at FC is held for order o2, which is CANCELLED" in found
 

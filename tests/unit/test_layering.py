@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_FORBIDDEN = ("grpc", "httpx", "PySide6", "textual", "starlette", "uvicorn",
                   "google.protobuf")
 LABELS_FORBIDDEN = ("grpc", "google.protobuf", "core", "server", "tote")
+# The one money formatter lives with Money in the pure domain; labels re-export it for the
+# console and the paperwork (labels/money.py), so every layer prints money the same way.
+LABELS_MAY_IMPORT = ("core.domain.money",)
 # The clients speak gRPC only, like any third-party client: no core, no database.
 CLIENT_FORBIDDEN = ("core", "server", "sqlalchemy", "alembic", "psycopg")
 
@@ -62,10 +65,12 @@ def matches(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def violations(folder: str, forbidden: tuple[str, ...]) -> list[str]:
+def violations(folder: str, forbidden: tuple[str, ...],
+               allowed: tuple[str, ...] = ()) -> list[str]:
     return [f"{path.relative_to(ROOT)}:{line} imports {name}"
             for path in python_files(folder)
-            for line, name in imported_modules(path) if matches(name, forbidden)]
+            for line, name in imported_modules(path)
+            if matches(name, forbidden) and not matches(name, allowed)]
 
 
 def loaded_after_importing(package: str) -> list[str]:
@@ -129,7 +134,29 @@ def test_importing_core_domain_loads_nothing_outside_the_standard_library():
 
 def test_labels_import_no_grpc_protobuf_core_server_or_protos():
     assert python_files("labels")
-    assert violations("labels", LABELS_FORBIDDEN) == []
+    assert violations("labels", LABELS_FORBIDDEN, LABELS_MAY_IMPORT) == []
+
+
+def test_the_money_formatter_is_the_only_core_module_labels_import():
+    found = {(v.split(":")[0], v.split(" imports ")[1])
+             for v in violations("labels", LABELS_FORBIDDEN)}
+    assert found == {("labels/money.py", "core.domain.money"),
+                     ("labels/money.py", "core.domain.money.format_money"),
+                     ("labels/money.py", "core.domain.money.plain_amount")}
+
+
+def test_importing_the_money_formatter_loads_only_the_standard_library():
+    """What labels (and through them the console) take from core: no database, no other core."""
+    out = subprocess.run([sys.executable, "-c", "import json, sys, core.domain.money\n"
+                          "print(json.dumps(sorted(sys.modules)))"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, check=True)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    # (sitecustomize/usercustomize: the interpreter's own start-up hooks, e.g. Debian's)
+    outside = ({m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names)
+               - {"core", "sitecustomize", "usercustomize"})
+    assert sorted(m for m in outside if not m.startswith("_")) == []
+    assert sorted(m for m in loaded if matches(m, ("core",))) == [
+        "core", "core.domain", "core.domain.errors", "core.domain.money"]
 
 
 @pytest.mark.parametrize("folder", ["terminals", "desktop"])

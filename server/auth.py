@@ -98,6 +98,11 @@ def _bearer(metadata: Any) -> str | None:
     return None
 
 
+# grpc's stubs describe the synchronous server's handler (optional, blocking behaviours); an
+# aio server's handler holds coroutine functions and async generators, which they cannot say.
+AioHandler = Any
+
+
 class AuthInterceptor(aio.ServerInterceptor):
     def __init__(self, tokens: TokenCache) -> None:
         self._tokens = tokens
@@ -105,14 +110,15 @@ class AuthInterceptor(aio.ServerInterceptor):
         # once, not per call. A revoked token's principal is no longer returned by the
         # TokenCache, so its entries are never used again; the bound keeps them from piling up.
         self._wrapped: dict[tuple[str, Principal],
-                            tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+                            tuple[AioHandler, grpc.RpcMethodHandler]] = {}
         # method → (its handler, that handler parsing safely) for health and reflection.
-        self._public: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        self._public: dict[str, tuple[AioHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(details)
         method = details.method
         if handler is None:
@@ -145,7 +151,7 @@ class AuthInterceptor(aio.ServerInterceptor):
         return wrapped
 
 
-def _refuse(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str):
+def _refuse(handler: AioHandler, code: grpc.StatusCode, message: str):
     """A handler that answers `code` whatever the request (which is never parsed)."""
 
     async def unary(request: Any, context: aio.ServicerContext) -> Any:
@@ -158,7 +164,7 @@ def _refuse(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str)
     return _same_kind(handler, unary, stream, None)
 
 
-def _wrap(handler: grpc.RpcMethodHandler, principal: Principal, method: str):
+def _wrap(handler: AioHandler, principal: Principal, method: str):
     async def unary(request: Any, context: aio.ServicerContext) -> Any:
         if type(request) is Refused:
             await _refused(context, method, request)
@@ -194,7 +200,7 @@ def _wrap(handler: grpc.RpcMethodHandler, principal: Principal, method: str):
                       safe_parser(method, handler.request_deserializer))
 
 
-def _parse_safely(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+def _parse_safely(handler: AioHandler, method: str) -> grpc.RpcMethodHandler:
     """A public handler (health) with tote's parser: bad bytes are INVALID_ARGUMENT there too."""
     if handler.request_streaming:
         return handler  # reflection: grpcio parses each message of the stream itself
@@ -231,7 +237,7 @@ async def _refused(context: aio.ServicerContext, method: str, request: Refused) 
     await context.abort(code_for(request.error), request.error.message)
 
 
-def _same_kind(handler: grpc.RpcMethodHandler, unary: Any, stream: Any,
+def _same_kind(handler: AioHandler, unary: Any, stream: Any,
                parse: Callable[[bytes], Any] | None) -> grpc.RpcMethodHandler:
     kw = {"request_deserializer": parse, "response_serializer": handler.response_serializer}
     if handler.unary_unary is not None:

@@ -107,6 +107,7 @@ def _check_fc_address(a: dict[str, Any]) -> None:
             raise InvalidArgument(f"fc.address.{name} is longer than 256 characters",
                                   field=f"fc.address.{name}")
     lat, lon = float(a.get("latitude") or 0.0), float(a.get("longitude") or 0.0)
+    # NaN passes no comparison, so it is refused here too (PostgreSQL's JSON would refuse it).
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidArgument("fc.address latitude/longitude are out of range",
                               field="fc.address.latitude")
@@ -129,11 +130,6 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
         raise InvalidArgument("fc.name is required (at most 256 characters)", field="fc.name")
     if not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
         raise InvalidArgument("fc.latitude/longitude are out of range", field="fc.latitude")
-    # NaN passes no comparison: refused here, not by PostgreSQL's JSON column.
-    lat, lon = data.address.get("latitude") or 0.0, data.address.get("longitude") or 0.0
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidArgument("fc.address.latitude/longitude are out of range",
-                              field="fc.address")
     if not 0 <= data.cutoff_hour <= 23:
         raise InvalidArgument("fc.cutoff_hour must be an hour 0-23", field="fc.cutoff_hour")
     if data.daily_capacity < 0:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.domain.commands import MAX_TEXT
 from core.domain.errors import InvalidArgument, NotFound
 from core.domain.gtin import check_gtin
 from core.domain.money import check_currency
@@ -39,9 +40,11 @@ def upsert_product(session: Session, data: ProductData) -> Product:
                               field="product.name")
     check_gtin(data.gtin, field="product.gtin")
     check_currency(data.currency, field="product.unit_price.currency")
-    if data.unit_price_minor < 0:
-        raise InvalidArgument("product.unit_price must not be negative",
-                              field="product.unit_price")
+    if data.unit_price_minor <= 0:
+        # Zero is what an unset price reads as on the wire: a product is never sold for it.
+        raise InvalidArgument(
+            f"product.unit_price.amount_minor must be positive (minor units), got "
+            f"{data.unit_price_minor}", field="product.unit_price.amount_minor")
     if data.weight_grams <= 0:
         raise InvalidArgument("product.weight_grams must be positive (grams)",
                               field="product.weight_grams")
@@ -88,13 +91,21 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     _check_id(data.fc_id, "fc.fc_id")
     if not data.name.strip() or len(data.name) > 256:
         raise InvalidArgument("fc.name is required (at most 256 characters)", field="fc.name")
-    if not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
-        raise InvalidArgument("fc.latitude/longitude are out of range", field="fc.latitude")
+    if not -90 <= data.latitude <= 90:
+        raise InvalidArgument(f"fc.latitude must be -90 to 90 degrees, got {data.latitude}",
+                              field="fc.latitude")
+    if not -180 <= data.longitude <= 180:
+        raise InvalidArgument(f"fc.longitude must be -180 to 180 degrees, got {data.longitude}",
+                              field="fc.longitude")
     if not 0 <= data.cutoff_hour <= 23:
         raise InvalidArgument("fc.cutoff_hour must be an hour 0-23", field="fc.cutoff_hour")
     if data.daily_capacity < 0:
         raise InvalidArgument("fc.daily_capacity must not be negative",
                               field="fc.daily_capacity")
+    for name, value in data.address.items():
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise InvalidArgument(f"fc.address.{name} is {len(value)} characters long; at most "
+                                  f"{MAX_TEXT} are accepted", field=f"fc.address.{name}")
     fc = session.get(FulfillmentCenter, data.fc_id)
     if fc is None:
         fc = FulfillmentCenter(fc_id=data.fc_id)

@@ -4,6 +4,7 @@ even while new ones arrive), bad page tokens and sizes refused, and a storefront
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -17,7 +18,7 @@ PENDING, PROCESSING, CANCELLED = (pb.ORDER_STATUS_PENDING, pb.ORDER_STATUS_PROCE
 
 
 @pytest.fixture
-def storefront(tote) -> Client:  # type: ignore[no-untyped-def]
+def storefront(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
     """A storefront of its own, so its lists hold exactly the orders this test placed."""
     client = tote.client(tote.token("storefront", unique("shop")))
     yield client

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.domain.commands import MAX_TEXT
 from core.domain.errors import InvalidArgument, NotFound
 from core.domain.gtin import check_gtin
 from core.domain.money import check_currency
@@ -89,23 +88,22 @@ class FcData:
 def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     """Create or update a fulfillment center."""
     _check_id(data.fc_id, "fc.fc_id")
+    for name, value in (data.address or {}).items():
+        if isinstance(value, str) and len(value) > 256:  # (as ship_to's fields)
+            raise InvalidArgument(f"fc.address.{name} is {len(value)} characters long; at most "
+                                  "256 are accepted", field=f"fc.address.{name}")
     if not data.name.strip() or len(data.name) > 256:
         raise InvalidArgument("fc.name is required (at most 256 characters)", field="fc.name")
-    if not -90 <= data.latitude <= 90:
-        raise InvalidArgument(f"fc.latitude must be -90 to 90 degrees, got {data.latitude}",
-                              field="fc.latitude")
     if not -180 <= data.longitude <= 180:
         raise InvalidArgument(f"fc.longitude must be -180 to 180 degrees, got {data.longitude}",
                               field="fc.longitude")
+    if not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
+        raise InvalidArgument("fc.latitude/longitude are out of range", field="fc.latitude")
     if not 0 <= data.cutoff_hour <= 23:
         raise InvalidArgument("fc.cutoff_hour must be an hour 0-23", field="fc.cutoff_hour")
     if data.daily_capacity < 0:
         raise InvalidArgument("fc.daily_capacity must not be negative",
                               field="fc.daily_capacity")
-    for name, value in data.address.items():
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            raise InvalidArgument(f"fc.address.{name} is {len(value)} characters long; at most "
-                                  f"{MAX_TEXT} are accepted", field=f"fc.address.{name}")
     fc = session.get(FulfillmentCenter, data.fc_id)
     if fc is None:
         fc = FulfillmentCenter(fc_id=data.fc_id)

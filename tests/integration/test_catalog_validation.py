@@ -3,6 +3,7 @@ field, and a refused upsert changes nothing: read back, the product or FC is as 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import grpc
@@ -172,3 +173,39 @@ def test_the_good_fc_the_cases_start_from_is_accepted_with_its_edge_values(admin
         assert saved.fc_id == fc.fc_id and read_fc(admin, fc.fc_id) == saved
         assert (saved.latitude, saved.longitude, saved.cutoff_hour) == (
             fc.latitude, fc.longitude, fc.cutoff_hour)
+
+
+# --- ListProducts pages -------------------------------------------------------------------
+
+
+def list_page(admin: Client, **kw) -> catalog_pb2.ListProductsResponse:  # type: ignore[no-untyped-def]
+    return admin.catalog.ListProducts(catalog_pb2.ListProductsRequest(**kw),
+                                      metadata=admin.metadata)
+
+
+def test_products_page_in_sku_order_each_once(admin):
+    mine = sorted(unique("PG") for _ in range(7))
+    for sku in mine:
+        admin.catalog.UpsertProduct(catalog_pb2.UpsertProductRequest(
+            product=good_product(sku)), metadata=admin.metadata)
+    listed, token, pages = [], "", 0
+    while True:
+        reply = list_page(admin, page_size=3, page_token=token)
+        assert len(reply.products) <= 3
+        listed += [p.sku for p in reply.products]
+        pages += 1
+        token = reply.next_page_token
+        if not token:
+            break
+    assert pages >= 3
+    assert listed == sorted(set(listed))  # SKU order, none twice
+    assert set(mine) <= set(listed)
+
+
+@pytest.mark.parametrize("token", [
+    "garbage", "%%%%", "////", base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    base64.urlsafe_b64encode(b"a b").decode(), "x" * 10_000])
+def test_a_products_page_token_the_server_never_gave_out_is_invalid_argument(admin, token):
+    message = refused(admin.catalog.ListProducts,
+                      catalog_pb2.ListProductsRequest(page_token=token), admin)
+    assert "page_token" in message

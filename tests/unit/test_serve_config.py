@@ -8,7 +8,10 @@ this test's table must name the same flags and variables.
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -107,6 +110,23 @@ ROWS: dict[str, Row] = {
     "--saga-max-wait-s": (["--saga-max-wait-s", "1.5"], 1.5, "2.5", 2.5, "3.5",
                           lambda s: s.saga_max_wait_s),
 }
+def _serve_options() -> dict[str, str | None]:
+    """The serve command's options: longest flag → its variable."""
+    return {max(p.opts, key=len): p.envvar for p in serve.params  # type: ignore[misc]
+            if isinstance(p, click.Option) and p.name != "help"}
+
+
+if "--webhook-secret-file" in _serve_options():
+    # The secret read from a file: three files with three secrets (removed at exit).
+    _SECRETS = Path(tempfile.mkdtemp(prefix="tote-serve-config-"))
+    atexit.register(shutil.rmtree, _SECRETS, True)
+    for _name in ("flag", "env", "other"):
+        (_SECRETS / _name).write_text(f"{_name}-file-secret\n")
+    ROWS["--webhook-secret-file"] = (
+        ["--webhook-secret-file", str(_SECRETS / "flag")], b"flag-file-secret",
+        str(_SECRETS / "env"), b"env-file-secret", str(_SECRETS / "other"),
+        lambda s: s.webhook_secret)
+
 # Not a Setting: the log level goes to logging's setup, observed there.
 LOG_LEVEL = (["--log-level", "DEBUG"], "DEBUG", "WARNING", "WARNING", "ERROR")
 
@@ -142,8 +162,7 @@ def run_serve(argv: list[str], env: dict[str, str]) -> click.testing.Result:
 
 
 def test_readme_the_command_and_this_test_name_the_same_flags_and_variables():
-    options = {max(p.opts, key=len): p.envvar for p in serve.params
-               if isinstance(p, click.Option) and p.name != "help"}
+    options = _serve_options()
     assert readme_rows() == options
     assert set(ROWS) | {"--log-level"} == set(options)
 

@@ -98,7 +98,8 @@ def cli() -> None:
 @click.option("--saga-max-wait-s", envvar="TOTE_SAGA_MAX_WAIT_S", default=10.0,
               show_default=True, type=click.FloatRange(min=0.1),
               help="longest a saga gives way to arriving orders before it starts anyway")
-@click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True)
+@click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
           gateway_url, carrier_url, webhook_secret, webhook_secret_file, cod_limit_minor,
           upi_expiry_s,

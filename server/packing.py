@@ -137,6 +137,7 @@ class Packer:
                 await self._gateway.void(order_id=p.order_id, authorization_id=p.authorization_id,
                                          step="pack-void")
                 refunded, detail = False, f"card hold {p.authorization_id} voided"
+                given_back = 0
             except GatewayRejected:
                 # The capture we could not confirm did happen: its stored answer names it.
                 cap = await self._gateway.capture(
@@ -146,14 +147,16 @@ class Packer:
                                            amount_minor=cap.amount_minor, currency=p.currency,
                                            step="pack-refund-all")
                 refunded, detail = True, f"capture {cap.capture_id} refunded"
+                given_back = cap.amount_minor
         else:
             await self._gateway.refund(order_id=p.order_id, capture_id=p.authorization_id,
                                        amount_minor=p.total_minor, currency=p.currency,
                                        step="pack-refund-all")
             refunded, detail = True, f"UPI payment {p.authorization_id} refunded ({total})"
+            given_back = p.total_minor
         reason = f"payment capture failed at packing: {failure}"
         await self._dbx.write(core.cancel_after_failed_payment, p.order_id, reason, refunded,
-                              detail, utcnow())
+                              detail, utcnow(), given_back)
         log.warning("order %s cancelled at packing: %s", p.order_id, failure)
         raise PaymentNotTaken(reason)
 

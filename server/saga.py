@@ -370,7 +370,8 @@ class SagaRunner:
         await self._gateway.refund(order_id=st.order_id, capture_id=payment_id,
                                    amount_minor=st.total.amount_minor, currency=st.total.currency)
         await self._dbx.write(steps.payment_compensated, st.order_id, True, utcnow(),
-                              f"UPI payment {payment_id} refunded ({st.total})")
+                              f"UPI payment {payment_id} refunded ({st.total})",
+                              st.total.amount_minor)
 
 
 def _apply_intent(session, order_id: str, status: str, payment_id: str | None,  # type: ignore[no-untyped-def]

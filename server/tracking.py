@@ -17,8 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def _scans(events: Any) -> list[tuple[str, str, datetime]]:
-    return [(str(e["status"]), str(e.get("location") or ""),
-             datetime.fromtimestamp(int(e["at"]), UTC)) for e in events or ()]
+    try:
+        return [(str(e["status"]), str(e.get("location") or ""),
+                 datetime.fromtimestamp(int(e["at"]), UTC)) for e in events or ()]
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        # (a webhook answers 400 for a ValueError; a poll logs it and asks again later)
+        raise ValueError("tracking events must be a list of {status, location, at: unix "
+                         f"seconds}} ({type(exc).__name__})") from None
 
 
 class TrackingWorker:

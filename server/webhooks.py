@@ -23,6 +23,7 @@ from server.saga import SagaRunner
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
+_HANDLED = ("upi.intent.", "shipment.tracking_updated")
 
 
 def create_webhook_app(
@@ -30,9 +31,11 @@ def create_webhook_app(
     tracking: Callable[[str, dict[str, Any]], Awaitable[object]] | None = None,
 ) -> Starlette:
     async def gateway(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = await _body_within_limit(request)
+        if body is None:
+            return JSONResponse({"error": "body too large",
+                                 "message": f"a webhook body is at most {MAX_BODY} bytes"},
+                                status_code=413)
         try:
             verify(secret, request.headers.get(SIGNATURE_HEADER), body, now=time.time(),
                    tolerance_s=tolerance_s)
@@ -43,9 +46,12 @@ def create_webhook_app(
         try:
             event = json.loads(body)
             event_id, kind, data = str(event["id"]), str(event["type"]), dict(event["data"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return JSONResponse({"error": "malformed", "message": "expected id, type, data"},
                                 status_code=400)
+        wrong = _wrong_field(data) if kind.startswith(_HANDLED) else ""
+        if wrong:
+            return JSONResponse({"error": "malformed", "message": wrong}, status_code=400)
         if kind.startswith("upi.intent."):
             order_id = str(data.get("reference") or "")
             if not order_id:
@@ -73,3 +79,27 @@ def create_webhook_app(
         Route("/webhooks/carrier", gateway, methods=["POST"]),
         Route("/healthz", health),
     ])
+
+
+async def _body_within_limit(request: Request) -> bytes | None:
+    """The body, or None once it is over MAX_BODY (without reading the rest of it)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():  # a chunked body has no length to trust
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+def _wrong_field(data: dict[str, Any]) -> str:
+    """What is wrong with an event's data fields tote reads, or ''."""
+    amount = data.get("amount_minor")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        return f"data.amount_minor must be an integer (minor units), got {str(amount)[:32]!r}"
+    for name in ("reference", "status", "payment_id", "tracking_number"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            return f"data.{name} must be a string"
+    return ""

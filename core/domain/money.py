@@ -21,7 +21,7 @@ _SYMBOL = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 def check_currency(code: str, *, field: str = "currency") -> str:
     """Return the currency code if it looks like ISO 4217, else raise InvalidArgument."""
-    if not _CURRENCY.match(code or ""):
+    if not _CURRENCY.fullmatch(code or ""):  # (match's $ would let "INR\n" through)
         raise InvalidArgument(
             f"{field} must be a three-letter ISO 4217 code such as INR, got {code[:16]!r}",
             field=field,

@@ -39,9 +39,11 @@ def upsert_product(session: Session, data: ProductData) -> Product:
                               field="product.name")
     check_gtin(data.gtin, field="product.gtin")
     check_currency(data.currency, field="product.unit_price.currency")
-    if data.unit_price_minor < 0:
-        raise InvalidArgument("product.unit_price must not be negative",
-                              field="product.unit_price")
+    if data.unit_price_minor <= 0:
+        # Zero is what an unset price reads as on the wire: a product is never sold for it.
+        raise InvalidArgument(
+            f"product.unit_price.amount_minor must be positive (minor units), got "
+            f"{data.unit_price_minor}", field="product.unit_price.amount_minor")
     if data.weight_grams <= 0:
         raise InvalidArgument("product.weight_grams must be positive (grams)",
                               field="product.weight_grams")
@@ -126,8 +128,15 @@ def return_address(fc_id: str, address: dict[str, Any] | None) -> dict[str, Any]
 def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     """Create or update a fulfillment center."""
     _check_id(data.fc_id, "fc.fc_id")
+    for name, value in (data.address or {}).items():
+        if isinstance(value, str) and len(value) > 256:  # (as ship_to's fields)
+            raise InvalidArgument(f"fc.address.{name} is {len(value)} characters long; at most "
+                                  "256 are accepted", field=f"fc.address.{name}")
     if not data.name.strip() or len(data.name) > 256:
         raise InvalidArgument("fc.name is required (at most 256 characters)", field="fc.name")
+    if not -180 <= data.longitude <= 180:
+        raise InvalidArgument(f"fc.longitude must be -180 to 180 degrees, got {data.longitude}",
+                              field="fc.longitude")
     if not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
         raise InvalidArgument("fc.latitude/longitude are out of range", field="fc.latitude")
     if not 0 <= data.cutoff_hour <= 23:

@@ -98,6 +98,11 @@ def _order(o: Any, shipments: list[Any]) -> list[str]:
     out = []
     if o.payment_method not in set(PaymentMethod):
         out.append(f"{me}: payment method {o.payment_method!r} is unknown")
+    if o.payment_state == PaymentState.REFUNDED and not (
+            0 < o.refunded_minor == o.captured_minor):
+        # "refunded" is everything taken given back: the amounts must show both.
+        out.append(f"{me}: payment is refunded but captured is {o.captured_minor} and "
+                   f"refunded {o.refunded_minor} {o.currency}")
     if o.payment_state not in PAYMENT_STATES:
         out.append(f"{me}: payment state {o.payment_state!r} is unknown")
     if o.captured_minor > o.authorized_minor:

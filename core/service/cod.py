@@ -144,10 +144,18 @@ def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) ->
         covers[row.remittance_id].append(row.tracking_number)
     currencies = [p.currency for p in parcels.values()] + [r.currency for r in remittances]
     rec = Reconciliation(currency=currencies[0] if currencies else "")
-    for p in parcels.values():
+    for t, p in sorted(parcels.items()):
         if p.status == "delivered" and p.payment_method == PaymentMethod.COD:
             rec.expected_minor += p.cod_due_minor or 0
             rec.collected_minor += p.cod_collected_minor or 0
+            due, took = p.cod_due_minor or 0, p.cod_collected_minor or 0
+            if took != due:
+                # The courier took another amount than the label's: the carrier owes the
+                # difference (or the customer is owed it), whatever the carrier remits.
+                kind = "short_collection" if took < due else "excess_collection"
+                rec.discrepancies.append(Discrepancy(
+                    t, kind, due, took, f"{t}: the courier collected {Money(took, p.currency)} "
+                    f"of the {Money(due, p.currency)} on its label"))
     remitted_once: set[str] = set()
     for r in remittances:
         rec.remitted_minor += r.amount_minor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -276,12 +277,7 @@ def list_orders(
     size = min(page_size or 50, 500)
     stmt = select(Order).order_by(Order.order_id.desc()).limit(size + 1)
     if page_token:
-        try:
-            after = base64.urlsafe_b64decode(page_token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidArgument("page_token is not one this server gave out",
-                                  field="page_token") from None
-        stmt = stmt.where(Order.order_id < after)
+        stmt = stmt.where(Order.order_id < _cursor(page_token))
     if storefront is not None:
         stmt = stmt.where(Order.storefront == storefront)
     if status:
@@ -302,6 +298,22 @@ def list_orders(
                                     .order_by(OrderLine.order_id, OrderLine.line_no)):
             lines[line.order_id].append(line)
     return [OrderSnapshot(o, lines[o.order_id]) for o in rows], token
+
+
+_ORDER_ID = re.compile(r"ord_[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def _cursor(page_token: str) -> str:
+    """The order id a page token carries; anything else is not a token this server gave out."""
+    try:
+        # validate=True: a lenient decode drops stray characters and turns '%%%%' into ''.
+        after = base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeError):
+        after = ""
+    if not _ORDER_ID.fullmatch(after):
+        raise InvalidArgument("page_token is not one this server gave out: pass the "
+                              "next_page_token of the previous reply", field="page_token")
+    return after
 
 
 def request_cancel(

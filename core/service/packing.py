@@ -283,7 +283,7 @@ def finish(session: Session, shipment_id: str, now: datetime) -> bool:
 
 
 def cancel_after_failed_payment(session: Session, order_id: str, reason: str, refunded: bool,
-                                detail: str, now: datetime) -> None:
+                                detail: str, now: datetime, refunded_minor: int = 0) -> None:
     """The capture failed and the hold is voided (or the debit refunded): stock back, CANCELLED."""
     order = _lock_order(session, order_id)
     if order.status == OrderStatus.CANCELLED:
@@ -291,6 +291,10 @@ def cancel_after_failed_payment(session: Session, order_id: str, reason: str, re
     check_transition(OrderStatus(order.status), OrderStatus.CANCELLED)
     state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
     _save_order(session, order, payment_state=state, updated_at=now)
+    if refunded:
+        # Money was taken (a capture, or the UPI debit) and all of it given back: say so.
+        _save_order(session, order, captured_minor=refunded_minor,
+                    refunded_minor=refunded_minor)
     events.record(session, order, EventType.PAYMENT_REFUNDED if refunded
                   else EventType.PAYMENT_VOIDED, now, detail)
     units = inventory.release_soft_locks(session, order_id)

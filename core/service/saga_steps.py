@@ -256,7 +256,8 @@ def begin_payment_compensation(session: Session, order_id: str, now: datetime) -
 
 
 def payment_compensated(
-    session: Session, order_id: str, refunded: bool, now: datetime, detail: str
+    session: Session, order_id: str, refunded: bool, now: datetime, detail: str,
+    refunded_minor: int = 0,
 ) -> SagaState | None:
     """The hold was voided / the intent cancelled (Payment_Voided), or refunded."""
     order = _lock(session, order_id)
@@ -265,6 +266,11 @@ def payment_compensated(
     if order.payment_state != PaymentState.VOIDING:
         return _done(order)
     order.payment_state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
+    if refunded:
+        # An approved UPI intent is a debit (the gateway's capture) that is now given back:
+        # the order's amounts say so, as the gateway's ledger does.
+        order.captured_minor = order.captured_minor or order.authorized_minor
+        order.refunded_minor = (order.refunded_minor or 0) + refunded_minor
     order.updated_at = now
     kind = EventType.PAYMENT_REFUNDED if refunded else EventType.PAYMENT_VOIDED
     events.record(order.conn, order, kind, now, detail)

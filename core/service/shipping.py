@@ -273,8 +273,8 @@ def _cod_collected(shipment: Shipment, order: Order, status: str,
         return shipment.cod_due_minor
     amount, currency = reported
     if currency != order.currency:
-        raise InvalidArgument(f"cod_collected is in {currency!r} but the order is in "
-                              f"{order.currency}", field="cod_collected.currency")
+        raise InvalidArgument(f"cod_collected.currency is {currency[:16]!r} but the order is "
+                              f"in {order.currency}", field="cod_collected.currency")
     if amount < 0:
         raise InvalidArgument("cod_collected must not be negative", field="cod_collected")
     return amount

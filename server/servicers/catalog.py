@@ -44,13 +44,19 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
 
 def _decode(token: str) -> str:
+    """The SKU a page token carries; anything else is not a token this server gave out."""
     if not token:
         return ""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument("page_token is not one this server gave out",
-                              field="page_token") from None
+        # validate=True: a lenient decode drops stray characters and turns '%%%%' into ''.
+        sku = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeError):
+        sku = ""
+    # A SKU as core/service/catalog.py's _check_id accepts it.
+    if not (0 < len(sku) <= 64 and sku.replace("-", "").replace("_", "").isalnum()):
+        raise InvalidArgument("page_token is not one this server gave out: pass the "
+                              "next_page_token of the previous reply", field="page_token")
+    return sku
 
 
 class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):

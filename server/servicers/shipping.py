@@ -54,7 +54,9 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         self, request, context
     ) -> shipping_pb2.RecordTrackingEventResponse:
         cash = request.cod_collected
-        reported = (cash.amount_minor, cash.currency) if cash.currency else None
+        # An amount without a currency is a report, and a wrong one (not "none reported").
+        reported = ((cash.amount_minor, cash.currency) if cash.currency or cash.amount_minor
+                    else None)
         now = utcnow()
         snap = await self.ctx.dbx.write(
             _record_and_load, request.tracking_number, request.status, request.location,

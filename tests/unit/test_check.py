@@ -112,6 +112,21 @@ def test_every_broken_invariant_is_a_finding(db):
     assert "lock on 1 soft + 0 hard MUG at FC is held for order o2, which is CANCELLED" in found
 
 
+def test_a_refunded_order_must_show_what_was_taken_and_given_back(db):
+    # A cancelled UPI order whose debit was refunded in full: consistent.
+    add(db, order("o1", "CANCELLED", inventory_state="released", payment_method="upi",
+                  payment_state="refunded", captured_minor=240, refunded_minor=240))
+    assert db.run_read(findings) == []
+    # The gateway took and gave back 240, but the order says nothing moved (issue 13).
+    add(db, order("o2", "CANCELLED", inventory_state="released", payment_method="upi",
+                  payment_state="refunded", captured_minor=0, refunded_minor=0),
+        order("o3", "CANCELLED", inventory_state="released", payment_state="refunded",
+              captured_minor=240, refunded_minor=100))
+    assert [f for f in db.run_read(findings) if "payment is refunded" in f] == [
+        "order o2 (CANCELLED): payment is refunded but captured is 0 and refunded 0 INR",
+        "order o3 (CANCELLED): payment is refunded but captured is 240 and refunded 100 INR"]
+
+
 def test_tote_check_exits_1_and_prints_each_finding(db):
     db.run_write(lambda s: s.add(StockLevel(fc_id="FC", sku="MUG", on_hand=9, soft_locked=0,
                                             hard_locked=0, received_total=5, bin="A")))

@@ -1,0 +1,111 @@
+"""Cancelling a UPI order: before the customer pays, the intent is withdrawn (no money moves);
+after, the debit is refunded — and the order says so in the same amounts as the gateway."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from core.persistence.db import Database
+from core.service.check import findings
+from tests.harness import Client, ledger, unique, upi
+from tote.v1 import common_pb2 as pb
+from tote.v1 import orders_pb2
+
+PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
+
+
+def _wait_payment_state(client: Client, order_id: str, states: set[str],
+                        timeout_s: float = 30) -> pb.Order:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        order = client.get(order_id)
+        if order.payment.state in states or time.monotonic() > deadline:
+            return order
+        time.sleep(0.05)
+
+
+def _intent(sandbox_url: str, intent_id: str) -> dict:  # type: ignore[type-arg]
+    r = httpx.get(f"{sandbox_url}/v1/upi/intents/{intent_id}")
+    r.raise_for_status()
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _cancel(client: Client, order_id: str) -> pb.Order:
+    return client.orders.CancelOrder(orders_pb2.CancelOrderRequest(
+        order_id=order_id, reason="changed my mind"), metadata=client.metadata)
+
+
+def _check_findings(db_url: str, order_id: str) -> list[str]:
+    """`tote check`'s findings about this order (others' orders may be mid-saga)."""
+    db = Database(db_url)
+    try:
+        return [f for f in db.run_read(findings) if order_id in f]
+    finally:
+        db.dispose()
+
+
+def test_cancel_before_approval_withdraws_the_intent_and_moves_no_money(tote, admin, shop):
+    sku = unique("DAL")
+    admin.product(sku, price_minor=25_000)
+    admin.receive("FC-BLR", sku, 3)
+    placed = shop.place([(sku, 2)], upi())
+    pending = _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    assert pending.payment.state == "intent_pending"
+    assert shop.stock(sku) == (3, 2, 1)  # soft-locked while the customer decides
+
+    order = _cancel(shop, placed.order_id)
+    assert order.status == CANCELLED, order.cancel_reason
+    assert "changed my mind" in order.cancel_reason
+    assert order.payment.state == "voided"
+    assert order.payment.captured.amount_minor == 0
+    assert order.payment.refunded.amount_minor == 0
+    assert shop.stock(sku) == (3, 0, 3)
+
+    intent = _intent(tote.sandbox_url, placed.payment.upi_intent_id)
+    assert intent["status"] == "cancelled"
+    assert intent["payment_id"] is None
+    kinds = [e["kind"] for e in ledger(tote.sandbox_url, placed.order_id)]
+    assert "capture" not in kinds and "refund" not in kinds, kinds
+    # The customer's app answers too late: the gateway refuses, nothing is debited.
+    late = httpx.post(f"{tote.sandbox_url}/v1/upi/intents/{placed.payment.upi_intent_id}/approve")
+    assert late.status_code == 409
+    assert [e["kind"] for e in ledger(tote.sandbox_url, placed.order_id)] == kinds
+    types = [e.type for e in shop.events(placed.order_id, timeout_s=5)]
+    assert types.count("Payment_Voided") == 1 and "Payment_Refunded" not in types
+    assert types[-1] == "Order_Cancelled"
+    assert shop.get(placed.order_id).status == CANCELLED
+    assert _check_findings(tote.db_url, placed.order_id) == []
+
+
+def test_cancel_after_approval_refunds_the_debit_and_the_order_shows_it(tote, admin, shop):
+    sku = unique("GHEE")
+    admin.product(sku, price_minor=25_000)
+    admin.receive("FC-BLR", sku, 3)
+    placed = shop.place([(sku, 1)], upi())
+    _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    r = httpx.post(f"{tote.sandbox_url}/v1/upi/intents/{placed.payment.upi_intent_id}/approve")
+    assert r.status_code == 200, r.text
+    approved = shop.wait_status(placed.order_id, {PROCESSING, CANCELLED})
+    assert approved.status == PROCESSING, approved.cancel_reason
+    total = approved.total.amount_minor
+    assert total == 25_000 + 4_000
+
+    order = _cancel(shop, placed.order_id)
+    assert order.status == CANCELLED, order.cancel_reason
+    assert shop.stock(sku) == (3, 0, 3)
+
+    entries = ledger(tote.sandbox_url, placed.order_id)
+    captured = sum(e["amount_minor"] for e in entries if e["kind"] == "capture")
+    refunded = sum(e["amount_minor"] for e in entries if e["kind"] == "refund")
+    assert (captured, refunded) == (total, total), entries
+    assert _intent(tote.sandbox_url, placed.payment.upi_intent_id)["status"] == "approved"
+    # What the order says matches the gateway's book.
+    assert order.payment.state == "refunded"
+    assert order.payment.captured == pb.Money(amount_minor=captured, currency="INR")
+    assert order.payment.refunded == pb.Money(amount_minor=refunded, currency="INR")
+    assert shop.get(placed.order_id).payment == order.payment
+    types = [e.type for e in shop.events(placed.order_id, timeout_s=5)]
+    assert types.count("Payment_Refunded") == 1 and "Payment_Voided" not in types
+    assert _check_findings(tote.db_url, placed.order_id) == []

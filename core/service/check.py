@@ -101,8 +101,9 @@ def _order(o: Any, shipments: list[Any]) -> list[str]:
     if o.payment_state == PaymentState.REFUNDED and not (
             0 < o.refunded_minor == o.captured_minor):
         # "refunded" is everything taken given back: the amounts must show both.
-        out.append(f"{me}: payment is refunded but captured is {o.captured_minor} and "
-                   f"refunded {o.refunded_minor} {o.currency}")
+        out.append(f"{me}: payment is refunded but captured is "
+                   f"{format_money(o.captured_minor, o.currency)} and refunded "
+                   f"{format_money(o.refunded_minor, o.currency)}")
     if o.payment_state not in PAYMENT_STATES:
         out.append(f"{me}: payment state {o.payment_state!r} is unknown")
     if o.captured_minor > o.authorized_minor:

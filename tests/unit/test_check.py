@@ -123,8 +123,8 @@ def test_a_refunded_order_must_show_what_was_taken_and_given_back(db):
         order("o3", "CANCELLED", inventory_state="released", payment_state="refunded",
               captured_minor=240, refunded_minor=100))
     assert [f for f in db.run_read(findings) if "payment is refunded" in f] == [
-        "order o2 (CANCELLED): payment is refunded but captured is 0 and refunded 0 INR",
-        "order o3 (CANCELLED): payment is refunded but captured is 240 and refunded 100 INR"]
+        "order o2 (CANCELLED): payment is refunded but captured is ₹0.00 and refunded ₹0.00",
+        "order o3 (CANCELLED): payment is refunded but captured is ₹2.40 and refunded ₹1.00"]
 
 
 def test_tote_check_exits_1_and_prints_each_finding(db):

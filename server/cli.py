@@ -319,6 +319,12 @@ _register_check_command()
 @click.option("--token", envvar="TOTE_TOKEN", required=True, help="a supervisor token")
 def console(server, token):  # type: ignore[no-untyped-def]
     """The FC supervisor console (PySide6 desktop app)."""
+    from desktop.qt_platform import startup_problem
+
+    # Before PySide6 loads: a missing library would otherwise be an ImportError or a Qt abort.
+    problem = startup_problem()
+    if problem:
+        raise click.ClickException(problem)
     from desktop.app import run
 
     sys.exit(run(server, token))

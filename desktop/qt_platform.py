@@ -103,7 +103,7 @@ def exit_instead_of_qt_abort(program: str) -> Iterator[None]:
     SIGABRT (e.g. an X display that does not answer)."""
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
-    def on_message(kind, _context, message):  # type: ignore[no-untyped-def]
+    def on_message(kind: QtMsgType, _context: object, message: str) -> None:
         if kind == QtMsgType.QtFatalMsg:
             sys.stderr.write(f"{program}: Qt could not start: {message}\n")
             sys.stderr.flush()

@@ -9,11 +9,13 @@ from PySide6.QtWidgets import QApplication
 from desktop.client import ConsoleClient
 from desktop.controller import ConsoleController
 from desktop.main_window import MainWindow
+from desktop.qt_platform import exit_instead_of_qt_abort
 
 
 def run(server: str, token: str) -> int:
     """Open the console against `tote serve` at server (HOST:PORT) with a supervisor token."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with exit_instead_of_qt_abort("tote console"):
+        app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("tote")
     app.setApplicationName("console")
     client = ConsoleClient(server, token)

@@ -403,6 +403,13 @@ def console(server, token, token_file):  # type: ignore[no-untyped-def]
     if not found:
         raise click.UsageError("no token: pass --token-file FILE (or --token), or set "
                                "TOTE_TOKEN_FILE or TOTE_TOKEN (a supervisor token)")
+
+    from desktop.qt_platform import startup_problem
+
+    # Before PySide6 loads: a missing library would otherwise be an ImportError or a Qt abort.
+    problem = startup_problem()
+    if problem:
+        raise click.ClickException(problem)
     from desktop.app import run
 
     sys.exit(run(server, found))

@@ -37,8 +37,9 @@ def pg_server() -> str:
     """The PostgreSQL URL, or a skip (never in CI, where it is a failure)."""
     why = pg_available()
     if why is not None:
-        message = (f"PostgreSQL not reachable at {PG_URL} ({why}); start it with "
-                   "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`")
+        message = (f"PostgreSQL not reachable at {PG_URL} ({why}); run scripts/test, which "
+                   "sets it up (as root it installs PostgreSQL, starts a cluster on that port "
+                   "and creates the database; else it prints the one command to run)")
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -100,7 +100,7 @@ def cli() -> None:
               help="longest a saga gives way to arriving orders before it starts anyway")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
-def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,  # type: ignore[no-untyped-def]
+def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
           gateway_url, carrier_url, webhook_secret, webhook_secret_file, cod_limit_minor,
           upi_expiry_s,
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
@@ -200,7 +200,7 @@ async def _serve(settings: Settings) -> None:
               type=click.Path(dir_okay=False),
               help="read the secret from this file; a missing file gets a new secret (mode 600)")
 @click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000))
-def sandbox(listen, notify_url, webhook_secret, webhook_secret_file, latency_ms):  # type: ignore[no-untyped-def]
+def sandbox(listen, notify_url, webhook_secret, webhook_secret_file, latency_ms):
     """Run the sandbox payment gateway and carrier alone."""
     from server.sandbox.app import run_sandbox_forever
     from server.secrets_cli import generate_secret, secret_file_for_sandbox
@@ -238,7 +238,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
 @click.option("--revision", default="head", show_default=True)
-def db_upgrade(db_url, revision):  # type: ignore[no-untyped-def]
+def db_upgrade(db_url, revision):
     """Migrate the database to the newest schema."""
     from core.persistence import migrate
     from core.persistence.db import normalize_url
@@ -250,7 +250,7 @@ def db_upgrade(db_url, revision):  # type: ignore[no-untyped-def]
 @db.command("downgrade")
 @click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
 @click.option("--revision", required=True, help="target revision ('base' drops everything)")
-def db_downgrade(db_url, revision):  # type: ignore[no-untyped-def]
+def db_downgrade(db_url, revision):
     """Migrate the database down to an older schema."""
     from core.persistence import migrate
 
@@ -269,7 +269,7 @@ def token() -> None:
 @click.option("--name", default="", help="who holds it; a storefront's orders are scoped by it")
 @click.option("--fc", "fc_id", default="", help="a picker token works at this FC only")
 @click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
-def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
+def token_create(role, name, fc_id, db_url):
     """Create a token; stdout is the token alone (one line, shown once), the rest is stderr."""
     from core.domain.errors import DomainError, NotFound
     from core.persistence import migrate
@@ -311,7 +311,7 @@ def token_create(role, name, fc_id, db_url):  # type: ignore[no-untyped-def]
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
 @click.option("--config", "config_file", help="TOML file with server, token_file, fc")
-def picker(server, token, token_file, fc_id, config_file):  # type: ignore[no-untyped-def]
+def picker(server, token, token_file, fc_id, config_file):
     """The handheld picker terminal (Textual)."""
     from terminals.picker.app import run
 
@@ -329,7 +329,7 @@ def picker(server, token, token_file, fc_id, config_file):  # type: ignore[no-un
               help="serial scale that prints its weights, /dev/ttyX or /dev/ttyX:BAUD "
                    "(default 9600); without it weights are typed")
 @click.option("--config", "config_file", help="TOML file with server, token_file, fc")
-def packer(server, token, token_file, fc_id, printer, scale, config_file):  # type: ignore[no-untyped-def]
+def packer(server, token, token_file, fc_id, printer, scale, config_file):
     """The packing station terminal (Textual)."""
     from terminals.packer.app import run
 
@@ -347,7 +347,7 @@ def main() -> None:
 @click.option("--listen", default="127.0.0.1:50051", show_default=True)
 @click.option("--keep-running", is_flag=True, help="keep serving after the demo")
 @click.option("--seed", default=7, show_default=True, help="random seed of the simulated shoppers")
-def demo(db_url, orders, listen, keep_running, seed):  # type: ignore[no-untyped-def]
+def demo(db_url, orders, listen, keep_running, seed):
     """Run tote serve --sandbox on SQLite and drive a stream of orders all the way to DELIVERED."""
     from server.demo import run_demo
 
@@ -392,7 +392,7 @@ _register_card_token_command()
               help="tote gRPC address, host:port")
 @click.option("--token", help=TOKEN_HELP.format(role="supervisor"))
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
-def console(server, token, token_file):  # type: ignore[no-untyped-def]
+def console(server, token, token_file):
     """The FC supervisor console (PySide6 desktop app)."""
     from terminals.config import ConfigError, token_from
 

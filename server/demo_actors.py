@@ -100,7 +100,7 @@ class Floor:
         """Repeat one actor's step; an unexpected refusal is shown and the actor carries on."""
         while True:
             try:
-                await step(*args)  # type: ignore[misc]
+                await step(*args)  # type: ignore[misc]  # each step is an async callable
             except grpc.RpcError as exc:
                 self.say(f"{who}: {exc.code().name}: {exc.details()} (trying again)", REFUSED)
                 await asyncio.sleep(1.0)

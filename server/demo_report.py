@@ -107,7 +107,7 @@ def ledger_table(entries: list[dict[str, object]]) -> None:
     for e in entries:
         key = (f"{e['kind']} ({e['status']})", str(e.get("currency") or "INR"))
         sums[key][0] += 1
-        sums[key][1] += int(e["amount_minor"])  # type: ignore[call-overload]
+        sums[key][1] += int(e["amount_minor"])  # type: ignore[call-overload]  # a ledger entry's amount is a JSON int
     table("sandbox gateway ledger by kind:",
           [(kind, f"×{n}", money(total, currency))
            for (kind, currency), (n, total) in sorted(sums.items())])

@@ -374,7 +374,7 @@ class SagaRunner:
                               st.total.amount_minor)
 
 
-def _apply_intent(session, order_id: str, status: str, payment_id: str | None,  # type: ignore[no-untyped-def]
+def _apply_intent(session, order_id: str, status: str, payment_id: str | None,
                   amount_minor: int, webhook_event_id: str | None, now: datetime) -> None:
     if webhook_event_id is not None and steps.webhook_seen(session, webhook_event_id,
                                                            f"upi.intent.{status}", now):

@@ -88,8 +88,8 @@ class Candidate:
 
 def customer_point(ship_to: dict[str, object]) -> tuple[float, float] | None:
     """The customer's coordinates, or None when the storefront sent none (0, 0)."""
-    lat = float(ship_to.get("latitude") or 0.0)  # type: ignore[arg-type]
-    lon = float(ship_to.get("longitude") or 0.0)  # type: ignore[arg-type]
+    lat = float(ship_to.get("latitude") or 0.0)  # type: ignore[arg-type]  # an address's values are JSON scalars
+    lon = float(ship_to.get("longitude") or 0.0)  # type: ignore[arg-type]  # an address's values are JSON scalars
     return None if lat == 0.0 and lon == 0.0 else (lat, lon)
 
 

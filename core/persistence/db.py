@@ -44,7 +44,7 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
     engine = create_engine(url, pool_size=8, max_overflow=8, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record):
         # Let us emit BEGIN ourselves (pysqlite's own BEGIN is deferred and implicit).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -55,7 +55,7 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -132,7 +132,7 @@ class Database:
 
     @staticmethod
     def _in(factory: Callable[[], object], fn: Callable[[Session], T]) -> T:
-        with factory() as session:  # type: ignore[attr-defined]
+        with factory() as session:  # type: ignore[attr-defined]  # the session factory is typed loosely here
             return fn(session)
 
     def _retry(self, call: Callable[[], T], attempts: int) -> T:

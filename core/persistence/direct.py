@@ -50,7 +50,7 @@ class HotStatement:
         self._cache: dict[Any, tuple[Dialect, _Compiled]] = {}
         self._row: Any = None
         if isinstance(stmt, Select):
-            self._row = namedtuple("Row", [c.key for c in stmt.selected_columns],  # type: ignore[misc]
+            self._row = namedtuple("Row", [c.key for c in stmt.selected_columns],  # type: ignore[misc]  # a row type made per statement, at run time
                                    rename=True)
 
     def _compiled(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
@@ -95,7 +95,7 @@ class HotStatement:
 
     def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._compiled(conn.dialect, values)
-        cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]  # a live connection always has its driver's
             compiled.sql, self._params(compiled, values))
         return compiled, cursor
 
@@ -131,5 +131,5 @@ class HotStatement:
             conn.execute(self.stmt, [dict(r) for r in rows])
             return
         compiled = self._compiled(conn.dialect, rows[0])
-        conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
+        conn.connection.driver_connection.executemany(  # type: ignore[union-attr]  # a live connection always has its driver's
             compiled.sql, [self._params(compiled, r) for r in rows])

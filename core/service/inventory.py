@@ -67,7 +67,7 @@ def receive_stock(session: Session, fc_id: str, sku: str, quantity: int, bin_: s
                 received_total=StockLevel.received_total + quantity)
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         session.add(StockLevel(fc_id=fc_id, sku=sku, on_hand=quantity, soft_locked=0,
                                hard_locked=0, received_total=quantity, bin=bin_))
     session.flush()

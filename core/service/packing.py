@@ -103,7 +103,7 @@ def _save_order(session: Session, order: SimpleNamespace, **values: Any) -> None
 def _save_shipment(session: Session, shipment_id: str, **values: Any) -> int:
     result = session.connection().execute(
         update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id).values(**values))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 def _shipments(session: Session, order_id: str) -> list[Any]:

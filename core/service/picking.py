@@ -144,10 +144,10 @@ def requeue_abandoned(conn: Connection, fc_id: str, now: datetime, timeout_s: fl
         taken = conn.execute(update(TASKS).where(
             TASKS.c.task_id == task_id, TASKS.c.status == OPEN, TASKS.c.touched_at < cutoff,
         ).values(status=ABANDONED))
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        if taken.rowcount == 1:
             requeued += conn.execute(update(LINES).where(
                 LINES.c.task_id == task_id, LINES.c.picked + LINES.c.missing < LINES.c.quantity,
-            ).values(task_id=None)).rowcount  # type: ignore[attr-defined]
+            ).values(task_id=None)).rowcount
     return requeued
 
 
@@ -177,7 +177,7 @@ def next_pick_task(
                                       tote_no=tote_no))
     ids = [row.line_id for row in chosen]
     claimed = conn.execute(update(LINES).where(LINES.c.line_id.in_(ids), LINES.c.task_id.is_(None))
-                           .values(task_id=task_id)).rowcount  # type: ignore[attr-defined]
+                           .values(task_id=task_id)).rowcount
     if claimed != len(ids):  # cannot happen under the row locks; never hand out a line twice
         raise Unavailable("another picker claimed these lines at the same moment; ask again")
     # The seed has no "picking started" event: the order's status says it, Item_Picked follows.
@@ -372,7 +372,7 @@ def _hard_lock_one(conn: Connection, line: Any) -> None:
     key = {"p_line": line.line_id, "p_order": line.order_id, "p_fc": line.fc_id,
            "p_sku": line.sku}
     for step in _PICK_ONE:
-        if conn.execute(step, key).rowcount != 1:  # type: ignore[attr-defined]
+        if conn.execute(step, key).rowcount != 1:
             # Raising rolls the whole scan back: nothing changes.
             raise FailedPrecondition(
                 f"order {line.order_id} holds no soft-locked {line.sku} at {line.fc_id} to "

@@ -340,7 +340,7 @@ def release_leases(session: Session, now: datetime) -> int:
     """Make every leased saga due now (a single-process SQLite server after a restart)."""
     result = session.connection().execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
                              .values(saga_due_at=now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:

@@ -186,7 +186,7 @@ def _take_units_out(session: Session, shipment: Any) -> None:
                 & (LOCKS.c.sku == sku))
         held = session.execute(update(LOCKS).where(lock, LOCKS.c.hard_quantity >= units).values(
             hard_quantity=LOCKS.c.hard_quantity - units))
-        if done.rowcount != 1 or held.rowcount != 1:  # type: ignore[attr-defined]
+        if done.rowcount != 1 or held.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             raise FailedPrecondition(
                 f"{shipment.tracking_number}: {units}×{sku} were not hard-locked at "
                 f"{shipment.fc_id} for order {shipment.order_id}; pack it again")

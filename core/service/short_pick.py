@@ -101,7 +101,7 @@ def _take_off_shelf(conn: Connection, line: Any, units: int, operator: str | Non
         .values(quantity=LOCKS.c.quantity - units),
     )
     for step in steps:
-        if conn.execute(step).rowcount != 1:  # type: ignore[attr-defined]
+        if conn.execute(step).rowcount != 1:
             raise FailedPrecondition(
                 f"line {line.line_id} changed while the short pick was recorded, or order "
                 f"{line.order_id} holds no {units}×{line.sku} at {line.fc_id}; try again")
@@ -121,7 +121,7 @@ def _reroute(conn: Connection, order: Any, line: Any, units: int, now: datetime)
         # Conditional: another order may have taken the stock since it was read.
         took = conn.execute(update(STOCK).where(
             STOCK.c.fc_id == fc.fc_id, STOCK.c.sku == line.sku, _AVAILABLE >= take,
-        ).values(soft_locked=STOCK.c.soft_locked + take)).rowcount  # type: ignore[attr-defined]
+        ).values(soft_locked=STOCK.c.soft_locked + take)).rowcount
         if took != 1:
             continue
         _add_to_lock(conn, order.order_id, fc.fc_id, line.sku, take)
@@ -136,7 +136,7 @@ def _reroute(conn: Connection, order: Any, line: Any, units: int, now: datetime)
 def _add_to_lock(conn: Connection, order_id: str, fc_id: str, sku: str, units: int) -> None:
     where = (LOCKS.c.order_id == order_id, LOCKS.c.fc_id == fc_id, LOCKS.c.sku == sku)
     if conn.execute(update(LOCKS).where(*where).values(
-            quantity=LOCKS.c.quantity + units)).rowcount == 0:  # type: ignore[attr-defined]
+            quantity=LOCKS.c.quantity + units)).rowcount == 0:
         conn.execute(insert(LOCKS).values(order_id=order_id, fc_id=fc_id, sku=sku,
                                           quantity=units, hard_quantity=0))
 

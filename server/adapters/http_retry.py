@@ -29,7 +29,7 @@ def _remember_missing_sniffio() -> None:
     sys.modules makes the import fail at once; httpcore then assumes asyncio, as before.
     """
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
+        sys.modules["sniffio"] = None  # type: ignore[assignment]  # None in sys.modules blocks the import
 
 
 def idempotency_key(order_id: str, step: str) -> str:

@@ -23,7 +23,7 @@ _PACKED = ("packed", "shipped", "delivered")
 class DocumentRpcs:
     ctx: ServerContext
 
-    async def GetOrderDocument(self, request, context) -> pb.Document:  # type: ignore[no-untyped-def]
+    async def GetOrderDocument(self, request, context) -> pb.Document:
         kind = _KINDS.get(request.kind)
         if kind is None:
             raise InvalidArgument("kind must be DOCUMENT_KIND_PICK_LIST or "
@@ -38,7 +38,7 @@ class DocumentRpcs:
                            content_type="application/pdf", content=content)
 
 
-def _printable(what: str, doc: documents.OrderDocument, draw) -> bytes:  # type: ignore[no-untyped-def]
+def _printable(what: str, doc: documents.OrderDocument, draw) -> bytes:
     try:
         return bytes(draw())
     except labels.LabelError as exc:

@@ -23,7 +23,7 @@ class FulfillmentServicer(RoutingRpcs, PickingRpcs, PackingRpcs, DocumentRpcs,
         fc = await self.ctx.dbx.write(catalog.upsert_fc, convert.fc_from_pb(request.fc))
         return convert.fc_to_pb(fc)
 
-    async def ListFulfillmentCenters(self, request, context):  # type: ignore[no-untyped-def]
+    async def ListFulfillmentCenters(self, request, context):
         fcs = await self.ctx.dbx.read(catalog.list_fcs)
         return fulfillment_pb2.ListFulfillmentCentersResponse(
             fcs=[convert.fc_to_pb(fc) for fc in fcs])

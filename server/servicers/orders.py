@@ -168,7 +168,7 @@ class _Registrar:
         self.service, self.handlers = service, handlers
 
 
-def _list(session, scope, status, fc_id, customer_id, page_size, page_token):  # type: ignore[no-untyped-def]
+def _list(session, scope, status, fc_id, customer_id, page_size, page_token):
     return orders.list_orders(session, storefront=scope, status=status, fc_id=fc_id,
                               customer_id=customer_id, page_size=page_size,
                               page_token=page_token)

@@ -48,7 +48,7 @@ class PackingRpcs:
             key, value = "task_id", await self.ctx.dbx.read(pack_list.task_of_tote, value)
         if key == "task_id":
             # (a method of PickingRpcs, the other mixin of FulfillmentServicer)
-            await self._check_task_fc(context, value)  # type: ignore[attr-defined]
+            await self._check_task_fc(context, value)  # type: ignore[attr-defined]  # the servicer class mixes in the FC check
         lists = await self.ctx.dbx.read(pack_list.pack_lists, key, value)
         mine = current_principal().fc_id
         if mine and key != "task_id":

@@ -18,7 +18,7 @@ from tote.v1 import fulfillment_pb2 as pb
 _TASK_FC: dict[str, str] = {}
 
 
-async def check_fc(context, fc_id: str) -> None:  # type: ignore[no-untyped-def]
+async def check_fc(context, fc_id: str) -> None:
     """A token created with --fc works at that FC only (PERMISSION_DENIED elsewhere)."""
     mine = current_principal().fc_id
     if mine and fc_id != mine:
@@ -42,10 +42,10 @@ class PickingRpcs:
                                     batch_lines=f.pick_batch_lines,
                                     task_timeout_s=f.pick_task_timeout_s)
 
-    async def _check_fc(self, context, fc_id: str) -> None:  # type: ignore[no-untyped-def]
+    async def _check_fc(self, context, fc_id: str) -> None:
         await check_fc(context, fc_id)
 
-    async def _check_task_fc(self, context, task_id: str) -> None:  # type: ignore[no-untyped-def]
+    async def _check_task_fc(self, context, task_id: str) -> None:
         if not task_id:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "task_id is required")
         if not current_principal().fc_id:
@@ -60,7 +60,7 @@ class PickingRpcs:
             _TASK_FC[task_id] = fc_id
         await self._check_fc(context, fc_id)
 
-    async def NextPickTask(self, request, context) -> pb.PickTask:  # type: ignore[no-untyped-def]
+    async def NextPickTask(self, request, context) -> pb.PickTask:
         fc_id = request.fc_id or current_principal().fc_id or ""
         await self._check_fc(context, fc_id)
         task = await self.ctx.dbx.write(picking.next_pick_task, fc_id, current_principal().name,
@@ -69,7 +69,7 @@ class PickingRpcs:
                            lines=[line_to_pb(asdict(line)) for line in task.lines],
                            confirm_bin_scan=task.confirm_bin_scan, tote_code=task.tote_code)
 
-    async def ScanItem(self, request, context) -> pb.ScanResult:  # type: ignore[no-untyped-def]
+    async def ScanItem(self, request, context) -> pb.ScanResult:
         await self._check_task_fc(context, request.task_id)
         args = (request.task_id, request.barcode, request.scan_id, request.operator_id)
         try:
@@ -82,7 +82,7 @@ class PickingRpcs:
         return pb.ScanResult(line=line_to_pb(reply["line"]),
                              task_complete=reply["task_complete"])
 
-    async def ReportShortPick(self, request, context):  # type: ignore[no-untyped-def]
+    async def ReportShortPick(self, request, context):
         await self._check_task_fc(context, request.task_id)
         reply, cancel = await self.ctx.dbx.write(
             short_pick.report_short_pick, request.task_id, request.line_id, request.missing,

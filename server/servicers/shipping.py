@@ -89,7 +89,7 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
                 for d in rec.discrepancies])
 
 
-def _record_and_load(session, tracking_number, status, location, reported, now):  # type: ignore[no-untyped-def]
+def _record_and_load(session, tracking_number, status, location, reported, now):
     order_id = shipping.record_tracking_event(session, tracking_number, status, location,
                                               reported, now, "rpc", now)
     session.flush()

@@ -151,7 +151,8 @@ class DashboardView(QWidget):
                              key=lambda o: (o.created_at.seconds, o.order_id))
         self.aging.set_rows(open_orders)
         aging = sum(1 for r in range(self.aging.rowCount()) if self.aging.is_aging(r))
-        self.summary.setText(f"{len(orders)} orders, {len(open_orders)} open, "
+        noun = "order" if len(orders) == 1 else "orders"
+        self.summary.setText(f"{len(orders)} {noun}, {len(open_orders)} open, "
                              f"{aging} aging past {threshold} min")
 
     def fc_id(self) -> str:

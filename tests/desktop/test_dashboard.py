@@ -115,3 +115,23 @@ def test_the_dashboard_counts_one_fcs_orders_live_and_marks_aging_ones(
     view.fc_box.setCurrentText(ALL_FCS)  # every FC: the other FC's order counts too
     qtbot.waitUntil(lambda: view.throughput_fc == "", timeout=10_000)
     assert view.throughput["placed"][-1] == 3
+
+
+def test_the_dashboard_summary_counts_one_order_in_the_singular(
+        qtbot, console, admin, shop) -> None:  # type: ignore[no-untyped-def]
+    view = console.dashboard
+    qtbot.waitUntil(lambda: console.controller.state == CONNECTED, timeout=10_000)
+    sku = unique("SINGLE")
+    admin.product(sku)
+    here = new_fc(admin, 16.0)
+    admin.receive(here, sku, 5)
+    processing_order(shop, sku)
+    qtbot.keyClick(console, Qt.Key.Key_F5)  # the new FC in the FC list
+    qtbot.waitUntil(lambda: view.fc_box.findText(here) >= 0, timeout=10_000)
+    view.fc_box.setCurrentText(here)
+    # Wait for the count, not the wording: a wrong plural then fails the assert, not a timeout.
+    qtbot.waitUntil(lambda: view.summary.text().split(" ", 1)[0] == "1", timeout=15_000)
+    assert view.summary.text().startswith("1 order, 1 open, ")
+    processing_order(shop, sku, customer="cust-2")
+    qtbot.waitUntil(lambda: view.summary.text().split(" ", 1)[0] == "2", timeout=15_000)
+    assert view.summary.text().startswith("2 orders, 2 open, ")

@@ -35,7 +35,7 @@ def test_the_environment_and_the_flag_reach_the_running_server(admin, shop):
     with pytest.raises(grpc.RpcError) as exc:
         shop.place([(sku, 1)], cod())
     assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT, exc.value.details()
-    assert "up to INR 10.00" in exc.value.details()
+    assert "up to ₹10.00" in exc.value.details()
     # The flag's fee, not the variable's (and not the default 40.00).
     placed = shop.place([(sku, 1)], upi())
     assert placed.shipping_fee.amount_minor == 5_555

@@ -278,7 +278,12 @@ def test_sigkill_while_packing_then_restart_packs_every_order_with_one_capture_e
         threads = [threading.Thread(target=pack, args=(o.order_id,)) for o in orders]
         for t in threads:
             t.start()
-        time.sleep(0.5)  # captures are in flight at the slow sandbox
+        # Kill once a parcel is at packing: its capture is in flight at the slow sandbox.
+        deadline = time.monotonic() + 30
+        while not any(s.status == "packing" for o in orders
+                      for s in admin.get(o.order_id).shipments):
+            assert time.monotonic() < deadline, "no parcel reached packing"
+            time.sleep(0.02)
         first.kill()
         for t in threads:
             t.join(30)

@@ -37,7 +37,7 @@ def test_a_hundred_watchers_each_see_every_event_of_their_order_in_order(tote, a
 def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
     sku = unique("RESUME")
     admin.product(sku)
-    admin.receive("FC-BLR", sku, 10)
+    admin.receive("FC-BLR", sku, 40)
     seen: list[pb.OrderEvent] = []
     stream = shop.orders.WatchOrders(orders_pb2.WatchOrdersRequest(), metadata=shop.metadata)
 
@@ -50,13 +50,21 @@ def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    time.sleep(0.5)
+    # The stream is "from now on": it is live once it shows an order placed after it opened
+    # (a probe is placed again until one shows; each gets a second before the next).
+    deadline = time.monotonic() + 30
+    while True:
+        probe = shop.place([(sku, 1)], cod()).order_id
+        shown = time.monotonic() + 1
+        while time.monotonic() < shown and not any(e.order_id == probe for e in seen):
+            time.sleep(0.02)
+        if any(e.order_id == probe for e in seen):
+            break
+        assert time.monotonic() < deadline, "WatchOrders never showed a new order"
     first = shop.place([(sku, 1)], cod())
     shop.wait_status(first.order_id, {pb.ORDER_STATUS_PROCESSING})
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(
-            e.order_id == first.order_id and e.type == "Order_Assigned"
-            for e in seen):
+    while not any(e.order_id == first.order_id and e.type == "Order_Assigned" for e in seen):
+        assert time.monotonic() < deadline, "the first order's Order_Assigned never came"
         time.sleep(0.05)
     stream.cancel()
     reader.join(5)

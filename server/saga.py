@@ -312,11 +312,12 @@ class SagaRunner:
     async def record_intent(
         self, order_id: str, status: str, payment_id: str | None, amount_minor: int,
         webhook_event_id: str | None = None,
-    ) -> None:
-        """Apply a UPI intent's outcome (from a webhook or a poll); duplicates change nothing."""
-        await self._dbx.write(_apply_intent, order_id, status, payment_id, amount_minor,
-                              webhook_event_id, utcnow())
+    ) -> bool:
+        """Apply a UPI intent's outcome (from a webhook or a poll); False for a duplicate."""
+        fresh = await self._dbx.write(_apply_intent, order_id, status, payment_id, amount_minor,
+                                      webhook_event_id, utcnow())
         self.kick(order_id, urgent=True)
+        return fresh
 
     # -- compensation -------------------------------------------------------------------------
 
@@ -375,13 +376,14 @@ class SagaRunner:
 
 
 def _apply_intent(session, order_id: str, status: str, payment_id: str | None,
-                  amount_minor: int, webhook_event_id: str | None, now: datetime) -> None:
+                  amount_minor: int, webhook_event_id: str | None, now: datetime) -> bool:
     if webhook_event_id is not None and steps.webhook_seen(session, webhook_event_id,
                                                            f"upi.intent.{status}", now):
-        return
+        return False
     if status == "approved" and payment_id:
         steps.payment_authorized(session, order_id, payment_id, amount_minor, now,
                                  f"UPI payment {payment_id} approved by the customer")
     elif status in ("declined", "expired", "cancelled"):
         steps.payment_failed(session, order_id, f"UPI intent {status} by the customer's app"
                              if status == "declined" else f"UPI intent {status}", now)
+    return True

@@ -57,9 +57,13 @@ def create_webhook_app(
             if not order_id:
                 return JSONResponse({"error": "malformed", "message": "no reference"},
                                     status_code=400)
-            await saga.record_intent(order_id, str(data.get("status") or kind.rsplit(".")[-1]),
-                                     data.get("payment_id"), int(data.get("amount_minor") or 0),
-                                     webhook_event_id=event_id)
+            fresh = await saga.record_intent(
+                order_id, str(data.get("status") or kind.rsplit(".")[-1]), data.get("payment_id"),
+                int(data.get("amount_minor") or 0), webhook_event_id=event_id)
+            if not fresh:
+                # Gateways resend; saying so lets an operator (and a test) see the dedupe work.
+                log.info("webhook %s for %s already handled; ignored", event_id, order_id)
+                return JSONResponse({"received": event_id, "duplicate": True})
             return JSONResponse({"received": event_id})
         if kind == "shipment.tracking_updated" and tracking is not None:
             try:

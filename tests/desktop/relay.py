@@ -5,19 +5,22 @@ from __future__ import annotations
 import queue
 import socket
 import threading
-import time
 
 
 class Relay:
-    """Forwards 127.0.0.1:port → target; the server's bytes arrive `delay_s` late.
+    """Forwards 127.0.0.1:port → target.
 
+    `hold()` keeps the server's answers at the relay until `release()` (a call provably in
+    flight: `held_bytes` says the server has answered and the client has not heard yet);
     `down()` cuts every connection and refuses new ones until `up()` (a network outage).
     """
 
-    def __init__(self, target: str, delay_s: float = 0.0) -> None:
+    def __init__(self, target: str) -> None:
         host, _, port = target.rpartition(":")
         self.target = (host, int(port))
-        self.delay_s = delay_s
+        self._released = threading.Event()
+        self._released.set()
+        self.held_bytes = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
         self._lock = threading.Lock()
@@ -46,11 +49,22 @@ class Relay:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._sockets += [client, upstream]
-            self._pipe(client, upstream, 0.0)  # requests go at once
-            self._pipe(upstream, client, self.delay_s)  # answers come late
+            self._pipe(client, upstream, held=False)  # requests go at once
+            self._pipe(upstream, client, held=True)  # answers wait while held
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, delay_s: float) -> None:
-        chunks: queue.Queue[tuple[float, bytes]] = queue.Queue()
+    def hold(self) -> None:
+        """Keep every answer from the server at the relay until release()."""
+        self.held_bytes = 0
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def holding(self) -> bool:
+        return not self._released.is_set()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, held: bool) -> None:
+        chunks: queue.Queue[bytes] = queue.Queue()
 
         def read() -> None:
             while True:
@@ -58,15 +72,16 @@ class Relay:
                     data = src.recv(65536)
                 except OSError:
                     data = b""
-                chunks.put((time.monotonic() + delay_s, data))
+                chunks.put(data)
                 if not data:
                     return
 
         def write() -> None:
             while True:
-                due, data = chunks.get()
-                if (wait := due - time.monotonic()) > 0:
-                    time.sleep(wait)
+                data = chunks.get()
+                if held and not self._released.is_set():
+                    self.held_bytes += len(data)
+                    self._released.wait()
                 try:
                     if not data:
                         dst.shutdown(socket.SHUT_WR)
@@ -97,3 +112,4 @@ class Relay:
     def close(self) -> None:
         self.listener.close()
         self.down()
+        self.release()

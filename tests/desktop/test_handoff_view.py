@@ -9,7 +9,7 @@ from desktop.handoff_view import ManifestModel
 from labels import verify
 from tests.desktop.conftest import print_to_file, screenshot
 from tests.harness import cod
-from tests.integration.test_shipping import pick_and_pack, ready_order
+from tests.integration.test_shipping import hand_off, pick_and_pack, ready_order
 from tote.v1 import common_pb2
 
 pytestmark = pytest.mark.qt
@@ -38,7 +38,10 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
         order, _sku = ready_order(tote, admin, shop, cod(), units=1)
         orders.append(order)
         parcels.append(pick_and_pack(tote, order.order_id, units=1))
-    not_packed, _ = ready_order(tote, admin, shop, cod(), units=1)  # PROCESSING, no parcel
+    # A parcel that was packed but has already left on another manifest: not for this truck.
+    gone_order, _sku = ready_order(tote, admin, shop, cod(), units=1)
+    gone = pick_and_pack(tote, gone_order.order_id, units=1)
+    assert hand_off(admin, gone).tracking_numbers == [gone]
     view = console.handoff
     console.tabs.setCurrentWidget(view)
 
@@ -63,8 +66,10 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
     with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
         type_scan(qtbot, view, "TT0000000000")
     assert "not a PACKED parcel" in view.flags.item(0).text()
+    with qtbot.waitSignal(console.controller.parcel_looked_up, timeout=10_000):
+        type_scan(qtbot, view, gone)
+    assert view.flags.item(0).text().startswith(f"{gone}: not a PACKED parcel")
     assert view.model.rowCount() == 2
-    assert not_packed.status != common_pb2.ORDER_STATUS_PACKED
     screenshot(console, "hand_off")
 
     with qtbot.waitSignal(console.controller.handed_off, timeout=15_000) as handed:
@@ -73,6 +78,7 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
     assert "2 parcel(s) handed to sandbox" in view.result.text()
     for order in orders:
         assert shop.get(order.order_id).status == common_pb2.ORDER_STATUS_SHIPPED
+    assert list(handed.args[0].tracking_numbers) == parcels
 
     # The manifest the driver signs is shown at once, and prints with its barcodes readable.
     manifest_id = handed.args[0].manifest_id

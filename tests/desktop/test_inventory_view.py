@@ -101,19 +101,22 @@ def test_the_stock_follows_the_floor_without_a_refresh_and_only_while_shown(
         assert stock_row(view, fc, sku)["Available"] == "2"  # type: ignore[index]
 
         # One GetStock for a burst of events; none for events that move no stock.
-        qtbot.wait(AFTER_EVENT_MS + 200)
-        qtbot.waitUntil(lambda: not controller.busy(), timeout=10_000)
+        qtbot.waitUntil(lambda: not view.refresh_soon.isActive() and not controller.busy(),
+                        timeout=10_000)
         calls = client.get_stock_calls
         for i in range(10):
             controller.order_event.emit(common_pb2.OrderEvent(
                 event_id=f"paid-{i}", order_id=order.order_id, type="Payment_Captured"))
-        qtbot.wait(AFTER_EVENT_MS + 200)
+        # (delivered on this thread: a refresh they asked for would be pending now)
+        assert not view.refresh_soon.isActive()
         assert client.get_stock_calls == calls
         with qtbot.waitSignal(controller.stock_loaded, timeout=10_000):
             for i in range(20):
                 controller.order_event.emit(common_pb2.OrderEvent(
                     event_id=f"pick-{i}", order_id=order.order_id, type="Item_Picked"))
-        qtbot.wait(300)
+            assert view.refresh_soon.isActive()
+        qtbot.waitUntil(lambda: not controller.busy(), timeout=10_000)
+        assert not view.refresh_soon.isActive()  # no second refresh pending
         assert client.get_stock_calls == calls + 1
 
         # Another tab shown: the stock moves (a cancellation releases the unit), nothing asked…

@@ -98,7 +98,10 @@ def test_every_tab_fits_an_800_by_600_screen(qtbot, console, admin, shop, tote) 
     for i in range(console.tabs.count()):
         console.tabs.setCurrentIndex(i)
         view = console.tabs.currentWidget()
-        qtbot.wait(120)  # the label preview refits after a resize
+        # The label preview refits after a resize (a debounce): once it has, the sizes hold.
+        QApplication.processEvents()  # the tab's show and resize events start the debounce
+        qtbot.waitUntil(lambda: not any(p._refit.isActive() for p in (
+            console.labels.pane, console.handoff.pane)), timeout=5_000)
         # The window did not grow past the screen, and nothing is squeezed below its needs.
         assert console.size() == QSize(800, 600), console.tabs.tabText(i)
         assert view.width() >= view.minimumSizeHint().width(), console.tabs.tabText(i)

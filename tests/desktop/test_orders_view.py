@@ -200,12 +200,16 @@ def test_a_burst_of_events_for_one_order_reads_it_once(
         burst(5)
         qtbot.waitUntil(lambda: client.get_order_calls == [order.order_id], timeout=5_000)
         burst(10)  # during the call
-        qtbot.wait(400)
+        # The debounce fired (that is where a read is submitted) with the first still in
+        # flight: no second job was submitted, the order waits as stale.
+        qtbot.waitUntil(lambda: not controller._refresh_timer.isActive(), timeout=5_000)
+        assert len(controller._jobs) == 1 and order.order_id in controller._stale_orders
         assert client.get_order_calls == [order.order_id]  # still one: the first is in flight
         client.gate.set()
         qtbot.waitUntil(lambda: len(client.get_order_calls) == 2 and not controller.busy(),
                         timeout=5_000)
-        qtbot.wait(300)
+        # Nothing left to read and no debounce pending: no third read can come.
+        assert not controller._stale_orders and not controller._refresh_timer.isActive()
         assert client.get_order_calls == [order.order_id] * 2
     finally:
         client.gate.set()

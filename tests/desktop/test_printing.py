@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -49,33 +48,31 @@ def test_a_long_print_keeps_the_gui_thread_free_and_the_printed_pdf_decodes(
     pane.show_pdf(barcoded_pdf(codes), "A wave", "wave.pdf")
     assert pane.document.pageCount() == PAGES
     progress: list[tuple[int, int]] = []
+    # One log, in the GUI thread's order, of the timer's ticks and the pages reported printed.
+    log: list[str] = []
     pane.print_progress.valueChanged.connect(
-        lambda v: progress.append((v, pane.print_progress.maximum())))
-    ticks: list[float] = []
+        lambda v: (progress.append((v, pane.print_progress.maximum())), log.append(f"page {v}")))
     timer = QTimer()
     timer.setInterval(20)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.timeout.connect(lambda: log.append("tick"))
     timer.start()
     printed = tmp_path / "wave.pdf"
     try:
         with qtbot.waitSignal(pane.printed, timeout=60_000) as done:
-            started = time.monotonic()
             job = pane.print_to(pdf_printer(printed))
             assert job is not None and pane.printing()
             # Shown while it prints, and not started twice.
             assert pane.print_progress.isVisible() and not pane.print_button.isEnabled()
             assert pane.print_to(pdf_printer(tmp_path / "twice.pdf")) is None
             screenshot(pane, "printing")
-        elapsed = time.monotonic() - started
     finally:
         timer.stop()
     assert done.args == ["A wave", PAGES]
-    during = [t for t in ticks if started < t < started + elapsed]
-    # The GUI thread's timer fired all along the print (20 ms; generous on a busy box), held
-    # up at most by one page's paint (PySide keeps the GIL through drawImage). Printed on the
-    # GUI thread, it would not have fired at all until the last page.
-    assert len(during) >= max(3, elapsed / 0.020 * 0.2)
-    assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 0.25
+    # The GUI thread's timer fired between the first page and the last: it ran while pages were
+    # still printing. Printed on the GUI thread, every page would be reported before any tick.
+    # (bench/console_print.py measures how long the GUI thread is held up per page.)
+    first, last = log.index("page 1"), log.index(f"page {PAGES}")
+    assert "tick" in log[first:last], log
     assert progress[-1] == (PAGES, PAGES) and (1, PAGES) in progress
     assert not pane.printing() and not pane.print_row.isVisible()
     assert pane.print_button.isEnabled()

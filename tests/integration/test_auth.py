@@ -328,10 +328,13 @@ def test_watch_orders_of_storefront_b_sends_no_live_events_of_shop_a(
                 or time.monotonic() > deadline:
             break
     a = shop.place([(sku, 1)], cod()).order_id
+    # A's saga is over (no more events of it) before B places b: the stream is in commit
+    # order, so a leak of A's events would reach B's stream before b's events do.
+    processing = common_pb2.ORDER_STATUS_PROCESSING
+    assert shop.wait_status(a, {processing}).status == processing
     b = shop_b.place([(sku, 1)], cod()).order_id
     of_all.wait_for(a, b)
     of_b.wait_for(b)
-    time.sleep(0.3)  # time for a leak of A's events to arrive at B, had there been one
     seen_b, seen_all = set(of_b.close()), set(of_all.close())
     assert a in seen_all and a not in seen_b
     assert probe in seen_b and b in seen_b

@@ -3,6 +3,7 @@ nothing is authorized twice, and no soft lock outlives its order."""
 
 import collections
 import concurrent.futures
+import signal
 import threading
 import time
 
@@ -73,7 +74,11 @@ def test_sigkill_mid_saga_then_restart_finishes_every_order_without_double_charg
         placed = list(pool.map(
             lambda i: admin.place([(sku, 1)], card(declined if i % 5 == 0 else token)),
             range(30)))
-    time.sleep(0.3)  # authorizations are in flight at the slow sandbox
+    # Kill once the sagas are under way: the first hold has reached the (slow) sandbox.
+    deadline = time.monotonic() + 30
+    while not any(e["kind"] == "authorization" for e in ledger(sandbox.url)):
+        assert time.monotonic() < deadline, "no authorization reached the sandbox"
+        time.sleep(0.02)
     first.kill()
     admin.close()
     assert _count_pending(first.db_url) > 0, "the kill came too late to interrupt any saga"
@@ -104,7 +109,12 @@ def test_sigterm_drains_in_flight_calls_and_sagas_resume_on_the_next_start(parts
     token = sandbox_card(sandbox.url)
     ready = admin.place([(sku, 1)], card(token))
     assert admin.wait_status(ready.order_id, FINAL).status == pb.ORDER_STATUS_PROCESSING
-    # CancelOrder waits for the void at the slow sandbox: it is in flight at SIGTERM.
+    # The sandbox voids the hold at once but holds its answer for 3 s, so CancelOrder (which
+    # waits for the void) is provably in flight: it reached the gateway before the signal (the
+    # void is in the ledger) and had not returned after it (its thread is still waiting).
+    armed = httpx.post(f"{sandbox.url}/v1/sandbox/faults",
+                       json={"route": "void", "kind": "timeout_after", "delay_ms": 3000})
+    assert armed.status_code in (200, 201), armed.text
     result: dict[str, object] = {}
 
     def cancel() -> None:
@@ -115,10 +125,18 @@ def test_sigterm_drains_in_flight_calls_and_sagas_resume_on_the_next_start(parts
     canceller = threading.Thread(target=cancel)
     canceller.start()
     more = [admin.place([(sku, 1)], card(token)) for _ in range(5)]
-    time.sleep(0.1)
+    deadline = time.monotonic() + 30
+    while "void" not in {e["kind"] for e in ledger(sandbox.url, ready.order_id)}:
+        assert time.monotonic() < deadline, "the void never reached the sandbox"
+        time.sleep(0.02)
+    assert first.proc is not None
+    first.proc.send_signal(signal.SIGTERM)
+    assert canceller.is_alive(), "CancelOrder returned before SIGTERM: nothing was in flight"
     assert first.terminate() == 0
     canceller.join(30)
     assert result["order"].status == pb.ORDER_STATUS_CANCELLED  # type: ignore[attr-defined]
+    log = "".join(first._pump.lines)
+    assert "tote: stopping — draining in-flight calls" in log and "tote: stopped" in log
     admin.close()
 
     second = server().start()

@@ -16,14 +16,20 @@ from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
 
 PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
-MIN_RATE = 2.0  # saga passes a second while orders arrive (tote serve --saga-min-rate)
+# Saga passes a second while orders arrive (tote serve --saga-min-rate): the least tote takes,
+# one in ten seconds, so that the rate lets in a handful of passes at most within a test's
+# deadline, and what is asserted is order, not speed. bench/orders_first.py measures the pace.
+MIN_RATE = 0.1
+RUSH_DEADLINE_S = 60
+MAX_WAIT_S = 600  # no saga stops giving way during a test (--saga-max-wait-s)
 
 
 @pytest.fixture(scope="module")
 def tote(tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
     work = tmp_path_factory.mktemp("orders-first")
     server = ToteServer(str(work / "tote.db"), work,
-                        args=["--saga-min-rate", str(MIN_RATE)]).start()
+                        args=["--saga-min-rate", str(MIN_RATE),
+                              "--saga-max-wait-s", str(MAX_WAIT_S)]).start()
     try:
         yield server
     finally:
@@ -86,20 +92,21 @@ def test_sagas_give_way_while_orders_arrive_and_all_finish_when_they_stop(tote, 
     admin.receive("FC-BLR", sku, 10_000)
     admin.close()
     storefront = Storefront(shop, sku)
-    started = time.monotonic()
     storefront.start()
     try:
-        while len(storefront.placed) < 80 and time.monotonic() - started < 60:
+        deadline = time.monotonic() + RUSH_DEADLINE_S
+        while len(storefront.placed) < 80:
+            assert time.monotonic() < deadline, "the storefront could not place 80 orders"
             time.sleep(0.05)
         placed = list(storefront.placed)
-        elapsed = time.monotonic() - started
         worked = _worked(tote.db_url, placed)
     finally:
         storefront.stop()
     assert not storefront.failures and len(placed) >= 80
-    # Passes started at the minimum rate (plus the token in hand), not one per order placed;
-    # a tenth more for quiet moments a busy test machine may leave between the checkouts.
-    assert worked <= 2 + MIN_RATE * elapsed + len(placed) / 10, (worked, len(placed), elapsed)
+    # Passes started only with a token (the one in hand, and at most one in ten seconds until
+    # the deadline), not one per order placed; a tenth more for quiet moments a busy test
+    # machine may leave between the checkouts.
+    assert worked <= 2 + MIN_RATE * RUSH_DEADLINE_S + len(placed) / 10, (worked, len(placed))
     finals = [shop.wait_status(i, {PROCESSING, CANCELLED}, timeout_s=60)
               for i in storefront.placed]
     assert collections.Counter(o.status for o in finals) == {PROCESSING: len(finals)}
@@ -115,36 +122,37 @@ def test_a_cancellation_does_not_wait_behind_the_sagas_that_gave_way(tote, shop)
     storefront = Storefront(shop, sku)
     storefront.start()
     try:
+        deadline = time.monotonic() + 60
         while len(storefront.placed) < 40:
+            assert time.monotonic() < deadline, "the storefront could not place 40 orders"
             time.sleep(0.05)
         # Orders keep arriving; the target's saga is queued behind them (or just started).
-        before = time.monotonic()
+        # At the minimum rate the backlog cannot drain while the storefront runs, so a
+        # cancellation queued behind it would not be answered (20 s deadline) until stopped.
         cancelled = shop.orders.CancelOrder(
             orders_pb2.CancelOrderRequest(order_id=target.order_id, reason="changed my mind"),
             metadata=shop.metadata, timeout=20)
-        took = time.monotonic() - before
+        # Answered with the storefront's sagas still held back.
         backlog = len(storefront.placed) - _worked(tote.db_url, list(storefront.placed))
     finally:
         storefront.stop()
     assert cancelled.status == CANCELLED, cancelled.cancel_reason
     assert cancelled.payment.state == "voided", cancelled.payment.state
     assert backlog > 10, "the storefront's sagas were not held back: nothing was tested"
-    assert took < 10
 
 
-def test_a_storefront_placing_orders_with_gaps_between_them_has_its_sagas_keep_pace(tote, shop):
-    """Most of the day orders arrive with time between them: the sagas run in those gaps,
-    far above the minimum rate, and none waits for a pause in the orders."""
+def test_a_saga_starts_as_soon_as_the_storefront_pauses(tote, shop):
+    """Most of the day orders arrive with time between them: the sagas run in those gaps
+    and none waits for a token (one in ten seconds here). The pace at 40 ms gaps is
+    measured by bench/orders_first.py; tests/unit/test_intake_first.py states it exactly."""
     sku = unique("STEADY")
     admin = tote.client(tote.token("admin", "stock3"))
     admin.product(sku)
     admin.receive("FC-BLR", sku, 1_000)
     admin.close()
-    placed = []
-    started = time.monotonic()
-    for _ in range(40):
-        placed.append(shop.place([(sku, 1)], cod()).order_id)
-        time.sleep(0.04)  # the next customer's checkout, 40 ms later
-    elapsed = time.monotonic() - started
-    worked = _worked(tote.db_url, placed)
-    assert worked >= 30 > 2 + MIN_RATE * elapsed, (worked, elapsed)
+    for _ in range(10):
+        order_id = shop.place([(sku, 1)], cod()).order_id
+        # The storefront waits until this order's saga has worked it before placing the next.
+        # (8 s: plenty for a saga that starts at once, too short for one held for a token.)
+        order = shop.wait_status(order_id, {PROCESSING, CANCELLED}, timeout_s=8)
+        assert order.status == PROCESSING, "the saga waited for a token, not for the pause"

@@ -8,12 +8,11 @@ import time
 import grpc
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 import labels
 from core.persistence.db import Database
-from core.persistence.fulfillment_models import PickLine, Shipment
-from core.persistence.models import Order, SoftLock, StockLevel
+from core.persistence.fulfillment_models import Shipment
 from tests.harness import (
     SandboxProcess,
     ToteServer,
@@ -46,57 +45,39 @@ def supervisor(tote, admin):  # type: ignore[no-untyped-def]
     client.close()
 
 
-def _scan_through_rpcs(client, order_id: str) -> bool:  # type: ignore[no-untyped-def]
-    """Pick the FC's queue with NextPickTask/ScanItem; False when picking is not served."""
-    for _ in range(50):
+def pick(tote, client, order_id: str, short: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Pick FC-BLR's queue as a picker does (NextPickTask, ScanItem, ReportShortPick).
+
+    `short` units of order_id are reported missing instead of scanned. Any error (UNIMPLEMENTED
+    included) fails the test: there is no other way to pick.
+    """
+    left_short = short
+    seen: set[str] = set()
+    while True:
         try:
             task = client.fulfillment.NextPickTask(
                 fulfillment_pb2.NextPickTaskRequest(fc_id="FC-BLR"), metadata=client.metadata)
         except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
-                return False
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return True
-            raise
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            break
+        assert task.task_id not in seen, f"task {task.task_id} offered again after its picking"
+        seen.add(task.task_id)
         for line in task.lines:
-            for i in range(line.quantity - line.picked):
+            todo = line.quantity - line.picked - line.missing
+            missing = min(left_short, todo) if line.order_id == order_id else 0
+            for i in range(todo - missing):
                 client.fulfillment.ScanItem(fulfillment_pb2.ScanItemRequest(
                     task_id=task.task_id, barcode=line.gtin, scan_id=f"{line.line_id}-{i}"),
                     metadata=client.metadata)
-    return True
-
-
-def _pick_in_db(db_url: str, order_id: str, short: int = 0) -> None:
-    """What the scans do (and a short pick whose missing units are dropped), through the DB."""
-    db = Database(db_url)
-
-    def work(s):  # type: ignore[no-untyped-def]
-        left = short
-        for line in s.scalars(select(PickLine).where(PickLine.order_id == order_id)):
-            missing = min(left, line.quantity - line.picked)
-            left -= missing
-            picked = line.quantity - line.picked - missing
-            line.picked += picked
-            line.missing += missing
-            lock = s.get(SoftLock, (order_id, line.fc_id, line.sku))
-            lock.quantity -= picked + missing
-            lock.hard_quantity += picked
-            s.execute(update(StockLevel).where(StockLevel.fc_id == line.fc_id,
-                                               StockLevel.sku == line.sku)
-                      .values(soft_locked=StockLevel.soft_locked - picked - missing,
-                              hard_locked=StockLevel.hard_locked + picked))
-        s.execute(update(Shipment).where(Shipment.order_id == order_id).values(status="picked"))
-        s.execute(update(Order).where(Order.order_id == order_id).values(status="PICKING"))
-
-    try:
-        db.run_write(work)
-    finally:
-        db.dispose()
-
-
-def pick(tote, client, order_id: str, short: int = 0) -> None:  # type: ignore[no-untyped-def]
-    if short or not _scan_through_rpcs(client, order_id):
-        _pick_in_db(tote.db_url, order_id, short)
+            if missing:
+                reported = client.fulfillment.ReportShortPick(
+                    fulfillment_pb2.ReportShortPickRequest(
+                        task_id=task.task_id, line_id=line.line_id, missing=missing,
+                        operator_id="p1"), metadata=client.metadata)
+                assert reported.line.missing == missing
+                left_short -= missing
+    assert left_short == 0, f"{order_id} had fewer units to pick than the {short} reported short"
 
 
 def _ready(tote, admin, shop, payment, units: int = 2, weight: int = 350,  # type: ignore[no-untyped-def]
@@ -297,7 +278,12 @@ def test_sigkill_while_packing_then_restart_packs_every_order_with_one_capture_e
         threads = [threading.Thread(target=pack, args=(o.order_id,)) for o in orders]
         for t in threads:
             t.start()
-        time.sleep(0.5)  # captures are in flight at the slow sandbox
+        # Kill once a parcel is at packing: its capture is in flight at the slow sandbox.
+        deadline = time.monotonic() + 30
+        while not any(s.status == "packing" for o in orders
+                      for s in admin.get(o.order_id).shipments):
+            assert time.monotonic() < deadline, "no parcel reached packing"
+            time.sleep(0.02)
         first.kill()
         for t in threads:
             t.join(30)

@@ -5,17 +5,20 @@ Every test works in its own fulfillment center, so the queues of other tests nev
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 
 from core.domain.gtin import gs1_check_digit
+from core.persistence import migrate
 from core.persistence.db import Database
 from core.service import picking
-from tests.harness import Client, cod, unique
+from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.harness import Client, ToteServer, cod, unique
 from tote.v1 import common_pb2 as pb
 from tote.v1 import fulfillment_pb2 as fpb
 from tote.v1 import inventory_pb2
@@ -180,22 +183,49 @@ def test_many_pickers_asking_at_once_never_get_the_same_line(tote, admin, shop, 
     assert all(len({ln.order_id for ln in t.lines}) <= 4 for t in tasks)
 
 
-def test_an_abandoned_task_returns_its_unpicked_lines_to_the_queue(tote, admin, shop, fc):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def quick_timeout(request, tmp_path) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
+    """A tote serve of its own whose pick tasks are abandoned after one untouched second."""
+    name = None
+    if request.param == "sqlite":
+        url = str(tmp_path / "tote.db")
+    else:
+        url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
+    migrate.upgrade(url)
+    server = ToteServer(url, tmp_path, args=["--pick-task-timeout-s", "1"]).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
+        if name is not None:
+            drop_pg_database(name)
+
+
+def test_an_abandoned_task_returns_its_unpicked_lines_to_the_queue(quick_timeout):
+    tote = quick_timeout
+    admin, shop = tote.client(tote.token("admin", "ops")), tote.client(tote.token("storefront"))
+    fc = unique("FC")
+    admin.fc(fc)
     sku, gtin = product(admin, fc, 5)
     ready_order(shop, [(sku, 2)])
     first, second = picker(tote, fc), picker(tote, fc)
     task = next_task(first, fc)
     scan(first, task.task_id, gtin)
-    refused(lambda: next_task(second, fc), grpc.StatusCode.NOT_FOUND)
-    # What NextPickTask runs before claiming, as if the task's timeout had passed.
-    later = datetime.now(UTC) + timedelta(seconds=601)
-    db = Database(tote.db_url)
-    try:
-        assert db.run_write(lambda s: picking.requeue_abandoned(s.connection(), fc, later,
-                                                                600)) == 1
-    finally:
-        db.dispose()
-    again = next_task(second, fc)
+    # The server itself gives the task up once nobody has touched it for a second: the second
+    # picker is refused until then, and offered the unpicked unit after. The deadline only
+    # catches a server that never requeues (its default timeout is ten minutes).
+    deadline = time.monotonic() + 60
+    refusals = 0
+    while True:
+        try:
+            again = next_task(second, fc)
+            break
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.NOT_FOUND, exc.details()
+            assert time.monotonic() < deadline, "the abandoned task was never offered again"
+            refusals += 1
+            time.sleep(0.1)
+    assert refusals > 0  # it was not offered while the first picker still held it
     assert [(ln.line_id, ln.picked) for ln in again.lines] == [(task.lines[0].line_id, 1)]
     message = refused(lambda: scan(first, task.task_id, gtin),
                       grpc.StatusCode.FAILED_PRECONDITION)

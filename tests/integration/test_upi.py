@@ -49,23 +49,86 @@ def test_upi_order_is_pending_with_an_intent_uri_then_approval_makes_it_processi
     assert types.count("Payment_Authorized") == 1
 
 
+def _wait_for(what: str, probe, timeout_s: float = 30):  # type: ignore[no-untyped-def]
+    """Poll probe until it returns something truthy; the deadline only catches a hang."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def _webhooks(sandbox_url: str) -> list[dict]:  # type: ignore[type-arg]
+    return httpx.get(f"{sandbox_url}/v1/sandbox/webhooks").json()["webhooks"]
+
+
 def test_the_same_webhook_three_times_changes_the_state_once(tote, admin, shop):
     sku = unique("RICE")
     admin.product(sku)
     admin.receive("FC-BLR", sku, 3)
     placed = shop.place([(sku, 1)], upi())
     _wait_payment_state(shop, placed.order_id, {"intent_pending"})
-    httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults",
-               json={"route": "upi_intent", "kind": "duplicate_webhook", "count": 1})
+    armed = httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults",
+                       json={"route": "upi_intent", "kind": "duplicate_webhook", "count": 1})
+    assert armed.status_code in (200, 201), armed.text
+    faults = httpx.get(f"{tote.sandbox_url}/v1/sandbox/faults").json()["faults"]
+    assert {"route": "upi_intent", "kind": "duplicate_webhook", "remaining": 1} in [
+        {k: f[k] for k in ("route", "kind", "remaining")} for f in faults]
+    sent_before = len(_webhooks(tote.sandbox_url))
     assert _approve(tote.sandbox_url, placed.payment.upi_intent_id).status_code == 200
+
+    # The sandbox sent the approval three times and tote answered every copy...
+    def approval_delivered() -> dict | None:  # type: ignore[type-arg]
+        for record in _webhooks(tote.sandbox_url)[sent_before:]:
+            if record["type"] == "upi.intent.approved" and record["status"] == "delivered":
+                return record
+        return None
+    record = _wait_for("the approval's deliveries", approval_delivered)
+    assert record["copies"] == 3 and record["delivered"] == 3, record
+    # ...and said of two of them that it had already handled that event.
+    ignored = f"webhook {record['event_id']} for {placed.order_id} already handled; ignored"
+    _wait_for("tote to log both duplicates",
+              lambda: sum(ignored in line for line in tote._pump.lines) == 2)
+
     order = shop.wait_status(placed.order_id, {PROCESSING, CANCELLED})
     assert order.status == PROCESSING
-    time.sleep(0.5)  # the duplicates arrive after the first delivery
     types = [e.type for e in shop.events(placed.order_id, timeout_s=1)]
     assert types.count("Payment_Authorized") == 1
     assert types.count("Order_Ready_for_Fulfillment") == 1
     debits = [e for e in ledger(tote.sandbox_url, placed.order_id) if e["kind"] == "capture"]
     assert len(debits) == 1
+
+
+def test_a_webhook_event_id_is_handled_once_and_a_new_id_is_not_taken_for_a_repeat(
+        tote, admin, shop):
+    sku = unique("DAL")
+    admin.product(sku)
+    admin.receive("FC-BLR", sku, 3)
+    placed = shop.place([(sku, 1)], upi())
+    _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    url = f"{tote.webhook_url}/webhooks/gateway"
+    secret = WEBHOOK_SECRET.encode()
+
+    def deliver(event_id: str) -> dict:  # type: ignore[type-arg]
+        body = _event(placed.order_id, placed.payment.upi_intent_id, event_id)
+        r = httpx.post(url, content=body,
+                       headers={SIGNATURE_HEADER: sign(secret, body, int(time.time()))})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    first = unique("evt_dedupe")
+    assert deliver(first) == {"received": first}
+    assert deliver(first) == {"received": first, "duplicate": True}
+    assert deliver(first) == {"received": first, "duplicate": True}
+    # The dedupe is by event id: another event saying the same thing is news to tote.
+    other = unique("evt_dedupe")
+    assert deliver(other) == {"received": other}
+    order = shop.wait_status(placed.order_id, {PROCESSING, CANCELLED})
+    assert order.payment.state == "authorized"
+    types = [e.type for e in shop.events(placed.order_id, timeout_s=1)]
+    assert types.count("Payment_Authorized") == 1
 
 
 def _event(order_id: str, intent_id: str, event_id: str) -> bytes:

@@ -17,10 +17,21 @@ def test_a_hundred_watchers_each_see_every_event_of_their_order_in_order(tote, a
     admin.receive("FC-BLR", sku, 5)
     # Ten orders, five of which will run out of stock and end CANCELLED (the stream's end).
     placed = [shop.place([(sku, 1)], cod()) for _ in range(10)]
-    # (a PROCESSING order's stream stays open until DELIVERED: its watchers stop at a deadline)
+    # A PROCESSING order's stream stays open until DELIVERED: its watchers stop reading at
+    # Order_Assigned, the saga's last event (30 s deadline, only for a hang).
+    def watch(order_id: str) -> list[pb.OrderEvent]:
+        out = []
+        stream = shop.orders.WatchOrder(orders_pb2.WatchOrderRequest(order_id=order_id),
+                                        metadata=shop.metadata, timeout=30)
+        for event in stream:
+            out.append(event)
+            if event.type == "Order_Assigned":
+                stream.cancel()
+                break
+        return out
+
     with concurrent.futures.ThreadPoolExecutor(100) as pool:
-        streams = list(pool.map(lambda i: shop.events(placed[i % 10].order_id, timeout_s=4),
-                                range(100)))
+        streams = list(pool.map(lambda i: watch(placed[i % 10].order_id), range(100)))
     for i, events in enumerate(streams):
         order = shop.get(placed[i % 10].order_id)
         types = [e.type for e in events]
@@ -37,7 +48,7 @@ def test_a_hundred_watchers_each_see_every_event_of_their_order_in_order(tote, a
 def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
     sku = unique("RESUME")
     admin.product(sku)
-    admin.receive("FC-BLR", sku, 10)
+    admin.receive("FC-BLR", sku, 40)
     seen: list[pb.OrderEvent] = []
     stream = shop.orders.WatchOrders(orders_pb2.WatchOrdersRequest(), metadata=shop.metadata)
 
@@ -50,13 +61,21 @@ def test_watch_orders_resumes_after_the_last_event_seen(tote, admin, shop):
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    time.sleep(0.5)
+    # The stream is "from now on": it is live once it shows an order placed after it opened
+    # (a probe is placed again until one shows; each gets a second before the next).
+    deadline = time.monotonic() + 30
+    while True:
+        probe = shop.place([(sku, 1)], cod()).order_id
+        shown = time.monotonic() + 1
+        while time.monotonic() < shown and not any(e.order_id == probe for e in seen):
+            time.sleep(0.02)
+        if any(e.order_id == probe for e in seen):
+            break
+        assert time.monotonic() < deadline, "WatchOrders never showed a new order"
     first = shop.place([(sku, 1)], cod())
     shop.wait_status(first.order_id, {pb.ORDER_STATUS_PROCESSING})
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(
-            e.order_id == first.order_id and e.type == "Order_Assigned"
-            for e in seen):
+    while not any(e.order_id == first.order_id and e.type == "Order_Assigned" for e in seen):
+        assert time.monotonic() < deadline, "the first order's Order_Assigned never came"
         time.sleep(0.05)
     stream.cancel()
     reader.join(5)

@@ -62,20 +62,27 @@ def test_the_reader_passes_each_new_stable_weight_off_a_serial_line():
         while not got and time.monotonic() < deadline:
             os.write(master, b"0 kg\r\nST,GS,+  0.500 kg\r\n")
             time.sleep(0.05)
-        os.write(master, b"ST,GS,+  0.500 kg\r\nUS,GS,+  0.8")
-        time.sleep(0.05)
-        os.write(master, b"10 kg\r\nST,GS,+  0.8")
-        time.sleep(0.05)
-        os.write(master, b"20 kg\r\n820 g\r\n1200 g\n")
+        # Each write ends in the first part of a line; it is read with the stable reading before
+        # it, which the test waits to see passed on before writing the line's rest.
+        def then(chunk: bytes, weight: int) -> None:
+            os.write(master, chunk)
+            deadline = time.monotonic() + 10
+            while weight not in got:
+                assert time.monotonic() < deadline, f"{weight} g never came: {got}"
+                time.sleep(0.01)
+
+        then(b"ST,GS,+  0.700 kg\r\nUS,GS,+  0.8", 700)
+        then(b"10 kg\r\nST,GS,+  0.750 kg\r\nST,GS,+  0.8", 750)
+        os.write(master, b"20 kg\r\n820 g\r\n1200 g\n")  # 820 again: not a new weight
         deadline = time.monotonic() + 10
-        while got != [500, 820, 1200] and time.monotonic() < deadline:
-            time.sleep(0.02)
+        while len(got) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         stop.set()
         reader.join(5)
         os.close(master)
         os.close(slave)
-    assert got == [500, 820, 1200]
+    assert got == [500, 700, 750, 820, 1200]
     assert not reader.is_alive()
 
 

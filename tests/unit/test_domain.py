@@ -211,29 +211,65 @@ RUNNING, DONE, FAILED = StepOutcome.RUNNING, StepOutcome.DONE, StepOutcome.FAILE
 COMPENSATING, COMPENSATED = StepOutcome.COMPENSATING, StepOutcome.COMPENSATED
 
 
-def expected_decision(inventory: StepOutcome, payment: StepOutcome, cancel: bool) -> Decision:
-    """The table, from the saga's rules as written in DESIGN.md, step by step."""
-    both = {inventory, payment}
-    undoing = cancel or bool(both & {FAILED, COMPENSATING, COMPENSATED})
-    if not undoing:
-        return Decision.COMPLETE if both == {DONE} else Decision.WAIT
-    # Undoing: finished only when nothing is left that succeeded, runs, or is being undone.
-    if both <= {FAILED, COMPENSATED}:
-        return Decision.CANCEL
-    return Decision.COMPENSATE
+# The whole table, written out by hand from the saga's rules (DESIGN.md, "The order saga"):
+# both steps done → PROCESSING; anything failed, being undone or undone, or a cancel → undo
+# what is left; CANCELLED only once every step has failed or been undone; otherwise wait.
+# Rows: the inventory step; columns: the payment step. W wait, P complete (PROCESSING),
+# U compensate (undo what is left), X cancel (CANCELLED).
+#
+#             running done failed compensating compensated
+_TABLE = {
+    False: """
+    running      W      W     U         U           U
+    done         W      P     U         U           U
+    failed       U      U     X         U           X
+    compensating U      U     U         U           U
+    compensated  U      U     X         U           X
+    """,
+    True: """
+    running      U      U     U         U           U
+    done         U      U     U         U           U
+    failed       U      U     X         U           X
+    compensating U      U     U         U           U
+    compensated  U      U     X         U           X
+    """,
+}
+_LETTER = {"W": Decision.WAIT, "P": Decision.COMPLETE, "U": Decision.COMPENSATE,
+           "X": Decision.CANCEL}
+_COLUMNS = [RUNNING, DONE, FAILED, COMPENSATING, COMPENSATED]
 
 
-CASES = list(itertools.product(StepOutcome, StepOutcome, (False, True)))
+def _expected() -> dict[tuple[StepOutcome, StepOutcome, bool], Decision]:
+    out = {}
+    for cancel, grid in _TABLE.items():
+        for row in grid.strip().splitlines():
+            inventory, *letters = row.split()
+            for payment, letter in zip(_COLUMNS, letters, strict=True):
+                out[(StepOutcome(inventory), payment, cancel)] = _LETTER[letter]
+    return out
+
+
+EXPECTED = _expected()
+CASES = sorted(EXPECTED, key=str)
 
 
 def test_the_decision_table_covers_every_combination():
-    assert len(CASES) == 5 * 5 * 2
+    assert set(EXPECTED) == set(itertools.product(StepOutcome, StepOutcome, (False, True)))
 
 
 @pytest.mark.parametrize(("inventory", "payment", "cancel"), CASES)
 def test_saga_decides_per_the_table(inventory, payment, cancel):
     got = decide({"inventory": inventory, "payment": payment}, cancel_requested=cancel)
-    assert got == expected_decision(inventory, payment, cancel)
+    assert got == EXPECTED[(inventory, payment, cancel)]
+
+
+@pytest.mark.parametrize(("inventory", "payment", "cancel"), CASES)
+def test_the_steps_are_equals_and_a_cancel_never_waits_or_completes(inventory, payment, cancel):
+    decision = decide({"inventory": inventory, "payment": payment}, cancel_requested=cancel)
+    assert decision == decide({"inventory": payment, "payment": inventory},
+                              cancel_requested=cancel)
+    if cancel:
+        assert decision in (Decision.COMPENSATE, Decision.CANCEL)
 
 
 @pytest.mark.parametrize(("inventory", "payment", "cancel", "decision"), [

@@ -142,7 +142,10 @@ def _refuse(session, k: int) -> None:  # type: ignore[no-untyped-def]
     raise InvalidArgument(f"k {k} is not wanted", field="k")
 
 
-def _sleep_then_insert(session, k: int, seconds: float) -> int:  # type: ignore[no-untyped-def]
+def _sleep_then_insert(session, k: int, seconds: float,  # type: ignore[no-untyped-def]
+                       started: str = "") -> int:
+    if started:
+        Path(started).touch()  # tells the test the job is running in the writer
     time.sleep(seconds)
     return _insert(session, k)
 
@@ -173,9 +176,14 @@ async def test_arguments_that_do_not_pickle_are_refused_naming_the_job_and_nothi
     assert await proc_dbx.read(_count) == 1
 
 
-async def test_a_killed_writer_process_answers_unavailable_never_hangs(proc_dbx):
-    slow = asyncio.ensure_future(proc_dbx.write(_sleep_then_insert, 1, 30.0))
-    await asyncio.sleep(0.5)  # the job is in the writer, sleeping
+async def test_a_killed_writer_process_answers_unavailable_never_hangs(proc_dbx, tmp_path):
+    started = tmp_path / "started"
+    slow = asyncio.ensure_future(proc_dbx.write(_sleep_then_insert, 1, 30.0, str(started)))
+    for _ in range(1000):  # until the job is in the writer, sleeping (10 s at most)
+        if started.exists():
+            break
+        await asyncio.sleep(0.01)
+    assert started.exists(), "the job never reached the writer process"
     os.kill(proc_dbx._process._proc.pid, signal.SIGKILL)
     with pytest.raises(Unavailable, match="database writer stopped"):
         await asyncio.wait_for(slow, 10)

@@ -35,8 +35,9 @@ def test_commits_wake_the_poller_only_while_somebody_watches(db):
         woken_from: list[bool] = []  # True: the wake came on the loop's own thread
 
         def on_commit() -> None:
-            woken_from.append(threading.get_ident() == loop_thread)
+            on_loop = threading.get_ident() == loop_thread
             hub.wake()
+            woken_from.append(on_loop)  # after wake(): whatever it scheduled is queued
 
         loop_thread = threading.get_ident()
         dbx = DbExecutor(db, on_commit=on_commit)  # the thread writer: commits off the loop
@@ -45,7 +46,13 @@ def test_commits_wake_the_poller_only_while_somebody_watches(db):
         await hub.start()
         try:
             await _place(dbx)
-            await asyncio.sleep(0.05)
+            # The writer thread calls on_commit after handing back the result: wait for it,
+            # then let the loop run anything wake() queued (call_soon_threadsafe) before us.
+            for _ in range(10_000):
+                if woken_from:
+                    break
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0)
             assert woken_from == [False]
             assert wakes.sets == 0, "a commit woke the poller with nobody watching"
 

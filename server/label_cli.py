@@ -176,11 +176,7 @@ def render(order_json: Path, weight_grams: int | None, fmt: str, size: str, outp
         content = render_label(spec, data) if fmt == "pdf" else render_zpl(spec, data).encode()
     except LabelError as e:
         raise click.ClickException(str(e)) from None
-    if output == "-":
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
-    else:
-        Path(output).write_bytes(content)
+    if _write(content, output):
         click.echo(f"wrote {fmt} label for {data.tracking_number} to {output}", err=True)
 
 
@@ -224,11 +220,17 @@ def tote_cmd(tote_codes: tuple[str, ...], output: str, fc_id: str) -> None:
         content = render_tote_labels(printed, fc_id)
     except LabelError as e:
         raise click.ClickException(str(e)) from None
-    if output == "-":
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
-    else:
-        Path(output).write_bytes(content)
+    if _write(content, output):
         labels = "tote label" if len(printed) == 1 else "tote labels"
         click.echo(f"wrote {len(printed)} {labels} ({', '.join(printed)}) to {output}",
                    err=True)
+
+
+def _write(content: bytes, output: str) -> bool:
+    """Write to the file named, or to stdout for "-"; True when a file was written."""
+    if output == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return False
+    Path(output).write_bytes(content)
+    return True

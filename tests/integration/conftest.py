@@ -32,3 +32,19 @@ def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
     client = tote.client(tote.token("storefront", "shop-a"))
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def ops(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    """A supervisor at the ops desk (hand-offs, remittances, reconciliation)."""
+    client = tote.client(tote.token("supervisor", "ops"))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def carrier(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    """The sandbox carrier, reporting tracking events."""
+    client = tote.client(tote.token("carrier", "sandbox"))
+    yield client
+    client.close()

@@ -23,20 +23,6 @@ from tote.v1 import common_pb2 as pb
 from tote.v1 import shipping_pb2
 
 
-@pytest.fixture(scope="module")
-def carrier(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("carrier", "sandbox"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def ops(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("supervisor", "ops"))
-    yield client
-    client.close()
-
-
 def remit(ops: Client, reference: str, amount: int, *tracking: str) -> shipping_pb2.CodRemittance:
     return ops.shipping.RecordCodRemittance(shipping_pb2.RecordCodRemittanceRequest(
         carrier="sandbox", reference=reference, tracking_numbers=list(tracking),

@@ -30,20 +30,6 @@ from tote.v1 import shipping_pb2
 SHIPPED, DELIVERED = pb.ORDER_STATUS_SHIPPED, pb.ORDER_STATUS_DELIVERED
 
 
-@pytest.fixture(scope="module")
-def carrier(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("carrier", "sandbox"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def ops(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("supervisor", "ops"))
-    yield client
-    client.close()
-
-
 def shipped(tote, admin, shop, ops, payment) -> tuple[pb.Order, str]:  # type: ignore[no-untyped-def]
     order, _ = ready_order(tote, admin, shop, payment, units=1)
     tracking = pick_and_pack(tote, order.order_id, units=1)

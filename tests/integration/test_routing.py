@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,12 +17,6 @@ from tote.v1 import fulfillment_pb2, inventory_pb2, orders_pb2
 PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
 # The customer is in Bengaluru (tests.harness.address): 12.97 N, 77.6 E.
 
-
-@pytest.fixture(scope="module")
-def ops(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("supervisor", "ops"))
-    yield client
-    client.close()
 
 
 def fc(admin: Client, lat: float, cutoff: int = 16, prefix: str = "FC") -> str:

@@ -129,20 +129,6 @@ def tote(db_url, tmp_path_factory):  # type: ignore[no-untyped-def]
         server.terminate()
 
 
-@pytest.fixture(scope="module")
-def carrier(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("carrier", "sandbox"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def ops(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("supervisor", "ops"))
-    yield client
-    client.close()
-
-
 # -- scenarios -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("method", ["card", "upi", "cod"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import grpc
-import pytest
 
 from core.persistence.db import Database
 from core.service import events as event_log
@@ -49,12 +48,6 @@ def add_events(tote, order_id: str, fc_id: str,  # type: ignore[no-untyped-def]
     finally:
         db.dispose()
 
-
-@pytest.fixture(scope="module")
-def ops(tote):  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("supervisor", "ops"))
-    yield client
-    client.close()
 
 
 def test_each_hour_counts_the_orders_of_the_fc_that_moved_in_it(tote, admin, shop, ops):

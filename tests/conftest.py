@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -59,19 +61,41 @@ def drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-                scope="module")
-def db_url(request, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """A migrated, empty database of each backend."""
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def migrated_database(request, folder: Path,  # type: ignore[no-untyped-def]
+                      revision: str = "head") -> Iterator[str]:
+    """A new database of request.param's backend (a file in folder, or a PostgreSQL database
+    dropped afterwards) migrated to revision."""
     if request.param == "sqlite":
-        url = str(tmp_path_factory.mktemp("db") / "tote.db")
-        migrate.upgrade(url)
+        url = str(folder / "tote.db")
+        migrate.upgrade(url, revision)
         yield url
         return
-    pg = request.getfixturevalue("pg_server")
-    url, name = fresh_pg_database(pg)
-    migrate.upgrade(url)
+    url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
     try:
+        migrate.upgrade(url, revision)
         yield url
     finally:
         drop_pg_database(name)
+
+
+def database_at(revision: str):  # type: ignore[no-untyped-def]
+    """A fixture: a database of each backend migrated to revision, where a migration's test
+    starts (assign it to a name in the test module)."""
+
+    @pytest.fixture(params=BACKENDS)
+    def database(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+        with migrated_database(request, tmp_path, revision) as url:
+            yield url
+
+    return database
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def db_url(request, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A migrated, empty database of each backend."""
+    with migrated_database(request, tmp_path_factory.mktemp("db")) as url:
+        yield url

@@ -5,7 +5,6 @@ Also migration 0005, which makes "no address" NULL, up and down."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from core.persistence import migrate
 from core.persistence.db import normalize_url
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import database_at
 from tests.harness import Client, ledger, unique
 from tests.integration.test_documents import PACKING_SLIP, document, named_item, text_of
 from tests.integration.test_picking import next_task, picker, ready_order, refused, scan
@@ -119,19 +118,7 @@ def test_no_label_without_a_return_address_then_the_label_sends_from_it(tote, ad
 # --- migration 0005 -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_at_0004(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        url = str(tmp_path / "old.db")
-        migrate.upgrade(url, "0004")
-        yield url
-        return
-    url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
-    try:
-        migrate.upgrade(url, "0004")
-        yield url
-    finally:
-        drop_pg_database(name)
+db_at_0004 = database_at("0004")
 
 
 def test_migration_0005_turns_blank_addresses_into_null_and_back(db_at_0004):

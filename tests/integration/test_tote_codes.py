@@ -18,7 +18,7 @@ from core.persistence import migrate
 from core.persistence.db import normalize_url
 from core.persistence.fulfillment_models import PickTask
 from core.service.totes import next_tote_number
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import database_at, drop_pg_database, fresh_pg_database
 from tests.harness import unique
 from tests.integration.test_pack_list import item, pack_lists
 from tests.integration.test_picking import next_task, picker, ready_order, refused, scan
@@ -80,20 +80,7 @@ def test_tote_codes_never_repeat_and_unknown_or_malformed_ones_are_refused(
         grpc.StatusCode.INVALID_ARGUMENT)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_at_0005(request, tmp_path):  # type: ignore[no-untyped-def]
-    """A database migrated to 0005 (before tote codes), of each backend."""
-    if request.param == "sqlite":
-        url = str(tmp_path / "old.db")
-        migrate.upgrade(url, "0005")
-        yield url
-        return
-    url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
-    try:
-        migrate.upgrade(url, "0005")
-        yield url
-    finally:
-        drop_pg_database(name)
+db_at_0005 = database_at("0005")  # before tote codes
 
 
 def _task(created: datetime) -> dict[str, object]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.persistence import migrate
-from tests.harness import Client, ToteServer
+from tests.harness import Client, ToteServer, unique
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,11 @@ def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
     client = tote.client(tote.token("storefront", "shop-a"))
     yield client
     client.close()
+
+
+@pytest.fixture
+def fc(admin) -> str:  # type: ignore[no-untyped-def]
+    """A new FC of this test's own, so pick queues never mix."""
+    fc_id = unique("FC")
+    admin.fc(fc_id)
+    return fc_id

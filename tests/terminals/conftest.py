@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from terminals.client import ToteClient
 from tests import live_server
+from tests.harness import unique
 
 # The live server's fixtures (tests/live_server.py), shared with the other client app's tests.
-db_url, tote, admin, shop = (live_server.db_url, live_server.tote, live_server.admin,
-                             live_server.shop)
+db_url, tote, admin, shop, fc = (live_server.db_url, live_server.tote, live_server.admin,
+                                 live_server.shop, live_server.fc)
+
+
+@pytest.fixture
+def picker_client(tote, fc) -> Iterator[ToteClient]:  # type: ignore[no-untyped-def]
+    """A handheld's client, signed in as a picker of the test's FC (packers use the same)."""
+    client = ToteClient(tote.grpc_address, tote.token("picker", unique("picker"), fc))
+    yield client
+    client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from terminals.client import ToteClient
 from terminals.packer.app import PackerApp
 from terminals.printer import Printer
@@ -14,20 +12,6 @@ from tests.harness import unique
 from tests.integration.test_picking import new_gtin, product, ready_order
 from tests.terminals.helpers import text, until
 from tote.v1 import common_pb2 as pb
-
-
-@pytest.fixture
-def fc(admin) -> str:  # type: ignore[no-untyped-def]
-    fc_id = unique("FC")
-    admin.fc(fc_id)
-    return fc_id
-
-
-@pytest.fixture
-def client(tote, fc):  # type: ignore[no-untyped-def]
-    client = ToteClient(tote.grpc_address, tote.token("picker", unique("packer"), fc))
-    yield client
-    client.close()
 
 
 def packer(client: ToteClient, fc: str, folder) -> PackerApp:  # type: ignore[no-untyped-def]
@@ -56,16 +40,28 @@ async def sign_in_packer(pilot) -> None:  # type: ignore[no-untyped-def]
     await until(pilot, lambda: text(pilot.app, "#step") == "SCAN TOTE OR ORDER")
 
 
-async def test_a_unit_scanned_into_a_full_box_is_one_too_many_not_a_weight(
-        tote, admin, shop, fc, client, tmp_path):
+
+def one_unit_picked(admin, shop, fc: str,  # type: ignore[no-untyped-def]
+                    client: ToteClient) -> tuple[tuple[str, str], str]:
+    """((SKU, GTIN), order id) of a one-unit order whose tote is picked, ready to pack."""
     soap = product(admin, fc, 2)
     order_id = ready_order(shop, [(soap[0], 1)])
     picked(client, fc, [soap[1]])
-    app = packer(client, fc, tmp_path)
+    return soap, order_id
+
+
+async def open_order(pilot, order_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in at the packer and scan the order's id: the first unit is asked for."""
+    await sign_in_packer(pilot)
+    await pilot.press(*order_id, "enter")
+    await until(pilot, lambda: text(pilot.app, "#step") == "SCAN EACH UNIT INTO THE BOX")
+
+async def test_a_unit_scanned_into_a_full_box_is_one_too_many_not_a_weight(
+        tote, admin, shop, fc, picker_client, tmp_path):
+    soap, order_id = one_unit_picked(admin, shop, fc, picker_client)
+    app = packer(picker_client, fc, tmp_path)
     async with app.run_test(size=(40, 16)) as pilot:
-        await sign_in_packer(pilot)
-        await pilot.press(*order_id, "enter")
-        await until(pilot, lambda: text(app, "#step") == "SCAN EACH UNIT INTO THE BOX")
+        await open_order(pilot, order_id)
         assert text(app, "#feedback") == f"1 unit to pack for {order_id}"
         assert text(app, "#order") == f"{order_id} · 0/1 unit"
         await pilot.press(*soap[1], "enter")
@@ -92,15 +88,11 @@ async def test_a_unit_scanned_into_a_full_box_is_one_too_many_not_a_weight(
 
 
 async def test_a_box_of_the_wrong_size_is_named_with_its_tare_and_the_box_that_fits(
-        tote, admin, shop, fc, client, tmp_path):
-    soap = product(admin, fc, 2)
-    order_id = ready_order(shop, [(soap[0], 1)])
-    picked(client, fc, [soap[1]])
-    app = packer(client, fc, tmp_path)
+        tote, admin, shop, fc, picker_client, tmp_path):
+    soap, order_id = one_unit_picked(admin, shop, fc, picker_client)
+    app = packer(picker_client, fc, tmp_path)
     async with app.run_test(size=(40, 16)) as pilot:
-        await sign_in_packer(pilot)
-        await pilot.press(*order_id, "enter")
-        await until(pilot, lambda: text(app, "#step") == "SCAN EACH UNIT INTO THE BOX")
+        await open_order(pilot, order_id)
         # 350 g of soap packed in box S (150 g), but box M (250 g) offered and taken.
         await pilot.press(*soap[1], "enter", *"500", "enter", "enter")
         await until(pilot, lambda: "server refused" in text(app, "#feedback"), 60)
@@ -114,13 +106,13 @@ async def test_a_box_of_the_wrong_size_is_named_with_its_tare_and_the_box_that_f
 
 
 async def test_the_picker_names_the_tote_by_its_short_code_and_the_packer_scans_it(
-        tote, admin, shop, fc, client, tmp_path):
+        tote, admin, shop, fc, picker_client, tmp_path):
     from terminals.picker.app import PickerApp
     from tests.terminals.helpers import sign_in
 
     soap = product(admin, fc, 2)
     order_id = ready_order(shop, [(soap[0], 1)])
-    picker = PickerApp(client, fc)
+    picker = PickerApp(picker_client, fc)
     async with picker.run_test(size=(40, 16)) as pilot:
         await sign_in(pilot)
         code = picker.screen.pick_task.tote_code
@@ -130,7 +122,7 @@ async def test_the_picker_names_the_tote_by_its_short_code_and_the_packer_scans_
         await until(pilot, lambda: "task complete" in text(picker, "#feedback"))
         assert text(picker, "#feedback").startswith(
             f"task complete: take tote {code} to packing ({order_id})")
-    app = packer(client, fc, tmp_path)
+    app = packer(picker_client, fc, tmp_path)
     async with app.run_test(size=(40, 16)) as pilot:
         await sign_in_packer(pilot)
         await pilot.press(*code.lower().replace("-", ""), "enter")  # typed as "t0042"

@@ -6,8 +6,6 @@ Each test works in its own FC, so pick queues never mix.
 
 from __future__ import annotations
 
-import pytest
-
 from terminals.client import ToteClient
 from terminals.packer.app import PackerApp
 from terminals.picker.app import PickerApp
@@ -24,20 +22,6 @@ from tests.integration.test_picking import (
 from tests.terminals.helpers import sign_in, text, until
 from tote.v1 import common_pb2 as pb
 from tote.v1 import fulfillment_pb2 as fpb
-
-
-@pytest.fixture
-def fc(admin) -> str:  # type: ignore[no-untyped-def]
-    fc_id = unique("FC")
-    admin.fc(fc_id)
-    return fc_id
-
-
-@pytest.fixture
-def picker_client(tote, fc):  # type: ignore[no-untyped-def]
-    client = ToteClient(tote.grpc_address, tote.token("picker", unique("picker"), fc))
-    yield client
-    client.close()
 
 
 async def test_a_full_pick_hard_locks_each_scanned_unit_once(tote, admin, shop, fc,

@@ -13,8 +13,8 @@ from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from core.persistence import migrate
 from server.auth import ROLES
+from tests import live_server
 from tests.harness import Client, cod, unique
 from tote.v1 import (
     catalog_pb2,
@@ -72,12 +72,7 @@ EXPECTED = {f"/tote.v1.{rpc}": roles | {"admin"} for rpc, roles in API_MD.items(
 
 
 
-@pytest.fixture(scope="module")
-def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only: auth does not depend on the backend."""
-    url = str(tmp_path_factory.mktemp("db") / "tote.db")
-    migrate.upgrade(url)
-    return url
+db_url = live_server.db_url  # SQLite only: auth does not depend on the backend
 
 
 @pytest.fixture(scope="module")

@@ -7,21 +7,14 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from core.persistence import migrate
+from tests import live_server
 from tests.harness import ROOT, card, free_port, unique
 from tote.v1 import common_pb2 as pb
 
 PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
 
 
-@pytest.fixture(scope="module")
-def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only: tokenizing a card does not touch tote's database."""
-    url = str(tmp_path_factory.mktemp("db") / "tote.db")
-    migrate.upgrade(url)
-    return url
+db_url = live_server.db_url  # SQLite only: tokenizing a card does not touch tote's database
 
 
 def card_token(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,19 +8,14 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from core.persistence import migrate
+from tests import live_server
 from tests.harness import Client, cod, unique
 from tote.v1 import catalog_pb2, common_pb2, fulfillment_pb2
 
 PROCESSING, PACKED = common_pb2.ORDER_STATUS_PROCESSING, common_pb2.ORDER_STATUS_PACKED
 
 
-@pytest.fixture(scope="module")
-def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    """SQLite only: who may call what does not depend on the backend."""
-    url = str(tmp_path_factory.mktemp("db") / "tote.db")
-    migrate.upgrade(url)
-    return url
+db_url = live_server.db_url  # SQLite only: who may call what does not depend on the backend
 
 
 @pytest.fixture(scope="module")

@@ -244,6 +244,16 @@ class Client:
                 return order
             time.sleep(0.05)
 
+    def wait_payment_state(self, order_id: str, states: set[str], timeout_s: float = 30
+                           ) -> common_pb2.Order:
+        """GetOrder until its payment is in one of states; at the deadline, the order as it is."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            order = self.get(order_id)
+            if order.payment.state in states or time.monotonic() > deadline:
+                return order
+            time.sleep(0.05)
+
     def events(self, order_id: str, timeout_s: float = 30) -> list[common_pb2.OrderEvent]:
         """WatchOrder until the stream ends (CANCELLED/DELIVERED) or the timeout."""
         out = []

@@ -6,7 +6,7 @@ import time
 import httpx
 
 from server.adapters.webhook_signing import SIGNATURE_HEADER, sign
-from tests.harness import WEBHOOK_SECRET, ledger, unique, upi
+from tests.harness import WEBHOOK_SECRET, Client, ledger, unique, upi
 from tote.v1 import common_pb2 as pb
 
 PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
@@ -22,14 +22,14 @@ def _approve(sandbox_url: str, intent_id: str, action: str = "approve") -> httpx
         time.sleep(0.05)
 
 
-def _wait_payment_state(client, order_id, states, timeout_s=10):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while True:
-        order = client.get(order_id)
-        if order.payment.state in states or time.monotonic() > deadline:
-            return order
-        time.sleep(0.05)
-
+def _awaiting_approval(admin: Client, shop: Client, name: str) -> pb.Order:
+    """A one-unit UPI order of a new product, its intent registered and awaiting the customer."""
+    sku = unique(name)
+    admin.product(sku)
+    admin.receive("FC-BLR", sku, 3)
+    placed = shop.place([(sku, 1)], upi())
+    shop.wait_payment_state(placed.order_id, {"intent_pending"})
+    return placed
 
 def test_upi_order_is_pending_with_an_intent_uri_then_approval_makes_it_processing(
         tote, admin, shop):
@@ -65,11 +65,7 @@ def _webhooks(sandbox_url: str) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_the_same_webhook_three_times_changes_the_state_once(tote, admin, shop):
-    sku = unique("RICE")
-    admin.product(sku)
-    admin.receive("FC-BLR", sku, 3)
-    placed = shop.place([(sku, 1)], upi())
-    _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    placed = _awaiting_approval(admin, shop, "RICE")
     armed = httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults",
                        json={"route": "upi_intent", "kind": "duplicate_webhook", "count": 1})
     assert armed.status_code in (200, 201), armed.text
@@ -103,11 +99,7 @@ def test_the_same_webhook_three_times_changes_the_state_once(tote, admin, shop):
 
 def test_a_webhook_event_id_is_handled_once_and_a_new_id_is_not_taken_for_a_repeat(
         tote, admin, shop):
-    sku = unique("DAL")
-    admin.product(sku)
-    admin.receive("FC-BLR", sku, 3)
-    placed = shop.place([(sku, 1)], upi())
-    _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    placed = _awaiting_approval(admin, shop, "DAL")
     url = f"{tote.webhook_url}/webhooks/gateway"
     secret = WEBHOOK_SECRET.encode()
 
@@ -139,11 +131,7 @@ def _event(order_id: str, intent_id: str, event_id: str) -> bytes:
 
 
 def test_tampered_forged_and_stale_webhooks_are_rejected_and_change_nothing(tote, admin, shop):
-    sku = unique("OIL")
-    admin.product(sku)
-    admin.receive("FC-BLR", sku, 3)
-    placed = shop.place([(sku, 1)], upi())
-    _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    placed = _awaiting_approval(admin, shop, "OIL")
     url = f"{tote.webhook_url}/webhooks/gateway"
     secret = WEBHOOK_SECRET.encode()
     body = _event(placed.order_id, placed.payment.upi_intent_id, "evt_forged_1")

@@ -3,8 +3,6 @@ after, the debit is refunded — and the order says so in the same amounts as th
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from core.persistence.db import Database
@@ -14,16 +12,6 @@ from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
 
 PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
-
-
-def _wait_payment_state(client: Client, order_id: str, states: set[str],
-                        timeout_s: float = 30) -> pb.Order:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        order = client.get(order_id)
-        if order.payment.state in states or time.monotonic() > deadline:
-            return order
-        time.sleep(0.05)
 
 
 def _intent(sandbox_url: str, intent_id: str) -> dict:  # type: ignore[type-arg]
@@ -51,7 +39,7 @@ def test_cancel_before_approval_withdraws_the_intent_and_moves_no_money(tote, ad
     admin.product(sku, price_minor=25_000)
     admin.receive("FC-BLR", sku, 3)
     placed = shop.place([(sku, 2)], upi())
-    pending = _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    pending = shop.wait_payment_state(placed.order_id, {"intent_pending"})
     assert pending.payment.state == "intent_pending"
     assert shop.stock(sku) == (3, 2, 1)  # soft-locked while the customer decides
 
@@ -84,7 +72,7 @@ def test_cancel_after_approval_refunds_the_debit_and_the_order_shows_it(tote, ad
     admin.product(sku, price_minor=25_000)
     admin.receive("FC-BLR", sku, 3)
     placed = shop.place([(sku, 1)], upi())
-    _wait_payment_state(shop, placed.order_id, {"intent_pending"})
+    shop.wait_payment_state(placed.order_id, {"intent_pending"})
     r = httpx.post(f"{tote.sandbox_url}/v1/upi/intents/{placed.payment.upi_intent_id}/approve")
     assert r.status_code == 200, r.text
     approved = shop.wait_status(placed.order_id, {PROCESSING, CANCELLED})

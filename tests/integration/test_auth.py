@@ -16,19 +16,12 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from server.auth import ROLES
 from tests import live_server
 from tests.harness import Client, cod, unique
-from tote.v1 import (
-    catalog_pb2,
-    common_pb2,
-    fulfillment_pb2,
-    inventory_pb2,
-    orders_pb2,
-    shipping_pb2,
-)
+from tests.protos import service
+from tote.v1 import common_pb2, orders_pb2
 
-SERVICES = [m.DESCRIPTOR.services_by_name[name] for m, name in (
-    (orders_pb2, "OrderService"), (catalog_pb2, "CatalogService"),
-    (inventory_pb2, "InventoryService"), (fulfillment_pb2, "FulfillmentService"),
-    (shipping_pb2, "ShippingService"))]
+SERVICES = [service(name) for name in (
+    "OrderService", "CatalogService", "InventoryService", "FulfillmentService",
+    "ShippingService")]
 METHODS = [m for s in SERVICES for m in s.methods]
 ROLE_NAMES = ("storefront", "picker", "supervisor", "carrier", "admin")
 

@@ -11,22 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from google.protobuf.descriptor import FileDescriptor
 
 from server.cli import cli
-from tote.v1 import (
-    catalog_pb2,
-    common_pb2,
-    fulfillment_pb2,
-    inventory_pb2,
-    orders_pb2,
-    shipping_pb2,
-)
+from tests.protos import PROTO_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 API_MD = ROOT / "docs" / "API.md"
-PROTO_FILES: tuple[FileDescriptor, ...] = tuple(m.DESCRIPTOR for m in (
-    catalog_pb2, common_pb2, fulfillment_pb2, inventory_pb2, orders_pb2, shipping_pb2))
 
 
 def sections() -> dict[str, str]:

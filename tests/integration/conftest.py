@@ -6,7 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import live_server
 from tests.harness import Client, ToteServer
+
+# A new FC of the test's own (tests/live_server.py), so pick queues never mix.
+fc = live_server.fc
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import grpc
 import pypdfium2 as pdfium
-import pytest
 
 import labels
 from labels.verify import PDFIUM_LOCK
@@ -54,13 +53,6 @@ def text_of(pdf: bytes) -> str:
 
 def codes(pdf: bytes) -> set[str]:
     return {c.data for c in labels.verify(pdf)}
-
-
-@pytest.fixture
-def fc(admin) -> str:  # type: ignore[no-untyped-def]
-    fc_id = unique("FC")
-    admin.fc(fc_id)
-    return fc_id
 
 
 def test_an_orders_pick_list_then_its_packing_slip_once_packed(tote, admin, shop, fc):

@@ -4,7 +4,6 @@ picked into the tote, their names and their catalog weight; scoped to a handheld
 from __future__ import annotations
 
 import grpc
-import pytest
 
 from tests.harness import Client, unique
 from tests.integration.test_picking import (
@@ -18,13 +17,6 @@ from tests.integration.test_picking import (
     stock_at,
 )
 from tote.v1 import fulfillment_pb2 as fpb
-
-
-@pytest.fixture
-def fc(admin) -> str:  # type: ignore[no-untyped-def]
-    fc_id = unique("FC")
-    admin.fc(fc_id)
-    return fc_id
 
 
 def item(admin: Client, fc_id: str, quantity: int, bin_: str, weight: int) -> tuple[str, str]:

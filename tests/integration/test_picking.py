@@ -59,13 +59,6 @@ def ready_order(shop: Client, lines: list[tuple[str, int]]) -> str:
     return placed.order_id
 
 
-@pytest.fixture
-def fc(admin) -> str:  # type: ignore[no-untyped-def]
-    fc_id = unique("FC")
-    admin.fc(fc_id)
-    return fc_id
-
-
 def picker(tote, fc_id: str, name: str = "") -> Client:  # type: ignore[no-untyped-def]
     return tote.client(tote.token("picker", name or unique("picker"), fc_id))
 

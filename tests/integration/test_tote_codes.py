@@ -26,13 +26,6 @@ from tests.integration.test_picking import next_task, picker, ready_order, refus
 TASKS = PickTask.__table__
 
 
-@pytest.fixture
-def fc(admin) -> str:  # type: ignore[no-untyped-def]
-    fc_id = unique("FC")
-    admin.fc(fc_id)
-    return fc_id
-
-
 def test_a_tote_code_is_short_and_reads_back_as_typed_or_scanned():
     assert tote_code(42) == "T-0042" and tote_code(123456) == "T-123456"
     for typed in ("T-0042", "t42", "T0042", " T-42 ", "t 0042"):

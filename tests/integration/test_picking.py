@@ -14,10 +14,9 @@ import grpc
 import pytest
 
 from core.domain.gtin import gs1_check_digit
-from core.persistence import migrate
 from core.persistence.db import Database
 from core.service import picking
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import BACKENDS, migrated_database
 from tests.harness import Client, ToteServer, cod, unique
 from tote.v1 import common_pb2 as pb
 from tote.v1 import fulfillment_pb2 as fpb
@@ -176,22 +175,15 @@ def test_many_pickers_asking_at_once_never_get_the_same_line(tote, admin, shop, 
     assert all(len({ln.order_id for ln in t.lines}) <= 4 for t in tasks)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def quick_timeout(request, tmp_path) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
     """A tote serve of its own whose pick tasks are abandoned after one untouched second."""
-    name = None
-    if request.param == "sqlite":
-        url = str(tmp_path / "tote.db")
-    else:
-        url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
-    migrate.upgrade(url)
-    server = ToteServer(url, tmp_path, args=["--pick-task-timeout-s", "1"]).start()
-    try:
-        yield server
-    finally:
-        server.terminate()
-        if name is not None:
-            drop_pg_database(name)
+    with migrated_database(request, tmp_path) as url:
+        server = ToteServer(url, tmp_path, args=["--pick-task-timeout-s", "1"]).start()
+        try:
+            yield server
+        finally:
+            server.terminate()
 
 
 def test_an_abandoned_task_returns_its_unpicked_lines_to_the_queue(quick_timeout):

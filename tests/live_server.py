@@ -5,6 +5,8 @@ and an admin and a storefront client of it. A conftest imports the fixtures it w
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
 
 import pytest
 
@@ -29,18 +31,19 @@ def tote(db_url, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-u
         server.terminate()
 
 
-@pytest.fixture(scope="module")
-def admin(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("admin", "ops"))
-    yield client
-    client.close()
+def role_client(role: str, name: str) -> Any:
+    """A module fixture: a client of the module's `tote` with a new token of `role`."""
+
+    @pytest.fixture(scope="module")
+    def client(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+        with closing(tote.client(tote.token(role, name))) as made:
+            yield made
+
+    return client
 
 
-@pytest.fixture(scope="module")
-def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("storefront", "shop-a"))
-    yield client
-    client.close()
+admin = role_client("admin", "ops")
+shop = role_client("storefront", "shop-a")
 
 
 @pytest.fixture

@@ -31,24 +31,8 @@ def admin(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
     client.close()
 
 
-@pytest.fixture(scope="module")
-def shop(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("storefront", "shop-a"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def ops(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    """A supervisor at the ops desk (hand-offs, remittances, reconciliation)."""
-    client = tote.client(tote.token("supervisor", "ops"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def carrier(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    """The sandbox carrier, reporting tracking events."""
-    client = tote.client(tote.token("carrier", "sandbox"))
-    yield client
-    client.close()
+shop = live_server.role_client("storefront", "shop-a")
+# A supervisor at the ops desk (hand-offs, remittances, reconciliation).
+ops = live_server.role_client("supervisor", "ops")
+# The sandbox carrier, reporting tracking events.
+carrier = live_server.role_client("carrier", "sandbox")

@@ -168,18 +168,8 @@ def test_each_role_may_call_exactly_the_rpcs_api_md_gives_it(channel, tokens, me
 # --- storefront tenancy ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def shop_b(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("storefront", "shop-b"))
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def supervisor(tote) -> Iterator[Client]:  # type: ignore[no-untyped-def]
-    client = tote.client(tote.token("supervisor", "floor"))
-    yield client
-    client.close()
+shop_b = live_server.role_client("storefront", "shop-b")
+supervisor = live_server.role_client("supervisor", "floor")
 
 
 @pytest.fixture(scope="module")

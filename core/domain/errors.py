@@ -21,6 +21,10 @@ class NotFound(DomainError):
     """The thing asked for does not exist (or is not the caller's to see)."""
 
 
+class PermissionDenied(DomainError):
+    """The caller is known but this is not theirs to do (another FC's parcel, say)."""
+
+
 class FailedPrecondition(DomainError):
     """The request is valid but the system is not in a state that allows it."""
 

@@ -70,3 +70,41 @@ class InventoryState(StrEnum):
     LOCKED = "locked"
     FAILED = "failed"
     RELEASED = "released"
+
+
+# Payment states in which the gateway holds none of the customer's money for the order.
+_NOTHING_TAKEN = frozenset({"authorizing", "intent_registering", "intent_pending", "failed",
+                            "voided", "cod_pending", "cancelled"})
+# States after the final capture (card) or the debit less any refund (UPI) was recorded.
+_TAKEN = frozenset({"capturing", "captured", "settled"})
+
+
+def payment_amounts_disagree(method: str, state: str, authorized: int, captured: int,
+                             refunded: int) -> str | None:
+    """Why an order's payment amounts cannot be those of its payment state, or None.
+
+    The amounts record money as the gateway moved it: a card hold is authorized, not captured,
+    until packing; an approved UPI intent is a debit, captured at once; a refund gives back
+    some or all of what was captured. Cash on delivery moves no money through the gateway
+    (the parcels record what was collected).
+    """
+    if captured > authorized:
+        return "captured exceeds authorized"
+    if refunded > captured:
+        return "refunded exceeds captured"
+    if method == PaymentMethod.COD:
+        return "cash on delivery shows gateway money" if captured or refunded else None
+    if state in _NOTHING_TAKEN and (captured or refunded):
+        return f"payment is {state} yet money was taken"
+    if state == PaymentState.AUTHORIZED:
+        if method == PaymentMethod.UPI and captured != authorized:
+            return "an approved UPI payment is a debit: captured must equal authorized"
+        if method == PaymentMethod.CARD and captured:
+            return "a card hold is not captured before packing"
+        if refunded:
+            return "payment is authorized yet a refund was recorded"
+    if state in _TAKEN and (captured == 0 or refunded >= captured):
+        return f"payment is {state} but nothing is kept of it"
+    if state == PaymentState.REFUNDED and not 0 < refunded == captured:
+        return "payment is refunded: refunded must equal captured, and be more than zero"
+    return None

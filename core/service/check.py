@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain.money import format_money
-from core.domain.order import OrderStatus, PaymentMethod, PaymentState
+from core.domain.order import OrderStatus, PaymentMethod, PaymentState, payment_amounts_disagree
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import Order, SoftLock, StockLevel
 
@@ -98,20 +98,16 @@ def _order(o: Any, shipments: list[Any]) -> list[str]:
     out = []
     if o.payment_method not in set(PaymentMethod):
         out.append(f"{me}: payment method {o.payment_method!r} is unknown")
-    if o.payment_state == PaymentState.REFUNDED and not (
-            0 < o.refunded_minor == o.captured_minor):
-        # "refunded" is everything taken given back: the amounts must show both.
-        out.append(f"{me}: payment is refunded but captured is "
-                   f"{format_money(o.captured_minor, o.currency)} and refunded "
-                   f"{format_money(o.refunded_minor, o.currency)}")
     if o.payment_state not in PAYMENT_STATES:
         out.append(f"{me}: payment state {o.payment_state!r} is unknown")
-    if o.captured_minor > o.authorized_minor:
-        out.append(f"{me}: captured {format_money(o.captured_minor, o.currency)} exceeds "
-                   f"authorized {format_money(o.authorized_minor, o.currency)}")
-    if o.refunded_minor > o.captured_minor:
-        out.append(f"{me}: refunded {format_money(o.refunded_minor, o.currency)} exceeds "
-                   f"captured {format_money(o.captured_minor, o.currency)}")
+    why = payment_amounts_disagree(o.payment_method, o.payment_state, o.authorized_minor,
+                                   o.captured_minor, o.refunded_minor or 0)
+    if why is not None:
+        cur = o.currency
+        out.append(f"{me}: {why} (payment {o.payment_state}: authorized "
+                   f"{format_money(o.authorized_minor, cur)}, captured "
+                   f"{format_money(o.captured_minor, cur)}, refunded "
+                   f"{format_money(o.refunded_minor or 0, cur)})")
     live = [s for s in shipments if s.status != "cancelled"]
     gone = [s for s in live if s.status in HANDED_OFF]
     allowed = SHIPMENT_STATUS_FOR.get(OrderStatus(o.status))

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.domain import packing as rules
-from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
+from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from core.domain.events import EventType
 from core.domain.money import Money
 from core.domain.order import (
@@ -147,8 +147,8 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
     all_shipments = _shipments(session, order_id)
     shipment = _choose(all_shipments, order_id, shipment_id)
     if fc_scope is not None and shipment.fc_id != fc_scope:
-        raise FailedPrecondition(f"shipment {shipment.shipment_id} ships from {shipment.fc_id}; "
-                                 f"this handheld packs at {fc_scope}")
+        raise PermissionDenied(f"shipment {shipment.shipment_id} ships from {shipment.fc_id}; "
+                               f"this handheld's token works at {fc_scope} only")
     if shipment.status in ("packing", "packed"):
         return str(shipment.shipment_id)
     if order.status not in (OrderStatus.PROCESSING, OrderStatus.PICKING) or order.cancel_requested:

@@ -208,6 +208,9 @@ def payment_authorized(
     order.payment_state = PaymentState.AUTHORIZED
     order.authorization_id = authorization_id
     order.authorized_minor = amount_minor
+    if order.payment_method == PaymentMethod.UPI:
+        # An approved UPI intent is a debit: the gateway has taken the money now, not at packing.
+        order.captured_minor = amount_minor
     order.updated_at = now
     events.record(order.conn, order, EventType.PAYMENT_AUTHORIZED, now, detail)
     _complete_if_ready(session, order, now)

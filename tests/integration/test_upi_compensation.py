@@ -3,10 +3,16 @@ after, the debit is refunded — and the order says so in the same amounts as th
 
 from __future__ import annotations
 
-import httpx
+import time
+from datetime import UTC, datetime
 
-from core.persistence.db import Database
+import httpx
+from sqlalchemy import MetaData, Table, create_engine, insert, select
+
+from core.persistence import migrate
+from core.persistence.db import Database, normalize_url
 from core.service.check import findings
+from tests.conftest import database_at
 from tests.harness import Client, ledger, unique, upi
 from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
@@ -41,7 +47,11 @@ def test_cancel_before_approval_withdraws_the_intent_and_moves_no_money(tote, ad
     placed = shop.place([(sku, 2)], upi())
     pending = shop.wait_payment_state(placed.order_id, {"intent_pending"})
     assert pending.payment.state == "intent_pending"
-    assert shop.stock(sku) == (3, 2, 1)  # soft-locked while the customer decides
+    # Soft-locked while the customer decides (the lock may commit just after the intent).
+    deadline = time.monotonic() + 30
+    while shop.stock(sku) != (3, 2, 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert shop.stock(sku) == (3, 2, 1)
 
     order = _cancel(shop, placed.order_id)
     assert order.status == CANCELLED, order.cancel_reason
@@ -79,6 +89,9 @@ def test_cancel_after_approval_refunds_the_debit_and_the_order_shows_it(tote, ad
     assert approved.status == PROCESSING, approved.cancel_reason
     total = approved.total.amount_minor
     assert total == 25_000 + 4_000
+    # The approval was the debit: the order shows the money taken now, not at packing.
+    assert approved.payment.captured == pb.Money(amount_minor=total, currency="INR")
+    assert _check_findings(tote.db_url, placed.order_id) == []
 
     order = _cancel(shop, placed.order_id)
     assert order.status == CANCELLED, order.cancel_reason
@@ -97,3 +110,38 @@ def test_cancel_after_approval_refunds_the_debit_and_the_order_shows_it(tote, ad
     types = [e.type for e in shop.events(placed.order_id, timeout_s=5)]
     assert types.count("Payment_Refunded") == 1 and "Payment_Voided" not in types
     assert _check_findings(tote.db_url, placed.order_id) == []
+
+
+db_at_0006 = database_at("0006")  # before an approved UPI payment was recorded as captured
+
+
+def test_migration_0007_records_approved_upi_debits_as_captured_and_goes_back_down(db_at_0006):
+    engine = create_engine(normalize_url(db_at_0006))
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    base = dict(storefront="s", request_hash="h", customer_id="c", currency="INR",
+                subtotal_minor=200, shipping_fee_minor=40, total_minor=240, weight_grams=600,
+                ship_to="{}", status="PROCESSING", inventory_state="locked",
+                authorized_minor=240, captured_minor=0, refunded_minor=0, created_at=now,
+                updated_at=now)
+    rows = {"upi-approved": ("upi", "authorized"), "upi-waiting": ("upi", "intent_pending"),
+            "card-hold": ("card", "authorized")}
+    try:
+        with engine.begin() as conn:
+            orders = Table("orders", MetaData(), autoload_with=conn)
+            conn.execute(insert(orders), [
+                {**base, "order_id": oid, "idempotency_key": oid, "payment_method": method,
+                 "payment_state": state,
+                 "authorized_minor": 0 if state == "intent_pending" else 240}
+                for oid, (method, state) in rows.items()])
+
+        def captured() -> dict[str, int]:
+            with engine.begin() as conn:
+                return {r.order_id: r.captured_minor for r in conn.execute(
+                    select(orders.c.order_id, orders.c.captured_minor))}
+
+        migrate.upgrade(db_at_0006)
+        assert captured() == {"upi-approved": 240, "upi-waiting": 0, "card-hold": 0}
+        migrate.downgrade(db_at_0006, "0006")
+        assert captured() == {"upi-approved": 0, "upi-waiting": 0, "card-hold": 0}
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from core.domain.order import payment_amounts_disagree
 from core.persistence import migrate
 from core.persistence.db import Database
 from core.persistence.fulfillment_models import PickLine, Shipment
@@ -104,10 +105,11 @@ def test_every_broken_invariant_is_a_finding(db):
         SoftLock(order_id="o2", fc_id="FC", sku="MUG", quantity=1, hard_quantity=0)])
     found = "\n".join(db.run_read(findings))
     assert "stock of MUG at FC: received 5 but on hand 4 + shipped 2 = 6" in found
-    assert "order o1 (SHIPPED): captured ₹3.00 exceeds authorized ₹2.40" in found
+    assert ("order o1 (SHIPPED): captured exceeds authorized (payment captured: authorized "
+            "₹2.40, captured ₹3.00, refunded ₹0.00)") in found
     assert "order o1 (SHIPPED): captured − refunded is ₹3.00 but the value shipped is ₹2.40" \
         in found
-    assert "order o2 (CANCELLED): refunded ₹0.10 exceeds captured ₹0.00" in found
+    assert "order o2 (CANCELLED): refunded exceeds captured" in found
     assert "order o3 (LOST): 'LOST' is not an order status" in found
     assert "lock on 1 soft + 0 hard MUG at FC is held for order o2, which is CANCELLED" in found
 
@@ -123,8 +125,48 @@ def test_a_refunded_order_must_show_what_was_taken_and_given_back(db):
         order("o3", "CANCELLED", inventory_state="released", payment_state="refunded",
               captured_minor=240, refunded_minor=100))
     assert [f for f in db.run_read(findings) if "payment is refunded" in f] == [
-        "order o2 (CANCELLED): payment is refunded but captured is ₹0.00 and refunded ₹0.00",
-        "order o3 (CANCELLED): payment is refunded but captured is ₹2.40 and refunded ₹1.00"]
+        "order o2 (CANCELLED): payment is refunded: refunded must equal captured, and be more "
+        "than zero (payment refunded: authorized ₹2.40, captured ₹0.00, refunded ₹0.00)",
+        "order o3 (CANCELLED): payment is refunded: refunded must equal captured, and be more "
+        "than zero (payment refunded: authorized ₹2.40, captured ₹2.40, refunded ₹1.00)"]
+
+
+# (method, payment state, authorized, captured, refunded) → the finding's start, or None.
+AMOUNTS = [
+    ("card", "authorizing", 0, 0, 0, None),
+    ("card", "authorized", 240, 0, 0, None),
+    ("card", "authorized", 240, 240, 0, "a card hold is not captured before packing"),
+    ("upi", "intent_pending", 0, 0, 0, None),
+    ("upi", "authorized", 240, 240, 0, None),
+    # The gateway debited the customer at approval; the order said nothing was taken.
+    ("upi", "authorized", 240, 0, 0, "an approved UPI payment is a debit"),
+    ("upi", "voiding", 240, 240, 0, None),
+    ("card", "voided", 240, 0, 0, None),
+    ("card", "voided", 240, 240, 0, "payment is voided yet money was taken"),
+    ("card", "failed", 0, 0, 0, None),
+    ("card", "captured", 240, 240, 0, None),
+    ("upi", "captured", 240, 240, 100, None),
+    ("card", "captured", 240, 0, 0, "payment is captured but nothing is kept of it"),
+    ("upi", "settled", 240, 240, 240, "payment is settled but nothing is kept of it"),
+    ("upi", "refunded", 240, 240, 240, None),
+    ("card", "refunded", 240, 240, 100, "payment is refunded: refunded must equal captured"),
+    ("cod", "cod_pending", 0, 0, 0, None),
+    ("cod", "settled", 0, 0, 0, None),
+    ("cod", "cod_collected", 240, 240, 0, "cash on delivery shows gateway money"),
+    ("card", "captured", 240, 300, 0, "captured exceeds authorized"),
+    ("card", "captured", 240, 240, 300, "refunded exceeds captured"),
+]
+
+
+@pytest.mark.parametrize(("method", "state", "authorized", "captured", "refunded", "want"),
+                         AMOUNTS)
+def test_each_payment_state_has_the_amounts_the_gateway_moved(method, state, authorized,
+                                                              captured, refunded, want):
+    why = payment_amounts_disagree(method, state, authorized, captured, refunded)
+    if want is None:
+        assert why is None
+    else:
+        assert why is not None and why.startswith(want), why
 
 
 def test_tote_check_exits_1_and_prints_each_finding(db):

@@ -9,6 +9,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from core.domain.words import count
 from core.persistence.db import Database, normalize_url
 from core.service import check as invariants
 
@@ -32,6 +33,6 @@ def check(db_url: str | None) -> None:
     for finding in found:
         click.echo(finding)
     if found:
-        click.echo(f"tote check: {len(found)} finding(s) in {shown}", err=True)
+        click.echo(f"tote check: {count(len(found), 'finding')} in {shown}", err=True)
         sys.exit(1)
     click.echo(f"tote check: {shown} is consistent")

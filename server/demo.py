@@ -23,6 +23,7 @@ from grpc import aio
 from sqlalchemy import select
 
 import labels
+from core.domain.words import count
 from core.persistence.db import Database
 from core.persistence.fulfillment_models import Shipment
 from core.service import check
@@ -232,7 +233,7 @@ class Demo:
                 amount=common_pb2.Money(amount_minor=amount, currency="INR")),
                 metadata=self.tokens.supervisor)
             self.console.line(f"carrier: remittance {reference} of {report.money(amount)} for "
-                              f"{len(numbers)} COD parcel(s)",
+                              f"{count(len(numbers), 'COD parcel')}",
                               REFUSED if reference.endswith("2") else None)
 
     async def wait_for_settlement(self) -> None:
@@ -302,12 +303,14 @@ async def _closing(demo: Demo, running: Running, label_dir: Path) -> list[str]:
         metadata=demo.tokens.supervisor)
     report.cod_table(rec)
     payouts = sum(1 for e in entries if e["kind"] == "settlement")
-    print(f"\nsettled: {len(demo.settled)} orders paid out to the shop "
-          f"({payouts} settlement batch(es) in the gateway ledger)")
+    print(f"\nsettled: {count(len(demo.settled), 'order')} paid out to the shop "
+          f"({count(payouts, 'settlement batch', 'settlement batches')} in the gateway ledger)")
     done = demo.floor.done
-    print(f"floor: {done.scans} units scanned, {len(done.parcels)} parcels packed, "
-          f"{len(done.manifests)} manifests; {done.wrong_scans} wrong scans and "
-          f"{done.weight_refusals} wrong weights refused, {done.short_picks} short picks")
+    print(f"floor: {count(done.scans, 'unit')} scanned, {count(len(done.parcels), 'parcel')} "
+          f"packed, {count(len(done.manifests), 'manifest')}; "
+          f"{count(done.wrong_scans, 'wrong scan')} and "
+          f"{count(done.weight_refusals, 'wrong weight')} refused, "
+          f"{count(done.short_picks, 'short pick')}")
     if done.labels:
         first = done.labels[0]
         codes = await asyncio.to_thread(labels.verify, first.read_bytes())
@@ -320,7 +323,7 @@ async def _closing(demo: Demo, running: Running, label_dir: Path) -> list[str]:
         db.dispose()
     for finding in found:
         print(f"  ! {finding}")
-    print(f"tote check: {'clean' if not found else f'{len(found)} finding(s)'} "
+    print(f"tote check: {'clean' if not found else count(len(found), 'finding')} "
           f"({running.db.url})")
     return found
 
@@ -349,7 +352,8 @@ async def run_demo(settings: Settings, orders: int, keep_running: bool, seed: in
         if not finished:
             left = collections.Counter(demo.status[o] for o in demo.unfinished())
             print("\nthe demo did not finish: " + ", ".join(
-                f"{n} order(s) still {s}" for s, n in sorted(left.items())) + "; run it again "
+                f"{count(n, 'order')} still {s}" for s, n in sorted(left.items()))
+                + "; run it again "
                 "with --keep-running to look at them with the console")
         found = await _closing(demo, running, label_dir)
         if keep_running:

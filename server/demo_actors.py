@@ -20,6 +20,7 @@ import httpx
 from grpc import aio
 
 from core.domain.packing import BOXES
+from core.domain.words import count
 from tote.v1 import (
     common_pb2,
     fulfillment_pb2,
@@ -122,8 +123,9 @@ class Floor:
             await asyncio.sleep(0.3)
             return
         orders = sorted({line.order_id for line in task.lines})
-        self.say(f"picker at {fc_id}: task {task.task_id[-6:]}, {len(task.lines)} line(s) of "
-                 f"{len(orders)} order(s)", None)
+        self.say(f"picker at {fc_id}: task {task.task_id[-6:]}, "
+                 f"{count(len(task.lines), 'line')} of "
+                 f"{count(len(orders), 'order')}", None)
         wanted = {line.gtin for line in task.lines}
         for line in task.lines:
             await self.pick_line(fc_id, task.task_id, line, wanted)

@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from core.domain.words import count
+
 
 def generate_secret() -> str:
     """A new random webhook secret: 256 bits, URL-safe text."""
@@ -25,7 +27,7 @@ def read_secret_file(path: str | Path) -> str:
     lines = [ln for ln in lines if ln]
     if len(lines) != 1:
         raise ValueError(f"webhook secret file {path} must hold the secret on one line; "
-                         f"it holds {len(lines)} non-blank line(s)")
+                         f"it holds {count(len(lines), 'non-blank line')}")
     return lines[0]
 
 

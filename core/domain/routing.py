@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.domain.words import count
+
 EARTH_RADIUS_KM = 6371.0
 
 # Carrier transit days by distance: up to 50 km next day, 500 km two days, 1500 km three,
@@ -140,7 +142,7 @@ def score_fc(fc: FcView, needs: dict[str, int], customer: tuple[float, float] | 
     else:
         verb = "keeps" if promise_met else "misses"
         parts.append(f"{when} its {fc.cutoff_hour:02d}:00 cut-off, delivers by {arrives} "
-                     f"({days} transit day(s)) and {verb} the promised {promise_day}")
+                     f"({count(days, 'transit day')}) and {verb} the promised {promise_day}")
     parts.append(f"backlog {fc.backlog}/{fc.daily_capacity} a day")
     return Candidate(fc.fc_id, round(sum(points.values()), 4), factors,
                      f"{fc.fc_id}: " + "; ".join(parts), has_all)

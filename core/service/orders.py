@@ -26,6 +26,7 @@ from core.domain.order import (
     PaymentState,
 )
 from core.domain.shipping import RateTable
+from core.domain.words import count
 from core.persistence.direct import HotStatement
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import Order, OrderLine, Product
@@ -142,7 +143,8 @@ def place_order(
     order = SimpleNamespace(**values)
     units = sum(ln.quantity for ln in cmd.lines)
     events.record(conn, order, EventType.ORDER_CREATED, now,
-                  f"{len(line_values)} line(s), {units} unit(s), total {total} by {method}")
+                  f"{count(len(line_values), 'line')}, {count(units, 'unit')}, total {total} "
+                  f"by {method}")
     if method == PaymentMethod.COD:
         events.record(conn, order, EventType.PAYMENT_AUTHORIZED, now,
                       f"cash on delivery: {total} to collect at the door")

@@ -26,6 +26,7 @@ from core.domain.order import (
     PaymentState,
     check_transition,
 )
+from core.domain.words import count
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import FulfillmentCenter, Order
 from core.service import events, inventory, shipments
@@ -274,7 +275,7 @@ def finish(session: Session, shipment_id: str, now: datetime) -> bool:
     if rest:
         _save_order(session, order, updated_at=now)
         events.record(session, order, EventType.ORDER_PACKED, now,
-                      f"{detail}; {len(rest)} more parcel(s) to pack")
+                      f"{detail}; {count(len(rest), 'more parcel')} to pack")
         return False
     check_transition(OrderStatus(order.status), OrderStatus.PACKED)
     _save_order(session, order, status=OrderStatus.PACKED, updated_at=now)
@@ -301,7 +302,7 @@ def cancel_after_failed_payment(session: Session, order_id: str, reason: str, re
     shipments.cancel_for_order(session.connection(), order_id, now)
     _save_order(session, order, inventory_state=InventoryState.RELEASED)
     events.record(session, order, EventType.INVENTORY_RELEASED, now,
-                  f"released {units} locked unit(s), picked ones back to their bins")
+                  f"released {count(units, 'locked unit')}, picked ones back to their bins")
     _save_order(session, order, status=OrderStatus.CANCELLED, cancel_reason=reason,
                 saga_due_at=None)
     events.record(session, order, EventType.ORDER_CANCELLED, now, reason)

@@ -25,6 +25,7 @@ from core.domain.order import (
     check_transition,
 )
 from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
+from core.domain.words import count
 from core.persistence.direct import HotStatement
 from core.persistence.models import Order, OrderLine, WebhookReceipt
 from core.service import events, inventory, routing, shipments
@@ -291,7 +292,7 @@ def release_inventory(session: Session, order_id: str, now: datetime) -> SagaSta
         order.inventory_state = InventoryState.RELEASED
         order.updated_at = now
         events.record(order.conn, order, EventType.INVENTORY_RELEASED, now,
-                      f"released {units} soft-locked unit(s)")
+                      f"released {count(units, 'soft-locked unit')}")
     elif order.inventory_state == InventoryState.PENDING:
         # Never locked: make sure a late lock attempt cannot take stock for a dead order.
         order.inventory_state = InventoryState.FAILED

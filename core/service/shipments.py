@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from core.domain.events import EventType
 from core.domain.ids import new_id
+from core.domain.words import count
 from core.persistence.direct import HotStatement
 from core.persistence.fulfillment_models import PickLine, Shipment
 from core.persistence.models import OrderLine, Product, SoftLock, StockLevel
@@ -47,7 +48,7 @@ def create_for_order(conn: Connection, order: Any, now: datetime) -> list[str]:
     fcs, n_lines = _queue(conn, order, now)
     where = fcs[0] if len(fcs) == 1 else f"{len(fcs)} shipments from {', '.join(fcs)}"
     events.record(conn, order, EventType.ORDER_ASSIGNED, now,
-                  f"assigned to {where}; {n_lines} pick line(s) queued")
+                  f"assigned to {where}; {count(n_lines, 'pick line')} queued")
     return fcs
 
 
@@ -91,7 +92,7 @@ def requeue_for_order(conn: Connection, order: Any, now: datetime, detail: str) 
     conn.execute(_DROP_PENDING_SHIPMENTS, {"o": order.order_id})
     fcs, n_lines = _queue(conn, order, now)
     events.record(conn, order, EventType.ORDER_ASSIGNED, now,
-                  f"{detail}; {n_lines} pick line(s) queued")
+                  f"{detail}; {count(n_lines, 'pick line')} queued")
     return fcs
 
 

@@ -67,7 +67,7 @@ def _clean_tracking_numbers(carrier: str, tracking_numbers: list[str]) -> list[s
                               field="tracking_numbers")
     dupes = sorted(t for t, n in Counter(numbers).items() if n > 1)
     if dupes:
-        raise InvalidArgument(f"tracking number(s) listed twice: {', '.join(dupes)}",
+        raise InvalidArgument(f"tracking numbers listed twice: {', '.join(dupes)}",
                               field="tracking_numbers")
     return numbers
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
+from core.domain.words import count
 from core.service import events, shipments
 from core.service.picking import (
     DONE,
@@ -69,7 +70,7 @@ def report_short_pick(
     left = line.quantity - line.picked
     if missing > left:
         raise InvalidArgument(
-            f"line {line_id} has {left} unit(s) not yet picked ({line.picked} of "
+            f"line {line_id} has {count(left, 'unit')} not yet picked ({line.picked} of "
             f"{line.quantity} picked); missing must be 1..{left}", field="missing")
     delta = missing - line.missing
     if delta <= 0:  # the same report again (perhaps after it closed the task)

@@ -222,7 +222,7 @@ def test_an_order_no_fc_can_serve_alone_ships_from_two_fcs(tote, admin, shop, op
     assert f"2×{sku} from {near}" in chosen.reason and f"1×{sku} from {far}" in chosen.reason
     assigned = [e.detail for e in shop.events(order.order_id, timeout_s=1)
                 if e.type == "Order_Assigned"]
-    assert assigned == [f"assigned to 2 shipments from {near}, {far}; 2 pick line(s) queued"]
+    assert assigned == [f"assigned to 2 shipments from {near}, {far}; 2 pick lines queued"]
 
 
 def test_an_order_cannot_be_reassigned_once_a_picker_has_its_lines(tote, admin, shop, ops):

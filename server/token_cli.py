@@ -127,7 +127,7 @@ def token_list(as_json, db_url):
         expires = row["expires_at"]
         row["expired"] = isinstance(expires, datetime) and expires <= now
         for key in ("created_at", "expires_at", "revoked_at"):
-            row[key] = _when(row[key]) or None  # type: ignore[arg-type]
+            row[key] = _when(row[key]) or None
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

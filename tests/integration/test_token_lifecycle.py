@@ -11,17 +11,26 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import MetaData, Table, create_engine, insert, select
 
-from core.persistence.db import Database
-from core.service.tokens import create_token, revoke_token
+from core.persistence import migrate
+from core.persistence.db import Database, normalize_url
+from core.service.tokens import (
+    authenticate,
+    create_token,
+    hash_token,
+    lookup_token,
+    revoke_token,
+)
 from desktop.client import ConsoleClient
 from terminals import backoff
 from terminals.client import TerminalError, ToteClient
+from tests.conftest import database_at
 from tests.harness import ROOT, Client, ToteServer, cod, unique
 from tote.v1 import catalog_pb2, fulfillment_pb2, orders_pb2
 
@@ -200,3 +209,35 @@ def test_the_storefront_example_backs_off_and_places_every_order(db_url, tote, a
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.split()) == 6  # three "ord_… STATUS" lines
     assert "throttled" in out.stderr  # it did meet the limit, and waited
+
+
+db_at_0006 = database_at("0006")  # before token expiry and rate limits
+
+
+def test_migration_0007_keeps_the_tokens_before_it_working_and_goes_back_down(db_at_0006):
+    engine = create_engine(normalize_url(db_at_0006))
+    secret = "tote_made-before-0007"
+    try:
+        with engine.begin() as conn:
+            before = Table("api_tokens", MetaData(), autoload_with=conn)
+            conn.execute(insert(before), [{
+                "token_id": "tok_OLD", "token_hash": hash_token(secret), "name": "old",
+                "role": "supervisor", "fc_id": None, "created_at": datetime(2026, 12, 1,
+                                                                            tzinfo=UTC)}])
+        migrate.upgrade(db_at_0006)
+        migrate.check(db_at_0006)
+        db = Database(db_at_0006)
+        try:
+            record = db.run_read(lambda s: lookup_token(s, secret))
+            assert record is not None and record.expires_at is None
+            assert record.rate_limit is None  # the server's default applies to it
+            assert db.run_read(lambda s: authenticate(s, secret)) is not None
+        finally:
+            db.dispose()
+        migrate.downgrade(db_at_0006, "0006")
+        with engine.begin() as conn:
+            old = Table("api_tokens", MetaData(), autoload_with=conn)
+            assert "expires_at" not in old.c and "rate_limit_rps" not in old.c
+            assert len(conn.execute(select(old)).all()) == 1
+    finally:
+        engine.dispose()

@@ -92,3 +92,9 @@ def test_a_bad_rate_limit_is_refused_naming_the_form(db, spelling):
     out = tote("token", "create", "--role", "admin", "--rate-limit", spelling, "--db", str(db))
     assert out.returncode == 2 and "RPS[:BURST]" in out.stderr
     assert listed(db) == {}
+
+
+def test_serve_refuses_a_bad_rate_limit_before_starting(tmp_path):
+    out = tote("serve", "--db", str(tmp_path / "tote.db"), "--sandbox", "--rate-limit", "lots")
+    assert out.returncode == 2 and "RPS[:BURST]" in out.stderr
+    assert not (tmp_path / "tote.db").exists()

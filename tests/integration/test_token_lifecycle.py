@@ -6,6 +6,7 @@ handheld's and the console's clients and examples/storefront.py back off through
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -28,11 +29,12 @@ from core.service.tokens import (
     revoke_token,
 )
 from desktop.client import ConsoleClient
+from server.demo_actors import bearer, with_backoff
 from terminals import backoff
 from terminals.client import TerminalError, ToteClient
 from tests.conftest import database_at
 from tests.harness import ROOT, Client, ToteServer, cod, unique
-from tote.v1 import catalog_pb2, fulfillment_pb2, orders_pb2
+from tote.v1 import catalog_pb2, catalog_pb2_grpc, fulfillment_pb2, orders_pb2
 
 # The requirement is 1 s; the slack is for a loaded test machine, not for the design (the
 # watcher polls every 0.5 s).
@@ -241,3 +243,17 @@ def test_migration_0007_keeps_the_tokens_before_it_working_and_goes_back_down(db
             assert len(conn.execute(select(old)).all()) == 1
     finally:
         engine.dispose()
+
+
+def test_the_demos_storefront_waits_out_a_short_throttle(db_url, tote, admin):
+    _, secret = new_token(db_url, "storefront", rate=(5.0, 1))
+
+    async def three_calls() -> int:
+        async with grpc.aio.insecure_channel(tote.grpc_address) as channel:
+            stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+            for _ in range(3):  # the 2nd and 3rd are throttled ~200 ms each
+                await with_backoff(lambda: stub.ListProducts(
+                    catalog_pb2.ListProductsRequest(), metadata=bearer(secret), timeout=10))
+        return 3
+
+    assert asyncio.run(three_calls()) == 3

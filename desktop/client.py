@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import grpc
 
+from terminals.backoff import call_with_backoff
 from tote.v1 import (
     common_pb2,
     fulfillment_pb2,
@@ -55,7 +56,10 @@ class ConsoleClient:
         self.channel.close()
 
     def _call(self, method, request):  # type: ignore[no-untyped-def]
-        return method(request, metadata=self.metadata, timeout=CALL_TIMEOUT_S)
+        # A throttled call (RESOURCE_EXHAUSTED) is tried again after the server's delay, a few
+        # times; then its error reaches the status bar.
+        return call_with_backoff(lambda: method(request, metadata=self.metadata,
+                                                timeout=CALL_TIMEOUT_S))
 
     def list_orders(self, fc_id: str = "") -> list[common_pb2.Order]:
         """Every order (all pages), newest pages as the server orders them."""

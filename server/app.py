@@ -77,6 +77,7 @@ class Running:
     packer: Packer | None = None
     # Carrier tracking polls and settlement (each with start() and stop()).
     workers: list[Any] = field(default_factory=list)
+    tokens: TokenCache | None = None
 
     @property
     def grpc_address(self) -> str:
@@ -93,6 +94,8 @@ class Running:
         for worker in self.workers:
             await _stage(worker.name, worker.stop())
         await _stage("saga worker", self.saga.stop())
+        if self.tokens is not None:
+            await _stage("token watcher", self.tokens.stop())
         await _stage("event hub", self.hub.stop())
         await _stage("webhook endpoint", self.webhooks.stop())
         await _stage("gateway client", self.gateway.aclose())
@@ -169,7 +172,9 @@ async def start(settings: Settings) -> Running:
     if sandbox is not None:
         sandbox.set_notify_url(f"{webhooks.url}/webhooks/gateway")
 
-    server = aio.server(interceptors=[AuthInterceptor(TokenCache(dbx))],
+    tokens = TokenCache(dbx, settings.rate_limit)
+    await tokens.start()
+    server = aio.server(interceptors=[AuthInterceptor(tokens)],
                         options=[("grpc.so_reuseport", 0)])
     add_order_service(OrderServicer(dbx, saga, hub, settings), server)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(dbx), server)
@@ -194,5 +199,5 @@ async def start(settings: Settings) -> Running:
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
-                   saga, hub, health_servicer, ctx.packer, workers)
+                   saga, hub, health_servicer, ctx.packer, workers, tokens)
 

@@ -1,26 +1,39 @@
 """Bearer-token authentication, role checks and domain-error mapping: one interceptor.
 
 Every RPC but health and reflection needs `authorization: Bearer <token>`. The roles allowed
-per RPC are the table below (API.md); admin may do everything.
+per RPC are the table below (API.md); admin may do everything. A revoked or expired token is
+refused (UNAUTHENTICATED), and a token over its rate limit gets RESOURCE_EXHAUSTED with
+`retry-after-ms` in the trailing metadata (server/throttle.py; per replica).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import inspect
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import grpc
 from grpc import aio
 
 from core.domain.errors import DomainError
-from core.service.tokens import Principal, authenticate
+from core.service.tokens import (
+    Principal,
+    TokenRecord,
+    lookup_token,
+    revocation_mark,
+    revoked_ids,
+)
 from server.dbexec import DbExecutor
 from server.decode import Refused, safe_parser
 from server.errors import code_for
+from server.throttle import RETRY_AFTER_KEY, TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +79,108 @@ def storefront_scope() -> str | None:
     return p.name if p.role == S else None
 
 
+class _Entry:
+    """A token as the hot path needs it: who, until when, refused why, and its bucket."""
+
+    __slots__ = ("principal", "expires", "expires_text", "refusal", "bucket")
+
+    def __init__(self, record: TokenRecord, default_rate: tuple[float, int] | None,
+                 now: float) -> None:
+        self.principal = record.principal
+        expires = record.expires_at
+        self.expires = expires.timestamp() if expires is not None else math.inf
+        self.expires_text = _when(expires) if expires is not None else ""
+        self.refusal = (f"token revoked at {_when(record.revoked_at)}; {NEW_TOKEN}"
+                        if record.revoked_at is not None else None)
+        rps, burst = record.rate_limit or default_rate or (0.0, 0)
+        self.bucket = TokenBucket(rps, burst, now) if rps > 0 else None
+
+
 class TokenCache:
-    """Token lookups cached briefly so auth costs no query per call."""
+    """Tokens cached so that auth costs no query per call, yet a revocation reaches every
+    replica within a second: a watcher polls the revocation mark (count and latest of
+    revoked_at) every poll_s, off the call path, and drops the tokens revoked since. Expiry
+    rides in each entry. Should the watcher fall behind (the database unreachable), entries
+    are not trusted after stale_s and every call asks the database again."""
 
-    def __init__(self, dbx: DbExecutor, ttl_s: float = 30.0) -> None:
+    def __init__(self, dbx: DbExecutor, rate_limit: tuple[float, int] | None = None,
+                 poll_s: float = 0.5, stale_s: float = 3.0) -> None:
         self._dbx = dbx
-        self._ttl = ttl_s
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._rate = rate_limit
+        self._poll_s, self._stale_s = poll_s, stale_s
+        self._cache: dict[str, _Entry] = {}
+        self._unknown: dict[str, float] = {}  # token → until when "unknown" is believed
+        self._checked = -math.inf  # monotonic time of the watcher's last good poll
+        self._mark: tuple[int, Any] | None = None
+        self._generation = 0  # bumped by every eviction: a lookup begun before it is not kept
+        self._task: asyncio.Task[None] | None = None
 
-    async def lookup(self, token: str) -> Principal | None:
+    async def start(self) -> None:
+        self._mark = await self._dbx.read(revocation_mark)
+        self._checked = time.monotonic()
+        self._task = asyncio.create_task(self._watch(), name="token-revocations")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _watch(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(self._poll_s)
+            try:
+                mark = await self._dbx.read(revocation_mark)
+                if mark != self._mark:
+                    revoked = await self._dbx.read(revoked_ids)
+                    self._generation += 1
+                    for token in [t for t, e in self._cache.items()
+                                  if e.principal.token_id in revoked]:
+                        del self._cache[token]
+                    self._mark = mark
+                self._checked = time.monotonic()
+                failing = False
+            except Exception:
+                if not failing:  # once per outage, not twice a second
+                    log.warning("cannot read token revocations; every call asks the database "
+                                "until it answers", exc_info=True)
+                failing = True
+
+    async def lookup(self, token: str) -> _Entry | None:
         # Keyed by the token itself (in memory only, like the request that carried it): a
         # SHA-256 per call was a measurable share of a ScanItem's time.
-        key = token
-        hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        principal = await self._dbx.read(authenticate, token)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key] = (now + (self._ttl if principal else 2.0), principal)
-        return principal
+        if now - self._checked < self._stale_s:
+            entry = self._cache.get(token)
+            if entry is not None:
+                return entry
+            until = self._unknown.get(token)
+            if until is not None and until > now:
+                return None
+        generation = self._generation
+        record = await self._dbx.read(lookup_token, token)
+        if record is None:
+            if len(self._unknown) > 10_000:
+                self._unknown.clear()
+            self._unknown[token] = now + 2.0
+            return None
+        old = self._cache.get(token)
+        entry = _Entry(record, self._rate, now)
+        if old is not None and old.principal == entry.principal:
+            entry.bucket = old.bucket or entry.bucket  # a re-read keeps the caller's bucket
+        if generation == self._generation:  # else a revocation may have raced this read
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[token] = entry
+        return entry
+
+
+NEW_TOKEN = "create a new one with `tote token create --role ROLE`"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else "?"
 
 
 def _bearer(metadata: Any) -> str | None:
@@ -107,8 +201,8 @@ class AuthInterceptor(aio.ServerInterceptor):
     def __init__(self, tokens: TokenCache) -> None:
         self._tokens = tokens
         # (method, principal) → (its handler, that handler wrapped for this caller): built
-        # once, not per call. A revoked token's principal is no longer returned by the
-        # TokenCache, so its entries are never used again; the bound keeps them from piling up.
+        # once, not per call. A revoked token is refused before this cache is consulted, so
+        # its entries are never used again; the bound keeps them from piling up.
         self._wrapped: dict[tuple[str, Principal],
                             tuple[AioHandler, grpc.RpcMethodHandler]] = {}
         # method → (its handler, that handler parsing safely) for health and reflection.
@@ -129,17 +223,28 @@ class AuthInterceptor(aio.ServerInterceptor):
                 hit = self._public[method] = (handler, _parse_safely(handler, method))
             return hit[1]
         token = _bearer(details.invocation_metadata)
-        principal = await self._tokens.lookup(token) if token else None
-        if principal is None:
+        entry = await self._tokens.lookup(token) if token else None
+        if entry is None:
             why = ("missing 'authorization: Bearer <token>' metadata" if token is None
-                   else "unknown or revoked token")
+                   else "unknown token")
             return _refuse(handler, grpc.StatusCode.UNAUTHENTICATED,
                            f"{why}; create one with `tote token create --role ROLE`")
+        if entry.refusal is not None:
+            return _refuse(handler, grpc.StatusCode.UNAUTHENTICATED, entry.refusal)
+        if entry.expires <= time.time():
+            return _refuse(handler, grpc.StatusCode.UNAUTHENTICATED,
+                           f"token expired at {entry.expires_text}; {NEW_TOKEN}")
+        principal = entry.principal
         allowed = ROLES.get(method)
         if principal.role != "admin" and (allowed is None or principal.role not in allowed):
             who = ", ".join(sorted(allowed or ())) or "admin"
             return _refuse(handler, grpc.StatusCode.PERMISSION_DENIED,
                            f"role {principal.role!r} may not call {method}; allowed: {who}")
+        bucket = entry.bucket
+        if bucket is not None:
+            wait_s = bucket.take(time.monotonic())
+            if wait_s:
+                return _throttled(handler, bucket, wait_s)
         key = (method, principal)
         hit = self._wrapped.get(key)
         if hit is not None and hit[0] is handler:
@@ -151,14 +256,24 @@ class AuthInterceptor(aio.ServerInterceptor):
         return wrapped
 
 
-def _refuse(handler: AioHandler, code: grpc.StatusCode, message: str):
+def _throttled(handler: AioHandler, bucket: TokenBucket, wait_s: float):
+    """RESOURCE_EXHAUSTED, with the delay after which a call will be let through."""
+    ms = max(1, math.ceil(wait_s * 1000))
+    return _refuse(handler, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                   f"rate limit: this token may make {bucket.rps:g} calls a second "
+                   f"(bursts of {bucket.burst}); retry in {ms} ms",
+                   ((RETRY_AFTER_KEY, str(ms)),))
+
+
+def _refuse(handler: AioHandler, code: grpc.StatusCode, message: str,
+            trailers: tuple[tuple[str, str], ...] = ()):
     """A handler that answers `code` whatever the request (which is never parsed)."""
 
     async def unary(request: Any, context: aio.ServicerContext) -> Any:
-        await context.abort(code, message)
+        await context.abort(code, message, trailers)
 
     async def stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-        await context.abort(code, message)
+        await context.abort(code, message, trailers)
         yield  # pragma: no cover - makes this an async generator
 
     return _same_kind(handler, unary, stream, None)

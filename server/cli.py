@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from server.settings import FulfillmentSettings, Settings, order_settings, split_hostport
+from server.token_cli import rate_limit_option, token
 
 DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
 TOKEN_HELP = "a {role} token (env TOTE_TOKEN); it shows in `ps`: prefer --token-file"
@@ -98,6 +99,10 @@ def cli() -> None:
 @click.option("--saga-max-wait-s", envvar="TOTE_SAGA_MAX_WAIT_S", default=10.0,
               show_default=True, type=click.FloatRange(min=0.1),
               help="longest a saga gives way to arriving orders before it starts anyway")
+@click.option("--rate-limit", envvar="TOTE_RATE_LIMIT", metavar="RPS[:BURST]|off",
+              callback=rate_limit_option,
+              help="every token's rate limit, per replica, unless the token has its own "
+                   "(default off)")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -106,7 +111,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
-          saga_max_wait_s, log_level):
+          saga_max_wait_s, rate_limit, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
@@ -134,6 +139,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         sqlite_synchronous=sqlite_synchronous, sqlite_writer=sqlite_writer,
         upi_poll_interval_s=upi_poll_s, orders_first=orders_first, saga_min_rate=saga_min_rate,
         saga_max_wait_s=saga_max_wait_s,
+        rate_limit=rate_limit if rate_limit and rate_limit[0] > 0 else None,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,
                                         cod_remit_days=cod_remit_days, local_tz=local_tz,
@@ -258,53 +264,6 @@ def db_downgrade(db_url, revision):
     click.echo(f"database is at {revision}")
 
 
-@cli.group()
-def token() -> None:
-    """API tokens (bearer tokens, stored hashed)."""
-
-
-@token.command("create")
-@click.option("--role", required=True,
-              type=click.Choice(["storefront", "picker", "supervisor", "carrier", "admin"]))
-@click.option("--name", default="", help="who holds it; a storefront's orders are scoped by it")
-@click.option("--fc", "fc_id", default="", help="a picker token works at this FC only")
-@click.option("--db", "db_url", envvar="TOTE_DB", help=DB_HELP)
-def token_create(role, name, fc_id, db_url):
-    """Create a token; stdout is the token alone (one line, shown once), the rest is stderr."""
-    from core.domain.errors import DomainError, NotFound
-    from core.persistence import migrate
-    from core.persistence.db import Database
-    from core.service.catalog import list_fcs
-    from core.service.tokens import create_token
-
-    database = Database(db_url)
-    try:
-        if database.is_sqlite:
-            migrate.upgrade(database.url)
-        token_id, secret = database.run_write(lambda s: create_token(s, role, name, fc_id))
-    except NotFound:
-        # `P=$(tote token create … | tail -1)` would be silently empty: say why and what to do.
-        known = database.run_read(lambda s: [fc.fc_id for fc in list_fcs(s)])
-        raise click.ClickException(
-            f"no fulfillment center {fc_id!r}, so no token was created. Create the FC first "
-            "(FulfillmentService/UpsertFulfillmentCenter with a supervisor or admin token, as "
-            "in the README's 'Calling the API'), then run this again; without --fc a picker "
-            "token works at every FC. "
-            + (f"Known FCs: {', '.join(known)}." if known else "There is no FC yet.")
-        ) from None
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        database.dispose()
-    # The record id is labelled so that nobody pastes it as a credential (or as a card token,
-    # whose ids look alike); the bearer token is the tote_… line on stdout.
-    click.echo(f"created {role} token" + (f" {name!r}" if name else "")
-               + (f" for {fc_id}" if fc_id else "")
-               + f" (record id {token_id}, not a credential); the bearer token, shown once, "
-               "is the tote_… line on stdout", err=True)
-    click.echo(secret)
-
-
 @cli.command()
 @click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
 @click.option("--token", help=TOKEN_HELP.format(role="picker"))
@@ -376,6 +335,9 @@ def _register_check_command() -> None:
 
 
 _register_check_command()
+
+
+cli.add_command(token)
 
 
 def _register_card_token_command() -> None:

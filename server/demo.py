@@ -30,7 +30,7 @@ from core.service import check
 from core.service.tokens import create_token
 from server import demo_report as report
 from server.app import Running, start
-from server.demo_actors import REFUSED, Floor, Tokens, bearer
+from server.demo_actors import REFUSED, Floor, Tokens, bearer, with_backoff
 from server.settings import Settings
 from tote.v1 import (
     catalog_pb2,
@@ -152,13 +152,14 @@ class Demo:
             payment = common_pb2.PaymentMethod(cod=common_pb2.CashOnDelivery())
         if i % 12 == 5:
             lines = [("LAST-ONE", 2)]  # a few of these run out of stock
-        order = await self.order_stub.PlaceOrder(orders_pb2.PlaceOrderRequest(
+        request = orders_pb2.PlaceOrderRequest(
             idempotency_key=str(uuid.uuid4()), customer_id=f"cust-{self.rand.randint(1, 40)}",
             lines=[common_pb2.OrderLine(sku=s, quantity=q) for s, q in lines],
             ship_to=common_pb2.Address(name=name, line1=line1, city=city, postal_code=pin,
                                        country="IN", phone="+919800000000",
                                        latitude=lat, longitude=lon),
-            payment=payment, currency="INR"), metadata=self.md)
+            payment=payment, currency="INR")
+        order = await with_backoff(lambda: self.order_stub.PlaceOrder(request, metadata=self.md))
         self.kind[order.order_id] = kind
         self.status.setdefault(order.order_id, report.STATUS[order.status])
         if kind == "upi":

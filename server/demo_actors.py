@@ -11,9 +11,10 @@ import asyncio
 import collections
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 import httpx
@@ -21,6 +22,7 @@ from grpc import aio
 
 from core.domain.packing import BOXES
 from core.domain.words import count
+from terminals.backoff import retry_after_s
 from tote.v1 import (
     common_pb2,
     fulfillment_pb2,
@@ -31,6 +33,7 @@ from tote.v1 import (
     shipping_pb2_grpc,
 )
 
+T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
 Say = Callable[[str, str | None], None]
 REFUSED = "33"  # the colour of a refusal line
@@ -40,6 +43,21 @@ TRACK_STEPS = 3
 
 def bearer(token: str) -> Metadata:
     return (("authorization", f"Bearer {token}"),)
+
+
+async def with_backoff(call: Callable[[], Awaitable[T]], attempts: int = 5) -> T:
+    """await call(); while tote throttles it (RESOURCE_EXHAUSTED with retry-after-ms), wait
+    the server's delay and call again — a throttled call changed nothing — at most
+    `attempts` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except grpc.RpcError as exc:
+            delay = retry_after_s(exc)
+            if delay is None or attempt == attempts:
+                raise
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def badge(fc_id: str) -> str:

@@ -38,6 +38,8 @@ class Settings:
     upi_poll_interval_s: float = 5.0
     retry_later_s: float = 2.0
     grace_s: float = 10.0
+    # Every token's rate limit (calls/s, burst) unless it has its own; None: not limited.
+    rate_limit: tuple[float, int] | None = None
     fulfillment: FulfillmentSettings = field(default_factory=lambda: FulfillmentSettings())
 
 

@@ -6,6 +6,7 @@ import re
 
 import grpc
 
+from terminals.backoff import ATTEMPTS, call_with_backoff
 from tote.v1 import fulfillment_pb2 as fpb
 from tote.v1 import fulfillment_pb2_grpc
 
@@ -45,6 +46,9 @@ def readable(exc: grpc.RpcError) -> TerminalError:
                              code)
     if code == grpc.StatusCode.PERMISSION_DENIED:
         return TerminalError(f"not allowed: {details}", code)
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return TerminalError(f"server busy, tried {ATTEMPTS} times: {details}; wait a moment "
+                             "and try again", code)
     return TerminalError(details or code.name, code)
 
 
@@ -62,7 +66,8 @@ class ToteClient:
 
     def _call(self, method, request, timeout_s: float | None = None):  # type: ignore[no-untyped-def]
         try:
-            return method(request, metadata=self.metadata, timeout=timeout_s or self.timeout_s)
+            return call_with_backoff(lambda: method(
+                request, metadata=self.metadata, timeout=timeout_s or self.timeout_s))
         except grpc.RpcError as exc:
             raise readable(exc) from None
 

@@ -243,3 +243,9 @@ class ApiToken(Base):
     fc_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # None: never expires.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # This token's own rate limit (calls/s, burst); None: the server's --rate-limit; 0 calls/s:
+    # never limited.
+    rate_limit_rps: Mapped[float | None] = mapped_column(Float)
+    rate_limit_burst: Mapped[int | None] = mapped_column(Integer)

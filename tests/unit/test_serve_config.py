@@ -109,6 +109,8 @@ ROWS: dict[str, Row] = {
                         lambda s: s.saga_min_rate),
     "--saga-max-wait-s": (["--saga-max-wait-s", "1.5"], 1.5, "2.5", 2.5, "3.5",
                           lambda s: s.saga_max_wait_s),
+    "--rate-limit": (["--rate-limit", "20:40"], (20.0, 40), "5", (5.0, 5), "off",
+                     lambda s: s.rate_limit),
 }
 def _serve_options() -> dict[str, str | None]:
     """The serve command's options: longest flag → its variable."""

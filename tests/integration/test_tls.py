@@ -1,0 +1,258 @@
+"""`tote serve --tls-cert --tls-key [--tls-client-ca]`: real TLS handshakes on loopback, for gRPC
+and the webhook endpoint, with a throwaway CA made here (the `cryptography` package).
+
+A client that trusts the CA gets through; a plaintext client or one trusting another CA does
+not; with --tls-client-ca a client without a certificate is refused. A TLS file that cannot be
+used stops `tote serve` before anything starts, with exit 1 and a sentence naming the file
+(never the key's text).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from core.persistence import migrate
+from terminals.client import ToteClient
+from terminals.tls import ClientTls, channel
+from tests.harness import ToteServer, unique
+from tote.v1 import common_pb2, fulfillment_pb2, fulfillment_pb2_grpc
+
+HANG_S = 30.0
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str,
+          issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool = False,
+          server: bool = False) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if server:
+        builder = builder.add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _write(folder: Path, name: str, cert: x509.Certificate,
+           key: ec.EllipticCurvePrivateKey) -> tuple[str, str]:
+    (folder / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / f"{name}.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return str(folder / f"{name}.pem"), str(folder / f"{name}.key")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A CA, a server certificate for 127.0.0.1/localhost, a client one, and another CA."""
+    folder = tmp_path_factory.mktemp("pki")
+    files: dict[str, str] = {}
+    ca_key, other_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
+        ec.SECP256R1())
+    files["ca"], _ = _write(folder, "ca", _cert("tote test CA", ca_key, "tote test CA", ca_key,
+                                                ca=True), ca_key)
+    files["other_ca"], _ = _write(folder, "other", _cert("other CA", other_key, "other CA",
+                                                         other_key, ca=True), other_key)
+    server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(2))
+    files["cert"], files["key"] = _write(folder, "server", _cert(
+        "tote serve", server_key, "tote test CA", ca_key, server=True), server_key)
+    files["client_cert"], files["client_key"] = _write(folder, "client", _cert(
+        "picker-1", client_key, "tote test CA", ca_key), client_key)
+    return files
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
+    url = str(tmp_path_factory.mktemp("db") / "tote.db")
+    migrate.upgrade(url)
+    return url
+
+
+def _serve(db_url: str, folder: Path, args: list[str]) -> Iterator[ToteServer]:
+    server = ToteServer(db_url, folder, args=args).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
+
+
+@pytest.fixture(scope="module")
+def tote(db_url, pki, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
+    yield from _serve(db_url, tmp_path_factory.mktemp("tls"),
+                      ["--tls-cert", pki["cert"], "--tls-key", pki["key"]])
+
+
+@pytest.fixture(scope="module")
+def mutual(db_url, pki, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
+    yield from _serve(db_url, tmp_path_factory.mktemp("mtls"),
+                      ["--tls-cert", pki["cert"], "--tls-key", pki["key"],
+                       "--tls-client-ca", pki["ca"]])
+
+
+def health(address: str, tls: ClientTls | None) -> int:
+    """The server's health status over a channel; the RpcError when the channel fails."""
+    with channel(address, tls) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        return stub.Check(health_pb2.HealthCheckRequest(), timeout=HANG_S).status
+
+
+def refused(address: str, tls: ClientTls | None) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as caught:
+        health(address, tls)
+    return caught.value.code()  # type: ignore[attr-defined,no-any-return]
+
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+# --- gRPC ------------------------------------------------------------------------------------
+
+
+def test_a_client_with_the_ca_gets_through(tote, pki):
+    assert health(tote.grpc_address, ClientTls(pki["ca"])) == SERVING
+
+
+def test_a_plaintext_client_is_refused(tote):
+    assert refused(tote.grpc_address, None) == grpc.StatusCode.UNAVAILABLE
+
+
+def test_a_client_trusting_another_ca_is_refused(tote, pki):
+    assert refused(tote.grpc_address, ClientTls(pki["other_ca"])) == grpc.StatusCode.UNAVAILABLE
+
+
+def test_the_picker_terminals_client_works_over_tls(tote, pki):
+    fc_id = unique("FC")
+    admin = ToteClient(tote.grpc_address, tote.token("admin", "ops"), tls=ClientTls(pki["ca"]))
+    try:
+        fulfillment_pb2_grpc.FulfillmentServiceStub(admin.channel).UpsertFulfillmentCenter(
+            fulfillment_pb2.UpsertFulfillmentCenterRequest(fc=common_pb2.FulfillmentCenter(
+                fc_id=fc_id, name=fc_id, latitude=12.9, longitude=77.6, cutoff_hour=16,
+                daily_capacity=100)), metadata=admin.metadata, timeout=HANG_S)
+    finally:
+        admin.close()
+    picker = ToteClient(tote.grpc_address, tote.token("picker", "p-1", fc_id),
+                        tls=ClientTls(pki["ca"]))
+    try:
+        assert picker.next_task(fc_id) is None  # an authenticated call answered: no work yet
+    finally:
+        picker.close()
+
+
+def test_mutual_tls_refuses_a_client_without_a_certificate(mutual, pki):
+    assert refused(mutual.grpc_address, ClientTls(pki["ca"])) == grpc.StatusCode.UNAVAILABLE
+    with_cert = ClientTls(pki["ca"], pki["client_cert"], pki["client_key"])
+    assert health(mutual.grpc_address, with_cert) == SERVING
+
+
+# --- the webhook endpoint --------------------------------------------------------------------
+
+
+def test_the_webhook_endpoint_speaks_https_only(tote, pki):
+    assert tote.webhook_url.startswith("https://")
+    r = httpx.get(f"{tote.webhook_url}/healthz", verify=ssl.create_default_context(
+        cafile=pki["ca"]), timeout=HANG_S)
+    assert r.status_code == 200 and r.json() == {"ok": True}
+    with pytest.raises(httpx.ConnectError):  # a client that does not trust the CA
+        httpx.get(f"{tote.webhook_url}/healthz", verify=ssl.create_default_context(
+            cafile=pki["other_ca"]), timeout=HANG_S)
+    with pytest.raises(httpx.TransportError):  # plaintext
+        httpx.get(f"{tote.webhook_url.replace('https', 'http', 1)}/healthz", timeout=HANG_S)
+
+
+def test_the_webhook_endpoint_with_mutual_tls_wants_a_client_certificate(mutual, pki):
+    context = ssl.create_default_context(cafile=pki["ca"])
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{mutual.webhook_url}/healthz", verify=context, timeout=HANG_S)
+    context.load_cert_chain(pki["client_cert"], pki["client_key"])
+    r = httpx.get(f"{mutual.webhook_url}/healthz", verify=context, timeout=HANG_S)
+    assert r.status_code == 200
+
+
+def test_the_key_is_never_in_the_log(tote, pki):
+    key = Path(pki["key"]).read_text()
+    body = "".join(key.splitlines()[1:-1])[:40]
+    assert body not in tote.log_path.read_text()
+
+
+# --- files that cannot be used ---------------------------------------------------------------
+
+
+def serve_with(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", "serve", "--db", str(db),
+                           "--listen", "127.0.0.1:0", "--webhook-listen", "127.0.0.1:0",
+                           "--sandbox", "--sandbox-listen", "127.0.0.1:0", *args],
+                          capture_output=True, text=True, timeout=HANG_S)
+
+
+@pytest.mark.parametrize("case", ["missing cert", "missing key", "key of another cert",
+                                  "key is not PEM", "client CA is not PEM", "key alone"])
+def test_a_tls_file_that_cannot_be_used_is_exit_1_before_anything_starts(pki, tmp_path, case):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    args = {
+        "missing cert": ["--tls-cert", str(tmp_path / "nope.pem"), "--tls-key", pki["key"]],
+        "missing key": ["--tls-cert", pki["cert"], "--tls-key", str(tmp_path / "nope.key")],
+        "key of another cert": ["--tls-cert", pki["cert"], "--tls-key", pki["client_key"]],
+        "key is not PEM": ["--tls-cert", pki["cert"], "--tls-key", str(junk)],
+        "client CA is not PEM": ["--tls-cert", pki["cert"], "--tls-key", pki["key"],
+                                 "--tls-client-ca", str(junk)],
+        "key alone": ["--tls-key", pki["key"]],
+    }[case]
+    done = serve_with(tmp_path / "tote.db", *args)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "Error: " in out and "tote serving" not in out
+    assert not (tmp_path / "tote.db").exists()  # nothing started, not even the database
+    for key in (pki["key"], pki["client_key"]):
+        assert "".join(Path(key).read_text().splitlines()[1:-1])[:40] not in out
+
+
+def test_a_client_ca_that_cannot_be_read_is_exit_1(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "server", "picker", "--server", "127.0.0.1:1",
+                           "--token", "t", "--fc", "FC-1", "--tls-ca", str(tmp_path / "no.pem")],
+                          capture_output=True, text=True, timeout=HANG_S)
+    assert done.returncode == 1 and "no.pem" in done.stderr, done.stderr
+
+
+def test_the_in_process_sandbox_sends_its_webhooks_over_https(tote):
+    intent_id = unique("upi")
+    with httpx.Client(base_url=tote.sandbox_url, timeout=HANG_S) as sandbox:
+        r = sandbox.post("/v1/upi/intents", json={
+            "intent_id": intent_id, "vpa": "shopper@bank", "amount_minor": 100,
+            "currency": "INR", "reference": unique("ORD"), "expires_at": 2**31},
+            headers={"Idempotency-Key": intent_id})
+        assert r.status_code < 300, r.text
+        r = sandbox.post(f"/v1/upi/intents/{intent_id}/approve",
+                         headers={"Idempotency-Key": intent_id + "-ok"})
+        assert r.status_code < 300, r.text
+        deadline = time.monotonic() + HANG_S
+        while True:
+            sent = [w for w in sandbox.get("/v1/sandbox/webhooks").json()["webhooks"]
+                    if w["type"] == "upi.intent.approved"]
+            if sent and sent[-1]["status"] != "pending":
+                break
+            assert time.monotonic() < deadline, "the webhook was never delivered or given up"
+    assert sent[-1]["status"] == "delivered", sent[-1]

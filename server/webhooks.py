@@ -27,8 +27,11 @@ _HANDLED = ("upi.intent.", "shipment.tracking_updated")
 # The longest value of each field tote stores (its column's width): longer is a 400 here, not
 # a database error (PostgreSQL refuses an over-long value; SQLite would keep it).
 MAX_EVENT_ID, MAX_TYPE = 128, 64
-_MAX_TEXT = {"reference": 40, "status": 32, "payment_id": 64, "tracking_number": 64}
-_MAX_SCANS, _MAX_LOCATION = 1000, 256
+# (only the fields tote reads: a field it ignores may be anything)
+_UPI_TEXT = {"reference": 40, "status": 32, "payment_id": 64}
+_TRACKING_TEXT = {"tracking_number": 64}
+_MAX_SCAN_STATUS = 32
+_MAX_SCANS = 1000  # (a location is a place name: kept to its first 256 characters, not refused)
 _MAX_MINOR = 2**63 - 1  # a BIGINT
 
 
@@ -59,7 +62,7 @@ def create_webhook_app(
         wrong = _wrong_envelope(event_id, kind)
         event_id, kind = str(event_id), str(kind)
         if not wrong and kind.startswith(_HANDLED):
-            wrong = _wrong_field(data)
+            wrong = _wrong_field(kind, data)
         if wrong:
             return JSONResponse({"error": "malformed", "message": wrong}, status_code=400)
         if kind.startswith("upi.intent."):
@@ -123,18 +126,24 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _wrong_field(data: dict[str, Any]) -> str:
-    """What is wrong with an event's data fields tote reads, or ''."""
+def _wrong_field(kind: str, data: dict[str, Any]) -> str:
+    """What is wrong with the data fields tote reads of an event it handles, or ''."""
+    if not kind.startswith("upi.intent."):
+        return _wrong_text(data, _TRACKING_TEXT) or _wrong_scans(data.get("events"))
     amount = data.get("amount_minor")
     if amount is not None and not (isinstance(amount, int) and _is_int(amount)
                                    and 0 <= amount <= _MAX_MINOR):
         return ("data.amount_minor must be a whole number of minor units from 0 to "
                 f"{_MAX_MINOR}, got {str(amount)[:32]!r}")
-    for name, longest in _MAX_TEXT.items():
+    return _wrong_text(data, _UPI_TEXT)
+
+
+def _wrong_text(data: dict[str, Any], limits: dict[str, int]) -> str:
+    for name, longest in limits.items():
         value = data.get(name)
         if value is not None and not (isinstance(value, str) and len(value) <= longest):
             return f"data.{name} must be a string of at most {longest} characters"
-    return _wrong_scans(data.get("events"))
+    return ""
 
 
 def _wrong_scans(scans: object) -> str:
@@ -146,11 +155,11 @@ def _wrong_scans(scans: object) -> str:
         if not isinstance(scan, dict):
             return f"data.events[{i}] must be an object {{status, location, at}}"
         status, location, at = scan.get("status"), scan.get("location"), scan.get("at")
-        if not (isinstance(status, str) and 0 < len(status) <= _MAX_TEXT["status"]):
-            return f"data.events[{i}].status must be a string of 1 to 32 characters"
-        if location is not None and not (isinstance(location, str)
-                                         and len(location) <= _MAX_LOCATION):
-            return f"data.events[{i}].location must be a string of at most {_MAX_LOCATION}"
-        if not (isinstance(at, int) and _is_int(at) and 0 <= at < 2**40):
+        if not (isinstance(status, str) and 0 < len(status) <= _MAX_SCAN_STATUS):
+            return (f"data.events[{i}].status must be a string of 1 to {_MAX_SCAN_STATUS} "
+                    "characters")
+        if location is not None and not isinstance(location, str):
+            return f"data.events[{i}].location must be a string"
+        if not (isinstance(at, int) and _is_int(at) and 0 <= at < 10**11):
             return f"data.events[{i}].at must be unix seconds (a whole number)"
     return ""

@@ -12,11 +12,14 @@ the previous response); a client still sending then is disconnected.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import h11
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
+
+log = logging.getLogger(__name__)
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -56,8 +59,9 @@ class GuardedH11Protocol(H11Protocol):
             return  # the app is answering a request that arrived in time: not ours to cut
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.keep_alive = False
-        self.logger.info("closing a connection whose request did not arrive within %.0f s",
-                         self.request_timeout_s)
+        # (debug: a slowloris flood would otherwise write a line per connection)
+        log.debug("closing a connection whose request did not arrive within %.1f s",
+                  self.request_timeout_s)
         self.transport.close()
 
 

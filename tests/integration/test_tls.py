@@ -19,9 +19,11 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from click.testing import CliRunner
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from core.persistence import migrate
+from server.cli import cli
 from terminals.client import ToteClient
 from terminals.tls import ClientTls, channel
 from tests.harness import ToteServer, unique
@@ -111,6 +113,46 @@ def test_the_picker_terminals_client_works_over_tls(tote, pki):
         assert picker.next_task(fc_id) is None  # an authenticated call answered: no work yet
     finally:
         picker.close()
+
+
+def test_tote_console_and_tote_picker_dial_with_tls_ca(tote, pki, monkeypatch):
+    """The commands' --tls-ca (and TOTE_TLS_CA) reach the channel: a real call over TLS."""
+    import desktop.app
+    import terminals.picker.app
+    from desktop.client import ConsoleClient
+
+    answered: list[str] = []
+
+    def open_console(server: str, token: str, tls: ClientTls | None = None) -> int:
+        client = ConsoleClient(server, token, tls)
+        try:
+            client.list_orders()
+            answered.append("console")
+        finally:
+            client.close()
+        return 0
+
+    def open_picker(server, token, fc_id, config_file, *, token_file=None, tls=None):  # type: ignore[no-untyped-def]
+        client = ToteClient(server, token, tls=tls)
+        try:
+            assert client.next_task(fc_id) is None
+            answered.append("picker")
+        finally:
+            client.close()
+
+    monkeypatch.setattr(desktop.app, "run", open_console)
+    monkeypatch.setattr(terminals.picker.app, "run", open_picker)
+    for var in ("TOTE_TOKEN", "TOTE_TOKEN_FILE", "TOTE_TLS_CA", "TOTE_SERVER"):
+        monkeypatch.delenv(var, raising=False)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["console", "--server", tote.grpc_address, "--tls-ca", pki["ca"],
+                               "--token", tote.token("supervisor", "desk")])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(cli, ["picker", "--server", tote.grpc_address, "--fc", "FC-ANY",
+                               "--token", tote.token("picker", "p-2")],
+                         env={"TOTE_TLS_CA": pki["ca"]})
+    assert done.exit_code == 0, done.output
+    assert answered == ["console", "picker"]
 
 
 def test_mutual_tls_refuses_a_client_without_a_certificate(mutual, pki):

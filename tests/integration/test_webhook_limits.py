@@ -99,6 +99,12 @@ def test_a_connection_that_sends_nothing_is_closed(tote):
         assert response_of(sock) == b""
 
 
+def test_a_connection_that_sends_its_headers_and_then_nothing_is_closed(tote):
+    with connect(tote) as sock:
+        sock.sendall(head(100))
+        assert response_of(sock) == b""  # closed, with nothing to say to a half request
+
+
 def trickle(sock: socket.socket, data: bytes) -> bool:
     """Send data a byte every 50 ms: True once the server has closed the connection."""
     for byte in data:

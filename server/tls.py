@@ -11,7 +11,7 @@ import ssl
 import grpc
 
 from server.settings import TlsFiles
-from terminals.tls import TlsError, check_ca, read_pem
+from terminals.tls import TlsError, check_ca, read_pem, refuse_encrypted_key
 
 __all__ = ["TlsError", "check_server_files", "server_credentials", "webhook_sender_trust"]
 
@@ -22,7 +22,7 @@ def check_server_files(cert: str, key: str, client_ca: str | None) -> TlsFiles:
         read_pem(path, what)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(cert, key)
+        context.load_cert_chain(cert, key, password=lambda: refuse_encrypted_key(key))
     except ssl.SSLError as exc:
         # (OpenSSL's reason, e.g. KEY_VALUES_MISMATCH or PEM_LIB: never the file's content)
         raise TlsError(f"--tls-cert {cert} and --tls-key {key} are not a PEM certificate and "

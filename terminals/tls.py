@@ -32,6 +32,13 @@ def read_pem(path: str, what: str) -> bytes:
         raise TlsError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
 
 
+def refuse_encrypted_key(path: str) -> bytes:
+    """ssl's password callback: without one OpenSSL would ask on the terminal (and a service
+    would hang); gRPC cannot use an encrypted key anyway."""
+    raise TlsError(f"the key {path} is encrypted: tote needs it unencrypted (PEM), readable "
+                   "by its user alone (mode 600)")
+
+
 def check_ca(path: str, flag: str = "--tls-ca") -> bytes:
     """The PEM bytes of a CA bundle, if it holds at least one certificate; TlsError otherwise."""
     pem = read_pem(path, "CA certificate")
@@ -57,7 +64,7 @@ def client_tls(ca: str | None, cert: str | None = None,
     if cert is not None and key is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
-            context.load_cert_chain(cert, key)
+            context.load_cert_chain(cert, key, password=lambda: refuse_encrypted_key(key))
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
             raise TlsError(f"--tls-cert {cert} and --tls-key {key} are not a readable PEM "

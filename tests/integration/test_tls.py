@@ -20,6 +20,7 @@ import grpc
 import httpx
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from core.persistence import migrate
@@ -202,10 +203,16 @@ def serve_with(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("case", ["missing cert", "missing key", "key of another cert",
-                                  "key is not PEM", "client CA is not PEM", "key alone"])
+                                  "key is not PEM", "client CA is not PEM", "key alone",
+                                  "key is encrypted"])
 def test_a_tls_file_that_cannot_be_used_is_exit_1_before_anything_starts(pki, tmp_path, case):
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate\n")
+    locked = tmp_path / "locked.key"
+    locked.write_bytes(serialization.load_pem_private_key(
+        Path(pki["key"]).read_bytes(), None).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"hunter2")))
     args = {
         "missing cert": ["--tls-cert", str(tmp_path / "nope.pem"), "--tls-key", pki["key"]],
         "missing key": ["--tls-cert", pki["cert"], "--tls-key", str(tmp_path / "nope.key")],
@@ -214,12 +221,15 @@ def test_a_tls_file_that_cannot_be_used_is_exit_1_before_anything_starts(pki, tm
         "client CA is not PEM": ["--tls-cert", pki["cert"], "--tls-key", pki["key"],
                                  "--tls-client-ca", str(junk)],
         "key alone": ["--tls-key", pki["key"]],
+        "key is encrypted": ["--tls-cert", pki["cert"], "--tls-key", str(locked)],
     }[case]
     done = serve_with(tmp_path / "tote.db", *args)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "Error: " in out and "tote serving" not in out
     assert not (tmp_path / "tote.db").exists()  # nothing started, not even the database
+    if case == "key is encrypted":  # (not a terminal prompt for its passphrase)
+        assert "is encrypted" in out, out
     for key in (pki["key"], pki["client_key"]):
         assert "".join(Path(key).read_text().splitlines()[1:-1])[:40] not in out
 

@@ -16,37 +16,14 @@ from server.settings import (
     FulfillmentSettings,
     HttpLimits,
     Settings,
-    TlsFiles,
     order_settings,
     split_hostport,
 )
+from server.tls_cli import TLS_FILE, client_tls, client_tls_options, serve_tls
 
 DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
 TOKEN_HELP = "a {role} token (env TOTE_TOKEN); it shows in `ps`: prefer --token-file"
 TOKEN_FILE_HELP = "file holding the token on one line (env TOTE_TOKEN_FILE)"
-TLS_FILE = click.Path(dir_okay=False)
-
-
-def client_tls_options(f: Any) -> Any:
-    """--tls-ca (and --tls-cert/--tls-key for mutual TLS) of a command that dials tote serve."""
-    f = click.option("--tls-key", envvar="TOTE_TLS_CLIENT_KEY", type=TLS_FILE,
-                     help="this client's private key, PEM (with --tls-cert)")(f)
-    f = click.option("--tls-cert", envvar="TOTE_TLS_CLIENT_CERT", type=TLS_FILE,
-                     help="this client's certificate, PEM, for a server that requires one")(f)
-    return click.option("--tls-ca", envvar="TOTE_TLS_CA", type=TLS_FILE,
-                        help="CA certificate (PEM) of the server's: speak TLS and check the "
-                             "server with it (default: plaintext)")(f)
-
-
-def _client_tls(ca: str | None, cert: str | None, key: str | None) -> Any:
-    from terminals.tls import TlsError, client_tls
-
-    try:
-        return client_tls(ca, cert, key)
-    except TlsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -151,7 +128,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           tls_client_ca, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
-    tls = _serve_tls(tls_cert, tls_key, tls_client_ca)
+    tls = serve_tls(tls_cert, tls_key, tls_client_ca)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
     for value in (listen, webhook_listen, sandbox_listen):
         try:
@@ -187,22 +164,6 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         tls=tls,
     )
     _run_loop(_serve(settings))
-
-
-def _serve_tls(cert: str | None, key: str | None, client_ca: str | None) -> TlsFiles | None:
-    """Checked before anything starts: a file that cannot be used is exit 1 and a sentence."""
-    from server.tls import TlsError, check_server_files
-
-    if cert is None and key is None:
-        if client_ca is not None:
-            raise click.ClickException("--tls-client-ca needs --tls-cert and --tls-key")
-        return None
-    if cert is None or key is None:
-        raise click.ClickException("pass --tls-cert and --tls-key together")
-    try:
-        return check_server_files(cert, key, client_ca)
-    except TlsError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _serve_webhook_secret(secret: str, secret_file: str | None, sandbox: bool) -> str:
@@ -378,7 +339,7 @@ def picker(server, token, token_file, fc_id, config_file, tls_ca, tls_cert, tls_
     """The handheld picker terminal (Textual)."""
     from terminals.picker.app import run
 
-    tls = _client_tls(tls_ca, tls_cert, tls_key)
+    tls = client_tls(tls_ca, tls_cert, tls_key)
     run(server, token, fc_id, config_file, token_file=token_file, tls=tls)
 
 
@@ -399,7 +360,7 @@ def packer(server, token, token_file, fc_id, printer, scale, config_file, tls_ca
     """The packing station terminal (Textual)."""
     from terminals.packer.app import run
 
-    tls = _client_tls(tls_ca, tls_cert, tls_key)
+    tls = client_tls(tls_ca, tls_cert, tls_key)
     run(server, token, fc_id, printer, config_file, scale, token_file=token_file, tls=tls)
 
 
@@ -464,7 +425,7 @@ def console(server, token, token_file, tls_ca, tls_cert, tls_key):
     """The FC supervisor console (PySide6 desktop app)."""
     from terminals.config import ConfigError, token_from
 
-    tls = _client_tls(tls_ca, tls_cert, tls_key)
+    tls = client_tls(tls_ca, tls_cert, tls_key)
 
     try:
         found = token_from(token, token_file)

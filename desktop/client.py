@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import grpc
 
 from terminals.backoff import call_with_backoff
+from terminals.tls import ClientTls, channel
 from tote.v1 import (
     common_pb2,
     fulfillment_pb2,
@@ -41,9 +42,9 @@ def is_unavailable(exc: BaseException) -> bool:
 class ConsoleClient:
     """One channel to `tote serve`; every method blocks, so only worker threads call them."""
 
-    def __init__(self, address: str, token: str) -> None:
+    def __init__(self, address: str, token: str, tls: ClientTls | None = None) -> None:
         self.address = address
-        self.channel = grpc.insecure_channel(address)
+        self.channel = channel(address, tls)
         self.metadata = (("authorization", f"Bearer {token}"),)
         self.orders = orders_pb2_grpc.OrderServiceStub(self.channel)
         self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channel)

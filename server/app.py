@@ -33,6 +33,7 @@ from server.servicers.orders import add_to_server as add_order_service
 from server.servicers.shipping import ShippingServicer
 from server.settings import Settings, split_hostport
 from server.settlement import SettlementWorker
+from server.tls import server_credentials, webhook_sender_trust
 from server.tracking import TrackingWorker
 from server.webhooks import create_webhook_app
 from tote.v1 import (
@@ -115,6 +116,18 @@ async def _stage(name: str, work: Awaitable[object], timeout_s: float = 10.0) ->
                   name, timeout_s)
 
 
+def _notify_sandbox(sandbox: Sandbox, settings: Settings, webhooks_url: str) -> None:
+    if settings.tls is None:
+        sandbox.set_notify_url(f"{webhooks_url}/webhooks/gateway")
+    elif settings.tls.client_ca:
+        # The sandbox has no client certificate: its webhooks would be refused; tote polls.
+        log.warning("sandbox webhooks are off: the webhook endpoint requires a client "
+                    "certificate (--tls-client-ca); tote polls the sandbox instead")
+    else:
+        sandbox.set_notify_url(f"{webhooks_url}/webhooks/gateway",
+                               verify=webhook_sender_trust(settings.tls))
+
+
 def prepare_database(settings: Settings) -> Database:
     """Open the database; migrate an empty SQLite file; refuse an unmigrated PostgreSQL."""
     db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -168,9 +181,10 @@ async def start(settings: Settings) -> Running:
     workers: list[Any] = [tracking, SettlementWorker(
         dbx, gateway, fulfillment.settlement_interval_s, fulfillment.cod_remit_days)]
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
-                                                   tracking=tracking.apply_webhook), host, port)
+                                                   tracking=tracking.apply_webhook), host, port,
+                                limits=settings.webhook_limits, tls=settings.tls)
     if sandbox is not None:
-        sandbox.set_notify_url(f"{webhooks.url}/webhooks/gateway")
+        _notify_sandbox(sandbox, settings, webhooks.url)
 
     tokens = TokenCache(dbx, settings.rate_limit)
     await tokens.start()
@@ -187,7 +201,8 @@ async def start(settings: Settings) -> Running:
     reflection.enable_server_reflection(
         (*SERVICES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
-    grpc_port = server.add_insecure_port(settings.listen)
+    grpc_port = (server.add_secure_port(settings.listen, server_credentials(settings.tls))
+                 if settings.tls else server.add_insecure_port(settings.listen))
     if grpc_port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}: is another server there?")
     await server.start()

@@ -12,14 +12,19 @@ from typing import Any
 
 import click
 
-from server.settings import FulfillmentSettings, Settings, order_settings, split_hostport
+from server.settings import (
+    FulfillmentSettings,
+    HttpLimits,
+    Settings,
+    order_settings,
+    split_hostport,
+)
+from server.tls_cli import TLS_FILE, client_tls, client_tls_options, serve_tls
 from server.token_cli import rate_limit_option, token
 
 DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
 TOKEN_HELP = "a {role} token (env TOTE_TOKEN); it shows in `ps`: prefer --token-file"
 TOKEN_FILE_HELP = "file holding the token on one line (env TOTE_TOKEN_FILE)"
-
-
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -103,6 +108,19 @@ def cli() -> None:
               callback=rate_limit_option,
               help="every token's rate limit, per replica, unless the token has its own "
                    "(default off)")
+@click.option("--webhook-timeout-s", envvar="TOTE_WEBHOOK_TIMEOUT_S", default=10.0,
+              type=click.FloatRange(min=0.5), show_default=True,
+              help="a webhook request (headers and body) must arrive within this, or its "
+                   "connection is closed")
+@click.option("--webhook-max-connections", envvar="TOTE_WEBHOOK_MAX_CONNECTIONS", default=100,
+              type=click.IntRange(1), show_default=True,
+              help="webhook connections at once; a request past it is answered 503")
+@click.option("--tls-cert", envvar="TOTE_TLS_CERT", type=TLS_FILE,
+              help="server certificate (PEM, chain) for gRPC and webhooks: TLS only")
+@click.option("--tls-key", envvar="TOTE_TLS_KEY", type=TLS_FILE,
+              help="the certificate's private key (PEM); never printed or logged")
+@click.option("--tls-client-ca", envvar="TOTE_TLS_CLIENT_CA", type=TLS_FILE,
+              help="require client certificates signed by this CA (mutual TLS)")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -111,9 +129,11 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
-          saga_max_wait_s, rate_limit, log_level):
+          saga_max_wait_s, rate_limit, webhook_timeout_s, webhook_max_connections, tls_cert,
+          tls_key, tls_client_ca, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
+    tls = serve_tls(tls_cert, tls_key, tls_client_ca)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
     for value in (listen, webhook_listen, sandbox_listen):
         try:
@@ -145,6 +165,9 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                                         cod_remit_days=cod_remit_days, local_tz=local_tz,
                                         pick_task_timeout_s=pick_task_timeout_s,
                                         weight_tolerance_pct=weight_tolerance_pct),
+        webhook_limits=HttpLimits(request_timeout_s=webhook_timeout_s,
+                                  max_connections=webhook_max_connections),
+        tls=tls,
     )
     _run_loop(_serve(settings))
 
@@ -270,11 +293,13 @@ def db_downgrade(db_url, revision):
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
 @click.option("--config", "config_file", help="TOML file with server, token_file, fc")
-def picker(server, token, token_file, fc_id, config_file):
+@client_tls_options
+def picker(server, token, token_file, fc_id, config_file, tls_ca, tls_cert, tls_key):
     """The handheld picker terminal (Textual)."""
     from terminals.picker.app import run
 
-    run(server, token, fc_id, config_file, token_file=token_file)
+    tls = client_tls(tls_ca, tls_cert, tls_key)
+    run(server, token, fc_id, config_file, token_file=token_file, tls=tls)
 
 
 @cli.command()
@@ -288,11 +313,14 @@ def picker(server, token, token_file, fc_id, config_file):
               help="serial scale that prints its weights, /dev/ttyX or /dev/ttyX:BAUD "
                    "(default 9600); without it weights are typed")
 @click.option("--config", "config_file", help="TOML file with server, token_file, fc")
-def packer(server, token, token_file, fc_id, printer, scale, config_file):
+@client_tls_options
+def packer(server, token, token_file, fc_id, printer, scale, config_file, tls_ca, tls_cert,
+           tls_key):
     """The packing station terminal (Textual)."""
     from terminals.packer.app import run
 
-    run(server, token, fc_id, printer, config_file, scale, token_file=token_file)
+    tls = client_tls(tls_ca, tls_cert, tls_key)
+    run(server, token, fc_id, printer, config_file, scale, token_file=token_file, tls=tls)
 
 
 def main() -> None:
@@ -354,9 +382,12 @@ _register_card_token_command()
               help="tote gRPC address, host:port")
 @click.option("--token", help=TOKEN_HELP.format(role="supervisor"))
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
-def console(server, token, token_file):
+@client_tls_options
+def console(server, token, token_file, tls_ca, tls_cert, tls_key):
     """The FC supervisor console (PySide6 desktop app)."""
     from terminals.config import ConfigError, token_from
+
+    tls = client_tls(tls_ca, tls_cert, tls_key)
 
     try:
         found = token_from(token, token_file)
@@ -374,4 +405,4 @@ def console(server, token, token_file):
         raise click.ClickException(problem)
     from desktop.app import run
 
-    sys.exit(run(server, found))
+    sys.exit(run(server, found, tls))

@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+
+from server.http_guard import guarded_protocol
+from server.settings import HttpLimits, TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +33,19 @@ class _EmbeddedServer(uvicorn.Server):
 class AsgiServer:
     """A running uvicorn server: its address and a bounded, graceful `stop()`."""
 
-    def __init__(self, server: _EmbeddedServer, task: asyncio.Task[None], host: str, port: int):
+    def __init__(self, server: _EmbeddedServer, task: asyncio.Task[None], host: str, port: int,
+                 scheme: str = "http"):
         self._server = server
         self._task = task
         self.host = host
         self.port = port
+        self.scheme = scheme
 
     @property
     def url(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:8080``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Stop accepting connections, let in-flight requests finish, give up after timeout_s."""
@@ -74,8 +80,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve_asgi(app: Any, host: str, port: int) -> AsgiServer:
-    """Bind host:port (0 picks a free port), serve app on the running loop, return once ready."""
+async def serve_asgi(app: Any, host: str, port: int, limits: HttpLimits | None = None,
+                     tls: TlsFiles | None = None) -> AsgiServer:
+    """Bind host:port (0 picks a free port), serve app on the running loop, return once ready.
+
+    Without `limits` a client may hold a connection as long as it likes (the sandbox, tests);
+    with `tls` the server speaks https only, and asks for a client certificate when
+    `tls.client_ca` is given.
+    """
     sock = _bind(host, port)
     config = uvicorn.Config(
         app,
@@ -83,9 +95,15 @@ async def serve_asgi(app: Any, host: str, port: int) -> AsgiServer:
         log_level="warning",
         access_log=False,
         lifespan="off",
-        http="h11",
+        http=guarded_protocol(limits.request_timeout_s) if limits else "h11",
         ws="none",
         timeout_graceful_shutdown=3,
+        limit_concurrency=limits.max_connections if limits else None,
+        timeout_keep_alive=limits.keep_alive_s if limits else 5,
+        ssl_certfile=tls.cert if tls else None,
+        ssl_keyfile=tls.key if tls else None,
+        ssl_ca_certs=tls.client_ca if tls else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if tls and tls.client_ca else ssl.CERT_NONE,
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn {host}:{port}")
@@ -103,4 +121,4 @@ async def serve_asgi(app: Any, host: str, port: int) -> AsgiServer:
             raise TimeoutError(f"HTTP server on {host}:{port} did not start")
         await asyncio.sleep(0.005)
     bound_port = sock.getsockname()[1]
-    return AsgiServer(server, task, host, bound_port)
+    return AsgiServer(server, task, host, bound_port, "https" if tls else "http")

@@ -10,6 +10,27 @@ from core.service.orders import OrderSettings
 
 
 @dataclass(frozen=True)
+class HttpLimits:
+    """How much an HTTP client may hold of the server (see server/http_guard.py)."""
+
+    # A request (headers and body) must arrive whole within this of the connection opening.
+    request_timeout_s: float = 10.0
+    # Connections at once; a request past it is answered 503 (uvicorn's limit_concurrency).
+    max_connections: int = 100
+    # An idle keep-alive connection is closed after this.
+    keep_alive_s: int = 5
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files: the server's certificate chain and key, and the CA its clients must show."""
+
+    cert: str
+    key: str
+    client_ca: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     db_url: str | None = None
     listen: str = "127.0.0.1:50051"
@@ -41,6 +62,9 @@ class Settings:
     # Every token's rate limit (calls/s, burst) unless it has its own; None: not limited.
     rate_limit: tuple[float, int] | None = None
     fulfillment: FulfillmentSettings = field(default_factory=lambda: FulfillmentSettings())
+    webhook_limits: HttpLimits = field(default_factory=HttpLimits)
+    # TLS for gRPC and the webhook endpoint; None: plaintext (loopback, development).
+    tls: TlsFiles | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 import grpc
 
 from terminals.backoff import ATTEMPTS, call_with_backoff
+from terminals.tls import ClientTls, channel
 from tote.v1 import fulfillment_pb2 as fpb
 from tote.v1 import fulfillment_pb2_grpc
 
@@ -55,8 +56,9 @@ def readable(exc: grpc.RpcError) -> TerminalError:
 class ToteClient:
     """Picker and packer calls; every failure comes out as a TerminalError."""
 
-    def __init__(self, address: str, token: str, timeout_s: float = TIMEOUT_S) -> None:
-        self.channel = grpc.insecure_channel(address)
+    def __init__(self, address: str, token: str, timeout_s: float = TIMEOUT_S,
+                 tls: ClientTls | None = None) -> None:
+        self.channel = channel(address, tls)
         self.metadata = (("authorization", f"Bearer {token}"),)
         self.timeout_s = timeout_s
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentServiceStub(self.channel)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -89,9 +90,10 @@ class Sandbox:
         """The TCP port it listens on."""
         return self._server.port
 
-    def set_notify_url(self, url: str | None) -> None:
+    def set_notify_url(self, url: str | None, verify: ssl.SSLContext | bool = True) -> None:
         """Send future webhooks to url (None: send none; tote then polls)."""
         self.state.notifier.notify_url = url
+        self.state.notifier.verify = verify
 
     async def stop(self) -> None:
         """Stop serving, then finish or cancel webhook deliveries still in flight."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,8 @@ class Notifier:
         self._backoff_max_s = backoff_max_s
         self._timeout_s = timeout_s
         self._client: httpx.AsyncClient | None = None
+        # What an https notify_url's certificate is checked against (True: the system's CAs).
+        self.verify: ssl.SSLContext | bool = True
         self._tasks: set[asyncio.Task[None]] = set()
         # One record per event, for GET /v1/sandbox/webhooks and for tests.
         self.deliveries: list[dict[str, Any]] = []
@@ -93,7 +96,7 @@ class Notifier:
 
     async def _deliver(self, url: str, body: bytes, record: dict[str, Any]) -> None:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout_s)
+            self._client = httpx.AsyncClient(timeout=self._timeout_s, verify=self.verify)
         for _ in range(record["copies"]):
             try:
                 status = await self._post_with_retries(url, body, record)

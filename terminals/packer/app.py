@@ -9,6 +9,7 @@ from terminals.packer.screens import PackScreen
 from terminals.printer import Printer
 from terminals.scale import Scale
 from terminals.signin import SignInScreen
+from terminals.tls import ClientTls
 
 
 class PackerApp(App[None]):
@@ -34,7 +35,7 @@ class PackerApp(App[None]):
 
 def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
         config_file: str | None = None, scale: str | None = None, *,
-        token_file: str | None = None) -> None:
+        token_file: str | None = None, tls: ClientTls | None = None) -> None:
     """Read the settings, connect, and run the packer until the operator quits."""
     import click
 
@@ -45,7 +46,7 @@ def run(server: str | None, token: str | None, fc_id: str | None, printer: str,
         config = load(server, token, fc_id, config_file, token_file=token_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    client = ToteClient(config.server, config.token)
+    client = ToteClient(config.server, config.token, tls=tls)
     try:
         PackerApp(client, config.fc_id, Printer(printer),
                   scale=Scale(scale) if scale else None).run()

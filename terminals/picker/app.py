@@ -11,6 +11,7 @@ from textual.binding import Binding
 from terminals.outbox import Outbox
 from terminals.picker.screens import PickScreen
 from terminals.signin import SignInScreen
+from terminals.tls import ClientTls
 
 
 class PickerApp(App[None]):
@@ -35,7 +36,8 @@ class PickerApp(App[None]):
 
 
 def run(server: str | None, token: str | None, fc_id: str | None,
-        config_file: str | None = None, *, token_file: str | None = None) -> None:
+        config_file: str | None = None, *, token_file: str | None = None,
+        tls: ClientTls | None = None) -> None:
     """Read the settings, connect, and run the picker until the operator quits."""
     import click
 
@@ -50,7 +52,7 @@ def run(server: str | None, token: str | None, fc_id: str | None,
     path = Path(os.environ.get("TOTE_OUTBOX") or f"~/.local/state/tote/picker-{config.fc_id}.db")
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    client, outbox = ToteClient(config.server, config.token), Outbox(str(path))
+    client, outbox = ToteClient(config.server, config.token, tls=tls), Outbox(str(path))
     try:
         PickerApp(client, config.fc_id, outbox=outbox).run()
     finally:

@@ -3,7 +3,8 @@ refused delivery changes nothing (not even the event id: the same id, sent right
 
 The rules: a body over 64 KiB → 413 (before it is read whole); a missing, malformed, stale or
 wrong signature → 400 "bad_signature" (checked before the body is parsed); a signed body that
-is not an event (bad JSON, not an object, no id/type/data, wrong field types) → 400 "malformed";
+is not an event (bad JSON, not an object, no id/type/data, wrong field types, a value longer
+than tote stores or out of range) → 400 "malformed" on both backends, never a database error;
 an event type tote does not handle → 200 with "ignored" (so the sender does not resend it);
 another method → 405; another path → 404.
 """
@@ -151,6 +152,22 @@ def _malformed(pending: pb.Order) -> dict[str, bytes]:
         "amount is text": json.dumps(approval(pending, amount_minor="lots")).encode(),
         "amount is a fraction": json.dumps(approval(pending, amount_minor=12.5)).encode(),
         "nested 20 000 deep": b"[" * 20_000 + b"]" * 20_000,
+        # Over-long or out-of-range values: a 400 from the validator on both backends, never
+        # a database error (PostgreSQL refuses what does not fit its column; SQLite keeps it).
+        "id of 200 characters": json.dumps({**ok, "id": "e" * 200}).encode(),
+        "id is a number": json.dumps({**ok, "id": 12345}).encode(),
+        "id is empty": json.dumps({**ok, "id": ""}).encode(),
+        "type of 100 characters": json.dumps({**ok, "type": "upi.intent." + "x" * 89}).encode(),
+        "type is a list": json.dumps({**ok, "type": ["upi.intent.approved"]}).encode(),
+        "amount past a BIGINT": json.dumps(approval(pending, amount_minor=2**64)).encode(),
+        "amount negative": json.dumps(approval(pending, amount_minor=-1)).encode(),
+        "amount is true": json.dumps(approval(pending, amount_minor=True)).encode(),
+        "reference of 200 characters": json.dumps(approval(pending, reference="o" * 200)).encode(),
+        "reference is a number": json.dumps(approval(pending, reference=7)).encode(),
+        "payment id of 200 characters": json.dumps(
+            approval(pending, payment_id="p" * 200)).encode(),
+        "payment id is an object": json.dumps(approval(pending, payment_id={"id": 1})).encode(),
+        "status of 100 characters": json.dumps(approval(pending, status="s" * 100)).encode(),
     }
 
 
@@ -167,11 +184,20 @@ def test_a_signed_body_that_is_not_an_event_is_400_and_changes_nothing(
     unchanged(tote, shop, pending)
 
 
+NOW = int(time.time())
+
+
 @pytest.mark.parametrize("events", [
     [{"status": "delivered", "location": "Indiranagar"}],            # no time
     [{"status": "delivered", "at": "yesterday"}],                     # not unix seconds
     "delivered",                                                      # not a list of scans
     [None],
+    [{"status": "delivered", "at": NOW + 0.5}],                       # a fraction
+    [{"status": "delivered", "at": 10**30}],                          # past any date
+    [{"status": "d" * 100, "at": NOW}],                               # status too long
+    [{"status": 7, "at": NOW}],                                       # status not text
+    [{"status": "delivered", "location": ["x"], "at": NOW}],          # location not text
+    [{"status": "in_transit", "at": NOW}] * 1001,                     # too many scans
 ])
 def test_a_signed_carrier_event_with_bad_scans_is_400(tote, http, events):
     body = json.dumps({"id": unique("evt"), "type": "shipment.tracking_updated",
@@ -179,6 +205,19 @@ def test_a_signed_carrier_event_with_bad_scans_is_400(tote, http, events):
     r = http.post(f"{tote.webhook_url}/webhooks/carrier", content=body, headers=signed(body))
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "malformed"
+
+
+@pytest.mark.parametrize("data", [
+    {"tracking_number": "T" * 200, "events": []},
+    {"tracking_number": 12345, "events": []},
+], ids=["tracking number of 200 characters", "tracking number is a number"])
+@pytest.mark.parametrize("event_id", ["e" * 200, "evt_ok"], ids=["long id", "short id"])
+def test_a_signed_carrier_event_with_bad_fields_is_400(tote, http, data, event_id):
+    body = json.dumps({"id": event_id if event_id != "evt_ok" else unique("evt"),
+                       "type": "shipment.tracking_updated", "data": data}).encode()
+    r = http.post(f"{tote.webhook_url}/webhooks/carrier", content=body, headers=signed(body))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "malformed" and r.json()["message"]
 
 
 def test_an_unknown_event_type_is_acknowledged_and_ignored(tote, shop, pending, http):

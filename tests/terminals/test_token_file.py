@@ -91,7 +91,7 @@ def test_the_console_opens_with_the_token_in_its_token_file(tote, tmp_path, monk
     token = tote.token("supervisor", "desk-file")
     seen: list[int] = []
 
-    def open_console(server: str, token: str) -> int:
+    def open_console(server: str, token: str, tls: object = None) -> int:
         client = ConsoleClient(server, token)
         try:
             seen.append(len(client.list_orders()))

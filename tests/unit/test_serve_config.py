@@ -24,7 +24,7 @@ from click.testing import CliRunner
 import server.cli as cli_module
 from core.domain.shipping import RateTable
 from server.cli import cli, serve
-from server.settings import Settings
+from server.settings import Settings, TlsFiles
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -111,7 +111,13 @@ ROWS: dict[str, Row] = {
                           lambda s: s.saga_max_wait_s),
     "--rate-limit": (["--rate-limit", "20:40"], (20.0, 40), "5", (5.0, 5), "off",
                      lambda s: s.rate_limit),
+    "--webhook-timeout-s": (["--webhook-timeout-s", "1.5"], 1.5, "2.5", 2.5, "3.5",
+                            lambda s: s.webhook_limits.request_timeout_s),
+    "--webhook-max-connections": (["--webhook-max-connections", "11"], 11, "12", 12, "13",
+                                  lambda s: s.webhook_limits.max_connections),
 }
+# TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
+TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")
 def _serve_options() -> dict[str, str | None]:
     """The serve command's options: longest flag → its variable."""
     return {max(p.opts, key=len): p.envvar for p in serve.params  # type: ignore[misc]
@@ -166,7 +172,7 @@ def run_serve(argv: list[str], env: dict[str, str]) -> click.testing.Result:
 def test_readme_the_command_and_this_test_name_the_same_flags_and_variables():
     options = _serve_options()
     assert readme_rows() == options
-    assert set(ROWS) | {"--log-level"} == set(options)
+    assert set(ROWS) | {"--log-level", *TLS_FLAGS} == set(options)
 
 
 @pytest.mark.parametrize("flag", ROWS)
@@ -226,3 +232,33 @@ def test_a_bad_value_stops_serve_before_it_starts_naming_it(started, argv, env, 
     assert result.exit_code == 2, result.output
     assert named in result.output
     assert "settings" not in started
+
+
+@pytest.fixture(scope="module")
+def two_pkis(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    from tests.tls_pki import make_pki
+
+    return (make_pki(tmp_path_factory.mktemp("pki-a")), make_pki(tmp_path_factory.mktemp("pki-b")))
+
+
+def test_the_tls_flags_and_variables_reach_the_server_and_the_flags_win(started, two_pkis):
+    a, b = two_pkis
+    argv = ["--tls-cert", a["cert"], "--tls-key", a["key"], "--tls-client-ca", a["ca"]]
+    env = {"TOTE_TLS_CERT": b["cert"], "TOTE_TLS_KEY": b["key"], "TOTE_TLS_CLIENT_CA": b["ca"]}
+    run_serve(argv, {})
+    assert started["settings"].tls == TlsFiles(a["cert"], a["key"], a["ca"])
+    run_serve([], env)
+    assert started["settings"].tls == TlsFiles(b["cert"], b["key"], b["ca"])
+    run_serve(argv, env)
+    assert started["settings"].tls == TlsFiles(a["cert"], a["key"], a["ca"])
+    run_serve([], {})
+    assert started["settings"].tls is None  # plaintext by default
+
+
+def test_a_tls_key_that_is_not_the_certificates_stops_serve_with_exit_1(started, two_pkis):
+    a, b = two_pkis
+    clean = {var: None for var in readme_rows().values()}
+    result = CliRunner().invoke(cli, ["serve", "--tls-cert", a["cert"], "--tls-key", b["key"]],
+                                env=clean)
+    assert result.exit_code == 1, result.output
+    assert a["cert"] in result.output and "settings" not in started

@@ -130,7 +130,7 @@ async def start(settings: Settings) -> Running:
     hub_ref: list[EventHub] = []
     dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
                      writer=settings.sqlite_writer)
-    hub = EventHub(dbx)
+    hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
     hub_ref.append(hub)
 
     sandbox = None

@@ -98,6 +98,16 @@ def cli() -> None:
 @click.option("--saga-max-wait-s", envvar="TOTE_SAGA_MAX_WAIT_S", default=10.0,
               show_default=True, type=click.FloatRange(min=0.1),
               help="longest a saga gives way to arriving orders before it starts anyway")
+@click.option("--max-streams-per-token", envvar="TOTE_MAX_STREAMS_PER_TOKEN", default=16,
+              show_default=True, type=click.IntRange(min=1),
+              help="WatchOrder/WatchOrders streams one token may hold open at once")
+@click.option("--watch-buffer-events", envvar="TOTE_WATCH_BUFFER_EVENTS", default=10_000,
+              show_default=True, type=click.IntRange(min=1),
+              help="recent events kept for WatchOrders; a watcher further behind is told to "
+                   "resume (ABORTED, tote-resume-after)")
+@click.option("--watch-replay-page", envvar="TOTE_WATCH_REPLAY_PAGE", default=200,
+              show_default=True, type=click.IntRange(min=1),
+              help="events a watch stream reads from the database at a time")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -106,7 +116,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           upi_payee_vpa, shipping_rates, saga_lease_s, upi_poll_s, tracking_poll_s,
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
-          saga_max_wait_s, log_level):
+          saga_max_wait_s, max_streams_per_token, watch_buffer_events, watch_replay_page,
+          log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
@@ -133,7 +144,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         webhook_secret=webhook_secret.encode(), orders=orders,
         sqlite_synchronous=sqlite_synchronous, sqlite_writer=sqlite_writer,
         upi_poll_interval_s=upi_poll_s, orders_first=orders_first, saga_min_rate=saga_min_rate,
-        saga_max_wait_s=saga_max_wait_s,
+        saga_max_wait_s=saga_max_wait_s, max_streams_per_token=max_streams_per_token,
+        watch_buffer_events=watch_buffer_events, watch_replay_page=watch_replay_page,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,
                                         cod_remit_days=cod_remit_days, local_tz=local_tz,

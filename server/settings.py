@@ -38,6 +38,12 @@ class Settings:
     upi_poll_interval_s: float = 5.0
     retry_later_s: float = 2.0
     grace_s: float = 10.0
+    # Watch streams (server/watching.py): open at once per token; recent events the hub keeps
+    # for WatchOrders watchers (one falling further behind is told to resume); history read
+    # this many events at a time.
+    max_streams_per_token: int = 16
+    watch_buffer_events: int = 10_000
+    watch_replay_page: int = 200
     fulfillment: FulfillmentSettings = field(default_factory=lambda: FulfillmentSettings())
 
 

@@ -34,6 +34,7 @@ from server.servicers.shipping import ShippingServicer
 from server.settings import Settings, split_hostport
 from server.settlement import SettlementWorker
 from server.tracking import TrackingWorker
+from server.watching import quiet_client_gone
 from server.webhooks import create_webhook_app
 from tote.v1 import (
     catalog_pb2,
@@ -169,6 +170,7 @@ async def start(settings: Settings) -> Running:
     if sandbox is not None:
         sandbox.set_notify_url(f"{webhooks.url}/webhooks/gateway")
 
+    quiet_client_gone()
     server = aio.server(interceptors=[AuthInterceptor(TokenCache(dbx))],
                         options=[("grpc.so_reuseport", 0)])
     add_order_service(OrderServicer(dbx, saga, hub, settings), server)

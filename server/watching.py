@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 from grpc import aio
@@ -41,7 +41,7 @@ class Watchers:
     async def watch_order(self, order_id: str, context: aio.ServicerContext
                           ) -> AsyncIterator[bytes]:
         scope = storefront_scope()
-        release = await self._take_slot(context)
+        slot = await self._take_slot(context)
         try:
             await self._dbx.read(orders.load, order_id, scope)  # NOT_FOUND if not theirs
             sub = await self._hub.subscribe(order_id)
@@ -57,11 +57,11 @@ class Watchers:
                         return
             finally:
                 self._hub.unsubscribe(sub)
-        except asyncio.CancelledError:
-            _gone(context)
+        except (GeneratorExit, asyncio.CancelledError):
+            slot.release(ended=False)  # the client went away (done() says so)
             raise
         finally:
-            release()
+            slot.release()
 
     async def watch_orders(self, after: int | None, fc_id: str, context: aio.ServicerContext
                            ) -> AsyncIterator[bytes]:
@@ -70,7 +70,7 @@ class Watchers:
         def accept(e: Entry) -> bool:
             return (scope is None or e.storefront == scope) and (not fc_id or e.fc_id == fc_id)
 
-        release = await self._take_slot(context)
+        slot = await self._take_slot(context)
         try:
             sub = await self._hub.subscribe(None, accept)
             try:
@@ -89,11 +89,11 @@ class Watchers:
                         yield entry.payload
             finally:
                 self._hub.unsubscribe(sub)
-        except asyncio.CancelledError:
-            _gone(context)
+        except (GeneratorExit, asyncio.CancelledError):
+            slot.release(ended=False)  # the client went away (done() says so)
             raise
         finally:
-            release()
+            slot.release()
         log.info("a WatchOrders watcher fell more than %d events behind; told to resume "
                  "after %d", self._hub.buffer_events, resume)
         await context.abort(
@@ -123,35 +123,70 @@ class Watchers:
             if not full:
                 return
 
-    async def _take_slot(self, context: aio.ServicerContext) -> Callable[[], None]:
-        token = current_principal().token_id
+    async def _take_slot(self, context: aio.ServicerContext) -> _Slot:
+        principal = current_principal()
+        token = principal.token_id
         held = self._open.get(token, 0)
         if held >= self._max_streams:
-            log.info("refused a stream: token %s holds %d open", token, held)
+            log.info("refused a stream: a token of %s holds %d open", principal.name, held)
             await context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"this token already has {held} WatchOrder/WatchOrders streams open, the "
                 f"limit; close one, or raise the limit (tote serve --max-streams-per-token, "
                 f"env TOTE_MAX_STREAMS_PER_TOKEN)")
         self._open[token] = held + 1
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                left = self._open[token] - 1
-                if left:
-                    self._open[token] = left
-                else:
-                    del self._open[token]
-
-        # Also when the call ends without the generator being closed (a client gone while
-        # the handler was not suspended in it).
-        context.add_done_callback(lambda _ctx: release())  # type: ignore[arg-type]  # stubs: a Callable[[context], None] in grpcio
-        return release
+        slot = _Slot(self._open, token, principal.name)
+        # The call may end (the client gone) before the generator is closed, or without it.
+        context.add_done_callback(slot.done)  # type: ignore[arg-type]  # grpcio passes the context
+        return slot
 
 
-def _gone(context: aio.ServicerContext) -> None:
-    # The client cancelled or its connection dropped: nothing went wrong here.
-    log.debug("a watcher went away (%s)", context.peer())
+class _Slot:
+    """One open stream of a token: freed once, whichever of the handler's end or the call's
+    end comes first."""
+
+    def __init__(self, counts: dict[str, int], token: str, who: str) -> None:
+        self._counts, self._token, self._who = counts, token, who
+        self.released = self.ended = False
+
+    def release(self, ended: bool = True) -> None:
+        """`ended`: by the handler itself (an end, an error), not by the client leaving."""
+        if self.released:
+            return
+        self.released, self.ended = True, ended
+        left = self._counts[self._token] - 1
+        if left:
+            self._counts[self._token] = left
+        else:
+            del self._counts[self._token]
+
+    def done(self, _context: aio.ServicerContext) -> None:
+        # Nothing of the context may be used here: grpc has freed the call (its peer() there
+        # crashed the process).
+        self.release(ended=False)
+        if not self.ended:  # the handler did not finish: the client cancelled or dropped
+            log.debug("a watcher of %s went away", self._who)
+
+
+class ClientGoneFilter(logging.Filter):
+    """grpc aio logs an ERROR with a traceback when it fails to send a stream's message to a
+    client that has just gone (the send fails before grpc sees the stream closed): that is a
+    client leaving, not a server fault — kept as a DEBUG line without the traceback."""
+
+    PREFIX = "ExecuteBatchError raised in core by servicer method"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith(self.PREFIX):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            record.exc_info = record.exc_text = None
+            record.msg = f"a client went away mid-stream ({record.getMessage()})"
+            record.args = None
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
+def quiet_client_gone() -> None:
+    """Install ClientGoneFilter on grpc aio's logger (once)."""
+    grpc_log = logging.getLogger("grpc._cython.cygrpc")
+    if not any(isinstance(f, ClientGoneFilter) for f in grpc_log.filters):
+        grpc_log.addFilter(ClientGoneFilter())

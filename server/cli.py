@@ -105,7 +105,7 @@ def cli() -> None:
               show_default=True, type=click.IntRange(min=1),
               help="recent events kept for WatchOrders; a watcher further behind is told to "
                    "resume (ABORTED, tote-resume-after)")
-@click.option("--watch-replay-page", envvar="TOTE_WATCH_REPLAY_PAGE", default=200,
+@click.option("--watch-replay-page", envvar="TOTE_WATCH_REPLAY_PAGE", default=100,
               show_default=True, type=click.IntRange(min=1),
               help="events a watch stream reads from the database at a time")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import threading
 import time
@@ -88,6 +89,7 @@ class EventHub:
         self._ring: deque[Entry] = deque(maxlen=max(1, buffer_events))
         self._next_seq = 0
         self._arrived = asyncio.Event()  # replaced by a new one each time entries arrive
+        self._trim: asyncio.TimerHandle | None = None
 
     @property
     def buffer_events(self) -> int:
@@ -164,9 +166,16 @@ class EventHub:
             self._reset()
 
     def _reset(self) -> None:
+        if self._last_id is not None:
+            self._ring.clear()  # nobody's cursor points into it any more
+            if self._loop is not None:
+                # Once grpc has let go of the streams' buffers too (not at once, and not
+                # again and again while one watcher comes and goes).
+                if self._trim is not None:
+                    self._trim.cancel()
+                self._trim = self._loop.call_later(5.0, _trim_heap)
         self._last_id = None
         self._gaps.clear()
-        self._ring.clear()  # nobody's cursor points into it any more
 
     async def next(self, sub: Subscription) -> Entry:
         """The subscription's next accepted entry, waiting for one; Behind if it fell off
@@ -213,6 +222,11 @@ class EventHub:
                 await self._poll()
             except Exception:  # keep serving watchers through a passing database error
                 log.exception("event hub poll failed; retrying")
+            # Commits arriving meanwhile are read in one batch at the next poll: every
+            # watcher wakes at most 1/MIN_GAP_S times a second, however fast orders come.
+            await asyncio.sleep(self.MIN_GAP_S)
+
+    MIN_GAP_S = 0.05
 
     async def _poll(self) -> None:
         if self._gaps:
@@ -266,3 +280,14 @@ class EventHub:
         self._ring.append(entry)
         for sub in self._by_order.get(event.order_id, ()):
             sub.pending.append(entry)
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc): once watchers are gone, the
+    memory grpc held for their streams is free but would otherwise stay in the process."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)

@@ -43,7 +43,7 @@ class Settings:
     # this many events at a time.
     max_streams_per_token: int = 16
     watch_buffer_events: int = 10_000
-    watch_replay_page: int = 200
+    watch_replay_page: int = 100
     fulfillment: FulfillmentSettings = field(default_factory=lambda: FulfillmentSettings())
 
 

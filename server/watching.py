@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import grpc
 from grpc import aio
+from sqlalchemy.orm import Session
 
 from core.service import events, orders
 from server import convert
@@ -24,6 +26,7 @@ from server.hub import Behind, Entry, EventHub, Subscription
 log = logging.getLogger(__name__)
 TERMINAL_TYPES = {"Order_Delivered", "Order_Cancelled"}
 RESUME_KEY = "tote-resume-after"
+REPLAY_EVENTS_PER_S = 10_000.0
 
 
 class Watchers:
@@ -34,6 +37,7 @@ class Watchers:
         self._max_streams = max_streams
         self._page = max(1, replay_page)
         self._open: dict[str, int] = {}  # token_id → streams open
+        self._budget = Budget(REPLAY_EVENTS_PER_S)
 
     def open_streams(self, token_id: str) -> int:
         return self._open.get(token_id, 0)
@@ -109,15 +113,9 @@ class Watchers:
         (PostgreSQL commits that id had not seen yet)."""
         upto = sub.live_from
         while after < upto:
-            rows = await self._dbx.read(events.page, after, upto, self._page, *where)
-            if not rows:
-                return
-            full = len(rows) == self._page
-            after = rows[-1].event_id
-            # Serialized at once: a watcher blocked in `yield` holds bytes, not rows.
-            page = [(convert.event_to_pb(r).SerializeToString(), r.type) for r in rows
-                    if r.event_id not in sub.gaps]
-            del rows
+            await self._budget.take(self._page)  # before the read: no page held meanwhile
+            page, after, full = await self._dbx.read(_page, after, upto, self._page, sub.gaps,
+                                                     *where)
             for item in page:
                 yield item
             if not full:
@@ -139,6 +137,33 @@ class Watchers:
         # The call may end (the client gone) before the generator is closed, or without it.
         context.add_done_callback(slot.done)  # type: ignore[arg-type]  # grpcio passes the context
         return slot
+
+
+def _page(session: Session, after: int, upto: int, limit: int, skip: frozenset[int],
+          *where: str | None) -> tuple[list[tuple[bytes, str]], int, bool]:
+    """A page of history, serialized in the reader's thread (not on the event loop); the last
+    id read; whether the page was full (there may be more)."""
+    rows = events.page(session, after, upto, limit, *where)
+    out = [(convert.event_to_pb(r).SerializeToString(), r.type) for r in rows
+           if r.event_id not in skip]
+    return out, rows[-1].event_id if rows else upto, len(rows) == limit
+
+
+class Budget:
+    """Events a second all history replays together may send: a thousand clients replaying
+    from the first event would otherwise keep the event loop sending and every other call
+    waiting behind them. Live events are not counted."""
+
+    def __init__(self, per_s: float) -> None:
+        self._per_s = per_s
+        self._free_at = 0.0  # when the budget spent so far is earned back
+
+    async def take(self, n: int) -> None:
+        now = time.monotonic()
+        start = max(now, self._free_at)
+        self._free_at = start + n / self._per_s
+        if start > now:
+            await asyncio.sleep(start - now)
 
 
 class _Slot:

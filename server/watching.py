@@ -39,9 +39,6 @@ class Watchers:
         self._open: dict[str, int] = {}  # token_id → streams open
         self._budget = Budget(REPLAY_EVENTS_PER_S)
 
-    def open_streams(self, token_id: str) -> int:
-        return self._open.get(token_id, 0)
-
     async def watch_order(self, order_id: str, context: aio.ServicerContext
                           ) -> AsyncIterator[bytes]:
         scope = storefront_scope()

@@ -109,6 +109,12 @@ ROWS: dict[str, Row] = {
                         lambda s: s.saga_min_rate),
     "--saga-max-wait-s": (["--saga-max-wait-s", "1.5"], 1.5, "2.5", 2.5, "3.5",
                           lambda s: s.saga_max_wait_s),
+    "--max-streams-per-token": (["--max-streams-per-token", "5"], 5, "6", 6, "7",
+                                lambda s: s.max_streams_per_token),
+    "--watch-buffer-events": (["--watch-buffer-events", "50"], 50, "60", 60, "70",
+                              lambda s: s.watch_buffer_events),
+    "--watch-replay-page": (["--watch-replay-page", "5"], 5, "6", 6, "7",
+                            lambda s: s.watch_replay_page),
 }
 def _serve_options() -> dict[str, str | None]:
     """The serve command's options: longest flag → its variable."""

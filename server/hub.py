@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import logging
 import threading
 import time
@@ -285,6 +286,7 @@ class EventHub:
 def _trim_heap() -> None:
     """Hand the C heap's free pages back to the system (glibc): once watchers are gone, the
     memory grpc held for their streams is free but would otherwise stay in the process."""
+    gc.collect()  # streams that ended by an exception leave cycles (frames, tracebacks)
     try:
         libc = ctypes.CDLL(None)
         trim = libc.malloc_trim

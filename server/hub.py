@@ -73,6 +73,7 @@ class Subscription:
     gaps: frozenset[int] = frozenset()
     safe: int = 0  # the resume point reached through live entries
     closed: bool = False
+    left: bool = False  # unsubscribed
 
 
 class EventHub:
@@ -91,6 +92,7 @@ class EventHub:
         self._next_seq = 0
         self._arrived = asyncio.Event()  # replaced by a new one each time entries arrive
         self._trim: asyncio.TimerHandle | None = None
+        self._watchers = self._crowd = 0  # subscriptions now; most at once since the last reset
 
     @property
     def buffer_events(self) -> int:
@@ -149,10 +151,15 @@ class EventHub:
             self._all.add(sub)
         else:
             self._by_order.setdefault(order_id, set()).add(sub)
+        self._watchers += 1
+        self._crowd = max(self._crowd, self._watchers)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        sub.closed = True
+        if sub.left:
+            return
+        sub.left = sub.closed = True
+        self._watchers -= 1
         sub.pending.clear()
         if sub.order_id is None:
             self._all.discard(sub)
@@ -169,14 +176,17 @@ class EventHub:
     def _reset(self) -> None:
         if self._last_id is not None:
             self._ring.clear()  # nobody's cursor points into it any more
-            if self._loop is not None:
-                # Once grpc has let go of the streams' buffers too (not at once, and not
-                # again and again while one watcher comes and goes).
+            if self._loop is not None and self._crowd >= self.CROWD:
+                # After a crowd of watchers only (not each time one comes and goes), once
+                # grpc has let go of their streams' buffers too.
                 if self._trim is not None:
                     self._trim.cancel()
                 self._trim = self._loop.call_later(5.0, _trim_heap)
+            self._crowd = 0
         self._last_id = None
         self._gaps.clear()
+
+    CROWD = 100  # watchers at once whose leaving is worth giving memory back for
 
     async def next(self, sub: Subscription) -> Entry:
         """The subscription's next accepted entry, waiting for one; Behind if it fell off

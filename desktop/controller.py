@@ -353,6 +353,11 @@ class ConsoleController(QObject):
                     self.order_event.emit(event)
                 return
             except Exception as exc:  # the server went away: say so, wait, resume
+                # A stream that fell behind is told where to resume (on PostgreSQL possibly
+                # before the last event seen: an event committed out of id order).
+                trailing = getattr(exc, "trailing_metadata", lambda: None)() or ()
+                self.last_event_id = dict(trailing).get("tote-resume-after",
+                                                        self.last_event_id)
                 self.connection_changed_from_thread(DISCONNECTED, error_message(exc))
             delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
             attempt += 1

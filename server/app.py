@@ -35,6 +35,7 @@ from server.settings import Settings, split_hostport
 from server.settlement import SettlementWorker
 from server.tls import server_credentials, webhook_sender_trust
 from server.tracking import TrackingWorker
+from server.watching import quiet_client_gone
 from server.webhooks import create_webhook_app
 from tote.v1 import (
     catalog_pb2,
@@ -146,7 +147,7 @@ async def start(settings: Settings) -> Running:
     hub_ref: list[EventHub] = []
     dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
                      writer=settings.sqlite_writer)
-    hub = EventHub(dbx)
+    hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
     hub_ref.append(hub)
 
     sandbox = None
@@ -186,6 +187,7 @@ async def start(settings: Settings) -> Running:
     if sandbox is not None:
         _notify_sandbox(sandbox, settings, webhooks.url)
 
+    quiet_client_gone()
     tokens = TokenCache(dbx, settings.rate_limit)
     await tokens.start()
     server = aio.server(interceptors=[AuthInterceptor(tokens)],

@@ -121,6 +121,16 @@ def cli() -> None:
               help="the certificate's private key (PEM); never printed or logged")
 @click.option("--tls-client-ca", envvar="TOTE_TLS_CLIENT_CA", type=TLS_FILE,
               help="require client certificates signed by this CA (mutual TLS)")
+@click.option("--max-streams-per-token", envvar="TOTE_MAX_STREAMS_PER_TOKEN", default=16,
+              show_default=True, type=click.IntRange(min=1),
+              help="WatchOrder/WatchOrders streams one token may hold open at once")
+@click.option("--watch-buffer-events", envvar="TOTE_WATCH_BUFFER_EVENTS", default=10_000,
+              show_default=True, type=click.IntRange(min=1),
+              help="recent events kept for WatchOrders; a watcher further behind is told to "
+                   "resume (ABORTED, tote-resume-after)")
+@click.option("--watch-replay-page", envvar="TOTE_WATCH_REPLAY_PAGE", default=100,
+              show_default=True, type=click.IntRange(min=1),
+              help="events a watch stream reads from the database at a time")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -130,7 +140,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           settlement_interval_s, cod_remit_days, promise_days, local_tz, pick_task_timeout_s,
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
           saga_max_wait_s, rate_limit, webhook_timeout_s, webhook_max_connections, tls_cert,
-          tls_key, tls_client_ca, log_level):
+          tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
+          log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
@@ -158,7 +169,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         webhook_secret=webhook_secret.encode(), orders=orders,
         sqlite_synchronous=sqlite_synchronous, sqlite_writer=sqlite_writer,
         upi_poll_interval_s=upi_poll_s, orders_first=orders_first, saga_min_rate=saga_min_rate,
-        saga_max_wait_s=saga_max_wait_s,
+        saga_max_wait_s=saga_max_wait_s, max_streams_per_token=max_streams_per_token,
+        watch_buffer_events=watch_buffer_events, watch_replay_page=watch_replay_page,
         rate_limit=rate_limit if rate_limit and rate_limit[0] > 0 else None,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,

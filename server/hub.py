@@ -3,46 +3,82 @@
 One poller reads new events from the database for all watchers, woken right after each local
 commit and every `interval` seconds (for events written by other replicas), so any number of
 watchers costs the saga nothing but one query per wake.
+
+Memory does not grow with the watchers: each event is serialized once into one shared ring
+of recent events, and a WatchOrders watcher is only a cursor into it. A watcher that falls
+more than the ring behind (its client does not read) is told to resume from the database
+(`Behind`) instead of having events queued for it. grpc aio's `yield` waits while the
+client's HTTP/2 window is full, so a handler blocked on a non-reading client holds one
+message, not a queue (measured: server RSS stays flat, ~4 MB per connection goes no further
+than the transport and the kernel's socket buffers). A WatchOrder watcher (one order, a dozen
+events in its whole life) keeps references to the ring's entries of its order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import gc
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.persistence.models import OrderEvent
 from core.service import events
+from server import convert
 from server.dbexec import DbExecutor
 
 log = logging.getLogger(__name__)
 
 
-class Overflow(Exception):
-    """A watcher fell too far behind; it should reconnect from its last event id."""
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One event as every watcher sends it (serialized once)."""
+
+    seq: int  # its place in the hub's dispatch order (commit order, not id order)
+    event_id: int
+    order_id: str
+    storefront: str
+    fc_id: str | None
+    type: str
+    payload: bytes  # a serialized tote.v1.OrderEvent
+    # Every event id up to this one had been dispatched (or given up on) when this entry was:
+    # a watcher that got this far may resume with after_event_id=safe and miss nothing.
+    safe: int
+
+
+class Behind(Exception):
+    """The watcher fell more than the hub's buffer behind; it should resume from `resume_after`
+    (the database has every event)."""
+
+    def __init__(self, resume_after: int) -> None:
+        super().__init__(f"fell behind; resume after event {resume_after}")
+        self.resume_after = resume_after
 
 
 @dataclass(eq=False)
 class Subscription:
     order_id: str | None
-    accept: Callable[[OrderEvent], bool]
-    queue: asyncio.Queue[OrderEvent | None] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=10_000))
-    overflowed: bool = False
-
-    async def next(self) -> OrderEvent:
-        item = await self.queue.get()
-        if item is None:
-            raise Overflow("too many events queued for this watcher")
-        return item
+    accept: Callable[[Entry], bool]
+    cursor: int = 0  # the next seq to look at (WatchOrders)
+    pending: deque[Entry] = field(default_factory=deque)  # this order's entries (WatchOrder)
+    # Where the database's history hands over to the live entries: every event id up to
+    # live_from was dispatched before this watcher's cursor, except the ids in `gaps`, which
+    # come live if they ever commit.
+    live_from: int = 0
+    gaps: frozenset[int] = frozenset()
+    safe: int = 0  # the resume point reached through live entries
+    closed: bool = False
+    left: bool = False  # unsubscribed
 
 
 class EventHub:
-    def __init__(self, dbx: DbExecutor, interval_s: float = 0.25) -> None:
+    def __init__(self, dbx: DbExecutor, interval_s: float = 0.25,
+                 buffer_events: int = 10_000) -> None:
         self._dbx = dbx
         self._interval = interval_s
         self._wake = asyncio.Event()
@@ -52,6 +88,16 @@ class EventHub:
         self._gaps: dict[int, float] = {}
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._ring: deque[Entry] = deque(maxlen=max(1, buffer_events))
+        self._next_seq = 0
+        self._arrived = asyncio.Event()  # replaced by a new one each time entries arrive
+        self._trim: asyncio.TimerHandle | None = None
+        self._watchers = self._crowd = 0  # subscriptions now; most at once since the last reset
+
+    @property
+    def buffer_events(self) -> int:
+        assert self._ring.maxlen is not None
+        return self._ring.maxlen
 
     def wake(self) -> None:
         """Something was committed: look for new events soon (thread-safe).
@@ -84,25 +130,37 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         for sub in [*self._all, *(s for subs in self._by_order.values() for s in subs)]:
-            sub.queue.put_nowait(None) if not sub.queue.full() else None
+            sub.closed = True
+        self._signal()
 
     async def subscribe(
-        self, order_id: str | None, accept: Callable[[OrderEvent], bool] = lambda e: True
+        self, order_id: str | None, accept: Callable[[Entry], bool] = lambda e: True
     ) -> Subscription:
-        """Receive every event committed from now on (for one order, or all orders)."""
-        sub = Subscription(order_id, accept)
+        """Receive every event dispatched from now on (for one order, or all orders); the
+        events before are the caller's to read from the database: `live_from` and `gaps`
+        say which."""
+        if self._last_id is None:
+            newest = await self._dbx.read(events.last_event_id)
+            if self._last_id is None:
+                self._last_id = newest
+        # From here to the return nothing awaits: the cursor, live_from and gaps agree.
+        sub = Subscription(order_id, accept, cursor=self._next_seq, live_from=self._last_id,
+                           gaps=frozenset(self._gaps))
+        sub.safe = min(sub.live_from, min(sub.gaps, default=sub.live_from + 1) - 1)
         if order_id is None:
             self._all.add(sub)
         else:
             self._by_order.setdefault(order_id, set()).add(sub)
-        if self._last_id is None:
-            # Events committed before this point are the caller's to read from history.
-            newest = await self._dbx.read(events.last_event_id)
-            if self._last_id is None:
-                self._last_id = newest
+        self._watchers += 1
+        self._crowd = max(self._crowd, self._watchers)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
+        if sub.left:
+            return
+        sub.left = sub.closed = True
+        self._watchers -= 1
+        sub.pending.clear()
         if sub.order_id is None:
             self._all.discard(sub)
         else:
@@ -113,8 +171,48 @@ class EventHub:
                     del self._by_order[sub.order_id]
         if not self._has_watchers():
             # Commits no longer wake the poller: the next subscriber starts from "now".
-            self._last_id = None
-            self._gaps.clear()
+            self._reset()
+
+    def _reset(self) -> None:
+        if self._last_id is not None:
+            self._ring.clear()  # nobody's cursor points into it any more
+            if self._loop is not None and self._crowd >= self.CROWD:
+                # After a crowd of watchers only (not each time one comes and goes), once
+                # grpc has let go of their streams' buffers too.
+                if self._trim is not None:
+                    self._trim.cancel()
+                self._trim = self._loop.call_later(5.0, _trim_heap)
+            self._crowd = 0
+        self._last_id = None
+        self._gaps.clear()
+
+    CROWD = 100  # watchers at once whose leaving is worth giving memory back for
+
+    async def next(self, sub: Subscription) -> Entry:
+        """The subscription's next accepted entry, waiting for one; Behind if it fell off
+        the buffer; CancelledError once the hub stops."""
+        while True:
+            if sub.closed:
+                raise asyncio.CancelledError("the event hub stopped")
+            if sub.order_id is not None:
+                if sub.pending:
+                    return sub.pending.popleft()
+            else:
+                ring = self._ring
+                base = self._next_seq - len(ring)
+                if sub.cursor < base:
+                    raise Behind(sub.safe)
+                while sub.cursor < self._next_seq:
+                    entry = ring[sub.cursor - base]
+                    sub.cursor += 1
+                    sub.safe = max(sub.safe, entry.safe)
+                    if sub.accept(entry):
+                        return entry
+            await self._arrived.wait()
+
+    def _signal(self) -> None:
+        arrived, self._arrived = self._arrived, asyncio.Event()
+        arrived.set()
 
     def _has_watchers(self) -> bool:
         return bool(self._all or self._by_order)
@@ -129,13 +227,17 @@ class EventHub:
             self._wake.clear()
             if not self._has_watchers():
                 # Nobody listens: forget the position; the next subscriber starts from "now".
-                self._last_id = None
-                self._gaps.clear()
+                self._reset()
                 continue
             try:
                 await self._poll()
             except Exception:  # keep serving watchers through a passing database error
                 log.exception("event hub poll failed; retrying")
+            # Commits arriving meanwhile are read in one batch at the next poll: every
+            # watcher wakes at most 1/MIN_GAP_S times a second, however fast orders come.
+            await asyncio.sleep(self.MIN_GAP_S)
+
+    MIN_GAP_S = 0.05
 
     async def _poll(self) -> None:
         if self._gaps:
@@ -145,9 +247,12 @@ class EventHub:
             if not batch or self._last_id != after:
                 return  # nothing new, or every watcher left meanwhile (the position is reset)
             self._note_gaps(after, [e.event_id for e in batch])
+            low = min(self._gaps, default=None)
             for event in batch:
-                self._dispatch(event)
+                safe = event.event_id if low is None or low > event.event_id else low - 1
+                self._dispatch(event, safe)
             self._last_id = batch[-1].event_id
+            self._signal()
             if len(batch) < 1000:
                 return
 
@@ -165,20 +270,36 @@ class EventHub:
 
     async def _fill_gaps(self) -> None:
         found = await self._dbx.read(events.by_ids, sorted(self._gaps))
+        if self._last_id is None:
+            return  # every watcher left meanwhile
         for event in found:
             self._gaps.pop(event.event_id, None)
-            self._dispatch(event)
         cutoff = time.monotonic() - self.GAP_PATIENCE_S
         for event_id in [i for i, t in self._gaps.items() if t < cutoff]:
             del self._gaps[event_id]
+        safe = min(self._last_id, min(self._gaps, default=self._last_id + 1) - 1)
+        for event in found:
+            self._dispatch(event, safe)
+        if found:
+            self._signal()
 
-    def _dispatch(self, event: OrderEvent) -> None:
-        targets = [*self._all, *self._by_order.get(event.order_id, ())]
-        for sub in targets:
-            if sub.overflowed or not sub.accept(event):
-                continue
-            if sub.queue.qsize() >= sub.queue.maxsize - 1:
-                sub.overflowed = True
-                sub.queue.put_nowait(None)
-            else:
-                sub.queue.put_nowait(event)
+    def _dispatch(self, event: OrderEvent, safe: int) -> None:
+        entry = Entry(self._next_seq, event.event_id, event.order_id, event.storefront,
+                      event.fc_id, event.type, convert.event_to_pb(event).SerializeToString(),
+                      safe)
+        self._next_seq += 1
+        self._ring.append(entry)
+        for sub in self._by_order.get(event.order_id, ()):
+            sub.pending.append(entry)
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc): once watchers are gone, the
+    memory grpc held for their streams is free but would otherwise stay in the process."""
+    gc.collect()  # streams that ended by an exception leave cycles (frames, tracebacks)
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)

@@ -61,6 +61,12 @@ class Settings:
     grace_s: float = 10.0
     # Every token's rate limit (calls/s, burst) unless it has its own; None: not limited.
     rate_limit: tuple[float, int] | None = None
+    # Watch streams (server/watching.py): open at once per token; recent events the hub keeps
+    # for WatchOrders watchers (one falling further behind is told to resume); history read
+    # this many events at a time.
+    max_streams_per_token: int = 16
+    watch_buffer_events: int = 10_000
+    watch_replay_page: int = 100
     fulfillment: FulfillmentSettings = field(default_factory=lambda: FulfillmentSettings())
     webhook_limits: HttpLimits = field(default_factory=HttpLimits)
     # TLS for gRPC and the webhook endpoint; None: plaintext (loopback, development).

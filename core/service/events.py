@@ -57,3 +57,25 @@ def by_ids(session: Session, event_ids: list[int]) -> list[OrderEvent]:
     stmt = (select(OrderEvent).where(OrderEvent.event_id.in_(event_ids))
             .order_by(OrderEvent.event_id))
     return list(session.scalars(stmt))
+
+
+_PAGE_COLUMNS = (OrderEvent.event_id, OrderEvent.order_id, OrderEvent.type, OrderEvent.status,
+                 OrderEvent.occurred_at, OrderEvent.detail)
+
+
+def page(
+    session: Session, after: int, upto: int, limit: int, order_id: str | None = None,
+    storefront: str | None = None, fc_id: str | None = None,
+) -> list[Any]:
+    """At most `limit` events with after < event_id <= upto (of one order, storefront or FC),
+    oldest first, as plain rows: a page of a replay, never the whole history at once."""
+    stmt = (select(*_PAGE_COLUMNS)
+            .where(OrderEvent.event_id > after, OrderEvent.event_id <= upto)
+            .order_by(OrderEvent.event_id).limit(limit))
+    if order_id is not None:
+        stmt = stmt.where(OrderEvent.order_id == order_id)
+    if storefront is not None:
+        stmt = stmt.where(OrderEvent.storefront == storefront)
+    if fc_id:
+        stmt = stmt.where(OrderEvent.fc_id == fc_id)
+    return list(session.execute(stmt))

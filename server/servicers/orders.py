@@ -10,18 +10,17 @@ from grpc import aio
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.errors import InvalidArgument
-from core.persistence.models import OrderEvent
-from core.service import events, orders
+from core.service import orders
 from server import convert, placing
 from server.auth import current_principal, storefront_scope
 from server.dbexec import DbExecutor, utcnow
 from server.hub import EventHub
 from server.saga import SagaRunner
 from server.settings import Settings
+from server.watching import Watchers
 from tote.v1 import common_pb2, orders_pb2, orders_pb2_grpc
 
 log = logging.getLogger(__name__)
-_TERMINAL_TYPES = {"Order_Delivered", "Order_Cancelled"}
 
 
 class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
@@ -33,6 +32,8 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self._hub = hub
         self._settings = settings
         self._place_settings = placing.pickled_settings(settings.orders)
+        self._watchers = Watchers(dbx, hub, settings.max_streams_per_token,
+                                  settings.watch_replay_page)
 
     async def PlaceOrder(self, request: bytes, context: aio.ServicerContext) -> bytes:
         """Request and reply travel as bytes (see `add_to_server`): server/placing.py's job
@@ -83,71 +84,32 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         snap = await self._dbx.read(orders.load, request.order_id, scope)
         return convert.order_to_pb(snap)
 
-    async def WatchOrder(self, request, context) -> AsyncIterator[common_pb2.OrderEvent]:
-        scope = storefront_scope()
-        await self._dbx.read(orders.load, request.order_id, scope)  # NOT_FOUND if not theirs
-        sub = await self._hub.subscribe(request.order_id)
-        try:
-            past = await self._dbx.read(events.history, request.order_id)
-            last = 0
-            for event in past:
-                last = event.event_id
-                yield convert.event_to_pb(event)
-                if event.type in _TERMINAL_TYPES:
-                    return
-            while True:
-                event = await sub.next()
-                if event.event_id <= last:
-                    continue
-                last = event.event_id
-                yield convert.event_to_pb(event)
-                if event.type in _TERMINAL_TYPES:
-                    return
-        finally:
-            self._hub.unsubscribe(sub)
+    async def WatchOrder(self, request, context) -> AsyncIterator[bytes]:
+        """Replies are serialized tote.v1.OrderEvent bytes (see `add_to_server`): the hub
+        serializes each live event once for every watcher."""
+        async for payload in self._watchers.watch_order(request.order_id, context):
+            yield payload
 
-    async def WatchOrders(self, request, context) -> AsyncIterator[common_pb2.OrderEvent]:
-        scope = storefront_scope()
-        fc_id = request.fc_id
-
-        def accept(e: OrderEvent) -> bool:
-            return (scope is None or e.storefront == scope) and (not fc_id or e.fc_id == fc_id)
-
-        sub = await self._hub.subscribe(None, accept)
-        try:
-            after = _parse_event_id(request.after_event_id)
-            caught_up: set[int] = set()  # sent from the database; skip them when live too
-            if after is not None:
-                while True:
-                    batch = await self._dbx.read(events.after, after, 500)
-                    for event in batch:
-                        after = event.event_id
-                        if accept(event):
-                            caught_up.add(event.event_id)
-                            yield convert.event_to_pb(event)
-                    if len(batch) < 500:
-                        break
-            while True:
-                event = await sub.next()
-                # Live events arrive in commit order; on PostgreSQL that may differ from id
-                # order, so only events already sent are skipped, not every lower id.
-                if event.event_id in caught_up:
-                    caught_up.discard(event.event_id)
-                    continue
-                yield convert.event_to_pb(event)
-        finally:
-            self._hub.unsubscribe(sub)
+    async def WatchOrders(self, request, context) -> AsyncIterator[bytes]:
+        after = _parse_event_id(request.after_event_id)
+        async for payload in self._watchers.watch_orders(after, request.fc_id, context):
+            yield payload
 
 
 def add_to_server(servicer: OrderServicer, server: aio.Server) -> None:
     """Register OrderService as the generated code does, except that PlaceOrder's request
-    and reply are left as bytes for servicer.PlaceOrder (no (de)serializing on the loop)."""
+    and reply are left as bytes for servicer.PlaceOrder (no (de)serializing on the loop), and
+    the watch streams' replies are bytes serialized once per event, not once per watcher."""
     registrar = _Registrar()
     orders_pb2_grpc.add_OrderServiceServicer_to_server(servicer, registrar)
     handlers = dict(registrar.handlers)
     assert set(handlers) == set(orders_pb2.DESCRIPTOR.services_by_name["OrderService"]
                                 .methods_by_name), "generated OrderService handlers changed"
     handlers["PlaceOrder"] = grpc.unary_unary_rpc_method_handler(servicer.PlaceOrder)
+    handlers["WatchOrder"] = grpc.unary_stream_rpc_method_handler(
+        servicer.WatchOrder, request_deserializer=orders_pb2.WatchOrderRequest.FromString)
+    handlers["WatchOrders"] = grpc.unary_stream_rpc_method_handler(
+        servicer.WatchOrders, request_deserializer=orders_pb2.WatchOrdersRequest.FromString)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
         registrar.service, handlers),))
     server.add_registered_method_handlers(registrar.service, handlers)

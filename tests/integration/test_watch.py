@@ -5,10 +5,24 @@ import threading
 import time
 
 import grpc
+import pytest
 
-from tests.harness import cod, unique
+from tests.harness import ToteServer, cod, unique
 from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
+
+
+@pytest.fixture(scope="module")
+def tote(db_url, tmp_path_factory):  # type: ignore[no-untyped-def]
+    # A hundred watchers of one storefront's token: above the default cap of streams a token
+    # may hold (test_watch_limits.py tests the cap).
+    server = ToteServer(db_url, tmp_path_factory.mktemp("serve"),
+                        args=["--cod-limit-minor", "2000000",
+                              "--max-streams-per-token", "200"]).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
 
 
 def test_a_hundred_watchers_each_see_every_event_of_their_order_in_order(tote, admin, shop):

@@ -58,8 +58,8 @@ def test_commits_wake_the_poller_only_while_somebody_watches(db):
 
             sub = await hub.subscribe(None)
             order_id = await _place(dbx)
-            first = await asyncio.wait_for(sub.next(), 5)
-            second = await asyncio.wait_for(sub.next(), 5)
+            first = await asyncio.wait_for(hub.next(sub), 5)
+            second = await asyncio.wait_for(hub.next(sub), 5)
             assert (first.order_id, first.type) == (order_id, "Order_Created")
             assert (second.order_id, second.type) == (order_id, "Payment_Authorized")
 
@@ -72,12 +72,12 @@ def test_commits_wake_the_poller_only_while_somebody_watches(db):
             assert hub._last_id is None  # the next subscriber starts from "now"
             unseen = await _place(dbx)  # committed while nobody watches
             late = await hub.subscribe(unseen)
-            assert late.queue.empty()
+            assert not late.pending
             again = await hub.subscribe(None)
             seen = await _place(dbx)
-            event = await asyncio.wait_for(again.next(), 5)
+            event = await asyncio.wait_for(hub.next(again), 5)
             assert event.order_id == seen, "an event committed before subscribing came live"
-            assert late.queue.empty()
+            assert not late.pending
         finally:
             await hub.stop()
             dbx.shutdown()

@@ -115,6 +115,12 @@ ROWS: dict[str, Row] = {
                             lambda s: s.webhook_limits.request_timeout_s),
     "--webhook-max-connections": (["--webhook-max-connections", "11"], 11, "12", 12, "13",
                                   lambda s: s.webhook_limits.max_connections),
+    "--max-streams-per-token": (["--max-streams-per-token", "5"], 5, "6", 6, "7",
+                                lambda s: s.max_streams_per_token),
+    "--watch-buffer-events": (["--watch-buffer-events", "50"], 50, "60", 60, "70",
+                              lambda s: s.watch_buffer_events),
+    "--watch-replay-page": (["--watch-replay-page", "5"], 5, "6", 6, "7",
+                            lambda s: s.watch_replay_page),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")

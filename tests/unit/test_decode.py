@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from server.decode import Refused, input_type, nul_in_text, safe_parser
+from server.decode import Refused, input_type, safe_parser
+from server.fields import check_request as nul_in_text
 from tote.v1 import common_pb2, fulfillment_pb2, orders_pb2
 
 PLACE = "/tote.v1.OrderService/PlaceOrder"

@@ -22,7 +22,6 @@ from core.domain.errors import InvalidArgument
 from server.fields import check_request
 
 
-
 class Refused:
     """What a handler receives instead of a request it must not act on."""
 

@@ -3,12 +3,13 @@ that must not be there, and a cheap fingerprint to tell that a refused call chan
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import JSON, String, create_engine, inspect, text
+from sqlalchemy import JSON, Engine, String, create_engine, inspect, text
 
 from core.domain.cards import ascii_digits
 from core.persistence.db import normalize_url
@@ -69,16 +70,18 @@ def found_in_bytes(data: bytes, needles: Iterable[str]) -> list[str]:
     return [n for n in needles if n.encode() in data]
 
 
-def fingerprint(db_url: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+@functools.lru_cache(maxsize=8)
+def _engine(db_url: str) -> Engine:
+    # One per database for the whole run: a property test fingerprints hundreds of times.
+    # (A pooled connection does not keep a test's PostgreSQL database: it is dropped WITH FORCE.)
+    return create_engine(normalize_url(db_url))
+
+
+def fingerprint(db_url: str) -> dict[str, str]:
     """A digest of every table's rows (in any order): what any write would change."""
-    engine = create_engine(normalize_url(db_url))
-    try:
-        with engine.connect() as conn:
-            tables = [t for t in inspect(conn).get_table_names() if t not in skip]
-            out = {}
-            for t in tables:
-                rows = sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
-                out[t] = hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
-            return out
-    finally:
-        engine.dispose()
+    with _engine(db_url).connect() as conn:
+        out = {}
+        for t in inspect(conn).get_table_names():
+            rows = sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
+            out[t] = hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+        return out

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 hostile_world = hostile.world
 
 NEVER = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}
-EXAMPLES = 800
+EXAMPLES = 600
 UNARY = [(path, method) for path, method in rpcs() if not method.server_streaming]
 SETTLED = {s for s in common_pb2.OrderStatus.values() if s > common_pb2.ORDER_STATUS_PENDING}
 

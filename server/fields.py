@@ -155,7 +155,9 @@ def check_string(path: str, value: str, rule: Rule) -> InvalidArgument | None:
 
 
 def check_request(message: Message) -> InvalidArgument | None:
-    """The error naming the first string field (at any depth) that is wrong, or None."""
+    """The error naming the first string field (at any depth) that is wrong, or None.
+
+    A repeated field's element is named by its index, as core names it: `lines[1].sku`."""
     return _walk(message, "")
 
 
@@ -163,8 +165,13 @@ def _walk(message: Message, prefix: str) -> InvalidArgument | None:
     for field, value in message.ListFields():
         if field.type == FieldDescriptor.TYPE_STRING:
             rule = _RULE_OF.get(field) or _rule_of(field)
-            for item in (value if field.is_repeated else (value,)):
-                error = check_string(prefix + field.name, item, rule)
+            if not field.is_repeated:
+                error = check_string(prefix + field.name, value, rule)
+                if error is not None:
+                    return error
+                continue
+            for i, item in enumerate(value):
+                error = check_string(f"{prefix}{field.name}[{i}]", item, rule)
                 if error is not None:
                     return error
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
@@ -187,8 +194,10 @@ def _walk_messages(field: FieldDescriptor, value: Any, path: str) -> InvalidArgu
                 if error is not None:
                     return error
         return None
-    for item in (value if field.is_repeated else (value,)):
-        error = _walk(item, path + ".")
+    if not field.is_repeated:
+        return _walk(value, path + ".")
+    for i, item in enumerate(value):
+        error = _walk(item, f"{path}[{i}].")
         if error is not None:
             return error
     return None

@@ -35,7 +35,7 @@ def test_nul_is_found_in_nested_repeated_and_map_fields_and_named() -> None:
     order = orders_pb2.PlaceOrderRequest(lines=[common_pb2.OrderLine(sku="ok"),
                                                 common_pb2.OrderLine(sku="a\x00b")])
     error = nul_in_text(order)
-    assert error is not None and error.field == "lines.sku"
+    assert error is not None and error.field == "lines[1].sku"
     assert nul_in_text(orders_pb2.PlaceOrderRequest(ship_to=common_pb2.Address(
         city="\x00"))).field == "ship_to.city"  # type: ignore[union-attr]  # asserted non-None
     candidate = fulfillment_pb2.RoutingCandidate(factors={"dist\x00": 1.0})

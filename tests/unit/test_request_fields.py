@@ -53,9 +53,9 @@ def test_one_over_the_limit_is_refused_naming_the_field_and_the_limit() -> None:
     (orders_pb2.PlaceOrderRequest(payment=common_pb2.PaymentMethod(
         upi=common_pb2.UpiPayment(vpa="4242424242424242@upi"))), "payment.upi.vpa"),
     (orders_pb2.PlaceOrderRequest(lines=[common_pb2.OrderLine(sku="a"), common_pb2.OrderLine(
-        sku="x4242424242424242")]), "lines.sku"),
+        sku="x4242424242424242")]), "lines[1].sku"),
     (shipping_pb2.HandOffRequest(tracking_numbers=["TT1", "٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢"]),
-     "tracking_numbers"),
+     "tracking_numbers[1]"),
     (fulfillment_pb2.ScanItemRequest(barcode="4242424242424242"), "barcode"),
 ])
 def test_a_card_number_anywhere_is_refused_naming_the_field(request_, field) -> None:  # type: ignore[no-untyped-def]

@@ -5,8 +5,9 @@ name: its length limit (never more than the column it is stored in or compared w
 SQLite and PostgreSQL answer alike — PostgreSQL refuses an over-long value, SQLite keeps it) and
 its format. Text of no format of its own must hold no card number (core/domain/cards.py):
 wherever a client puts one — a cancel reason, an address line, a UPI address — it would be
-stored, logged or streamed to watchers. A phone is checked as E.164 instead, and a GTIN by its
-check digit, so a real phone or barcode is never taken for a card.
+stored, logged or streamed to watchers. A phone is checked as E.164 instead, and a GTIN-shaped
+barcode or gtin (8, 12, 13 or 14 digits) is left to the GTIN rules (check digit, the line it
+matches), so a real phone or barcode is never taken for a card.
 
 A string field not in the table (the health service's) gets `DEFAULT_LIMIT` and the card check;
 tests/unit/test_request_fields.py keeps the table complete for tote.v1 and within the columns.
@@ -14,7 +15,6 @@ tests/unit/test_request_fields.py keeps the table complete for tote.v1 and withi
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -114,13 +114,10 @@ _DEFAULT = Rule(DEFAULT_LIMIT)
 _PHONE = re.compile(r"\+[ .\-()]*(?:\d[ .\-()]*){8,15}")
 
 
-@functools.lru_cache(maxsize=65_536)  # a floor scans the same few thousand barcodes all day
-def _gtin_ok(value: str) -> bool:
-    if not (value.isascii() and value.isdigit() and len(value) in (8, 12, 13, 14)):
-        return False
-    total = sum((3 if i % 2 == 0 else 1) * (ord(d) - 48)
-                for i, d in enumerate(reversed(value[:-1])))
-    return (10 - total % 10) % 10 == ord(value[-1]) - 48
+def _gtin_shaped(value: str) -> bool:
+    # Judged as a GTIN by the catalog or the scan (its check digit, its line), not as a card:
+    # no card network issues 8 or 12 digits, and 13/14 only in retired ranges.
+    return len(value) in (8, 12, 13, 14) and value.isascii() and value.isdigit()
 
 
 _RULE_OF: dict[FieldDescriptor, Rule] = {}
@@ -147,7 +144,7 @@ def check_string(path: str, value: str, rule: Rule) -> InvalidArgument | None:
                                "digits (spaces and dashes allowed)", field=path)
     if len(value) < MIN_DIGITS:
         return None  # too short to hold a card number
-    if rule.kind == GTIN and _gtin_ok(value):
+    if rule.kind == GTIN and _gtin_shaped(value):
         return None
     if contains_card_number(value):
         return card_number_in(path)
@@ -182,7 +179,8 @@ def _walk(message: Message, prefix: str) -> InvalidArgument | None:
 
 
 def _walk_messages(field: FieldDescriptor, value: Any, path: str) -> InvalidArgument | None:
-    if field.message_type.GetOptions().map_entry:
+    entry = field.message_type
+    if entry is not None and entry.GetOptions().map_entry:
         for key, item in value.items():
             for part in (key, item):
                 if isinstance(part, str):
@@ -209,6 +207,6 @@ def string_fields(desc: Descriptor, depth: int = 0) -> list[FieldDescriptor]:
     for field in desc.fields:
         if field.type == FieldDescriptor.TYPE_STRING:
             out.append(field)
-        elif field.type == FieldDescriptor.TYPE_MESSAGE and depth < 8:
+        elif field.message_type is not None and depth < 8:
             out.extend(string_fields(field.message_type, depth + 1))
     return out

@@ -74,7 +74,10 @@ def test_phones_are_checked_as_e164_so_a_real_one_is_never_a_card() -> None:
         assert error is not None and "E.164" in error.message, bad
 
 
-def test_gtins_are_checked_by_their_check_digit() -> None:
+def test_gtin_shaped_barcodes_are_left_to_the_gtin_rules() -> None:
     rule = Rule(64, kind=GTIN)
     assert [g for g in seeded_gtins(8_000) if check_string("barcode", g, rule)] == []
+    # A wrong check digit that makes a Luhn-valid 13 digits: the catalog says "check digit".
+    assert check_string("product.gtin", "4006381333932", rule) is None
     assert check_string("barcode", "4242424242424242", rule) is not None
+    assert check_string("barcode", "x4006381333931", rule) is None  # (not a card: a GTIN)

@@ -27,6 +27,7 @@ from core.domain.commands import card_number_in
 from core.domain.errors import InvalidArgument
 
 NUL = "\x00"
+_STRING, _MESSAGE = FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE
 TEXT, PHONE, GTIN = "text", "phone", "gtin"
 DEFAULT_LIMIT = 256
 
@@ -160,7 +161,7 @@ def check_request(message: Message) -> InvalidArgument | None:
 
 def _walk(message: Message, prefix: str) -> InvalidArgument | None:
     for field, value in message.ListFields():
-        if field.type == FieldDescriptor.TYPE_STRING:
+        if field.type == _STRING:
             rule = _RULE_OF.get(field) or _rule_of(field)
             if not field.is_repeated:
                 error = check_string(prefix + field.name, value, rule)
@@ -171,7 +172,7 @@ def _walk(message: Message, prefix: str) -> InvalidArgument | None:
                 error = check_string(f"{prefix}{field.name}[{i}]", item, rule)
                 if error is not None:
                     return error
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+        elif field.type == _MESSAGE:
             error = _walk_messages(field, value, prefix + field.name)
             if error is not None:
                 return error

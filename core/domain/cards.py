@@ -33,7 +33,8 @@ _MAX_GLUED = MAX_DIGITS + 4
 
 _SEPARATORS = " \t\n\r\f\v\u00a0\u2007\u202f\u3000._/\\\\\\-\u2010-\u2015\u2212"
 _RUN = re.compile(rf"\d(?:[{_SEPARATORS}]{{0,3}}\d)+")
-# Most text has no run of 13 digits: one scan for it spares the rest.
+# Most text has no 13 digits at all, or no run of 13: a scan for each spares the rest.
+_THIRTEEN_DIGITS = re.compile(rf"(?:\D*\d){{{MIN_DIGITS}}}")
 _LONG_RUN = re.compile(rf"\d(?:[{_SEPARATORS}]{{0,3}}\d){{{MIN_DIGITS - 1}}}")
 _GROUP = re.compile(r"\d+")
 # Whole opaque ids, skipped: UUID (dashed or not), hex digests, ULID (Crockford base32, its
@@ -136,7 +137,7 @@ def contains_card_number(text: str) -> bool:
         return False
     if not text.isascii():
         text = ascii_digits(text)
-    if _LONG_RUN.search(text) is None:
+    if _THIRTEEN_DIGITS.match(text) is None or _LONG_RUN.search(text) is None:
         return False
     if len(text) >= 26:  # (the shortest opaque id)
         text = _OPAQUE.sub(" ", text)

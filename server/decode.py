@@ -3,10 +3,11 @@
 grpcio parses a request before any handler runs, and a parse that raises is answered UNKNOWN
 with a traceback in the log. tote's handlers get a parser that never raises: bytes that are not
 the RPC's message become a `Refused` holding an InvalidArgument, which the auth wrapper answers
-(server/auth.py), like any other domain error. So does text holding NUL: PostgreSQL cannot store
-it (SQLite would, and a label or a printer would cut the text there), so it is refused here and
-both backends answer alike. PlaceOrder's bytes are parsed in its database job (server/placing.py),
-which uses the same two checks.
+(server/auth.py), like any other domain error. So does a message with a string field that is
+wrong (server/fields.py: over its length limit, holding NUL — PostgreSQL cannot store it, SQLite
+would, and a label or a printer would cut the text there —, of a wrong format, or holding a card
+number): refused here, both backends answer alike and nothing is written or logged. PlaceOrder's
+bytes are parsed in its database job (server/placing.py), which uses the same checks.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from google.protobuf import descriptor_pool
 from google.protobuf.message import DecodeError, Message
 
 from core.domain.errors import InvalidArgument
-
-NUL = "\x00"
+from server.fields import check_request
 
 
 class Refused:
@@ -47,34 +47,6 @@ def not_a_message(type_name: str, exc: DecodeError) -> InvalidArgument:
     return InvalidArgument(f"request is not a valid {type_name} message: {why[:120]}")
 
 
-def nul_in_text(message: Message) -> InvalidArgument | None:
-    """The error naming the first string field (at any depth) that holds NUL, or None."""
-    path = _nul_field(message, "")
-    if path is None:
-        return None
-    return InvalidArgument(f"{path} contains a NUL character (\\x00), which tote does not "
-                           "accept in text", field=path)
-
-
-def _nul_field(message: Message, prefix: str) -> str | None:
-    for field, value in message.ListFields():
-        name: str = prefix + field.name
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            items: Any = [x for kv in value.items() for x in kv]
-        elif field.is_repeated:
-            items = value
-        else:
-            items = (value,)
-        for item in items:
-            if isinstance(item, str) and NUL in item:
-                return name
-            if isinstance(item, Message):
-                found = _nul_field(item, name + ".")
-                if found is not None:
-                    return found
-    return None
-
-
 def safe_parser(method: str, parse: Callable[[bytes], Any] | None
                 ) -> Callable[[bytes], Any] | None:
     """`parse` (a message's FromString) made never to raise: bad requests become Refused."""
@@ -88,9 +60,8 @@ def safe_parser(method: str, parse: Callable[[bytes], Any] | None
             message = parse(raw)
         except DecodeError as exc:
             return Refused(not_a_message(type_name, exc))
-        # Only bytes holding a zero byte can hold NUL in text: most requests skip the walk.
-        if b"\x00" in raw and isinstance(message, Message):
-            error = nul_in_text(message)
+        if isinstance(message, Message):
+            error = check_request(message)
             if error is not None:
                 return Refused(error)
         return message

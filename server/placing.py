@@ -22,7 +22,8 @@ from core.service import orders
 from core.service.orders import OrderSettings
 from core.service.saga_steps import SagaState, state_of
 from server import convert
-from server.decode import not_a_message, nul_in_text
+from server.decode import not_a_message
+from server.fields import check_request
 from tote.v1 import orders_pb2
 
 
@@ -52,7 +53,7 @@ def place_order(
     except DecodeError as exc:
         raise not_a_message("tote.v1.PlaceOrderRequest", exc) from None
     # What server/decode.py checks for the RPCs whose requests grpcio parses.
-    if b"\x00" in request and (error := nul_in_text(message)) is not None:
+    if (error := check_request(message)) is not None:
         raise error
     cmd = convert.place_order_from_pb(message, storefront)
     snap, created = orders.place_order(session, cmd, _settings(settings),

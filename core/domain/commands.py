@@ -132,16 +132,20 @@ def _validate_order(cmd: PlaceOrder) -> None:
     if not (-90 <= addr.latitude <= 90 and -180 <= addr.longitude <= 180):
         raise InvalidArgument("ship_to latitude/longitude are out of range", field="ship_to")
     _validate_payment(cmd.payment)
-    # A card number must never be stored or logged, wherever a client puts it (a checkout
-    # form's address lines included; the phone is left alone: a phone number is no card).
-    # contains_card_number passes UUID and ULID keys: only lone, card-shaped digit runs count.
+    # A card number must never be stored or logged, wherever a client puts it. The server
+    # refuses one in any field before this runs (server/fields.py); this is the same rule for
+    # callers of the core itself. contains_card_number passes UUID, ULID and hex keys.
     texts = [(name, getattr(cmd, name)) for name in ("customer_id", "idempotency_key")]
     texts += [(f"ship_to.{name}", getattr(addr, name)) for name in _ADDRESS_TEXT]
     for name, value in texts:
         if contains_card_number(value):
-            raise InvalidArgument(
-                f"{name} looks like it holds a card number: tote never accepts card numbers",
-                field=name)
+            raise card_number_in(name)
+
+
+def card_number_in(name: str) -> InvalidArgument:
+    """The refusal of a field that holds a card number (the same words as the server's)."""
+    return InvalidArgument(f"{name} looks like a card number; send the gateway's token",
+                           field=name)
 
 
 def _validate_payment(payment: PaymentRequest) -> None:
@@ -149,14 +153,12 @@ def _validate_payment(payment: PaymentRequest) -> None:
         token = payment.card_token
         _text(token, "payment.card.token", required=True, limit=MAX_TOKEN)
         if contains_card_number(token):
-            raise InvalidArgument(
-                "payment.card.token looks like a raw card number: tote never accepts card "
-                "numbers; tokenize the card at the payment gateway and send its token",
-                field="payment.card.token",
-            )
+            raise card_number_in("payment.card.token")
     elif payment.method == PaymentMethod.UPI:
         vpa = payment.upi_vpa
         _text(vpa, "payment.upi.vpa", required=True, limit=100)
+        if contains_card_number(vpa):  # (before the format error, which quotes the value)
+            raise card_number_in("payment.upi.vpa")
         if vpa.count("@") != 1 or vpa.startswith("@") or vpa.endswith("@") or " " in vpa:
             raise InvalidArgument(
                 f"payment.upi.vpa must look like name@bank, got {vpa[:40]!r}",

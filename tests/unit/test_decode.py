@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from server.decode import Refused, input_type, nul_in_text, safe_parser
+from server.decode import Refused, input_type, safe_parser
+from server.fields import check_request as nul_in_text
 from tote.v1 import common_pb2, fulfillment_pb2, orders_pb2
 
 PLACE = "/tote.v1.OrderService/PlaceOrder"
@@ -34,7 +35,7 @@ def test_nul_is_found_in_nested_repeated_and_map_fields_and_named() -> None:
     order = orders_pb2.PlaceOrderRequest(lines=[common_pb2.OrderLine(sku="ok"),
                                                 common_pb2.OrderLine(sku="a\x00b")])
     error = nul_in_text(order)
-    assert error is not None and error.field == "lines.sku"
+    assert error is not None and error.field == "lines[1].sku"
     assert nul_in_text(orders_pb2.PlaceOrderRequest(ship_to=common_pb2.Address(
         city="\x00"))).field == "ship_to.city"  # type: ignore[union-attr]  # asserted non-None
     candidate = fulfillment_pb2.RoutingCandidate(factors={"dist\x00": 1.0})

@@ -128,6 +128,7 @@ def test_a_bad_rate_table_is_refused_with_the_expected_format(text):
     "tok_4242424242424242",
     "4242424242424242-1",
     "cust:4242 4242 4242 4242.",
+    "42424242424242424242",        # 20 digits: a card number with its expiry (MMYY) glued on
 ])
 def test_a_luhn_valid_run_of_13_to_19_digits_is_a_card_number(text):
     assert contains_card_number(text)
@@ -137,7 +138,7 @@ def test_a_luhn_valid_run_of_13_to_19_digits_is_a_card_number(text):
     "4242424242424241",            # Luhn fails
     "4242 4242 4242 4241",
     "424242424242",                # 12 digits
-    "42424242424242424242",        # 20 digits
+    "424242424242424242424242",    # 24 digits: too long to be a card with its expiry glued on
     "+919800000001",               # E.164 phone
     "+91 98000 00001",
     "+14155550123",

@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from core.domain.cards import contains_card_number
 from server.adapters.webhook_signing import SIGNATURE_HEADER, WebhookSignatureError, verify
 from server.saga import SagaRunner
 
@@ -143,6 +144,8 @@ def _wrong_text(data: dict[str, Any], limits: dict[str, int]) -> str:
         value = data.get(name)
         if value is not None and not (isinstance(value, str) and len(value) <= longest):
             return f"data.{name} must be a string of at most {longest} characters"
+        if value is not None and contains_card_number(value):
+            return f"data.{name} looks like a card number; tote never stores one"
     return ""
 
 

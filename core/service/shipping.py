@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.domain.cards import contains_card_number
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
 from core.domain.money import format_money
@@ -205,6 +206,18 @@ _RANK = {"shipped": 0, "in_transit": 1, "out_for_delivery": 2, "failed_attempt":
          "delivered": 3}
 
 
+# A carrier's scan location is kept (and streamed to storefronts) as a short place name.
+LOCATION_CHARS = 256
+WITHHELD = "(location withheld: it looked like a card number)"
+
+
+def _place_name(location: str) -> str:
+    """The location as tote keeps it: its first 256 characters, and never a card number (a
+    carrier's webhook or poll is not refused over its place name: the scan itself matters)."""
+    location = location[:LOCATION_CHARS]
+    return WITHHELD if contains_card_number(location) else location
+
+
 def record_tracking_event(
     session: Session, tracking_number: str, status: str, location: str,
     cod_collected: tuple[int, str] | None, occurred_at: datetime, source: str, now: datetime,
@@ -228,8 +241,9 @@ def record_tracking_event(
         TRACKING.c.occurred_at == occurred_at)).first()
     if seen is not None:
         return order.order_id
+    location = _place_name(location)
     session.execute(insert(TRACKING).values(
-        tracking_number=tracking_number, status=status, location=location[:256],
+        tracking_number=tracking_number, status=status, location=location,
         cod_collected_minor=collected, source=source, occurred_at=occurred_at))
     if shipment.status == "delivered":
         return order.order_id  # late or repeated scans are kept, the parcel stays delivered

@@ -12,14 +12,19 @@ through information_schema) and the server's log are searched for the numbers.
 from __future__ import annotations
 
 import itertools
+import json
 import re
+import time
 
 import grpc
+import httpx
 import pytest
 from google.protobuf.descriptor import FieldDescriptor as F
 from google.protobuf.message import Message
 
 from core.domain.cards import is_card_number
+from core.service.shipping import WITHHELD
+from server.adapters.webhook_signing import SIGNATURE_HEADER, sign
 from server.fields import DEFAULT_LIMIT, PHONE, RULES
 from tests.card_spellings import (
     REPORTED,
@@ -37,7 +42,7 @@ from tests.dbsearch import (
     sqlite_files,
     text_values,
 )
-from tests.harness import Client, ToteServer, address, cod, place_request
+from tests.harness import WEBHOOK_SECRET, Client, ToteServer, address, cod, place_request
 from tests.integration import test_hostile_requests as hostile
 from tests.integration.test_hostile_requests import (
     Caller,
@@ -260,3 +265,22 @@ def test_a_carrier_cannot_store_a_3_mb_tracking_location_on_either_backend(
     stored = [len(v) for where, v in text_values(tote.db_url)
               if where == "tracking_events.location" and v.startswith("y")]
     assert stored == [200]
+
+
+def test_a_card_number_in_a_carriers_webhook_location_is_withheld_not_stored(
+        tote: ToteServer, admin: Client, hostile_world: World) -> None:
+    """A carrier's signed scan is applied (refusing it would lose the parcel's progress), but a
+    location holding a card number is kept as a note that it was withheld."""
+    pan = "4111.1111.1111.1111"
+    body = json.dumps({"id": f"evt_{time.time_ns()}", "type": "shipment.tracking_updated",
+                       "data": {"tracking_number": hostile_world.tracking_number, "events": [
+                           {"status": "in_transit", "location": f"hub near {pan}",
+                            "at": int(time.time())}]}}).encode()
+    r = httpx.post(f"{tote.webhook_url}/webhooks/carrier", content=body, timeout=30,
+                   headers={SIGNATURE_HEADER: sign(WEBHOOK_SECRET.encode(), body,
+                                                   int(time.time())),
+                            "content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    stored = [v for where, v in text_values(tote.db_url) if where == "tracking_events.location"]
+    assert WITHHELD in stored
+    assert found_in_rows(tote.db_url, ["4111111111111111"]) == []

@@ -168,6 +168,9 @@ def _malformed(pending: pb.Order) -> dict[str, bytes]:
             approval(pending, payment_id="p" * 200)).encode(),
         "payment id is an object": json.dumps(approval(pending, payment_id={"id": 1})).encode(),
         "status of 100 characters": json.dumps(approval(pending, status="s" * 100)).encode(),
+        # tote never stores a card number, whoever sends it.
+        "payment id is a card number": json.dumps(
+            approval(pending, payment_id="pay_4111-1111-1111-1111")).encode(),
     }
 
 

@@ -142,7 +142,8 @@ def check_string(path: str, value: str, rule: Rule) -> InvalidArgument | None:
         if not value or _PHONE.fullmatch(value):
             return None
         return InvalidArgument(f"{path} must be a phone number in E.164 form: + and 8 to 15 "
-                               "digits (spaces and dashes allowed)", field=path)
+                               "digits with the country code, e.g. +91 98000 00001 (spaces "
+                               "and dashes allowed)", field=path)
     if len(value) < MIN_DIGITS:
         return None  # too short to hold a card number
     if rule.kind == GTIN and _gtin_shaped(value):

@@ -136,7 +136,19 @@ def main() -> None:
         env["PYTHONPATH"] = f"{root}{os.pathsep}{root / 'protos'}"
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "tote.db")
-        migrate.upgrade(db)
+        # The schema and the tokens are the server's own checkout's (its migrations may stop
+        # before this one's).
+        cli_env = {**os.environ, **env}
+
+        def tote_cli(*argv: str) -> str:
+            return subprocess.run([sys.executable, "-m", "server", *argv, "--db", db],
+                                  env=cli_env, cwd=tmp, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+
+        if args.server_root:
+            tote_cli("db", "upgrade")
+        else:
+            migrate.upgrade(db)
         tote = ToteServer(db, Path(tmp), env=env,
                           args=["--log-level", "WARNING", "--cod-limit-minor", "100000000"])
         tote.start()
@@ -144,11 +156,11 @@ def main() -> None:
         try:
             assert tote.proc is not None
             pid = tote.proc.pid
-            admin = tote.client(tote.token("admin", "bench"))
+            admin = tote.client(tote_cli("token", "create", "--role", "admin", "--name", "bench"))
             admin.fc("FC-BENCH")
             admin.product("BENCH-SKU", price_minor=10_000, weight_grams=100)
             admin.receive("FC-BENCH", "BENCH-SKU", 1_000_000)
-            token = tote.token("storefront", "bench")
+            token = tote_cli("token", "create", "--role", "storefront", "--name", "bench")
             metadata = (("authorization", f"Bearer {token}"),)
             history = asyncio.run(place(tote.grpc_address, metadata, "BENCH-SKU",
                                         max(1, args.history)))

@@ -131,6 +131,9 @@ def cli() -> None:
 @click.option("--watch-replay-page", envvar="TOTE_WATCH_REPLAY_PAGE", default=100,
               show_default=True, type=click.IntRange(min=1),
               help="events a watch stream reads from the database at a time")
+@click.option("--watch-replay-rate", envvar="TOTE_WATCH_REPLAY_RATE", default=3000.0,
+              show_default=True, type=click.FloatRange(min=1),
+              help="history events a second all watch replays together may send")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -141,6 +144,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
           saga_max_wait_s, rate_limit, webhook_timeout_s, webhook_max_connections, tls_cert,
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
+          watch_replay_rate,
           log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     _setup_logging(log_level)
@@ -171,6 +175,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         upi_poll_interval_s=upi_poll_s, orders_first=orders_first, saga_min_rate=saga_min_rate,
         saga_max_wait_s=saga_max_wait_s, max_streams_per_token=max_streams_per_token,
         watch_buffer_events=watch_buffer_events, watch_replay_page=watch_replay_page,
+        watch_replay_rate=watch_replay_rate,
         rate_limit=rate_limit if rate_limit and rate_limit[0] > 0 else None,
         fulfillment=FulfillmentSettings(tracking_poll_s=tracking_poll_s,
                                         settlement_interval_s=settlement_interval_s,

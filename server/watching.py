@@ -9,9 +9,10 @@ ABORTED and the event id to resume after (message and `tote-resume-after` traili
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 from grpc import aio
@@ -26,24 +27,23 @@ from server.hub import Behind, Entry, EventHub, Subscription
 log = logging.getLogger(__name__)
 TERMINAL_TYPES = {"Order_Delivered", "Order_Cancelled"}
 RESUME_KEY = "tote-resume-after"
-REPLAY_EVENTS_PER_S = 10_000.0
 
 
 class Watchers:
     def __init__(self, dbx: DbExecutor, hub: EventHub, max_streams: int,
-                 replay_page: int) -> None:
+                 replay_page: int, replay_per_s: float) -> None:
         self._dbx = dbx
         self._hub = hub
         self._max_streams = max_streams
         self._page = max(1, replay_page)
         self._open: dict[str, int] = {}  # token_id → streams open
-        self._budget = Budget(REPLAY_EVENTS_PER_S)
+        self._budget = Budget(replay_per_s)
 
     async def watch_order(self, order_id: str, context: aio.ServicerContext
                           ) -> AsyncIterator[bytes]:
         scope = storefront_scope()
         slot = await self._take_slot(context)
-        try:
+        with slot.held():
             await self._dbx.read(orders.load, order_id, scope)  # NOT_FOUND if not theirs
             sub = await self._hub.subscribe(order_id)
             try:
@@ -58,11 +58,6 @@ class Watchers:
                         return
             finally:
                 self._hub.unsubscribe(sub)
-        except (GeneratorExit, asyncio.CancelledError):
-            slot.release(ended=False)  # the client went away (done() says so)
-            raise
-        finally:
-            slot.release()
 
     async def watch_orders(self, after: int | None, fc_id: str, context: aio.ServicerContext
                            ) -> AsyncIterator[bytes]:
@@ -72,7 +67,7 @@ class Watchers:
             return (scope is None or e.storefront == scope) and (not fc_id or e.fc_id == fc_id)
 
         slot = await self._take_slot(context)
-        try:
+        with slot.held():
             sub = await self._hub.subscribe(None, accept)
             try:
                 if after is not None:
@@ -90,11 +85,6 @@ class Watchers:
                         yield entry.payload
             finally:
                 self._hub.unsubscribe(sub)
-        except (GeneratorExit, asyncio.CancelledError):
-            slot.release(ended=False)  # the client went away (done() says so)
-            raise
-        finally:
-            slot.release()
         log.info("a WatchOrders watcher fell more than %d events behind; told to resume "
                  "after %d", self._hub.buffer_events, resume)
         await context.abort(
@@ -181,6 +171,18 @@ class _Slot:
             self._counts[self._token] = left
         else:
             del self._counts[self._token]
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the slot for the stream's body: a client leaving (the generator closed or
+        cancelled at a send) frees it as not `ended`; any other way out frees it too."""
+        try:
+            yield
+        except (GeneratorExit, asyncio.CancelledError):
+            self.release(ended=False)  # the client went away (done() says so)
+            raise
+        finally:
+            self.release()
 
     def done(self, _context: aio.ServicerContext) -> None:
         # Nothing of the context may be used here: grpc has freed the call (its peer() there

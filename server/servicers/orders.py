@@ -33,7 +33,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self._settings = settings
         self._place_settings = placing.pickled_settings(settings.orders)
         self._watchers = Watchers(dbx, hub, settings.max_streams_per_token,
-                                  settings.watch_replay_page)
+                                  settings.watch_replay_page, settings.watch_replay_rate)
 
     async def PlaceOrder(self, request: bytes, context: aio.ServicerContext) -> bytes:
         """Request and reply travel as bytes (see `add_to_server`): server/placing.py's job

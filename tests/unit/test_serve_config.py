@@ -121,6 +121,8 @@ ROWS: dict[str, Row] = {
                               lambda s: s.watch_buffer_events),
     "--watch-replay-page": (["--watch-replay-page", "5"], 5, "6", 6, "7",
                             lambda s: s.watch_replay_page),
+    "--watch-replay-rate": (["--watch-replay-rate", "50"], 50.0, "60", 60.0, "70",
+                            lambda s: s.watch_replay_rate),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")

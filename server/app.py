@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -25,7 +25,6 @@ from server.hub import EventHub
 from server.intake import IntakeFirst
 from server.packing import Packer
 from server.saga import SagaRunner
-from server.sandbox.app import Sandbox, start_sandbox
 from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
 from server.servicers.orders import OrderServicer
@@ -48,6 +47,9 @@ from tote.v1 import (
     shipping_pb2,
     shipping_pb2_grpc,
 )
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,9 @@ async def start(settings: Settings) -> Running:
     sandbox = None
     gateway_url = settings.gateway_url
     if settings.sandbox:
+        # The sandbox is a tool beside the server (sandbox/), loaded only when asked for.
+        from sandbox.app import start_sandbox
+
         host, port = split_hostport(settings.sandbox_listen)
         sandbox = await start_sandbox(host, port, notify_url=None,
                                       webhook_secret=settings.webhook_secret,

@@ -248,7 +248,7 @@ async def _serve(settings: Settings) -> None:
 @click.option("--latency-ms", default=0, type=click.IntRange(0, 60_000))
 def sandbox(listen, notify_url, webhook_secret, webhook_secret_file, latency_ms):
     """Run the sandbox payment gateway and carrier alone."""
-    from server.sandbox.app import run_sandbox_forever
+    from sandbox.app import run_sandbox_forever
     from server.secrets_cli import generate_secret, secret_file_for_sandbox
 
     _setup_logging("WARNING")
@@ -353,7 +353,7 @@ def main() -> None:
 @click.option("--seed", default=7, show_default=True, help="random seed of the simulated shoppers")
 def demo(db_url, orders, listen, keep_running, seed):
     """Run tote serve --sandbox on SQLite and drive a stream of orders all the way to DELIVERED."""
-    from server.demo import run_demo
+    from demo.run import run_demo
 
     _setup_logging("WARNING")
     settings = Settings(db_url=db_url, listen=listen, webhook_listen="127.0.0.1:0",

@@ -28,8 +28,8 @@ from core.service.tokens import (
     lookup_token,
     revoke_token,
 )
+from demo.actors import bearer, with_backoff
 from desktop.client import ConsoleClient
-from server.demo_actors import bearer, with_backoff
 from terminals import backoff
 from terminals.client import TerminalError, ToteClient
 from tests.conftest import database_at

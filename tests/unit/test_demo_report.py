@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from server.demo_report import Console
+from demo.report import Console
 
 DETAIL = ("Order_Ready_for_Fulfillment  inventory soft-locked at FC-BLR, card hold auth_01 for "
           "₹2,541.00; routed to FC-BLR")

@@ -82,7 +82,8 @@ def loaded_after_importing(package: str) -> list[str]:
         "import importlib, json, pkgutil, sys\n"
         f"pkg = importlib.import_module({package!r})\n"
         "for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
-        "    importlib.import_module(m.name)\n"
+        "    if not m.name.endswith('.__main__'):  # (running it is not importing it)\n"
+        "        importlib.import_module(m.name)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -179,3 +180,11 @@ def test_importing_the_money_formatter_loads_only_the_standard_library():
 def test_clients_never_import_core_server_or_the_database(folder):
     assert (ROOT / folder / "__init__.py").exists()
     assert violations(folder, CLIENT_FORBIDDEN) == []
+
+
+def test_the_server_loads_neither_the_sandbox_nor_the_demo_until_asked_for():
+    """They are tools beside the server (sandbox/, demo/): `tote serve` without --sandbox, and
+    every server module, run without them; `--sandbox` and `tote demo` load them when used."""
+    loaded = loaded_after_importing("server")
+    assert "server.app" in loaded and "server.cli" in loaded
+    assert [m for m in loaded if matches(m, ("sandbox", "demo"))] == []

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import stamina
 
+from sandbox import start_sandbox
 from server.http_serve import serve_asgi
-from server.sandbox import start_sandbox
 from tests.integration.sandbox.support import SECRET, WebhookReceiver, _gateway
 
 

@@ -12,8 +12,8 @@ import time
 import httpx
 import pytest
 
+from sandbox import run_sandbox_forever
 from server.adapters.carrier import CarrierClient, CarrierRejected
-from server.sandbox import run_sandbox_forever
 from tests.integration.sandbox.support import (
     SECRET,
     arm,

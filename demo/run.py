@@ -28,9 +28,9 @@ from core.persistence.db import Database
 from core.persistence.fulfillment_models import Shipment
 from core.service import check
 from core.service.tokens import create_token
-from server import demo_report as report
+from demo import report
+from demo.actors import REFUSED, Floor, Tokens, bearer, with_backoff
 from server.app import Running, start
-from server.demo_actors import REFUSED, Floor, Tokens, bearer, with_backoff
 from server.settings import Settings
 from tote.v1 import (
     catalog_pb2,

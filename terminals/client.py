@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from terminals.backoff import ATTEMPTS, call_with_backoff
 from terminals.tls import ClientTls, channel
@@ -17,6 +20,7 @@ TIMEOUT_S = 10.0
 PACK_TIMEOUT_S = 60.0
 # A tote's printed code as scanned or typed: "T-0042", "t42" (the server reads it the same way).
 TOTE_CODE = re.compile(r"^[Tt][-\s]?\d{1,12}$")
+R = TypeVar("R")
 _OFFLINE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -66,7 +70,8 @@ class ToteClient:
     def close(self) -> None:
         self.channel.close()
 
-    def _call(self, method, request, timeout_s: float | None = None):  # type: ignore[no-untyped-def]
+    def _call(self, method: Callable[..., R], request: Message, timeout_s: float | None = None
+              ) -> R:
         try:
             return call_with_backoff(lambda: method(
                 request, metadata=self.metadata, timeout=timeout_s or self.timeout_s))

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, cast
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+
+
+class Terminal(Protocol):
+    """What sign-in needs of the picker and packer apps."""
+
+    TITLE: str | None
+    fc_id: str
+    operator: str
 
 
 class SignInScreen(Screen[None]):
@@ -20,8 +29,12 @@ class SignInScreen(Screen[None]):
         super().__init__()
         self.then = then
 
+    @property
+    def terminal(self) -> Terminal:
+        return cast(Terminal, self.app)
+
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.app.TITLE} · {self.app.fc_id}", id="title")  # type: ignore[attr-defined]
+        yield Static(f"{self.terminal.TITLE} · {self.terminal.fc_id}", id="title")
         yield Static("Scan your badge to sign in.", id="badge-help")
         yield Input(placeholder="badge", id="badge")
         yield Footer()
@@ -39,5 +52,5 @@ class SignInScreen(Screen[None]):
             self.query_one("#badge-help", Static).update(
                 "That is not a badge (at most 128 printable characters). Scan your badge.")
             return
-        self.app.operator = code  # type: ignore[attr-defined]
+        self.terminal.operator = code
         self.app.switch_screen(self.then())

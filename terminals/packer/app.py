@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -10,6 +12,9 @@ from terminals.printer import Printer
 from terminals.scale import Scale
 from terminals.signin import SignInScreen
 from terminals.tls import ClientTls
+
+if TYPE_CHECKING:
+    from terminals.client import ToteClient
 
 
 class PackerApp(App[None]):
@@ -22,7 +27,7 @@ class PackerApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
-    def __init__(self, client, fc_id: str, printer: Printer,  # type: ignore[no-untyped-def]
+    def __init__(self, client: ToteClient, fc_id: str, printer: Printer,
                  device_id: str = "", scale: Scale | None = None) -> None:
         super().__init__()
         self.client, self.fc_id, self.printer, self.device_id = client, fc_id, printer, device_id

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from terminals.picker.task import gtin14
+
+if TYPE_CHECKING:
+    from tote.v1 import fulfillment_pb2 as fpb
 
 # A shipment in these states can be packed ("packing": a PackOrder that did not finish resumes).
 READY = ("picked", "packing")
@@ -36,7 +40,7 @@ class Box:
     expected_weight_grams: int
 
     @classmethod
-    def of(cls, pack_list) -> Box:  # type: ignore[no-untyped-def]
+    def of(cls, pack_list: fpb.PackList) -> Box:
         return cls(pack_list.order_id, pack_list.shipment_id,
                    [BoxLine(ln.line_id, ln.sku, ln.name, ln.gtin, ln.quantity)
                     for ln in pack_list.lines if ln.quantity > 0],

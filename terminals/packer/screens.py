@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,6 +19,10 @@ from terminals.packer import weight
 from terminals.packer.box import READY, Box
 from terminals.printer import PrinterError
 from terminals.words import count
+
+if TYPE_CHECKING:
+    from terminals.packer.app import PackerApp
+    from tote.v1 import fulfillment_pb2 as fpb
 
 BOXES = ("S", "M", "L")  # the packing station's cartons (the server knows their tare)
 PROMPTS = {"order": "SCAN TOTE OR ORDER", "loading": "LOOKING UP…",
@@ -34,12 +41,13 @@ class PackScreen(Screen[None]):
     class Listed(Message):
         """GetPackList's answer for a scanned code (or why there is none)."""
 
-        def __init__(self, code: str, lists=(), error: str = "") -> None:  # type: ignore[no-untyped-def]
+        def __init__(self, code: str, lists: Iterable[fpb.PackList] = (), error: str = ""
+                     ) -> None:
             super().__init__()
             self.code, self.lists, self.error = code, list(lists), error
 
     class Packed(Message):
-        def __init__(self, order_id: str, result=None, printed: str = "",  # type: ignore[no-untyped-def]
+        def __init__(self, order_id: str, result: fpb.PackResult | None = None, printed: str = "",
                      error: str = "", kind: str = "") -> None:
             super().__init__()
             self.order_id, self.result, self.printed = order_id, result, printed
@@ -59,6 +67,12 @@ class PackScreen(Screen[None]):
         self.queue: list[Box] = []  # the tote's other shipments, packed after this one
         self.short_confirm = False  # F3 pressed once: a second F3 sets the box aside
         self.scale_grams = 0  # the scale's latest stable reading
+
+    @property
+    def packer(self) -> PackerApp:
+        """This screen's app, typed (Textual types `self.app` as any App): its client,
+        FC and operator."""
+        return cast("PackerApp", self.app)
 
     @property
     def order_id(self) -> str:
@@ -96,9 +110,9 @@ class PackScreen(Screen[None]):
         entry.focus()
 
     def show(self) -> None:
-        app, box = self.app, self.box
+        app, box = self.packer, self.box
         scale = f" · scale {self.scale_grams} g" if self.scale_grams else ""
-        self.query_one("#title", Static).update(f"{app.fc_id} · {app.operator}{scale}")  # type: ignore[attr-defined]
+        self.query_one("#title", Static).update(f"{app.fc_id} · {app.operator}{scale}")
         prompt = PROMPTS[self.step]
         if self.step == "weight" and box is not None:
             prompt = f"WEIGHT (g) · items {box.expected_weight_grams} g + box"
@@ -159,7 +173,7 @@ class PackScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="look-up")
     def look_up(self, code: str) -> None:
         try:
-            lists = self.app.client.pack_lists(code)  # type: ignore[attr-defined]
+            lists = self.packer.client.pack_lists(code)
         except TerminalError as exc:
             self.post_message(self.Listed(code, error=exc.message))
             return
@@ -224,8 +238,8 @@ class PackScreen(Screen[None]):
                      "box.\n"
                      "F3 again: set it aside for the problem desk · scan a unit to go on", "bad")
             return
-        missing = count(self.box.missing, "unit")
-        text = (f"SET ASIDE {self.box.order_id}: {missing} missing, nothing packed"
+        missing_units = count(self.box.missing, "unit")
+        text = (f"SET ASIDE {self.box.order_id}: {missing_units} missing, nothing packed"
                 "\ntake the box and its tote to the problem-solving desk")
         self.next_box(text, "bad")
 
@@ -291,10 +305,15 @@ class PackScreen(Screen[None]):
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        scale = self.app.scale  # type: ignore[attr-defined]
+        scale = self.packer.scale
+        if scale is None:  # started only for a station with a scale
+            return
+
+        def weighed(grams: int) -> None:
+            self.post_message(self.Weighed(grams))
+
         try:
-            scale.run(lambda grams: self.post_message(self.Weighed(grams)),
-                      lambda: worker.is_cancelled)
+            scale.run(weighed, lambda: worker.is_cancelled)
         except OSError as exc:
             self.app.call_from_thread(self.say, f"scale {scale.port}: {exc}\n"
                                                 "type the weight instead", "bad")
@@ -312,15 +331,15 @@ class PackScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pack")
     def pack(self, order_id: str, shipment_id: str, weight: int, box: str) -> None:
-        app = self.app
+        app = self.packer
         try:
-            result = app.client.pack_order(order_id, weight, box, shipment_id)  # type: ignore[attr-defined]
+            result = app.client.pack_order(order_id, weight, box, shipment_id)
         except TerminalError as exc:
             kind = "offline" if exc.offline else "refused"
             self.post_message(self.Packed(order_id, error=exc.message, kind=kind))
             return
         try:
-            printed = app.printer.print(result.label)  # type: ignore[attr-defined]
+            printed = app.printer.print(result.label)
         except PrinterError as exc:
             self.post_message(self.Packed(order_id, result, error=str(exc), kind="printer"))
             return

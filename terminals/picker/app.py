@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -12,6 +13,9 @@ from terminals.outbox import Outbox
 from terminals.picker.screens import PickScreen
 from terminals.signin import SignInScreen
 from terminals.tls import ClientTls
+
+if TYPE_CHECKING:
+    from terminals.client import ToteClient
 
 
 class PickerApp(App[None]):
@@ -23,7 +27,7 @@ class PickerApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
-    def __init__(self, client, fc_id: str, device_id: str = "",  # type: ignore[no-untyped-def]
+    def __init__(self, client: ToteClient, fc_id: str, device_id: str = "",
                  outbox: Outbox | None = None) -> None:
         super().__init__()
         self.client, self.fc_id, self.device_id = client, fc_id, device_id

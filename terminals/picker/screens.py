@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,9 +17,13 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from terminals.client import TerminalError
-from terminals.outbox import Scan, Short
+from terminals.outbox import Outbox, Scan, Short
 from terminals.picker.task import Task, bin_code, gtin14
 from terminals.words import count
+
+if TYPE_CHECKING:
+    from terminals.picker.app import PickerApp
+    from tote.v1 import fulfillment_pb2 as fpb
 
 # How long the sender waits before trying a scan again while the link is down.
 RETRY_S = 1.0
@@ -31,15 +36,16 @@ class PickScreen(Screen[None]):
                 Binding("ctrl+q", "app.quit", "Quit")]
 
     class TaskFetched(Message):
-        def __init__(self, task, error: str = "") -> None:  # type: ignore[no-untyped-def]
+        def __init__(self, task: fpb.PickTask | None, error: str = "") -> None:
             super().__init__()
             self.pick_task, self.error = task, error
 
     class Answered(Message):
         """The server's reply to a queued scan or short pick (reply or error)."""
 
-        def __init__(self, item, reply=None, error: TerminalError | None = None  # type: ignore[no-untyped-def]
-                     ) -> None:
+        def __init__(self, item: Scan | Short,
+                     reply: fpb.ScanResult | fpb.ReportShortPickResponse | None = None,
+                     error: TerminalError | None = None) -> None:
             super().__init__()
             self.item, self.reply, self.error = item, reply, error
 
@@ -69,12 +75,18 @@ class PickScreen(Screen[None]):
         yield Footer()
 
     @property
-    def operator(self) -> str:
-        return str(self.app.operator)  # type: ignore[attr-defined]
+    def picker(self) -> PickerApp:
+        """This screen's app, typed (Textual types `self.app` as any App): its client,
+        FC and operator."""
+        return cast("PickerApp", self.app)
 
     @property
-    def outbox(self):  # type: ignore[no-untyped-def]
-        return self.app.outbox  # type: ignore[attr-defined]
+    def operator(self) -> str:
+        return self.picker.operator
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.picker.outbox
 
     @property
     def waiting(self) -> int:
@@ -91,9 +103,11 @@ class PickScreen(Screen[None]):
         self.pick_task = Task.of(held)
         for item in self.outbox.items():
             line = self.pick_task.line(item.line_id)
-            if line is not None and isinstance(item, Scan):
+            if line is None:
+                continue
+            if isinstance(item, Scan):
                 line.picked += 1
-            elif line is not None:
+            else:
                 line.missing = item.missing
         self.say(f"resumed task for {self.pick_task.orders()}")
         self.show()
@@ -106,11 +120,11 @@ class PickScreen(Screen[None]):
         feedback.set_classes(kind)
 
     def show(self) -> None:
-        app = self.app
+        app = self.picker
         title = self.query_one("#title", Static)
         # Offline first: on a 40-column handheld the end of the line is cut off.
         status = f"offline — {count(self.waiting, 'scan')} waiting · " if self.offline else ""
-        title.update(f"{status}{app.fc_id} · {app.operator}")  # type: ignore[attr-defined]
+        title.update(f"{status}{app.fc_id} · {app.operator}")
         title.set_class(bool(self.offline), "offline")
         task = self.pick_task
         line = task.current if task else None
@@ -149,7 +163,7 @@ class PickScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="fetch")
     def fetch_task(self) -> None:
         try:
-            task = self.app.client.next_task(self.app.fc_id)  # type: ignore[attr-defined]
+            task = self.picker.client.next_task(self.picker.fc_id)
         except TerminalError as exc:
             self.post_message(self.TaskFetched(None, exc.message))
             return
@@ -234,7 +248,7 @@ class PickScreen(Screen[None]):
     def send_outbox(self) -> None:
         """Send scans and short picks one at a time, in order; retry while the link is down."""
         worker = get_current_worker()
-        client = self.app.client  # type: ignore[attr-defined]
+        client = self.picker.client
         while not worker.is_cancelled:
             oldest = self.outbox.oldest()
             if oldest is None:
@@ -243,6 +257,7 @@ class PickScreen(Screen[None]):
                 continue
             seq, item = oldest
             while not worker.is_cancelled:
+                reply: fpb.ScanResult | fpb.ReportShortPickResponse
                 try:
                     if isinstance(item, Scan):
                         reply = client.scan(item.task_id, item.barcode, item.scan_id,
@@ -274,9 +289,9 @@ class PickScreen(Screen[None]):
         held = self.outbox.held()
         if message.reply is not None and held is not None and held.task_id == task.task_id:
             confirmed = message.reply.line
-            for line in held.lines:
-                if line.line_id == confirmed.line_id:
-                    line.picked, line.missing = confirmed.picked, confirmed.missing
+            for held_line in held.lines:
+                if held_line.line_id == confirmed.line_id:
+                    held_line.picked, held_line.missing = confirmed.picked, confirmed.missing
             self.outbox.hold(held)
         line = task.line(item.line_id)
         if message.error is not None:
@@ -284,7 +299,7 @@ class PickScreen(Screen[None]):
                 line.picked -= 1
             self.app.bell()
             self.say(f"server refused: {message.error.message}", "bad")
-        elif isinstance(item, Short) and line is not None:
+        elif isinstance(item, Short) and line is not None and message.reply is not None:
             line.missing = message.reply.line.missing
             self.say(f"short pick reported: {line.missing} × {line.title} missing")
         if message.reply is not None and message.reply.task_complete and self.waiting == 0:
@@ -299,16 +314,17 @@ class PickScreen(Screen[None]):
     # -- short pick -------------------------------------------------------------------------
 
     def action_short_pick(self) -> None:
-        line = self.pick_task.current if self.pick_task else None
-        if line is None:
+        task = self.pick_task
+        line = task.current if task else None
+        if task is None or line is None:
             self.app.bell()
             return
-        want_bin = self.pick_task.bin_to_confirm  # type: ignore[union-attr]
+        want_bin = task.bin_to_confirm
         if want_bin:  # a short is a claim about the shelf: be at the shelf first
             self.app.bell()
             self.say(f"scan the bin label of {want_bin} first, then F2", "bad")
             return
-        task_id, line_id = self.pick_task.task_id, line.line_id  # type: ignore[union-attr]
+        task_id, line_id = task.task_id, line.line_id
 
         def reported(missing: int | None) -> None:
             self.query_one("#scan", Input).focus()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from terminals.words import count
+
+if TYPE_CHECKING:
+    from tote.v1 import fulfillment_pb2 as fpb
 
 
 def gtin14(code: str) -> str | None:
@@ -42,7 +46,7 @@ class Line:
         return max(0, self.quantity - self.picked - self.missing)
 
     @classmethod
-    def of(cls, pb) -> Line:  # type: ignore[no-untyped-def]
+    def of(cls, pb: fpb.PickLine) -> Line:
         return cls(pb.line_id, pb.order_id, pb.sku, pb.gtin, pb.bin, pb.quantity, pb.picked,
                    pb.missing, pb.name)
 
@@ -60,7 +64,7 @@ class Task:
     tote_code: str = ""
 
     @classmethod
-    def of(cls, pb) -> Task:  # type: ignore[no-untyped-def]
+    def of(cls, pb: fpb.PickTask) -> Task:
         return cls(pb.task_id, [Line.of(x) for x in pb.lines], pb.confirm_bin_scan,
                    tote_code=pb.tote_code)
 

@@ -185,6 +185,7 @@ def manifest(n_parcels: int = 30, seed: int = 9) -> Manifest:
     parcels = []
     for i in range(n_parcels):
         d = label_data(i, seed)
+        assert d.weight_grams is not None  # a sample label is always weighed
         parcels.append(
             ManifestParcel(
                 d.tracking_number,

@@ -43,7 +43,7 @@ def _decode(image: Image.Image, page: int, symbols: Iterable[str] | None = None)
     found = []
     for d in pyzbar.decode(image, symbols=wanted):
         found.append(
-            ReadCode(page, d.type, d.data.decode("utf-8", "replace"), tuple(d.rect))  # type: ignore[arg-type]
+            ReadCode(page, d.type, d.data.decode("utf-8", "replace"), tuple(d.rect))
         )
     return sorted(found, key=lambda r: (r.page, r.rect[1], r.rect[0]))
 
@@ -130,6 +130,7 @@ def check_drawn(document: str, pdf_bytes: bytes, drawn: list[tuple[int, Drawn]],
 
 def decode_image(image: bytes | str | Path | Image.Image) -> list[ReadCode]:
     """Decode barcodes in a camera photo: PNG/JPEG bytes, a path, or a PIL image."""
+    img: Image.Image
     if isinstance(image, bytes | bytearray):
         try:
             img = Image.open(io.BytesIO(image))

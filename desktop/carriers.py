@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QSizePolicy, QWidget
 
 from tote.v1 import common_pb2
 
@@ -26,9 +26,15 @@ class CarrierBox(QComboBox):
         super().__init__(parent)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.lineEdit().setPlaceholderText("Carrier")
+        self.entry().setPlaceholderText("Carrier")
         self.setMinimumContentsLength(10)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def entry(self) -> QLineEdit:
+        """Where a carrier's name is typed (there is one: the box is editable)."""
+        edit = self.lineEdit()
+        assert edit is not None
+        return edit
 
     def carriers(self) -> list[str]:
         return [self.itemText(i) for i in range(self.count())]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Protocol, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from terminals.backoff import call_with_backoff
 from terminals.tls import ClientTls, channel
@@ -23,6 +25,16 @@ from tote.v1 import (
 )
 
 CALL_TIMEOUT_S = 15.0
+R = TypeVar("R")
+
+
+class EventStream(Protocol):
+    """A server-streaming call (WatchOrders, WatchOrder): iterate it; cancel() it from any
+    thread."""
+
+    def __iter__(self) -> Iterator[common_pb2.OrderEvent]: ...
+
+    def cancel(self) -> bool: ...
 
 
 def error_message(exc: BaseException) -> str:
@@ -56,7 +68,7 @@ class ConsoleClient:
     def close(self) -> None:
         self.channel.close()
 
-    def _call(self, method, request):  # type: ignore[no-untyped-def]
+    def _call(self, method: Callable[..., R], request: Message) -> R:
         # A throttled call (RESOURCE_EXHAUSTED) is tried again after the server's delay, a few
         # times; then its error reaches the status bar.
         return call_with_backoff(lambda: method(request, metadata=self.metadata,
@@ -82,13 +94,13 @@ class ConsoleClient:
         return self._call(self.orders.CancelOrder,
                           orders_pb2.CancelOrderRequest(order_id=order_id, reason=reason))
 
-    def watch_orders(self, fc_id: str, after_event_id: str):  # type: ignore[no-untyped-def]
+    def watch_orders(self, fc_id: str, after_event_id: str) -> EventStream:
         """The live stream of every order's events (a grpc call: iterate it, cancel() it)."""
         return self.orders.WatchOrders(
             orders_pb2.WatchOrdersRequest(fc_id=fc_id, after_event_id=after_event_id),
             metadata=self.metadata)
 
-    def watch_order(self, order_id: str):  # type: ignore[no-untyped-def]
+    def watch_order(self, order_id: str) -> EventStream:
         """One order's events so far, then live ones (a grpc call: iterate it, cancel() it)."""
         return self.orders.WatchOrder(orders_pb2.WatchOrderRequest(order_id=order_id),
                                       metadata=self.metadata)
@@ -140,7 +152,7 @@ class ConsoleClient:
         return next((p for p in self.get_order(owner).shipments
                      if p.tracking_number == tracking_number and p.status == "packed"), None)
 
-    def get_label(self, order_id: str, fmt: int) -> common_pb2.Label:
+    def get_label(self, order_id: str, fmt: common_pb2.LabelFormat) -> common_pb2.Label:
         return self._call(self.shipping.GetLabel,
                           shipping_pb2.GetLabelRequest(order_id=order_id, format=fmt))
 
@@ -160,7 +172,8 @@ class ConsoleClient:
         return self._call(self.shipping.GetManifest,
                           shipping_pb2.GetManifestRequest(manifest_id=manifest_id))
 
-    def get_order_document(self, order_id: str, kind: int) -> fulfillment_pb2.Document:
+    def get_order_document(self, order_id: str, kind: fulfillment_pb2.DocumentKind
+                           ) -> fulfillment_pb2.Document:
         """The order's pick list or packing slip (DOCUMENT_KIND_*), as a PDF."""
         return self._call(self.fulfillment.GetOrderDocument,
                           fulfillment_pb2.GetOrderDocumentRequest(order_id=order_id, kind=kind))
@@ -183,7 +196,7 @@ class ConsoleClient:
                               tracking_numbers=tracking_numbers))
 
 
-def iterate(call) -> Iterator:  # type: ignore[no-untyped-def]
+def iterate(call: EventStream) -> Iterator[common_pb2.OrderEvent]:
     """Iterate a stream; a cancel() from another thread ends it quietly."""
     try:
         yield from call

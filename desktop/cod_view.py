@@ -66,7 +66,7 @@ class CodView(QWidget):
         self.load_button = QPushButton("Load")
         self.load_button.clicked.connect(self.load)
         self.carrier.currentIndexChanged.connect(self.load)  # a carrier chosen from the list
-        self.carrier.lineEdit().returnPressed.connect(self.load)  # or a new one typed
+        self.carrier.entry().returnPressed.connect(self.load)  # or a new one typed
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self._export_clicked)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from desktop.client import ConsoleClient, error_message, is_unavailable, iterate
+from desktop.client import ConsoleClient, EventStream, error_message, is_unavailable, iterate
 from desktop.pdf import merge_pdfs
-from tote.v1 import common_pb2
+from tote.v1 import common_pb2, fulfillment_pb2
 
 # States shown in the status bar.
 CONNECTING, CONNECTED, DISCONNECTED = "connecting", "connected", "disconnected"
@@ -54,7 +55,7 @@ class _Stream:
 
     def __init__(self) -> None:
         self.stopped = threading.Event()
-        self.call = None
+        self.call: EventStream | None = None
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
@@ -62,7 +63,7 @@ class _Stream:
         self.thread = threading.Thread(target=target, daemon=True, name=name)
         self.thread.start()
 
-    def attach(self, call) -> bool:  # type: ignore[no-untyped-def]
+    def attach(self, call: EventStream) -> bool:
         with self.lock:
             if self.stopped.is_set():
                 call.cancel()
@@ -191,9 +192,9 @@ class ConsoleController(QObject):
         for order_id in sorted(self._stale_orders - self._fetching_orders):
             self._stale_orders.discard(order_id)
             self._fetching_orders.add(order_id)
-            self._submit(lambda i=order_id: self.client.get_order(i),  # type: ignore[misc]
-                         lambda order, i=order_id: self._order_fetched(i, order),
-                         lambda exc, i=order_id: self._order_fetched(i, None, exc))
+            self._submit(partial(self.client.get_order, order_id),
+                         partial(self._order_fetched, order_id),
+                         partial(self._order_fetched, order_id, None))
 
     def _order_fetched(self, order_id: str, order: Any, exc: BaseException | None = None
                        ) -> None:
@@ -257,11 +258,11 @@ class ConsoleController(QObject):
                      self.stock_received.emit,
                      lambda exc: self.receive_refused.emit(error_message(exc)))
 
-    def load_label(self, order_id: str, fmt: int) -> None:
+    def load_label(self, order_id: str, fmt: common_pb2.LabelFormat) -> None:
         self._submit(lambda: self.client.get_label(order_id, fmt),
                      lambda label: self.label_loaded.emit(order_id, label))
 
-    def load_document(self, order_id: str, kind: int) -> None:
+    def load_document(self, order_id: str, kind: fulfillment_pb2.DocumentKind) -> None:
         """GetOrderDocument: the pick list or packing slip (DOCUMENT_KIND_*)."""
         self._submit(lambda: self.client.get_order_document(order_id, kind),
                      lambda doc: self.document_loaded.emit(order_id, kind, doc))

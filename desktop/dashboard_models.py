@@ -52,8 +52,8 @@ class StatusCountsModel(_RowsModel):
     def rows_for(orders: Sequence[common_pb2.Order], now: float, threshold_min: int
                  ) -> list[tuple[int, int, int]]:
         """(status, orders, aging) in the order of the flow."""
-        counts = Counter(o.status for o in orders)
-        aging = Counter(o.status for o in orders if o.status not in DONE
+        counts: Counter[int] = Counter(o.status for o in orders)
+        aging: Counter[int] = Counter(o.status for o in orders if o.status not in DONE
                         and age_minutes(o, now) >= threshold_min)
         return [(s, counts[s], aging[s]) for s in FLOW]
 

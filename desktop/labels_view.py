@@ -79,6 +79,8 @@ class LabelsView(QWidget):
         self.progress.setFormat("%v of %m labels")
         self.progress.hide()
 
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
         self.pane = PdfPane("Show an order's label, pick list or packing slip, or select "
                             "packed orders and fetch their labels as one PDF.")
         self.pane.printed.connect(lambda title, pages: self.result.setText(
@@ -86,8 +88,6 @@ class LabelsView(QWidget):
         self.pane.print_failed.connect(lambda title, why: self.result.setText(
             f"Not printed: {title} — {why}"))
         self.pane.saved.connect(lambda path: self.result.setText(f"Saved {path}"))
-        self.result = QLabel("")
-        self.result.setWordWrap(True)
 
         top = QHBoxLayout()
         top.addWidget(self.order_id, 1)

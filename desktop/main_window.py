@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 from PySide6.QtCore import QSettings, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
@@ -51,7 +54,7 @@ class MainWindow(QMainWindow):
         controller.error.connect(self.show_error)
         self.orders.status_message.connect(self.show_error)
         # The carrier choosers: carriers on the orders, and those already handed to or paid by.
-        self._add_carriers(self.settings.value("carriers/known", [], type=list))
+        self._add_carriers(self.known_carriers())
         controller.orders_loaded.connect(lambda orders: self._add_carriers(carriers_of(orders)))
         controller.order_changed.connect(lambda order: self._add_carriers(carriers_of([order])))
         controller.handed_off.connect(lambda m: self._remember_carrier(m.carrier))
@@ -69,12 +72,14 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.print_action = QAction("&Print…", self, shortcut=QKeySequence.StandardKey.Print)
+        self.print_action = QAction("&Print…", self,
+                                   shortcut=QKeySequence(QKeySequence.StandardKey.Print))
         self.print_action.setStatusTip("Print the label or document shown (the manifest on the "
                                        "Hand-off tab)")
         self.print_action.triggered.connect(self.print_document)
         file_menu.addAction(self.print_action)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("&Quit", self,
+                              shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         orders_menu = self.menuBar().addMenu("&Orders")
@@ -84,8 +89,9 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         self.refresh_action = QAction("&Refresh", self, shortcut=QKeySequence("F5"))
         self.refresh_action.triggered.connect(self.refresh)
-        self.find_action = QAction("&Find…", self, shortcut=QKeySequence.StandardKey.Find)
-        self.find_action.triggered.connect(self.find)
+        self.find_action = QAction("&Find…", self,
+                                  shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self.find_in_view)
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.find_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -116,19 +122,23 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.labels)
         self.labels.print_dialog()
 
-    def _add_carriers(self, names: object) -> None:
-        names = list(names)  # type: ignore[call-overload]
+    def known_carriers(self) -> list[str]:
+        """The carriers remembered across runs (QSettings gives a list: type=list)."""
+        return cast(list[str], self.settings.value("carriers/known", [], type=list))
+
+    def _add_carriers(self, names: Iterable[str]) -> None:
+        names = list(names)
         self.handoff.carrier.add_carriers(names)
         self.cod.carrier.add_carriers(names)
 
     def _remember_carrier(self, carrier: str) -> None:
-        known = set(self.settings.value("carriers/known", [], type=list))
+        known = set(self.known_carriers())
         if carrier and carrier not in known:
             self.settings.setValue("carriers/known", sorted(known | {carrier}))
         self._add_carriers([carrier])
 
     @Slot()
-    def find(self) -> None:
+    def find_in_view(self) -> None:
         view = self.tabs.currentWidget()
         if isinstance(view, OrdersView | InventoryView):
             view.focus_search()

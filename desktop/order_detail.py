@@ -183,8 +183,8 @@ class OrderDetail(QWidget):
 
     @Slot()
     def _cancel_clicked(self) -> None:
-        if self.can_cancel():
-            self.cancel_requested.emit(self.order.order_id)  # type: ignore[union-attr]
+        if self.order is not None and self.can_cancel():
+            self.cancel_requested.emit(self.order.order_id)
 
     @Slot()
     def _assign_clicked(self) -> None:

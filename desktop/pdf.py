@@ -120,10 +120,10 @@ class PdfPane(QWidget):
         self.page_image = QLabel()
         self.page_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.page_image.setStyleSheet("background: #9e9e9e")
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.page_image)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setMinimumSize(160, 160)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.page_image)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setMinimumSize(160, 160)
         # A resize re-renders once the pane has settled, not at every pixel.
         self._refit = QTimer(self, singleShot=True, interval=80)
         self._refit.timeout.connect(self._render)
@@ -140,7 +140,7 @@ class PdfPane(QWidget):
         layout.addWidget(self.caption)
         layout.addLayout(bar)
         layout.addWidget(self.print_row)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
 
     def has_pdf(self) -> bool:
         return bool(self.content) and self.document.pageCount() > 0
@@ -169,12 +169,12 @@ class PdfPane(QWidget):
     def _render_from_top(self, *_args: object) -> None:
         self._render()
         self.page_image.adjustSize()
-        self.scroll.verticalScrollBar().setValue(0)
+        self.scroll_area.verticalScrollBar().setValue(0)
 
     def preview_dpi(self, page: int) -> float:
         """The resolution at which the page fits the visible area."""
         points = self.document.pagePointSize(page)
-        view = self.scroll.viewport().size()
+        view = self.scroll_area.viewport().size()
         if points.width() <= 0 or points.height() <= 0:
             return MIN_PREVIEW_DPI
         across = (view.width() - 16) / (points.width() / 72)

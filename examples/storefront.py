@@ -18,13 +18,17 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from tote.v1 import common_pb2, orders_pb2, orders_pb2_grpc
 
 ATTEMPTS = 6
 MAX_WAIT_S = 10.0
+R = TypeVar("R")
 
 
 def retry_after_s(exc: grpc.RpcError) -> float | None:
@@ -37,7 +41,8 @@ def retry_after_s(exc: grpc.RpcError) -> float | None:
     return None
 
 
-def call(method, request, metadata):  # type: ignore[no-untyped-def]
+def call(method: Callable[..., R], request: Message, metadata: Sequence[tuple[str, str]]
+         ) -> R:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return method(request, metadata=metadata, timeout=30)

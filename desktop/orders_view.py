@@ -150,6 +150,11 @@ class OrdersView(QWidget):
 
     @Slot(object)
     def update_order(self, order: common_pb2.Order) -> None:
+        known = self._orders.get(order.order_id)
+        if known is not None and _changed_at(order) < _changed_at(known):
+            # An answer older than what the view shows: a GetOrder that crossed a change (a
+            # cancel's own reply, say) on its way back. The newer order stays.
+            return
         self._orders[order.order_id] = order
         self._publish()
         if self.detail.order is not None and self.detail.order.order_id == order.order_id:
@@ -306,3 +311,7 @@ class OrdersView(QWidget):
         box.setObjectName("cancel_refused")
         self.cancel_refusal = box
         box.open()
+
+
+def _changed_at(order: common_pb2.Order) -> tuple[int, int]:
+    return order.updated_at.seconds, order.updated_at.nanos

@@ -148,7 +148,7 @@ async def start(settings: Settings) -> Running:
     db = await asyncio.to_thread(prepare_database, settings)
     hub_ref: list[EventHub] = []
     dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
-                     writer=settings.sqlite_writer)
+                     writer=settings.sqlite_writer, config=settings.handler_config())
     hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
     hub_ref.append(hub)
 

@@ -19,14 +19,20 @@ import queue
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from core.domain.commands import Command
 from core.persistence.db import Database
+from core.service.bus import handle
+from core.service.deps import Deps, HandlerConfig
+from server.dbgroup import run_group, take_group
 from server.dbwriter import ProcessGroupWriter
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 MAX_GROUP = 64
 
@@ -36,80 +42,6 @@ def utcnow() -> datetime:
 
 
 _Job = tuple[Callable[[Session], Any], concurrent.futures.Future]
-
-
-class _JobFailed(Exception):
-    """A job of a group run without savepoints failed: roll it all back, run it isolated."""
-
-
-def _run_plain(group: list[Callable[[Session], Any]], session: Session) -> list[tuple[bool, Any]]:
-    outcomes: list[tuple[bool, Any]] = []
-    for call in group:
-        try:
-            outcomes.append((True, call(session)))
-            # A job's ORM changes are written before they are forgotten (expunge drops
-            # anything not flushed).
-            session.flush()
-        except Exception as exc:
-            raise _JobFailed from exc
-        # Jobs mix ORM objects and SQL Core updates: no job may see another's stale
-        # objects through the identity map.
-        session.expunge_all()
-    return outcomes
-
-
-def _run_isolated(group: list[Callable[[Session], Any]], session: Session,
-                  ) -> list[tuple[bool, Any]]:
-    outcomes: list[tuple[bool, Any]] = []
-    for call in group:
-        savepoint = session.begin_nested()
-        try:
-            result = call(session)
-            savepoint.commit()
-            outcomes.append((True, result))
-        except Exception as exc:  # one job's failure is its own
-            savepoint.rollback()
-            outcomes.append((False, exc))
-        session.expunge_all()
-    return outcomes
-
-
-def take_group(jobs: queue.SimpleQueue[Any], first: Any, max_group: int,
-               ) -> tuple[list[Any], bool]:
-    """`first` and the jobs already waiting behind it (up to max_group); True when the queue's
-    end (None) was among them."""
-    group = [first]
-    while len(group) < max_group:
-        try:
-            job = jobs.get_nowait()
-        except queue.Empty:
-            break
-        if job is None:
-            return group, True
-        group.append(job)
-    return group, False
-
-
-def run_group(db: Database, group: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
-    """Run write jobs in one transaction, one COMMIT; each job's (ok, result or exception)."""
-    if len(group) == 1:
-        try:
-            return [(True, db.run_write_pinned(group[0]))]
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            return [(False, exc)]
-    # Jobs rarely fail, so the group first runs without savepoints (two statements and
-    # SQLAlchemy's nested-transaction bookkeeping per job). If one fails, that attempt is
-    # rolled back whole and the group runs again with each job in its own SAVEPOINT.
-    try:
-        return db.run_write_pinned(functools.partial(_run_plain, group))
-    except _JobFailed:
-        pass
-    except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
-        return [(False, exc)] * len(group)
-    try:
-        return db.run_write_pinned(functools.partial(_run_isolated, group))
-    except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
-        return [(False, exc)] * len(group)
 
 
 class _GroupCommitWriter:
@@ -160,18 +92,21 @@ class _GroupCommitWriter:
 
 
 class DbExecutor:
-    """Runs core functions `fn(session, *args)` in transactions on worker threads.
+    """Runs commands (`execute`) and queries (`read`) in transactions on worker threads.
 
-    SQLite's writes go to one group-committing writer: a thread (`writer="thread"`), or a
-    process of its own (`writer="process"`, server/dbwriter.py) whose work does not compete
-    with the event loop for the GIL; there `fn` and its arguments must pickle (module-level
-    functions, plain values).
+    A command goes to the writer: on SQLite one group-committing writer, a thread
+    (`writer="thread"`) or a process of its own (`writer="process"`, server/dbwriter.py) whose
+    work does not compete with the event loop for the GIL; on PostgreSQL a pool of threads.
+    Its handler (core/service/bus.py) runs with this executor's `Deps`, made from `config`
+    in whichever process runs it.
     """
 
     def __init__(self, db: Database, on_commit: Callable[[], None] | None = None,
-                 writer: str = "thread") -> None:
+                 writer: str = "thread", config: HandlerConfig | None = None) -> None:
         self.db = db
         self._on_commit = on_commit
+        self._config = config or HandlerConfig()
+        self._deps = Deps.for_process(self._config)
         self._group: _GroupCommitWriter | None = None
         self._process: ProcessGroupWriter | None = None
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
@@ -179,7 +114,7 @@ class DbExecutor:
             raise ValueError(f"writer must be 'thread' or 'process', got {writer!r}")
         if db.is_sqlite and writer == "process":
             self._process = ProcessGroupWriter(db.url, db.sqlite_synchronous, MAX_GROUP,
-                                               on_commit)
+                                               self._config, on_commit)
         elif db.is_sqlite:
             self._group = _GroupCommitWriter(db, on_commit)
         else:
@@ -187,10 +122,26 @@ class DbExecutor:
                 16, thread_name_prefix="tote-db-write")
         self._reader = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="tote-db-read")
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(session, *args) in a write transaction; wake event listeners after commit."""
+    async def execute(self, cmd: Command[R]) -> R:
+        """Run the command's handler in a write transaction; its answer once committed (event
+        listeners are woken after the commit)."""
         if self._process is not None:
-            return await self._process.submit(fn, args)
+            result: R = await self._process.submit(cmd)
+            return result
+        call = functools.partial(handle, cmd=cmd, deps=self._deps)
+        if self._group is not None:
+            return await asyncio.wrap_future(self._group.submit(call))
+        assert self._writer is not None
+        answer: R = await asyncio.get_running_loop().run_in_executor(
+            self._writer, self.db.run_write, call)
+        if self._on_commit is not None:
+            self._on_commit()
+        return answer
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn(session, *args) in a write transaction (being replaced by `execute`)."""
+        if self._process is not None:
+            return await self._process.submit_call(fn, args)
         call = functools.partial(self._call, fn, args)
         if self._group is not None:
             return await asyncio.wrap_future(self._group.submit(call))
@@ -201,11 +152,11 @@ class DbExecutor:
             self._on_commit()
         return result
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(session, *args) in a read transaction."""
-        call = functools.partial(self._call, fn, args)
+    async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
+                   **kwargs: P.kwargs) -> T:
+        """Run the query fn(session, *args, **kwargs) in a read transaction."""
         return await asyncio.get_running_loop().run_in_executor(
-            self._reader, self.db.run_read, call)
+            self._reader, self.db.run_read, lambda session: fn(session, *args, **kwargs))
 
     @staticmethod
     def _call(fn: Callable[..., T], args: tuple[Any, ...], session: Session) -> T:

@@ -2,9 +2,11 @@
 
 tote serve's RPCs, saga and HTTP clients run on one event loop under one GIL; the writer's
 SQLAlchemy work competes with them for it when it runs in a thread. In its own process it runs
-beside them: jobs — a core function, picklable by reference, and its arguments — go to it in
-batches, are committed in groups exactly as the thread writer does (server/dbexec.py), and each
-job's result or exception comes back once its group is durable.
+beside them: commands (core/domain/commands.py) go to it in batches, are handled
+(core/service/bus.py) and committed in groups exactly as the thread writer does
+(server/dbgroup.py), and each command's answer or exception comes back once its group is
+durable. This module is the one place that knows commands and answers cross as pickles: the
+handlers' settings (`HandlerConfig`) cross once, when the writer starts.
 
 Two socket pairs carry length-prefixed pickles, one each way: the parent writes jobs with
 blocking sends and reads answers on its event loop without blocking (a loop may make a socket it
@@ -33,12 +35,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from core.domain.commands import Command
 from core.domain.errors import Unavailable
+from core.service.deps import HandlerConfig
 
 log = logging.getLogger(__name__)
 
-# (job id, function, args) down; [(job id, ok, result or exception), ...] per group up.
-_Job = tuple[int, Callable[..., Any], tuple[Any, ...]]
+# (job id, command) down; [(job id, ok, result or exception), ...] per group up.
+# (Until every caller sends commands, a job may still be (job id, function, args).)
+_Job = tuple[Any, ...]
 _HEADER = struct.Struct("!Q")
 _PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
 
@@ -76,8 +81,16 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: str,
            max_group: int) -> None:
     from core.persistence.db import Database
-    from server.dbexec import run_group
+    from core.service.deps import Deps
+    from server.dbgroup import run_group
 
+    header = _recv_exactly(inbox, _HEADER.size)
+    if header is None:
+        return
+    blob = _recv_exactly(inbox, _HEADER.unpack(header)[0])
+    if blob is None:
+        return
+    deps = Deps.for_process(pickle.loads(blob))
     db = Database(url, sqlite_synchronous=synchronous)
     inbox.setblocking(False)
     buffer = bytearray()
@@ -93,8 +106,8 @@ def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: s
                     return  # the parent said stop, or its end closed: every job sent is done
                 continue
             group = [jobs.popleft() for _ in range(min(max_group, len(jobs)))]
-            outcomes = run_group(db, [_bind(fn, args) for _jid, fn, args in group])
-            _answer(outbox, [(jid, ok, value) for (jid, _fn, _args), (ok, value)
+            outcomes = run_group(db, [_bind(job, deps) for job in group])
+            _answer(outbox, [(job[0], ok, value) for job, (ok, value)
                              in zip(group, outcomes, strict=True)])
     except OSError:
         return  # the parent is gone
@@ -131,7 +144,13 @@ def _receive(inbox: socket.socket, buffer: bytearray, jobs: collections.deque[_J
         # Only part of a frame so far: wait for the rest.
 
 
-def _bind(fn: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[Any], Any]:
+def _bind(job: _Job, deps: Any) -> Callable[[Any], Any]:
+    from core.service.bus import handle
+
+    if len(job) == 2:
+        cmd = job[1]
+        return lambda session: handle(session, cmd, deps)
+    _jid, fn, args = job
     return lambda session: fn(session, *args)
 
 
@@ -157,7 +176,7 @@ class ProcessGroupWriter:
     job costs no thread hand-off.
     """
 
-    def __init__(self, url: str, synchronous: str, max_group: int,
+    def __init__(self, url: str, synchronous: str, max_group: int, config: HandlerConfig,
                  on_commit: Callable[[], None] | None) -> None:
         self._loop = asyncio.get_running_loop()
         jobs_out, jobs_in = socket.socketpair()
@@ -178,6 +197,7 @@ class ProcessGroupWriter:
                 pass_fds=[jobs_in.fileno(), answers_out.fileno()], env=env,
                 stdin=subprocess.DEVNULL)
         self._jobs = jobs_out  # blocking: a batch is written whole
+        self._jobs.sendall(_frame(config))  # first, the handlers' settings
         self._answers = answers_in
         self._answers.setblocking(False)
         self._buffer = bytearray()
@@ -189,19 +209,27 @@ class ProcessGroupWriter:
         self._ended = threading.Event()  # set once the sockets are closed
         self._loop.add_reader(self._answers.fileno(), self._readable)
 
-    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        """Queue one job (on the loop's thread); the jobs queued while the loop runs one
-        iteration go to the writer together. Once sent a job runs, and its answer comes back."""
+    def submit(self, cmd: Command[Any]) -> asyncio.Future[Any]:
+        """Queue one command (on the loop's thread); the commands queued while the loop runs
+        one iteration go to the writer together. Once sent a command runs, and its answer
+        comes back."""
+        return self._queue(lambda jid: (jid, cmd), type(cmd).__qualname__)
+
+    def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Queue fn(session, *args) (being replaced by commands)."""
+        return self._queue(lambda jid: (jid, fn, args), fn.__qualname__)
+
+    def _queue(self, job: Callable[[int], _Job], name: str) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()
         if self._closed:
             fut.set_exception(Unavailable("the database writer has stopped; retry in a moment"))
             return fut
         jid = next(self._ids)
         try:
-            blob = pickle.dumps((jid, fn, args), pickle.HIGHEST_PROTOCOL)
+            blob = pickle.dumps(job(jid), pickle.HIGHEST_PROTOCOL)
         except _PICKLE_ERRORS as exc:
-            fut.set_exception(RuntimeError(f"{fn.__qualname__}: arguments do not pickle for "
-                                           f"the database writer: {exc}"))
+            fut.set_exception(RuntimeError(f"{name}: does not pickle for the database "
+                                           f"writer: {exc}"))
             return fut
         self._pending[jid] = fut
         self._outbox.append(blob)

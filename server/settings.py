@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.domain.shipping import RateTable
+from core.service.deps import HandlerConfig
 from core.service.orders import OrderSettings
+from core.service.routing import RoutingRules
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ class Settings:
     webhook_limits: HttpLimits = field(default_factory=HttpLimits)
     # TLS for gRPC and the webhook endpoint; None: plaintext (loopback, development).
     tls: TlsFiles | None = None
+
+    def handler_config(self) -> HandlerConfig:
+        """The rules the command handlers read (core/service/deps.py)."""
+        f = self.fulfillment
+        return HandlerConfig(orders=self.orders,
+                             routing=RoutingRules(f.local_tz, f.split_policy))
 
 
 @dataclass(frozen=True)

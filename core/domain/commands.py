@@ -5,11 +5,27 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from core.domain.cards import contains_card_number
 from core.domain.errors import InvalidArgument
 from core.domain.money import check_currency
 from core.domain.order import PaymentMethod
+
+R = TypeVar("R", covariant=True)
+
+
+class Command(Generic[R]):
+    """A change asked of the database, named for its use case; `R` is what its handler answers.
+
+    Each command is a frozen dataclass of plain values. core/service/bus.py holds the one
+    handler of each; `DbExecutor.execute(command)` (server/dbexec.py) runs it in a write
+    transaction. How a command reaches the writer (a thread, or a process of its own) is the
+    executor's business: nothing else pickles, sends or unpacks it.
+    """
+
+    __slots__ = ()
+
 
 MAX_LINES = 100
 MAX_QUANTITY = 10_000

@@ -10,6 +10,7 @@ from grpc import aio
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.errors import InvalidArgument
+from core.domain.order_commands import RequestCancel
 from core.service import orders
 from server import convert, placing
 from server.auth import current_principal, storefront_scope
@@ -77,8 +78,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     async def CancelOrder(self, request, context) -> common_pb2.Order:
         scope = storefront_scope()
-        await self._dbx.write(orders.request_cancel, request.order_id, request.reason, scope,
-                              utcnow())
+        await self._dbx.execute(RequestCancel(request.order_id, request.reason, scope, utcnow()))
         self._saga.kick(request.order_id, urgent=True)
         await self._saga.settle(request.order_id)
         snap = await self._dbx.read(orders.load, request.order_id, scope)

@@ -1,0 +1,47 @@
+"""The one registry of command handlers: every change to the database is a command handled here.
+
+A command (core/domain/commands.py's `Command`) names a use case; its handler, found by the
+command's type, runs inside a write transaction that the caller's executor opened
+(server/dbexec.py). To add a use case: a frozen dataclass command beside its aggregate's others,
+a handler in core/service/handlers/<aggregate>.py, and its line in that module's HANDLERS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from core.domain.commands import Command
+from core.service.deps import Deps
+from core.service.handlers import orders
+
+R = TypeVar("R")
+Handler = Callable[[Session, Any, Deps], Any]
+
+
+def _gather(*tables: Mapping[type[Any], Handler]) -> dict[type[Any], Handler]:
+    registry: dict[type[Any], Handler] = {}
+    for table in tables:
+        for kind, handler in table.items():
+            if kind in registry:
+                raise RuntimeError(f"{kind.__name__} has two handlers")
+            registry[kind] = handler
+    return registry
+
+
+HANDLERS: dict[type[Any], Handler] = _gather(
+    orders.HANDLERS,
+)
+
+
+def handle(session: Session, cmd: Command[R], deps: Deps) -> R:
+    """Run `cmd`'s handler in the open transaction of `session`; its answer."""
+    try:
+        handler = HANDLERS[type(cmd)]
+    except KeyError:
+        raise TypeError(f"no handler for the command {type(cmd).__qualname__}: add one to "
+                        "core/service/handlers/ and its HANDLERS") from None
+    result: R = handler(session, cmd, deps)
+    return result

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 import zoneinfo
 from collections.abc import Coroutine
 from typing import Any
 
 import click
 
+from server.cli_common import DB_HELP, setup_logging
 from server.settings import (
     FulfillmentSettings,
     HttpLimits,
@@ -19,17 +19,8 @@ from server.settings import (
     order_settings,
     split_hostport,
 )
-from server.tls_cli import TLS_FILE, client_tls, client_tls_options, serve_tls
+from server.tls_cli import TLS_FILE, serve_tls
 from server.token_cli import rate_limit_option, token
-
-DB_HELP = "database URL or SQLite file path (default ./tote.db; env TOTE_DB)"
-TOKEN_HELP = "a {role} token (env TOTE_TOKEN); it shows in `ps`: prefer --token-file"
-TOKEN_FILE_HELP = "file holding the token on one line (env TOTE_TOKEN_FILE)"
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "uvicorn.access", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @click.group()
@@ -147,7 +138,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           watch_replay_rate,
           log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
-    _setup_logging(log_level)
+    setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
     for value in (listen, webhook_listen, sandbox_listen):
@@ -251,7 +242,7 @@ def sandbox(listen, notify_url, webhook_secret, webhook_secret_file, latency_ms)
     from sandbox.app import run_sandbox_forever
     from server.secrets_cli import generate_secret, secret_file_for_sandbox
 
-    _setup_logging("WARNING")
+    setup_logging("WARNING")
     host, port = split_hostport(listen)
     if webhook_secret and webhook_secret_file:
         raise click.UsageError("pass --webhook-secret or --webhook-secret-file, not both")
@@ -304,64 +295,8 @@ def db_downgrade(db_url, revision):
     click.echo(f"database is at {revision}")
 
 
-@cli.command()
-@click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
-@click.option("--token", help=TOKEN_HELP.format(role="picker"))
-@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
-@click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
-@click.option("--config", "config_file", help="TOML file with server, token_file, fc")
-@client_tls_options
-def picker(server, token, token_file, fc_id, config_file, tls_ca, tls_cert, tls_key):
-    """The handheld picker terminal (Textual)."""
-    from terminals.picker.app import run
-
-    tls = client_tls(tls_ca, tls_cert, tls_key)
-    run(server, token, fc_id, config_file, token_file=token_file, tls=tls)
-
-
-@cli.command()
-@click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
-@click.option("--token", help=TOKEN_HELP.format(role="picker"))
-@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
-@click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
-@click.option("--printer", envvar="TOTE_PRINTER", default="labels", show_default=True,
-              help="a folder, lp:QUEUE or zpl:HOST:PORT")
-@click.option("--scale", envvar="TOTE_SCALE",
-              help="serial scale that prints its weights, /dev/ttyX or /dev/ttyX:BAUD "
-                   "(default 9600); without it weights are typed")
-@click.option("--config", "config_file", help="TOML file with server, token_file, fc")
-@client_tls_options
-def packer(server, token, token_file, fc_id, printer, scale, config_file, tls_ca, tls_cert,
-           tls_key):
-    """The packing station terminal (Textual)."""
-    from terminals.packer.app import run
-
-    tls = client_tls(tls_ca, tls_cert, tls_key)
-    run(server, token, fc_id, printer, config_file, scale, token_file=token_file, tls=tls)
-
-
 def main() -> None:
     cli()
-
-
-@cli.command()
-@click.option("--db", "db_url", default="tote-demo.db", show_default=True,
-              help="SQLite file for the demo (recreated)")
-@click.option("--orders", default=40, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--listen", default="127.0.0.1:50051", show_default=True)
-@click.option("--keep-running", is_flag=True, help="keep serving after the demo")
-@click.option("--seed", default=7, show_default=True, help="random seed of the simulated shoppers")
-def demo(db_url, orders, listen, keep_running, seed):
-    """Run tote serve --sandbox on SQLite and drive a stream of orders all the way to DELIVERED."""
-    from demo.run import run_demo
-
-    _setup_logging("WARNING")
-    settings = Settings(db_url=db_url, listen=listen, webhook_listen="127.0.0.1:0",
-                        sandbox=True, sandbox_listen="127.0.0.1:0")
-    try:
-        asyncio.run(run_demo(settings, orders, keep_running, seed))
-    except KeyboardInterrupt:
-        pass
 
 
 def _register_label_commands() -> None:
@@ -394,32 +329,11 @@ def _register_card_token_command() -> None:
 _register_card_token_command()
 
 
-@cli.command()
-@click.option("--server", envvar="TOTE_SERVER", default="127.0.0.1:50051", show_default=True,
-              help="tote gRPC address, host:port")
-@click.option("--token", help=TOKEN_HELP.format(role="supervisor"))
-@click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
-@client_tls_options
-def console(server, token, token_file, tls_ca, tls_cert, tls_key):
-    """The FC supervisor console (PySide6 desktop app)."""
-    from terminals.config import ConfigError, token_from
+def _register_tool_commands() -> None:
+    from server.tools_cli import console, demo, packer, picker
 
-    tls = client_tls(tls_ca, tls_cert, tls_key)
+    for command in (picker, packer, console, demo):
+        cli.add_command(command)
 
-    try:
-        found = token_from(token, token_file)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not found:
-        raise click.UsageError("no token: pass --token-file FILE (or --token), or set "
-                               "TOTE_TOKEN_FILE or TOTE_TOKEN (a supervisor token)")
 
-    from desktop.qt_platform import startup_problem
-
-    # Before PySide6 loads: a missing library would otherwise be an ImportError or a Qt abort.
-    problem = startup_problem()
-    if problem:
-        raise click.ClickException(problem)
-    from desktop.app import run
-
-    sys.exit(run(server, found, tls))
+_register_tool_commands()

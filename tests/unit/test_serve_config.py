@@ -164,7 +164,7 @@ def started(monkeypatch) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped
 
     monkeypatch.setattr(cli_module, "_serve", composition_root)
     monkeypatch.setattr(cli_module, "_run_loop", run_loop)
-    monkeypatch.setattr(cli_module, "_setup_logging", setup_logging)
+    monkeypatch.setattr(cli_module, "setup_logging", setup_logging)
     yield seen
 
 

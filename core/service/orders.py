@@ -7,7 +7,6 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
+
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 

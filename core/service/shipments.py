@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -70,8 +70,21 @@ def cancel_for_order(conn: Connection, order_id: str, now: datetime) -> None:
     repo.cancel_for_order(conn, order_id, now)
 
 
+class ReroutedLine(Protocol):
+    """What a re-routed pick line carries over from the short-picked one."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def gtin(self) -> str: ...
+    @property
+    def unit_price_minor(self) -> int: ...
+    @property
+    def weight_grams(self) -> int: ...
+
+
 def add_rerouted(
-    conn: Connection, order_id: str, fc_id: str, line: Any, quantity: int, bin_: str,
+    conn: Connection, order_id: str, fc_id: str, line: ReroutedLine, quantity: int, bin_: str,
     now: datetime,
 ) -> str:
     """A new shipment at fc_id with one queued pick line for units re-routed after a short pick.

@@ -4,7 +4,6 @@ transaction, read back in event-id order."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Row
@@ -18,6 +17,8 @@ from core.persistence.tables import ORDER_EVENTS, WEBHOOK_RECEIPTS
 _INSERT_EVENT = HotStatement(insert(ORDER_EVENTS), [
     "order_id", "type", "status", "detail", "fc_id", "storefront", "occurred_at"])
 _RECEIPT = select(WEBHOOK_RECEIPTS.c.event_id)
+# (event_id, order_id, type, status, occurred_at, detail): a replay's row, no ORM instance.
+EventLine = Row[tuple[int, str, str, str, datetime, str]]
 _PAGE_COLUMNS = (OrderEvent.event_id, OrderEvent.order_id, OrderEvent.type, OrderEvent.status,
                  OrderEvent.occurred_at, OrderEvent.detail)
 
@@ -64,7 +65,7 @@ def by_ids(session: Session, event_ids: list[int]) -> list[OrderEvent]:
 
 
 def page(session: Session, after: int, upto: int, limit: int, order_id: str | None,
-         storefront: str | None, fc_id: str | None) -> list[Row[Any]]:
+         storefront: str | None, fc_id: str | None) -> list[EventLine]:
     """At most `limit` events with after < event_id <= upto, filtered, oldest first."""
     stmt = (select(*_PAGE_COLUMNS)
             .where(OrderEvent.event_id > after, OrderEvent.event_id <= upto)

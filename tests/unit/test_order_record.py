@@ -59,3 +59,15 @@ def test_saving_a_record_writes_the_columns_changed_since_it_was_read(db):
         assert (row.status, row.fc_id, row.updated_at) == ("PROCESSING", "FC-1", later)
         assert row.created_at == WHEN and row.payment_token == "tok_1"
         assert repo.of_model(row) == repo.read(s.connection(), order_id)
+
+
+def test_a_record_crosses_to_another_process_with_its_values_once(db):
+    import pickle
+
+    order_id = _place(db)
+    with db.read() as s:
+        order = repo.read(s.connection(), order_id)
+    assert order is not None
+    again = pickle.loads(pickle.dumps(order, pickle.HIGHEST_PROTOCOL))
+    assert again == order and again.stored == order.stored
+    assert len(pickle.dumps(order)) < 1.3 * len(pickle.dumps(order.stored))

@@ -60,6 +60,7 @@ class OrderSnapshot:
     # (parcel, [(sku, units)]) per parcel, oldest first; filled by `load` only.
     shipments: list[tuple[Parcel, list[tuple[str, int]]]] = field(default_factory=list)
 
+
 INITIAL_PAYMENT_STATE = {
     PaymentMethod.CARD: PaymentState.AUTHORIZING,
     PaymentMethod.UPI: PaymentState.INTENT_REGISTERING,

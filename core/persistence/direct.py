@@ -7,6 +7,11 @@ is skipped: for PlaceOrder's and the saga's small statements that work cost seve
 SQLite itself did. The statement runs inside the transaction the session already holds (the
 same DBAPI connection). Other dialects run the same statement through `Connection.execute`,
 and its rows answer the same way (by index, by column name, `_asdict()`).
+
+Only documented SQLAlchemy APIs are used: the SQL is compiled for a twin of the connection's
+dialect made with `paramstyle="named"` (sqlite3 takes `:name` parameters from a dict, so no
+parameter order is needed), each parameter's type comes from `Compiled.binds` and converts
+through `TypeEngine.bind_processor`, each selected column through `result_processor`.
 """
 
 from __future__ import annotations
@@ -17,9 +22,21 @@ from typing import Any
 
 from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.default import DefaultDialect
 
 _Processor = Callable[[Any], Any] | None
 _REQUIRED = object()
+# One named-paramstyle twin per dialect class: it only writes SQL text, never connects.
+_NAMED: dict[type[Dialect], Dialect] = {}
+
+
+def _named_twin(dialect: Dialect) -> Dialect:
+    twin = _NAMED.get(type(dialect))
+    if twin is None:
+        if not isinstance(dialect, DefaultDialect):
+            raise ValueError(f"{dialect.name}: HotStatement needs a DefaultDialect")
+        twin = _NAMED[type(dialect)] = type(dialect)(paramstyle="named")
+    return twin
 
 
 class _Compiled:
@@ -35,7 +52,7 @@ class _Compiled:
 
 
 class HotStatement:
-    """A Core statement with named bind parameters, run on the DBAPI cursor on SQLite.
+    """A Core statement with named bind parameters, run on the DBAPI connection on SQLite.
 
     `keys`: the columns an INSERT or UPDATE sets (a column left out that has a constant
     default gets it, as SQLAlchemy would do). Without `keys` an INSERT or UPDATE takes its
@@ -58,14 +75,16 @@ class HotStatement:
         hit = self._cache.get((id(dialect), keys))
         if hit is not None and hit[0] is dialect:
             return hit[1]
-        compiled = self.stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
-        if not dialect.positional or compiled.positiontup is None:
-            raise ValueError(f"{dialect.name}: HotStatement needs a positional paramstyle")
-        if "POSTCOMPILE" in str(compiled):
+        compiled = self.stmt.compile(dialect=_named_twin(dialect),
+                                     column_keys=list(keys) if keys else None)
+        if "POSTCOMPILE" in compiled.string:
             raise ValueError("HotStatement cannot run an expanding IN; one value at a time")
         table = getattr(self.stmt, "table", None)
         binds = []
-        for name in compiled.positiontup:
+        # `params` names each parameter as the SQL spells it (once, however often it is used).
+        for name in compiled.params:
+            if not name.isidentifier():
+                raise ValueError(f"{name!r}: HotStatement needs plain parameter names")
             bind = compiled.binds[name]
             default: Any = _REQUIRED
             if (keys is not None and name not in keys and table is not None
@@ -75,28 +94,36 @@ class HotStatement:
                     # A server default or a Python callable: leave no column to chance.
                     raise ValueError(f"{table.name}.{name} must be given to this statement")
                 default = column_default.arg
+            elif not bind.required:
+                default = bind.effective_value  # a literal written into the statement
             binds.append((name, default,
                           bind.type.dialect_impl(dialect).bind_processor(dialect)))
         results: tuple[_Processor, ...] = ()
         if isinstance(self.stmt, Select):
             results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None)
                             for col in self.stmt.selected_columns)
-        made = _Compiled(str(compiled), tuple(binds), results, self._row)
+        made = _Compiled(compiled.string, tuple(binds), results, self._row)
         self._cache[(id(dialect), keys)] = (dialect, made)
         return made
 
     @staticmethod
-    def _params(compiled: _Compiled, values: Mapping[str, Any]) -> list[Any]:
-        params = []
+    def _params(compiled: _Compiled, values: Mapping[str, Any]) -> dict[str, Any]:
+        params = {}
         for name, default, process in compiled.binds:
             value = values[name] if default is _REQUIRED else values.get(name, default)
-            params.append(value if process is None or value is None else process(value))
+            params[name] = value if process is None or value is None else process(value)
         return params
+
+    @staticmethod
+    def _driver(conn: Connection) -> Any:
+        driver = conn.connection.driver_connection
+        if driver is None:
+            raise RuntimeError("the connection was closed")
+        return driver
 
     def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._compiled(conn.dialect, values)
-        cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]  # a live connection always has its driver's
-            compiled.sql, self._params(compiled, values))
+        cursor = self._driver(conn).execute(compiled.sql, self._params(compiled, values))
         return compiled, cursor
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
@@ -131,5 +158,4 @@ class HotStatement:
             conn.execute(self.stmt, [dict(r) for r in rows])
             return
         compiled = self._compiled(conn.dialect, rows[0])
-        conn.connection.driver_connection.executemany(  # type: ignore[union-attr]  # a live connection always has its driver's
-            compiled.sql, [self._params(compiled, r) for r in rows])
+        self._driver(conn).executemany(compiled.sql, [self._params(compiled, r) for r in rows])

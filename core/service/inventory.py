@@ -8,41 +8,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.errors import InvalidArgument, NotFound
-from core.persistence.direct import HotStatement
-from core.persistence.models import FulfillmentCenter, Product, SoftLock, StockLevel
+from core.persistence.models import StockLevel
+from core.persistence.repos import stock as repo
+from core.persistence.repos.stock import Level
 
 MAX_RECEIVE = 1_000_000
-STOCK = StockLevel.__table__
-LOCKS = SoftLock.__table__
-
-# The saga's statements, compiled once and run on the DBAPI connection (direct.py).
-_LEVEL = HotStatement(select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
-                             STOCK.c.hard_locked).where(STOCK.c.sku == bindparam("sku")))
-# Conditional: takes the units only while they are available (no oversell under concurrency).
-_TAKE = HotStatement(
-    update(STOCK)
-    .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"),
-           STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked >= bindparam("q"))
-    .values(soft_locked=STOCK.c.soft_locked + bindparam("q"))
-)
-_GIVE_BACK = HotStatement(
-    update(STOCK)
-    .where(STOCK.c.fc_id == bindparam("fc"), STOCK.c.sku == bindparam("s"))
-    .values(soft_locked=STOCK.c.soft_locked - bindparam("q"),
-            hard_locked=STOCK.c.hard_locked - bindparam("h"))
-)
-_INSERT_LOCKS = HotStatement(insert(LOCKS), ["order_id", "fc_id", "sku", "quantity"])
-_ORDER_LOCKS = HotStatement(select(LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity,
-                                   LOCKS.c.hard_quantity)
-                            .where(LOCKS.c.order_id == bindparam("order_id")))
-_DELETE_LOCKS = HotStatement(delete(LOCKS).where(LOCKS.c.order_id == bindparam("order_id")))
 
 
 class LockRace(Exception):
@@ -56,22 +31,15 @@ def receive_stock(session: Session, fc_id: str, sku: str, quantity: int, bin_: s
                               field="quantity")
     if len(bin_) > 32:
         raise InvalidArgument("bin is at most 32 characters", field="bin")
-    if session.get(FulfillmentCenter, fc_id) is None:
+    if not repo.fc_exists(session, fc_id):
         raise NotFound(f"no fulfillment center {fc_id[:64]!r}")
-    if session.get(Product, sku) is None:
+    if not repo.product_exists(session, sku):
         raise NotFound(f"no product with SKU {sku[:64]!r}: upsert it in the catalog first")
-    stmt = (
-        update(StockLevel)
-        .where(StockLevel.fc_id == fc_id, StockLevel.sku == sku)
-        .values(on_hand=StockLevel.on_hand + quantity,
-                received_total=StockLevel.received_total + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+    if not repo.add_received(session, fc_id, sku, quantity):
         session.add(StockLevel(fc_id=fc_id, sku=sku, on_hand=quantity, soft_locked=0,
                                hard_locked=0, received_total=quantity, bin=bin_))
     session.flush()
-    level = session.get(StockLevel, (fc_id, sku), populate_existing=True)
+    level = repo.level(session, fc_id, sku)
     assert level is not None
     if bin_:
         level.bin = bin_
@@ -80,20 +48,16 @@ def receive_stock(session: Session, fc_id: str, sku: str, quantity: int, bin_: s
 
 def get_stock(session: Session, sku: str, fc_id: str) -> list[StockLevel]:
     """Stock levels for a SKU and/or an FC (empty filters match everything)."""
-    stmt = select(StockLevel).order_by(StockLevel.fc_id, StockLevel.sku)
-    if sku:
-        stmt = stmt.where(StockLevel.sku == sku)
-    if fc_id:
-        stmt = stmt.where(StockLevel.fc_id == fc_id)
-    return list(session.scalars(stmt))
+    return repo.levels(session, sku, fc_id)
 
 
-def available(level: Any) -> int:
+def available(level: Level | StockLevel) -> int:
+    """Units neither soft- nor hard-locked."""
     return level.on_hand - level.soft_locked - level.hard_locked
 
 
 def plan_soft_locks(
-    levels: list[Any], needs: dict[str, int]
+    levels: list[Level], needs: dict[str, int]
 ) -> dict[tuple[str, str], int] | None:
     """Where to lock each SKU: one FC that has every line if any, else split across FCs."""
     by_fc: dict[str, dict[str, int]] = defaultdict(dict)
@@ -117,7 +81,7 @@ def plan_soft_locks(
     return plan
 
 
-def shortfall(levels: list[Any], needs: dict[str, int]) -> str:
+def shortfall(levels: list[Level], needs: dict[str, int]) -> str:
     """A sentence saying which SKUs are short, for the cancel reason."""
     have: dict[str, int] = defaultdict(int)
     for level in levels:
@@ -127,7 +91,7 @@ def shortfall(levels: list[Any], needs: dict[str, int]) -> str:
     return "out of stock: " + "; ".join(parts) + " across all fulfillment centers"
 
 
-Planner = Callable[[list[Any], dict[str, int]], "dict[tuple[str, str], int] | None"]
+Planner = Callable[[list[Level], dict[str, int]], "dict[tuple[str, str], int] | None"]
 
 
 def soft_lock(
@@ -139,16 +103,14 @@ def soft_lock(
     `planner` decides where (FC routing passes its own; the default takes the most stock).
     """
     conn = db.connection() if isinstance(db, Session) else db
-    levels: list[Any] = [level for sku in needs for level in _LEVEL.execute(conn, {"sku": sku})]
+    levels = [level for sku in needs for level in repo.levels_of(conn, sku)]
     plan = planner(levels, needs)
     if plan is None:
         return None, shortfall(levels, needs)
     for (fc_id, sku), q in sorted(plan.items()):
-        if _TAKE.rowcount(conn, {"fc": fc_id, "s": sku, "q": q}) != 1:
+        if not repo.take(conn, fc_id, sku, q):
             raise LockRace(f"{sku} at {fc_id} changed while locking")
-    _INSERT_LOCKS.executemany(conn, [
-        {"order_id": order_id, "fc_id": fc, "sku": sku, "quantity": q}
-        for (fc, sku), q in sorted(plan.items())])
+    repo.add_locks(conn, order_id, [(fc, sku, q) for (fc, sku), q in sorted(plan.items())])
     units: dict[str, int] = defaultdict(int)
     for (fc, _sku), q in plan.items():
         units[fc] += q
@@ -163,9 +125,8 @@ def release_soft_locks(db: Session | Connection, order_id: str) -> int:
     Soft locks and hard locks alike: a unit already picked goes back on the shelf.
     """
     conn = db.connection() if isinstance(db, Session) else db
-    locks = _ORDER_LOCKS.execute(conn, {"order_id": order_id})
+    locks = repo.locks_of(conn, order_id)
     for lock in locks:
-        _GIVE_BACK.execute(conn, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity,
-                                  "h": lock.hard_quantity})
-    _DELETE_LOCKS.execute(conn, {"order_id": order_id})
+        repo.give_back(conn, lock)
+    repo.drop_locks(conn, order_id)
     return sum(lock.quantity + lock.hard_quantity for lock in locks)

@@ -7,10 +7,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.commands import PlaceOrder, validate_place_order, validate_quote_order
@@ -27,9 +25,11 @@ from core.domain.order import (
 )
 from core.domain.shipping import RateTable
 from core.domain.words import count
-from core.persistence.direct import HotStatement
-from core.persistence.fulfillment_models import PickLine, Shipment
-from core.persistence.models import Order, OrderLine, Product
+from core.persistence.models import Order, OrderLine
+from core.persistence.repos import orders as repo
+from core.persistence.repos import shipments as shipment_repo
+from core.persistence.repos.orders import OrderLineRecord, OrderRecord
+from core.persistence.repos.shipments import Parcel
 from core.service import events
 
 
@@ -51,29 +51,15 @@ class OrderSettings:
 class OrderSnapshot:
     """An order row with its lines, detached from the session.
 
-    PlaceOrder answers with plain records carrying the same attributes as the models (building
-    ORM instances only to read them back cost more than the INSERTs).
+    PlaceOrder answers with typed records carrying the same attributes as the models (building
+    ORM instances only to read them back cost more than the INSERTs); `load` with the models.
     """
 
-    order: Order | SimpleNamespace
-    lines: list[OrderLine] | list[SimpleNamespace]
-    # (shipment row, [(sku, units)]) per parcel, oldest first; filled by `load` only.
-    shipments: list[tuple[Any, list[tuple[str, int]]]] = field(default_factory=list)
+    order: Order | OrderRecord
+    lines: list[OrderLine] | list[OrderLineRecord]
+    # (parcel, [(sku, units)]) per parcel, oldest first; filled by `load` only.
+    shipments: list[tuple[Parcel, list[tuple[str, int]]]] = field(default_factory=list)
 
-
-ORDERS = Order.__table__
-LINES = OrderLine.__table__
-PRODUCTS = Product.__table__
-
-# PlaceOrder's statements, compiled once and run on the DBAPI connection (direct.py).
-_BY_KEY = HotStatement(select(ORDERS.c.order_id, ORDERS.c.request_hash).where(
-    ORDERS.c.storefront == bindparam("storefront"),
-    ORDERS.c.idempotency_key == bindparam("key")))
-_PRICE = HotStatement(select(
-    PRODUCTS.c.unit_price_minor, PRODUCTS.c.currency, PRODUCTS.c.weight_grams,
-).where(PRODUCTS.c.sku == bindparam("sku")))
-_INSERT_ORDER = HotStatement(insert(ORDERS), [c.key for c in ORDERS.columns])
-_INSERT_LINES = HotStatement(insert(LINES), [c.key for c in LINES.columns])
 
 INITIAL_PAYMENT_STATE = {
     PaymentMethod.CARD: PaymentState.AUTHORIZING,
@@ -93,8 +79,9 @@ def place_order(
     validate_place_order(cmd)
     conn = session.connection()
     request_hash = cmd.request_hash()
-    for existing_id, existing_hash in _BY_KEY.execute(
-            conn, {"storefront": cmd.storefront, "key": cmd.idempotency_key}):
+    existing = repo.by_idempotency_key(conn, cmd.storefront, cmd.idempotency_key)
+    if existing is not None:
+        existing_id, existing_hash = existing
         if existing_hash != request_hash:
             raise FailedPrecondition(
                 f"idempotency_key {cmd.idempotency_key!r} was already used for a different "
@@ -109,7 +96,7 @@ def place_order(
     method = cmd.payment.method
 
     order_id = new_id("ord")
-    values: dict[str, Any] = dict(
+    order = OrderRecord(
         order_id=order_id, storefront=cmd.storefront, idempotency_key=cmd.idempotency_key,
         request_hash=request_hash, customer_id=cmd.customer_id, currency=cmd.currency,
         subtotal_minor=subtotal, shipping_fee_minor=fee, total_minor=total.amount_minor,
@@ -124,31 +111,27 @@ def place_order(
         created_at=now, updated_at=now,
     )
     if method == PaymentMethod.CARD:
-        values["payment_token"] = cmd.payment.card_token
+        order.payment_token = cmd.payment.card_token
     elif method == PaymentMethod.UPI:
         intent_id = "upi_" + order_id.split("_", 1)[1]
-        values.update(upi_vpa=cmd.payment.upi_vpa, upi_intent_id=intent_id,
-                      upi_expires_at=now + settings.upi_expiry,
-                      upi_intent_uri=upi_uri(settings, intent_id, order_id, total))
+        order.upi_vpa, order.upi_intent_id = cmd.payment.upi_vpa, intent_id
+        order.upi_expires_at = now + settings.upi_expiry
+        order.upi_intent_uri = upi_uri(settings, intent_id, order_id, total)
     elif method == PaymentMethod.COD:
-        values["authorized_minor"] = total.amount_minor
+        order.authorized_minor = total.amount_minor
+    lines = [OrderLineRecord(order_id, i + 1, ln.sku, ln.quantity, products[ln.sku][0],
+                             products[ln.sku][2])
+             for i, ln in enumerate(cmd.lines)]
     # Not the ORM's unit of work: this is the hot path of PlaceOrder.
-    _INSERT_ORDER.execute(conn, values)
-    line_values = [
-        dict(order_id=order_id, line_no=i + 1, sku=ln.sku, quantity=ln.quantity,
-             unit_price_minor=products[ln.sku][0], weight_grams=products[ln.sku][2])
-        for i, ln in enumerate(cmd.lines)
-    ]
-    _INSERT_LINES.executemany(conn, line_values)
-    order = SimpleNamespace(**values)
+    repo.insert_order(conn, order, lines)
     units = sum(ln.quantity for ln in cmd.lines)
     events.record(conn, order, EventType.ORDER_CREATED, now,
-                  f"{count(len(line_values), 'line')}, {count(units, 'unit')}, total {total} "
+                  f"{count(len(lines), 'line')}, {count(units, 'unit')}, total {total} "
                   f"by {method}")
     if method == PaymentMethod.COD:
         events.record(conn, order, EventType.PAYMENT_AUTHORIZED, now,
                       f"cash on delivery: {total} to collect at the door")
-    return OrderSnapshot(order, [SimpleNamespace(**v) for v in line_values]), True
+    return OrderSnapshot(order, lines), True
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +151,7 @@ class PricedOrder:
         return Money(self.subtotal_minor + self.shipping_fee_minor, self.currency)
 
 
-def price_order(conn: Any, cmd: PlaceOrder, settings: OrderSettings) -> PricedOrder:
+def price_order(conn: Connection, cmd: PlaceOrder, settings: OrderSettings) -> PricedOrder:
     """Price a validated order: catalog prices (never the client's) plus the quoted fee.
 
     The one place an order is priced: PlaceOrder stores what this returns, QuoteOrder shows
@@ -179,10 +162,10 @@ def price_order(conn: Any, cmd: PlaceOrder, settings: OrderSettings) -> PricedOr
     products: dict[str, tuple[int, str, int]] = {}
     for i, line in enumerate(cmd.lines):
         if line.sku not in products:
-            found = _PRICE.execute(conn, {"sku": line.sku})
-            if not found:
+            found = repo.product_price(conn, line.sku)
+            if found is None:
                 raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
-            products[line.sku] = found[0]
+            products[line.sku] = found
         if products[line.sku][1] != cmd.currency:
             raise InvalidArgument(
                 f"lines[{i}] {line.sku} is priced in {products[line.sku][1]} but the order is "
@@ -228,7 +211,7 @@ def as_placed(snapshot: OrderSnapshot) -> OrderSnapshot:
     """The order as PlaceOrder first returned it, so retries get identical replies."""
     o = snapshot.order
     method = PaymentMethod(o.payment_method)
-    placed = Order(**{c: getattr(o, c) for c in Order.__table__.columns.keys()})
+    placed = repo.of_model(o) if isinstance(o, Order) else replace(o)
     placed.status = OrderStatus.PENDING
     placed.payment_state = INITIAL_PAYMENT_STATE[method]
     placed.authorization_id = None
@@ -243,29 +226,22 @@ def as_placed(snapshot: OrderSnapshot) -> OrderSnapshot:
 
 def load(session: Session, order_id: str, storefront: str | None = None) -> OrderSnapshot:
     """An order with its lines; a storefront sees only its own (others are NOT_FOUND)."""
-    order = session.get(Order, order_id)
+    order = repo.get(session, order_id)
     if order is None or (storefront is not None and order.storefront != storefront):
         raise NotFound(f"no order {order_id[:64]!r}")
-    lines = list(session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
+    lines = repo.lines_of(session, [order_id])[order_id]
     return OrderSnapshot(order, lines, _shipments(session, order_id))
 
 
-def _shipments(session: Session, order_id: str) -> list[tuple[Any, list[tuple[str, int]]]]:
+def _shipments(session: Session, order_id: str) -> list[tuple[Parcel, list[tuple[str, int]]]]:
     """The order's parcels with the units in each (picked, else still to pick)."""
     conn = session.connection()
-    parcels = list(conn.execute(
-        select(Shipment.shipment_id, Shipment.fc_id, Shipment.status, Shipment.carrier,
-               Shipment.tracking_number)
-        .where(Shipment.order_id == order_id)
-        .order_by(Shipment.created_at, Shipment.shipment_id)))
+    parcels = shipment_repo.parcels_of(conn, order_id)
     units: dict[str, list[tuple[str, int]]] = {p.shipment_id: [] for p in parcels}
     if parcels:
-        for ln in conn.execute(
-                select(PickLine.shipment_id, PickLine.sku, PickLine.quantity, PickLine.missing)
-                .where(PickLine.order_id == order_id).order_by(PickLine.sku)):
-            if ln.shipment_id in units and ln.quantity > ln.missing:
-                units[ln.shipment_id].append((ln.sku, ln.quantity - ln.missing))
+        for shipment_id, sku, quantity, missing in shipment_repo.units_of(conn, order_id):
+            if shipment_id in units and quantity > missing:
+                units[shipment_id].append((sku, quantity - missing))
     return [(p, units[p.shipment_id]) for p in parcels]
 
 
@@ -277,28 +253,15 @@ def list_orders(
     if page_size < 0:
         raise InvalidArgument("page_size must not be negative", field="page_size")
     size = min(page_size or 50, 500)
-    stmt = select(Order).order_by(Order.order_id.desc()).limit(size + 1)
-    if page_token:
-        stmt = stmt.where(Order.order_id < _cursor(page_token))
-    if storefront is not None:
-        stmt = stmt.where(Order.storefront == storefront)
-    if status:
-        stmt = stmt.where(Order.status == status)
-    if fc_id:
-        stmt = stmt.where(Order.fc_id == fc_id)
-    if customer_id:
-        stmt = stmt.where(Order.customer_id == customer_id)
-    rows = list(session.scalars(stmt))
+    rows = repo.page(session, size=size + 1,
+                     before=_cursor(page_token) if page_token else None,
+                     storefront=storefront, status=status, fc_id=fc_id,
+                     customer_id=customer_id)
     token = ""
     if len(rows) > size:
         rows = rows[:size]
         token = base64.urlsafe_b64encode(rows[-1].order_id.encode()).decode()
-    ids = [o.order_id for o in rows]
-    lines: dict[str, list[OrderLine]] = {i: [] for i in ids}
-    if ids:
-        for line in session.scalars(select(OrderLine).where(OrderLine.order_id.in_(ids))
-                                    .order_by(OrderLine.order_id, OrderLine.line_no)):
-            lines[line.order_id].append(line)
+    lines = repo.lines_of(session, [o.order_id for o in rows])
     return [OrderSnapshot(o, lines[o.order_id]) for o in rows], token
 
 
@@ -324,7 +287,7 @@ def request_cancel(
     """Ask the saga to cancel an order (before PACKED); the compensations run right after."""
     if len(reason) > 500:
         raise InvalidArgument("reason is at most 500 characters", field="reason")
-    order = session.get(Order, order_id, with_for_update=True)
+    order = repo.get(session, order_id, for_update=True)
     if order is None or (storefront is not None and order.storefront != storefront):
         raise NotFound(f"no order {order_id[:64]!r}")
     if order.status == OrderStatus.CANCELLED:
@@ -333,8 +296,7 @@ def request_cancel(
         raise FailedPrecondition(
             f"order {order_id} is {order.status}: it can be cancelled only before it is "
             "packed (after that, refuse the delivery or return it)")
-    packing = session.scalar(select(Shipment.shipment_id).where(
-        Shipment.order_id == order_id, Shipment.status.in_(["packing", "packed"])).limit(1))
+    packing = shipment_repo.one_packing(session.connection(), order_id)
     if packing is not None:
         # The final capture is under way (or done): a void now would race it.
         raise FailedPrecondition(

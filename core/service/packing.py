@@ -8,11 +8,10 @@ twice (a retried PackOrder, the resume worker after a crash, two replicas) chang
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain import packing as rules
@@ -24,18 +23,16 @@ from core.domain.order import (
     OrderStatus,
     PaymentMethod,
     PaymentState,
-    check_transition,
 )
 from core.domain.words import count
-from core.persistence.fulfillment_models import PickLine, Shipment
-from core.persistence.models import FulfillmentCenter, Order
+from core.persistence.repos import orders as order_repo
+from core.persistence.repos import routing as routing_repo
+from core.persistence.repos import shipments as repo
+from core.persistence.repos.orders import OrderRecord
+from core.persistence.repos.shipments import ShipmentRecord
 from core.service import events, inventory, shipments
 from core.service.catalog import return_address
 
-ORDERS = Order.__table__
-SHIPMENTS = Shipment.__table__
-PICK_LINES = PickLine.__table__
-FCS = FulfillmentCenter.__table__
 # A shipment in one of these still counts towards the order; "cancelled" ones do not.
 _LIVE = ("pending", "picking", "picked", "packing", "packed", "shipped", "delivered")
 _PACKABLE = ("pending", "picking", "picked")
@@ -86,42 +83,22 @@ class Progress:
         return self.payment_state == PaymentState.CAPTURED
 
 
-def _lock_order(session: Session, order_id: str) -> SimpleNamespace:
-    row = session.connection().execute(
-        select(ORDERS).where(ORDERS.c.order_id == order_id).with_for_update()).one_or_none()
-    if row is None:
+def _lock_order(conn: Connection, order_id: str) -> OrderRecord:
+    order = order_repo.lock(conn, order_id)
+    if order is None:
         raise NotFound(f"no order {order_id[:64]!r}")
-    return SimpleNamespace(**row._asdict())
+    return order
 
 
-def _save_order(session: Session, order: SimpleNamespace, **values: Any) -> None:
-    for k, v in values.items():
-        setattr(order, k, v)
-    session.connection().execute(
-        update(ORDERS).where(ORDERS.c.order_id == order.order_id).values(**values))
+def _shipment(conn: Connection, shipment_id: str) -> ShipmentRecord:
+    shipment = repo.get(conn, shipment_id)
+    if shipment is None:
+        raise NotFound(f"no shipment {shipment_id[:64]!r}")
+    return shipment
 
 
-def _save_shipment(session: Session, shipment_id: str, **values: Any) -> int:
-    result = session.connection().execute(
-        update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id).values(**values))
-    return int(result.rowcount)
-
-
-def _shipments(session: Session, order_id: str) -> list[Any]:
-    return list(session.connection().execute(
-        select(SHIPMENTS).where(SHIPMENTS.c.order_id == order_id)
-        .order_by(SHIPMENTS.c.created_at, SHIPMENTS.c.shipment_id)))
-
-
-def _lines(session: Session, shipment_id: str) -> list[rules.PackedLine]:
-    rows = session.connection().execute(
-        select(PICK_LINES).where(PICK_LINES.c.shipment_id == shipment_id)
-        .order_by(PICK_LINES.c.sku, PICK_LINES.c.line_id))
-    return [rules.PackedLine(r.sku, r.quantity, r.picked, r.missing, r.weight_grams,
-                             r.unit_price_minor) for r in rows]
-
-
-def _choose(all_shipments: list[Any], order_id: str, shipment_id: str) -> Any:
+def _choose(all_shipments: list[ShipmentRecord], order_id: str,
+            shipment_id: str) -> ShipmentRecord:
     live = [s for s in all_shipments if s.status in _LIVE]
     if shipment_id:
         for s in all_shipments:
@@ -144,8 +121,9 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
 
     A shipment already packing or packed is returned as it is (a retried PackOrder resumes).
     """
-    order = _lock_order(session, order_id)
-    all_shipments = _shipments(session, order_id)
+    conn = session.connection()
+    order = _lock_order(conn, order_id)
+    all_shipments = repo.of_order(conn, order_id)
     shipment = _choose(all_shipments, order_id, shipment_id)
     if fc_scope is not None and shipment.fc_id != fc_scope:
         raise PermissionDenied(f"shipment {shipment.shipment_id} ships from {shipment.fc_id}; "
@@ -159,10 +137,10 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
     if shipment.status not in _PACKABLE:
         raise FailedPrecondition(f"shipment {shipment.shipment_id} is {shipment.status}; "
                                  "only a picked shipment can be packed")
-    fc = session.connection().execute(select(FCS).where(FCS.c.fc_id == shipment.fc_id)).first()
+    fc = routing_repo.fc(conn, shipment.fc_id)
     # The label names the FC as sender: without a return address nothing is captured/booked.
     return_address(shipment.fc_id, fc.address if fc is not None else None)
-    lines = _lines(session, shipment.shipment_id)
+    lines = repo.packed_lines(conn, shipment.shipment_id)
     rules.check_picked(lines)
     rules.check_weight(weight_grams, rules.expected_weight(lines, ""), box,
                        packing.tolerance_pct, packing.tolerance_min_g)
@@ -180,33 +158,33 @@ def begin(session: Session, order_id: str, shipment_id: str, weight_grams: int, 
     cod_due = 0
     if order.payment_method == PaymentMethod.COD:
         cod_due = value + (order.shipping_fee_minor if is_last else 0)
-    _save_shipment(session, shipment.shipment_id, status="packing", weight_grams=weight_grams,
-                   box=box, value_minor=value, carrier_cost_minor=cost, cod_due_minor=cod_due,
-                   updated_at=now)
+    repo.begin_packing(conn, shipment.shipment_id, weight_grams, box, value, cost, cod_due, now)
     if order.status == OrderStatus.PROCESSING:
         # Picking may not have marked the order yet; PACKED is reached through PICKING.
-        check_transition(OrderStatus.PROCESSING, OrderStatus.PICKING)
-        _save_order(session, order, status=OrderStatus.PICKING, updated_at=now)
+        order.transition(OrderStatus.PICKING)
+        order.updated_at = now
+        order_repo.save(conn, order)
     return str(shipment.shipment_id)
 
 
 def progress(session: Session, shipment_id: str) -> Progress | None:
     """What is done and what is left of packing this shipment (None: no such shipment)."""
     conn = session.connection()
-    shipment = conn.execute(
-        select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id)).first()
+    shipment = repo.get(conn, shipment_id)
     if shipment is None:
         return None
-    order = conn.execute(select(ORDERS).where(ORDERS.c.order_id == shipment.order_id)).one()
-    all_shipments = _shipments(session, order.order_id)
+    order = order_repo.read(conn, shipment.order_id)
+    if order is None:
+        raise NotFound(f"no order {shipment.order_id!r}")
+    all_shipments = repo.of_order(conn, order.order_id)
     others = [s for s in all_shipments if s.shipment_id != shipment_id and s.status in _LIVE]
     is_last = all(s.status not in _PACKABLE for s in others)
     packed_minor = sum(s.value_minor for s in all_shipments if s.status in _LIVE)
     method = PaymentMethod(order.payment_method)
     final = rules.final_amounts(method, packed_minor, order.shipping_fee_minor,
                                 order.authorized_minor)
-    fc = conn.execute(select(FCS).where(FCS.c.fc_id == shipment.fc_id)).first()
-    lines = _lines(session, shipment_id)
+    fc = routing_repo.fc(conn, shipment.fc_id)
+    lines = repo.packed_lines(conn, shipment_id)
     return Progress(
         shipment_id=shipment_id, shipment_status=shipment.status, order_id=order.order_id,
         order_status=order.status, fc_id=shipment.fc_id, method=method,
@@ -224,88 +202,86 @@ def progress(session: Session, shipment_id: str) -> Progress | None:
 def record_capture(session: Session, order_id: str, capture_id: str, captured_minor: int,
                    refunded_minor: int, now: datetime) -> None:
     """The final amount is taken (card capture, or a UPI debit less its refund)."""
-    order = _lock_order(session, order_id)
+    conn = session.connection()
+    order = _lock_order(conn, order_id)
     if order.payment_state == PaymentState.CAPTURED or order.status == OrderStatus.CANCELLED:
         return
     cur = order.currency
     if refunded_minor:
-        _save_order(session, order, refunded_minor=order.refunded_minor + refunded_minor)
-        events.record(session, order, EventType.PAYMENT_REFUNDED, now,
+        order.refunded_minor += refunded_minor
+        events.record(conn, order, EventType.PAYMENT_REFUNDED, now,
                       f"refunded {Money(refunded_minor, cur)} of the UPI payment {capture_id}: "
                       "units short or a lower value packed")
-    _save_order(session, order, payment_state=PaymentState.CAPTURED, capture_id=capture_id,
-                captured_minor=captured_minor, updated_at=now)
-    events.record(session, order, EventType.PAYMENT_CAPTURED, now,
+    order.payment_state, order.capture_id = PaymentState.CAPTURED, capture_id
+    order.captured_minor, order.updated_at = captured_minor, now
+    order_repo.save(conn, order)
+    events.record(conn, order, EventType.PAYMENT_CAPTURED, now,
                   f"captured {Money(captured_minor, cur)} ({capture_id})")
 
 
 def record_carrier(session: Session, shipment_id: str, tracking_number: str, carrier: str,
                    service: str, now: datetime) -> None:
     """The carrier booked the parcel (a repeat keeps the first tracking number)."""
-    session.connection().execute(
-        update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id,
-                                SHIPMENTS.c.tracking_number.is_(None))
-        .values(tracking_number=tracking_number, carrier=carrier, service=service,
-                updated_at=now))
+    repo.record_carrier(session.connection(), shipment_id, tracking_number, carrier, service, now)
 
 
 def record_label(session: Session, shipment_id: str, pdf: bytes, zpl: str, now: datetime) -> None:
     """The verified label (PDF and ZPL) is kept for printing and reprinting."""
-    session.connection().execute(
-        update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id,
-                                SHIPMENTS.c.label_pdf.is_(None))
-        .values(label_pdf=pdf, label_zpl=zpl, updated_at=now))
+    repo.record_label(session.connection(), shipment_id, pdf, zpl, now)
 
 
 def finish(session: Session, shipment_id: str, now: datetime) -> bool:
     """The shipment is packed; the order is PACKED once all its parcels are (Order_Packed)."""
-    shipment = session.connection().execute(
-        select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id)).one()
-    order = _lock_order(session, shipment.order_id)
+    conn = session.connection()
+    shipment = _shipment(conn, shipment_id)
+    order = _lock_order(conn, shipment.order_id)
     if shipment.status != "packing" or order.status == OrderStatus.CANCELLED:
         return False
-    _save_shipment(session, shipment_id, status="packed", packed_at=now, updated_at=now)
-    rest = [s for s in _shipments(session, order.order_id)
+    repo.mark_packed(conn, shipment_id, now)
+    rest = [s for s in repo.of_order(conn, order.order_id)
             if s.shipment_id != shipment_id and s.status in _LIVE
             and s.status not in ("packed", "shipped", "delivered")]  # earlier parcels may be gone
     cost = Money(shipment.carrier_cost_minor or 0, order.currency)
     detail = (f"{shipment_id} from {shipment.fc_id}: {shipment.weight_grams} g in box "
               f"{shipment.box or '(none)'}, {shipment.carrier} {shipment.tracking_number}, "
               f"carrier cost {cost}")
+    order.updated_at = now
     if rest:
-        _save_order(session, order, updated_at=now)
-        events.record(session, order, EventType.ORDER_PACKED, now,
+        order_repo.save(conn, order)
+        events.record(conn, order, EventType.ORDER_PACKED, now,
                       f"{detail}; {count(len(rest), 'more parcel')} to pack")
         return False
-    check_transition(OrderStatus(order.status), OrderStatus.PACKED)
-    _save_order(session, order, status=OrderStatus.PACKED, updated_at=now)
-    events.record(session, order, EventType.ORDER_PACKED, now, detail)
+    order.transition(OrderStatus.PACKED)
+    order_repo.save(conn, order)
+    events.record(conn, order, EventType.ORDER_PACKED, now, detail)
     return True
 
 
 def cancel_after_failed_payment(session: Session, order_id: str, reason: str, refunded: bool,
                                 detail: str, now: datetime, refunded_minor: int = 0) -> None:
     """The capture failed and the hold is voided (or the debit refunded): stock back, CANCELLED."""
-    order = _lock_order(session, order_id)
+    conn = session.connection()
+    order = _lock_order(conn, order_id)
     if order.status == OrderStatus.CANCELLED:
         return
-    check_transition(OrderStatus(order.status), OrderStatus.CANCELLED)
-    state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
-    _save_order(session, order, payment_state=state, updated_at=now)
+    # The events below record the status before the cancellation: the transition is last, and
+    # when it is refused the whole transaction (and so every change above it) rolls back.
+    order.payment_state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
+    order.updated_at = now
     if refunded:
         # Money was taken (a capture, or the UPI debit) and all of it given back: say so.
-        _save_order(session, order, captured_minor=refunded_minor,
-                    refunded_minor=refunded_minor)
-    events.record(session, order, EventType.PAYMENT_REFUNDED if refunded
+        order.captured_minor = order.refunded_minor = refunded_minor
+    events.record(conn, order, EventType.PAYMENT_REFUNDED if refunded
                   else EventType.PAYMENT_VOIDED, now, detail)
-    units = inventory.release_soft_locks(session, order_id)
-    shipments.cancel_for_order(session.connection(), order_id, now)
-    _save_order(session, order, inventory_state=InventoryState.RELEASED)
-    events.record(session, order, EventType.INVENTORY_RELEASED, now,
+    units = inventory.release_soft_locks(conn, order_id)
+    shipments.cancel_for_order(conn, order_id, now)
+    order.inventory_state = InventoryState.RELEASED
+    events.record(conn, order, EventType.INVENTORY_RELEASED, now,
                   f"released {count(units, 'locked unit')}, picked ones back to their bins")
-    _save_order(session, order, status=OrderStatus.CANCELLED, cancel_reason=reason,
-                saga_due_at=None)
-    events.record(session, order, EventType.ORDER_CANCELLED, now, reason)
+    order.transition(OrderStatus.CANCELLED)
+    order.cancel_reason, order.saga_due_at = reason, None
+    order_repo.save(conn, order)
+    events.record(conn, order, EventType.ORDER_CANCELLED, now, reason)
 
 
 def claim_stuck(session: Session, idle_before: datetime | None, now: datetime,
@@ -315,20 +291,12 @@ def claim_stuck(session: Session, idle_before: datetime | None, now: datetime,
     idle_before None takes every one (SQLite: one process owns the file, so after a restart
     nothing else can be packing them). The lease is the shipment's updated_at.
     """
-    stmt = select(SHIPMENTS.c.shipment_id).where(SHIPMENTS.c.status == "packing")
-    if idle_before is not None:
-        stmt = stmt.where(SHIPMENTS.c.updated_at < idle_before)
-    ids = list(session.connection().scalars(
-        stmt.order_by(SHIPMENTS.c.updated_at).limit(limit).with_for_update(skip_locked=True)))
-    if ids:
-        session.connection().execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id.in_(ids))
-                                     .values(updated_at=now))
-    return ids
+    return repo.claim_packing(session.connection(), idle_before, now, limit)
 
 
 def touch(session: Session, shipment_id: str, now: datetime) -> None:
     """Renew the lease on a shipment being packed (another step is about to start)."""
-    _save_shipment(session, shipment_id, updated_at=now)
+    repo.touch(session.connection(), shipment_id, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,27 +308,21 @@ class StoredLabel:
 
 def first_label(session: Session, order_id: str) -> StoredLabel:
     """The label of the order's first shipment; NOT_FOUND until it is packed."""
-    if session.get(Order, order_id) is None:
+    conn = session.connection()
+    if order_repo.read(conn, order_id) is None:
         raise NotFound(f"no order {order_id[:64]!r}")
-    for s in _shipments(session, order_id):
+    for s in repo.of_order(conn, order_id):
         if s.label_pdf is not None and s.tracking_number:
             # A label stored before FCs had return addresses names a made-up sender.
-            fc = session.get(FulfillmentCenter, s.fc_id)
+            fc = routing_repo.fc(conn, s.fc_id)
             return_address(s.fc_id, fc.address if fc is not None else None)
             return StoredLabel(s.tracking_number, s.label_pdf, s.label_zpl or "")
     raise NotFound(f"order {order_id} has no label yet: labels are printed when it is packed")
 
 
-def lease_age(lease: timedelta, now: datetime) -> datetime:
-    """The updated_at before which a packing shipment counts as abandoned."""
-    return now - lease
-
-
-
 def label_of(session: Session, shipment_id: str) -> StoredLabel | None:
     """The label stored on one shipment, if it has been printed."""
-    s = session.connection().execute(
-        select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id)).first()
+    s = repo.get(session.connection(), shipment_id)
     if s is None or s.label_pdf is None or not s.tracking_number:
         return None
     return StoredLabel(s.tracking_number, s.label_pdf, s.label_zpl or "")

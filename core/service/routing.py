@@ -11,42 +11,22 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain import routing as rules_
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.order import OrderStatus
-from core.persistence.direct import HotStatement
-from core.persistence.fulfillment_models import PickLine, RoutingDecision, Shipment
-from core.persistence.models import FulfillmentCenter, Order, SoftLock
+from core.persistence.fulfillment_models import RoutingDecision
+from core.persistence.repos import orders as order_repo
+from core.persistence.repos import routing as repo
+from core.persistence.repos import shipments as shipment_repo
+from core.persistence.repos import stock as stock_repo
+from core.persistence.repos.orders import OrderRecord
+from core.persistence.repos.stock import Level
 from core.service import inventory, orders, shipments
 
 SPLIT_POLICIES = ("split",)
-# Shipments that still weigh on an FC's day: not yet handed to a carrier.
-OPEN_SHIPMENT_STATUSES = ("pending", "picking", "picked", "packing", "packed")
-
-FCS = FulfillmentCenter.__table__
-DECISIONS = RoutingDecision.__table__
-_SHIPMENTS = Shipment.__table__
-_PICK_LINES = PickLine.__table__
-_LOCKS = SoftLock.__table__
-
-_ALL_FCS = HotStatement(select(FCS.c.fc_id, FCS.c.latitude, FCS.c.longitude,
-                              FCS.c.cutoff_hour, FCS.c.daily_capacity))
-# Reached through the open orders (indexed by status) so the count costs the work in progress,
-# not every shipment ever made; SHIPPED because a split order ships one parcel at a time.
-_OPEN_ORDERS = select(Order.__table__.c.order_id).where(Order.__table__.c.status.in_(
-    [OrderStatus.PROCESSING, OrderStatus.PICKING, OrderStatus.PACKED, OrderStatus.SHIPPED]))
-_BACKLOG = (select(_SHIPMENTS.c.fc_id, func.count())
-            .where(_SHIPMENTS.c.order_id.in_(_OPEN_ORDERS),
-                   _SHIPMENTS.c.status.in_(OPEN_SHIPMENT_STATUSES))
-            .group_by(_SHIPMENTS.c.fc_id))
-_DROP_DECISION = HotStatement(delete(DECISIONS).where(
-    DECISIONS.c.order_id == bindparam("order_id")))
-_INSERT_DECISION = HotStatement(insert(DECISIONS), ["order_id", "chosen_fc_id", "candidates",
-                                                    "decided_at", "overridden_by"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +79,7 @@ class BacklogCache:
         with self._lock:
             now = self._clock()
             if self._counts is None or now >= self._expires:
-                self._counts = {fc: int(n) for fc, n in conn.execute(_BACKLOG)}
+                self._counts = repo.backlog(conn)
                 self._expires = now + self._ttl
             return dict(self._counts)
 
@@ -115,20 +95,19 @@ class BacklogCache:
 BACKLOG = BacklogCache()
 
 
-def _views(conn: Connection, levels: list[Any],
+def _views(conn: Connection, levels: list[Level],
            backlog_cache: BacklogCache | None = None) -> dict[str, rules_.FcView]:
-    backlog = (backlog_cache.counts(conn) if backlog_cache is not None
-               else {fc: int(n) for fc, n in conn.execute(_BACKLOG)})
+    backlog = backlog_cache.counts(conn) if backlog_cache is not None else repo.backlog(conn)
     stock: dict[str, dict[str, int]] = defaultdict(dict)
     for level in levels:
         stock[level.fc_id][level.sku] = inventory.available(level)
     return {fc.fc_id: rules_.FcView(fc.fc_id, fc.latitude, fc.longitude, fc.cutoff_hour,
                                     fc.daily_capacity, int(backlog.get(fc.fc_id, 0)),
                                     stock.get(fc.fc_id, {}))
-            for fc in _ALL_FCS.execute(conn)}
+            for fc in repo.sites(conn)}
 
 
-def score_all(conn: Connection, order: Any, levels: list[Any], needs: dict[str, int],
+def score_all(conn: Connection, order: OrderRecord, levels: list[Level], needs: dict[str, int],
               now: datetime, rules: RoutingRules, backlog: BacklogCache | None = None,
               ) -> tuple[list[rules_.Candidate], dict[str, rules_.FcView]]:
     """Every FC scored for the order, best first (backlog: counted now unless a cache)."""
@@ -139,14 +118,14 @@ def score_all(conn: Connection, order: Any, levels: list[Any], needs: dict[str, 
     return ranked, views
 
 
-def lock_where_routed(conn: Connection, order: Any, needs: dict[str, int], now: datetime,
+def lock_where_routed(conn: Connection, order: OrderRecord, needs: dict[str, int], now: datetime,
                       rules: RoutingRules = DEFAULT_RULES,
                       backlog: BacklogCache | None = None) -> tuple[str | None, str]:
     """Route the order and soft-lock its units there; record the decision. Like soft_lock."""
     decided: list[dict[str, Any]] = []
     plan_fcs: list[set[str]] = []  # the FCs of the last plan: one new shipment each
 
-    def planner(levels: list[Any], needs: dict[str, int]) -> dict[tuple[str, str], int] | None:
+    def planner(levels: list[Level], needs: dict[str, int]) -> dict[tuple[str, str], int] | None:
         ranked, views = score_all(conn, order, levels, needs, now, rules, backlog)
         if not ranked:
             return None
@@ -180,46 +159,20 @@ def lock_where_routed(conn: Connection, order: Any, needs: dict[str, int], now: 
         backlog.routed(plan_fcs[-1])
     if main_fc is not None and decided:
         chosen = decided[-1]
-        _DROP_DECISION.execute(conn, {"order_id": order.order_id})
-        _INSERT_DECISION.execute(conn, {
-            "order_id": order.order_id, "chosen_fc_id": chosen["chosen"],
-            "candidates": chosen["candidates"], "decided_at": now, "overridden_by": None})
+        repo.replace_decision(conn, order.order_id, chosen["chosen"], chosen["candidates"], now)
         detail = f"{detail}; routed to {chosen['chosen']}"
     return main_fc, detail
 
 
 def explain(session: Session, order_id: str) -> RoutingDecision:
     """The stored routing decision of an order (NOT_FOUND before routing)."""
-    decision = session.get(RoutingDecision, order_id)
+    decision = repo.decision(session, order_id)
     if decision is None:
-        if session.get(Order, order_id) is None:
+        if order_repo.get(session, order_id) is None:
             raise NotFound(f"no order {order_id[:64]!r}")
         raise NotFound(f"order {order_id} has not been routed yet: routing runs when its stock "
                        "is soft-locked; ask again once it is PROCESSING")
     return decision
-
-
-_ORDERS = Order.__table__
-_STOCK = inventory.STOCK
-_ORDER_FOR_UPDATE = select(_ORDERS).where(_ORDERS.c.order_id == bindparam("o")).with_for_update()
-_ORDER_PICK_LINES = select(_PICK_LINES.c.fc_id, _PICK_LINES.c.task_id).where(
-    _PICK_LINES.c.order_id == bindparam("o")).with_for_update()
-_ORDER_SHIPMENTS = select(_SHIPMENTS.c.fc_id, _SHIPMENTS.c.status).where(
-    _SHIPMENTS.c.order_id == bindparam("o"), _SHIPMENTS.c.status != "cancelled")
-_ORDER_LOCKS = select(_LOCKS.c.fc_id, _LOCKS.c.sku, _LOCKS.c.quantity,
-                      _LOCKS.c.hard_quantity).where(_LOCKS.c.order_id == bindparam("o"))
-_AVAILABLE_AT = select(_STOCK.c.sku, _STOCK.c.on_hand - _STOCK.c.soft_locked
-                       - _STOCK.c.hard_locked).where(
-    _STOCK.c.fc_id == bindparam("fc"), _STOCK.c.sku.in_(bindparam("skus", expanding=True)))
-_UNLOCK = (update(_STOCK)
-           .where(_STOCK.c.fc_id == bindparam("fc"), _STOCK.c.sku == bindparam("s"))
-           .values(soft_locked=_STOCK.c.soft_locked - bindparam("q")))
-# Conditional, like the saga's lock: the units move only while they are still available.
-_RELOCK = (update(_STOCK)
-           .where(_STOCK.c.fc_id == bindparam("fc"), _STOCK.c.sku == bindparam("s"),
-                  _STOCK.c.on_hand - _STOCK.c.soft_locked - _STOCK.c.hard_locked
-                  >= bindparam("q"))
-           .values(soft_locked=_STOCK.c.soft_locked + bindparam("q")))
 
 
 def assign_order(session: Session, order_id: str, fc_id: str, who: str,
@@ -227,10 +180,10 @@ def assign_order(session: Session, order_id: str, fc_id: str, who: str,
     """A supervisor sends an order to another FC before picking starts: its soft locks move
     there (or nothing changes), its shipments and pick lines are rebuilt; Order_Assigned."""
     conn = session.connection()
-    order = conn.execute(_ORDER_FOR_UPDATE, {"o": order_id}).one_or_none()
+    order = order_repo.lock(conn, order_id)
     if order is None:
         raise NotFound(f"no order {order_id[:64]!r}")
-    if conn.execute(select(FCS.c.fc_id).where(FCS.c.fc_id == fc_id)).first() is None:
+    if repo.fc(conn, fc_id) is None:
         raise NotFound(f"no fulfillment center {fc_id[:64]!r}: list them with "
                        "ListFulfillmentCenters")
     if order.status != OrderStatus.PROCESSING or order.cancel_requested:
@@ -239,15 +192,12 @@ def assign_order(session: Session, order_id: str, fc_id: str, who: str,
             f"order {order_id} is {state}: an order can be reassigned only while it is "
             "PROCESSING, before picking starts")
     # Locking the queued lines keeps pickers (SKIP LOCKED) from claiming them meanwhile.
-    in_task = {ln.fc_id for ln in conn.execute(_ORDER_PICK_LINES, {"o": order_id})
-               if ln.task_id is not None}
-    started = {s.fc_id for s in conn.execute(_ORDER_SHIPMENTS, {"o": order_id})
-               if s.status != "pending"} | in_task
+    started = shipment_repo.started_at(conn, order_id)
     if started:
         raise FailedPrecondition(
             f"picking of order {order_id} has started at {', '.join(sorted(started))}: it can "
             "no longer be reassigned (report a short pick to re-route missing units)")
-    locks = list(conn.execute(_ORDER_LOCKS, {"o": order_id}))
+    locks = stock_repo.locks_of(conn, order_id)
     if any(lock.hard_quantity for lock in locks):
         raise FailedPrecondition(f"order {order_id} has picked units: it can no longer be "
                                  "reassigned")
@@ -259,8 +209,7 @@ def assign_order(session: Session, order_id: str, fc_id: str, who: str,
             moving[lock.sku] += lock.quantity
     if not moving:  # already there (a retried call): nothing to do
         return orders.load(session, order_id)
-    have: dict[str, int] = dict(
-        conn.execute(_AVAILABLE_AT, {"fc": fc_id, "skus": list(moving)}).tuples().all())
+    have = stock_repo.available_at(conn, fc_id, list(moving))
     for sku, q in sorted(moving.items()):
         if have.get(sku, 0) < q:
             raise FailedPrecondition(
@@ -268,47 +217,32 @@ def assign_order(session: Session, order_id: str, fc_id: str, who: str,
                 f"available; order {order_id} stays where it is")
     for lock in locks:
         if lock.fc_id != fc_id and lock.quantity:
-            conn.execute(_UNLOCK, {"fc": lock.fc_id, "s": lock.sku, "q": lock.quantity})
+            stock_repo.unlock(conn, lock.fc_id, lock.sku, lock.quantity)
     for sku, q in sorted(moving.items()):
-        if conn.execute(_RELOCK, {"fc": fc_id, "s": sku, "q": q}).rowcount != 1:
+        if not stock_repo.relock(conn, fc_id, sku, q):
             # Taken meanwhile by another order: this transaction rolls back, nothing moves.
             raise FailedPrecondition(f"{fc_id} lacks stock for {sku}: it was just taken by "
                                      f"another order; order {order_id} stays where it is")
-    conn.execute(delete(_LOCKS).where(_LOCKS.c.order_id == order_id))
-    conn.execute(insert(_LOCKS), [{"order_id": order_id, "fc_id": fc_id, "sku": sku,
-                                   "quantity": q, "hard_quantity": 0}
-                                  for sku, q in sorted(total.items())])
+    stock_repo.replace_locks(conn, order_id, fc_id, dict(total))
     previous = order.fc_id or "none"
-    conn.execute(update(_ORDERS).where(_ORDERS.c.order_id == order_id)
-                 .values(fc_id=fc_id, updated_at=now))
+    order.fc_id, order.updated_at = fc_id, now
+    order_repo.save(conn, order)
     _record_override(conn, order_id, fc_id, previous, who, now)
     moved = ", ".join(f"{q}×{sku}" for sku, q in sorted(moving.items()))
     shipments.requeue_for_order(
-        conn, _OrderLike(order_id, order.status, fc_id, order.storefront), now,
+        conn, order, now,
         f"reassigned to {fc_id} by {who}: overrides routing's choice of {previous}; "
         f"moved soft locks of {moved}")
     return orders.load(session, order_id)
 
 
-@dataclass(frozen=True, slots=True)
-class _OrderLike:
-    order_id: str
-    status: str
-    fc_id: str
-    storefront: str
-
-
 def _record_override(conn: Connection, order_id: str, fc_id: str, previous: str, who: str,
                      now: datetime) -> None:
-    row = conn.execute(select(DECISIONS.c.candidates)
-                       .where(DECISIONS.c.order_id == order_id)).one_or_none()
+    stored = repo.candidates_of(conn, order_id)
     note = f"assigned by {who} over routing's choice of {previous}"
-    if row is None:
-        _INSERT_DECISION.execute(conn, {"order_id": order_id, "chosen_fc_id": fc_id,
-                                        "candidates": [], "decided_at": now,
-                                        "overridden_by": who})
+    if stored is None:
+        repo.replace_decision(conn, order_id, fc_id, [], now, overridden_by=who)
         return
     candidates = [{**c, "reason": f"{note}; {c['reason']}"} if c["fc_id"] == fc_id else c
-                  for c in row.candidates]
-    conn.execute(update(DECISIONS).where(DECISIONS.c.order_id == order_id).values(
-        chosen_fc_id=fc_id, candidates=candidates, decided_at=now, overridden_by=who))
+                  for c in stored]
+    repo.override(conn, order_id, fc_id, candidates, now, who)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -22,12 +21,13 @@ from core.domain.order import (
     OrderStatus,
     PaymentMethod,
     PaymentState,
-    check_transition,
 )
 from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
 from core.domain.words import count
-from core.persistence.direct import HotStatement
-from core.persistence.models import Order, OrderLine, WebhookReceipt
+from core.persistence.models import Order
+from core.persistence.repos import events as event_repo
+from core.persistence.repos import orders as repo
+from core.persistence.repos.orders import OrderRecord
 from core.service import events, inventory, routing, shipments
 
 
@@ -65,64 +65,13 @@ def _saga_state(order_id: str, status: str, inventory: str, payment: str, method
                      Money(amount_minor, currency), *rest)
 
 
-ORDERS = Order.__table__
-LINES = OrderLine.__table__
-RECEIPTS = WebhookReceipt.__table__
-
-# The hot statements are built once: SQLAlchemy then skips constructing, coercing and cache-keying
-# them on every call (that was most of a step's time). An UPDATE without .values() takes its SET
-# columns from the keys of the parameters it is executed with (compiled once per key set).
-_LOCK_ORDER = HotStatement(select(ORDERS).where(
-    ORDERS.c.order_id == bindparam("order_id")).with_for_update())
-_READ_ORDER = HotStatement(select(ORDERS).where(ORDERS.c.order_id == bindparam("order_id")))
-_UPDATE_ORDER = HotStatement(update(ORDERS).where(ORDERS.c.order_id == bindparam("_order_id")))
-_LINE_NEEDS = HotStatement(select(LINES.c.sku, LINES.c.quantity).where(
-    LINES.c.order_id == bindparam("order_id")))
-
-
-class OrderRow:
-    """An order row read under lock (FOR UPDATE on PostgreSQL; SQLite's write lock is held).
-
-    Attribute writes are collected and saved as one UPDATE by `_done` — SQL Core, not the ORM's
-    unit of work, because these transitions are the saga's hot path.
-    """
-
-    __slots__ = ("conn", "_values", "_changes")
-
-    def __init__(self, conn: Connection, values: dict[str, Any]) -> None:
-        object.__setattr__(self, "conn", conn)
-        object.__setattr__(self, "_values", values)
-        object.__setattr__(self, "_changes", {})
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self._values[name] = value
-        self._changes[name] = value
-
-    def save(self) -> None:
-        if self._changes:
-            _UPDATE_ORDER.execute(self.conn,
-                                  {"_order_id": self._values["order_id"], **self._changes})
-            self._changes.clear()
-
-
-def _lock(session: Session, order_id: str) -> Any:
-    conn = session.connection()
-    rows = _LOCK_ORDER.execute(conn, {"order_id": order_id})
-    return OrderRow(conn, rows[0]._asdict()) if rows else None
-
-
-def _done(order: Any) -> SagaState:
-    order.save()
+def _done(conn: Connection, order: OrderRecord) -> SagaState:
+    repo.save(conn, order)
     return state_of(order)
 
 
-def state_of(order: Any) -> SagaState:
+def state_of(order: OrderRecord | Order) -> SagaState:
+    """What the saga makes of the order as it stands."""
     outcomes = {
         "inventory": inventory_outcome(InventoryState(order.inventory_state)),
         "payment": payment_outcome(PaymentState(order.payment_state)),
@@ -146,20 +95,19 @@ def state_of(order: Any) -> SagaState:
 
 
 def load_state(session: Session, order_id: str) -> SagaState | None:
-    rows = _READ_ORDER.execute(session.connection(), {"order_id": order_id})
-    return state_of(rows[0]) if rows else None
+    order = repo.read(session.connection(), order_id)
+    return state_of(order) if order is not None else None
 
 
-def _complete_if_ready(session: Session, order: Any, now: datetime) -> None:
+def _complete_if_ready(conn: Connection, order: OrderRecord, now: datetime) -> None:
     if order.status != OrderStatus.PENDING or order.cancel_requested:
         return
     if state_of(order).decision == Decision.COMPLETE:
-        check_transition(OrderStatus.PENDING, OrderStatus.PROCESSING)
-        order.status = OrderStatus.PROCESSING
+        order.transition(OrderStatus.PROCESSING)
         order.saga_due_at = None
-        events.record(order.conn, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
+        events.record(conn, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
                       f"stock soft-locked and payment {order.payment_state}; ready to route")
-        shipments.create_for_order(order.conn, order, now)
+        shipments.create_for_order(conn, order, now)
 
 
 def lock_inventory(
@@ -172,27 +120,28 @@ def lock_inventory(
     cached_backlog: count the FCs' backlog through this process's routing.BACKLOG (the saga's
     many routings a second), rather than afresh.
     """
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
-        return _done(order)
+        return _done(conn, order)
     needs: dict[str, int] = defaultdict(int)
-    for sku, quantity in _LINE_NEEDS.execute(order.conn, {"order_id": order_id}):
+    for sku, quantity in repo.line_needs(conn, order_id):
         needs[sku] += quantity
-    main_fc, detail = routing.lock_where_routed(order.conn, order, dict(needs), now, rules,
+    main_fc, detail = routing.lock_where_routed(conn, order, dict(needs), now, rules,
                                                 routing.BACKLOG if cached_backlog else None)
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED
         order.fc_id = main_fc
-        events.record(order.conn, order, EventType.INVENTORY_LOCKED, now, f"soft-locked {detail}")
-        _complete_if_ready(session, order, now)
+        events.record(conn, order, EventType.INVENTORY_LOCKED, now, f"soft-locked {detail}")
+        _complete_if_ready(conn, order, now)
     else:
         order.inventory_state = InventoryState.FAILED
         order.failure_reason = order.failure_reason or detail
-        events.record(order.conn, order, EventType.INVENTORY_FAILURE, now, detail)
-    return _done(order)
+        events.record(conn, order, EventType.INVENTORY_FAILURE, now, detail)
+    return _done(conn, order)
 
 
 def payment_authorized(
@@ -200,12 +149,13 @@ def payment_authorized(
     detail: str,
 ) -> SagaState | None:
     """Record a card hold or an approved UPI debit; Payment_Authorized."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
                                    PaymentState.INTENT_PENDING):
-        return _done(order)
+        return _done(conn, order)
     order.payment_state = PaymentState.AUTHORIZED
     order.authorization_id = authorization_id
     order.authorized_minor = amount_minor
@@ -213,40 +163,43 @@ def payment_authorized(
         # An approved UPI intent is a debit: the gateway has taken the money now, not at packing.
         order.captured_minor = amount_minor
     order.updated_at = now
-    events.record(order.conn, order, EventType.PAYMENT_AUTHORIZED, now, detail)
-    _complete_if_ready(session, order, now)
-    return _done(order)
+    events.record(conn, order, EventType.PAYMENT_AUTHORIZED, now, detail)
+    _complete_if_ready(conn, order, now)
+    return _done(conn, order)
 
 
 def payment_failed(session: Session, order_id: str, reason: str, now: datetime) -> SagaState | None:
     """Record a decline or an expired/declined intent; Payment_Failed."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
                                    PaymentState.INTENT_PENDING):
-        return _done(order)
+        return _done(conn, order)
     order.payment_state = PaymentState.FAILED
     order.failure_reason = order.failure_reason or f"payment failed: {reason}"
     order.updated_at = now
-    events.record(order.conn, order, EventType.PAYMENT_FAILED, now, reason)
-    return _done(order)
+    events.record(conn, order, EventType.PAYMENT_FAILED, now, reason)
+    return _done(conn, order)
 
 
 def intent_registered(session: Session, order_id: str, now: datetime) -> SagaState | None:
     """The UPI intent is known to the gateway: wait for the customer."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if order.payment_state == PaymentState.INTENT_REGISTERING:
         order.payment_state = PaymentState.INTENT_PENDING
         order.updated_at = now
-    return _done(order)
+    return _done(conn, order)
 
 
 def begin_payment_compensation(session: Session, order_id: str, now: datetime) -> SagaState | None:
     """Record that the payment is being undone (before the gateway is called)."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     state = PaymentState(order.payment_state)
@@ -256,7 +209,7 @@ def begin_payment_compensation(session: Session, order_id: str, now: datetime) -
                    PaymentState.INTENT_REGISTERING):
         order.payment_state = PaymentState.VOIDING
     order.updated_at = now
-    return _done(order)
+    return _done(conn, order)
 
 
 def payment_compensated(
@@ -264,11 +217,12 @@ def payment_compensated(
     refunded_minor: int = 0,
 ) -> SagaState | None:
     """The hold was voided / the intent cancelled (Payment_Voided), or refunded."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if order.payment_state != PaymentState.VOIDING:
-        return _done(order)
+        return _done(conn, order)
     order.payment_state = PaymentState.REFUNDED if refunded else PaymentState.VOIDED
     if refunded:
         # An approved UPI intent is a debit (the gateway's capture) that is now given back:
@@ -277,81 +231,63 @@ def payment_compensated(
         order.refunded_minor = (order.refunded_minor or 0) + refunded_minor
     order.updated_at = now
     kind = EventType.PAYMENT_REFUNDED if refunded else EventType.PAYMENT_VOIDED
-    events.record(order.conn, order, kind, now, detail)
-    return _done(order)
+    events.record(conn, order, kind, now, detail)
+    return _done(conn, order)
 
 
 def release_inventory(session: Session, order_id: str, now: datetime) -> SagaState | None:
     """Give the soft-locked units back; Inventory_Released."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if order.inventory_state == InventoryState.LOCKED:
-        units = inventory.release_soft_locks(order.conn, order_id)
-        shipments.cancel_for_order(order.conn, order_id, now)
+        units = inventory.release_soft_locks(conn, order_id)
+        shipments.cancel_for_order(conn, order_id, now)
         order.inventory_state = InventoryState.RELEASED
         order.updated_at = now
-        events.record(order.conn, order, EventType.INVENTORY_RELEASED, now,
+        events.record(conn, order, EventType.INVENTORY_RELEASED, now,
                       f"released {count(units, 'soft-locked unit')}")
     elif order.inventory_state == InventoryState.PENDING:
         # Never locked: make sure a late lock attempt cannot take stock for a dead order.
         order.inventory_state = InventoryState.FAILED
-    return _done(order)
+    return _done(conn, order)
 
 
 def finish_cancel(session: Session, order_id: str, now: datetime) -> SagaState | None:
     """Every step is undone: CANCELLED with the reason a person can read; Order_Cancelled."""
-    order = _lock(session, order_id)
+    conn = session.connection()
+    order = repo.lock(conn, order_id)
     if order is None:
         return None
     if state_of(order).decision != Decision.CANCEL:
         return state_of(order)
-    order.status = OrderStatus.CANCELLED
+    order.transition(OrderStatus.CANCELLED)
     if order.cancel_requested:
         order.cancel_reason = order.cancel_requested  # says who cancelled and why
     else:
         order.cancel_reason = order.failure_reason or "cancelled"
     order.saga_due_at = None
     order.updated_at = now
-    events.record(order.conn, order, EventType.ORDER_CANCELLED, now, order.cancel_reason)
-    return _done(order)
+    events.record(conn, order, EventType.ORDER_CANCELLED, now, order.cancel_reason)
+    return _done(conn, order)
 
 
 def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
     """When a worker should look at this order again (None: only when something happens)."""
-    session.connection().execute(update(ORDERS).where(
-        ORDERS.c.order_id == order_id,
-        ORDERS.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.DELIVERED]),
-    ).values(saga_due_at=due))
+    repo.reschedule(session.connection(), order_id, due)
 
 
 def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[str]:
     """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL)."""
-    ids = list(session.connection().scalars(
-        select(ORDERS.c.order_id)
-        .where(ORDERS.c.saga_due_at.is_not(None), ORDERS.c.saga_due_at <= now)
-        .order_by(ORDERS.c.saga_due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
-    if ids:
-        session.connection().execute(update(ORDERS).where(ORDERS.c.order_id.in_(ids))
-                        .values(saga_due_at=now + lease))
-    return ids
+    return repo.claim_due(session.connection(), now, now + lease, limit)
 
 
 def release_leases(session: Session, now: datetime) -> int:
     """Make every leased saga due now (a single-process SQLite server after a restart)."""
-    result = session.connection().execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
-                             .values(saga_due_at=now))
-    return int(result.rowcount)
+    return repo.release_leases(session.connection(), now)
 
 
 def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:
     """Record a webhook event id; True when it was already handled (a duplicate delivery)."""
-    conn = session.connection()
-    seen = conn.execute(select(RECEIPTS.c.event_id).where(RECEIPTS.c.event_id == event_id))
-    if seen.first() is not None:
-        return True
-    conn.execute(RECEIPTS.insert().values(event_id=event_id, type=type_, received_at=now))
-    return False
+    return event_repo.webhook_seen(session.connection(), event_id, type_, now)

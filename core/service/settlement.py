@@ -6,15 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
 from core.domain.order import OrderStatus, PaymentMethod
-from core.persistence.models import Order
+from core.persistence.repos import orders as repo
 from core.service import events
-
-ORDERS = Order.__table__
 
 
 @dataclass(frozen=True)
@@ -28,16 +25,13 @@ class SettlementBatch:
 
 def due_batch(session: Session, limit: int = 100) -> SettlementBatch | None:
     """The next captures to settle: shipped or delivered, captured, not yet settled."""
-    rows = list(session.execute(
-        select(ORDERS.c.order_id, ORDERS.c.capture_id)
-        .where(ORDERS.c.payment_method.in_([PaymentMethod.CARD, PaymentMethod.UPI]),
-               ORDERS.c.status.in_([OrderStatus.SHIPPED, OrderStatus.DELIVERED]),
-               ORDERS.c.capture_id.is_not(None), ORDERS.c.settled_at.is_(None))
-        .order_by(ORDERS.c.order_id).limit(limit)))
+    rows = repo.settlement_due(session.connection(), [PaymentMethod.CARD, PaymentMethod.UPI],
+                               [OrderStatus.SHIPPED, OrderStatus.DELIVERED], limit)
     if not rows:
         return None
-    capture_ids = sorted(r.capture_id for r in rows)
-    return SettlementBatch(batch_id_for(capture_ids), capture_ids, [r.order_id for r in rows])
+    capture_ids = sorted(capture_id for _order_id, capture_id in rows)
+    return SettlementBatch(batch_id_for(capture_ids), capture_ids,
+                           [order_id for order_id, _capture_id in rows])
 
 
 def batch_id_for(capture_ids: list[str]) -> str:
@@ -53,8 +47,7 @@ def batch_id_for(capture_ids: list[str]) -> str:
 def mark_settled(session: Session, capture_ids: list[str], batch_id: str,
                  now: datetime) -> list[str]:
     """The gateway settled these captures: their orders are settled (once); their ids."""
-    orders = list(session.scalars(select(Order).where(
-        Order.capture_id.in_(capture_ids), Order.settled_at.is_(None)).with_for_update()))
+    orders = repo.unsettled_for_update(session, capture_ids)
     for order in orders:
         order.settled_at, order.payment_state, order.updated_at = now, "settled", now
         events.record(session, order, EventType.PAYMENT_SETTLED, now,

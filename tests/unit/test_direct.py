@@ -181,3 +181,14 @@ def test_a_saga_state_crosses_to_another_process_unchanged():
         again = pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
         assert again == state
         assert type(again.status) is OrderStatus and type(again.decision) is Decision
+
+
+def test_a_value_written_into_the_statement_needs_no_parameter_and_a_repeated_one_binds_once(db):
+    products = Product.__table__
+    stmt = HotStatement(select(products.c.sku).where(
+        products.c.sku == bindparam("sku"), products.c.currency == "INR",
+        products.c.sku != bindparam("sku") + "-not"))
+    with db.read() as s:
+        assert stmt.execute(s.connection(), {"sku": "TEE"}) == [("TEE",)]
+        with pytest.raises(KeyError, match="sku"):
+            stmt.execute(s.connection(), {})

@@ -18,7 +18,6 @@ from core.domain.events import EventType
 from core.domain.ids import new_id
 from core.domain.money import Money, format_money
 from core.domain.order import PaymentMethod
-from core.persistence.models import Order
 from core.persistence.repos import cod as repo
 from core.persistence.repos.cod import CarrierParcel, RemittanceRecord
 from core.service import events
@@ -78,8 +77,7 @@ def record_remittance(
     repo.add_remittance(session, RemittanceRecord(remittance_id, carrier, reference,
                                                   amount_minor, currency, now), numbers)
     for order_id in repo.orders_of_parcels(session, numbers):
-        order = session.get(Order, order_id)
-        assert order is not None
+        order = repo.order(session, order_id)
         mine = repo.parcels_of_order(session, order_id, numbers)
         events.record(session, order, EventType.COD_REMITTED, now,
                       f"{carrier} remittance {reference}: {', '.join(mine)}")
@@ -193,8 +191,7 @@ def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days:
             continue
         if all(r.tracking_number in remitted and r.tracking_number not in troubled
                for r in rows):
-            order = session.get(Order, order_id)
-            assert order is not None
+            order = repo.order(session, order_id)
             order.settled_at, order.payment_state, order.updated_at = now, "settled", now
             events.record(session, order, EventType.PAYMENT_SETTLED, now,
                           "cash on delivery remitted by " + carrier + " and reconciled")

@@ -129,7 +129,7 @@ def task_fc(session: Session, task_id: str) -> str:
 _walk_key = functools.lru_cache(maxsize=65_536)(walk_key)
 
 
-def _walk(line: TaskLine) -> tuple[Any, str]:
+def _walk(line: TaskLine) -> tuple[tuple[object, ...], str]:
     """A line's place on the picker's walk (its bin's, then its id)."""
     return (_walk_key(line.bin), line.line_id)
 

@@ -21,7 +21,7 @@ from core.domain.events import EventType
 from core.domain.money import format_money
 from core.domain.order import OrderStatus, PaymentMethod, check_transition
 from core.persistence.fulfillment_models import Shipment
-from core.persistence.models import FulfillmentCenter, Order
+from core.persistence.models import Order
 from core.persistence.repos import shipping as repo
 from core.persistence.repos.shipping import ManifestRecord, Parcel
 from core.service import events
@@ -100,7 +100,7 @@ def plan_hand_off(session: Session, carrier: str, tracking_numbers: list[str]) -
                                       row.weight_grams or 0, row.cod_due_minor or 0,
                                       order.currency))
     fc_id = rows[numbers[0]].fc_id
-    fc = session.get(FulfillmentCenter, fc_id)
+    fc = repo.fc(session, fc_id)
     return ManifestDraft(carrier, parcels, fc_id, fc.name if fc else fc_id,
                          dict(fc.address or {}) if fc else {})
 
@@ -120,8 +120,7 @@ def hand_off(session: Session, carrier: str, tracking_numbers: list[str], manife
     shipped = []
     for order_id in sorted({r.order_id for r in rows.values()}):
         if repo.all_shipments_in(session, order_id, HANDED_OFF):
-            order = session.get(Order, order_id, with_for_update=True)
-            assert order is not None
+            order = repo.order_for_update(session, order_id)
             check_transition(OrderStatus(order.status), OrderStatus.SHIPPED)
             order.status, order.updated_at = OrderStatus.SHIPPED, now
             mine = sorted(t for t, r in rows.items() if r.order_id == order_id)
@@ -192,8 +191,7 @@ def record_tracking_event(
     if shipment.status not in HANDED_OFF:
         raise FailedPrecondition(f"{tracking_number} has not been handed off yet (status "
                                  f"{shipment.status!r}): hand it off with a manifest first")
-    order = session.get(Order, shipment.order_id, with_for_update=True)
-    assert order is not None
+    order = repo.order_for_update(session, shipment.order_id)
     collected = _cod_collected(shipment, order, status, cod_collected)
     if repo.tracking_event_seen(session, tracking_number, status, occurred_at):
         return order.order_id

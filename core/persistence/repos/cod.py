@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.domain.order import OrderStatus, PaymentMethod
+from core.persistence.models import Order
 from core.persistence.tables import COD_REMITTANCE_PARCELS, COD_REMITTANCES, ORDERS, SHIPMENTS
 
 REMITTANCES, PARCELS = COD_REMITTANCES, COD_REMITTANCE_PARCELS
@@ -137,3 +138,11 @@ def unsettled_cod_parcels(session: Session) -> list[UnsettledParcel]:
 
 def carriers_that_remitted(session: Session) -> list[str]:
     return sorted(session.scalars(select(REMITTANCES.c.carrier).distinct()))
+
+
+def order(session: Session, order_id: str) -> Order:
+    """The order (ORM: its payment is settled through it); it must exist."""
+    found = session.get(Order, order_id)
+    if found is None:
+        raise LookupError(f"no order {order_id}")
+    return found

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.persistence.fulfillment_models import Shipment
+from core.persistence.models import FulfillmentCenter, Order
 from core.persistence.tables import (
     MANIFESTS,
     ORDERS,
@@ -164,3 +165,15 @@ def due_for_polling(session: Session, limit: int) -> list[str]:
     return list(session.scalars(
         select(SHIPMENTS.c.tracking_number).where(SHIPMENTS.c.status == "shipped")
         .order_by(SHIPMENTS.c.updated_at).limit(limit)))
+
+
+def order_for_update(session: Session, order_id: str) -> Order:
+    """The order, locked (ORM: hand-off and delivery change its status); it must exist."""
+    found = session.get(Order, order_id, with_for_update=True)
+    if found is None:
+        raise LookupError(f"no order {order_id}")
+    return found
+
+
+def fc(session: Session, fc_id: str) -> FulfillmentCenter | None:
+    return session.get(FulfillmentCenter, fc_id)

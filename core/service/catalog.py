@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.gtin import check_gtin
 from core.domain.money import check_currency
 from core.persistence.models import FulfillmentCenter, Product, utcnow
+from core.persistence.repos import catalog as repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,7 @@ def upsert_product(session: Session, data: ProductData) -> Product:
     if data.weight_grams <= 0:
         raise InvalidArgument("product.weight_grams must be positive (grams)",
                               field="product.weight_grams")
-    product = session.get(Product, data.sku)
-    if product is None:
-        product = Product(sku=data.sku)
-        session.add(product)
+    product = repo.product(session, data.sku) or repo.add_product(session, data.sku)
     product.name = data.name
     product.gtin = data.gtin
     product.unit_price_minor = data.unit_price_minor
@@ -61,7 +58,7 @@ def upsert_product(session: Session, data: ProductData) -> Product:
 
 
 def get_product(session: Session, sku: str) -> Product:
-    product = session.get(Product, sku)
+    product = repo.product(session, sku)
     if product is None:
         raise NotFound(f"no product with SKU {sku[:64]!r}")
     return product
@@ -69,8 +66,7 @@ def get_product(session: Session, sku: str) -> Product:
 
 def list_products(session: Session, page_size: int, after_sku: str) -> list[Product]:
     """Products ordered by SKU, after the given one (keyset paging)."""
-    stmt = select(Product).where(Product.sku > after_sku).order_by(Product.sku).limit(page_size)
-    return list(session.scalars(stmt))
+    return repo.products_after(session, after_sku, page_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +143,7 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
     address = data.address if has_address_text(data.address) else None
     if address is not None:
         _check_fc_address(address)
-    fc = session.get(FulfillmentCenter, data.fc_id)
-    if fc is None:
-        fc = FulfillmentCenter(fc_id=data.fc_id)
-        session.add(fc)
+    fc = repo.fc(session, data.fc_id) or repo.add_fc(session, data.fc_id)
     fc.name = data.name
     fc.latitude = data.latitude
     fc.longitude = data.longitude
@@ -163,4 +156,4 @@ def upsert_fc(session: Session, data: FcData) -> FulfillmentCenter:
 
 
 def list_fcs(session: Session) -> list[FulfillmentCenter]:
-    return list(session.scalars(select(FulfillmentCenter).order_by(FulfillmentCenter.fc_id)))
+    return repo.fcs(session)

@@ -6,21 +6,13 @@ Each finding is a sentence naming the row and what is wrong; an empty list means
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain.money import format_money
 from core.domain.order import OrderStatus, PaymentMethod, PaymentState, payment_amounts_disagree
-from core.persistence.fulfillment_models import PickLine, Shipment
-from core.persistence.models import Order, SoftLock, StockLevel
-
-ORDERS = Order.__table__
-STOCK = StockLevel.__table__
-LOCKS = SoftLock.__table__
-SHIPMENTS = Shipment.__table__
-LINES = PickLine.__table__
+from core.persistence.repos import checks as repo
+from core.persistence.repos.checks import OrderMoney, ShipmentState
 
 HANDED_OFF = ("shipped", "delivered")
 # Payment states the later steps add to the saga's own (API.md: PaymentInfo.state).
@@ -40,25 +32,12 @@ def findings(session: Session) -> list[str]:
 
 
 def _stock(session: Session) -> list[str]:
-    shipped: dict[tuple[str, str], int] = defaultdict(int)
-    for row in session.execute(
-            select(LINES.c.fc_id, LINES.c.sku, func.sum(LINES.c.picked).label("units"))
-            .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
-            .where(SHIPMENTS.c.status.in_(HANDED_OFF))
-            .group_by(LINES.c.fc_id, LINES.c.sku)):
-        shipped[(row.fc_id, row.sku)] += int(row.units or 0)
+    shipped = repo.units_handed_off(session, HANDED_OFF)
     # Units a picker reported short were taken off the shelf (on hand) for good.
-    written_off = {(r.fc_id, r.sku): int(r.units or 0) for r in session.execute(
-        select(LINES.c.fc_id, LINES.c.sku, func.sum(LINES.c.missing).label("units"))
-        .group_by(LINES.c.fc_id, LINES.c.sku))}
-    locked: dict[tuple[str, str], tuple[int, int]] = {}
-    for held in session.execute(
-            select(LOCKS.c.fc_id, LOCKS.c.sku, func.sum(LOCKS.c.quantity).label("soft"),
-                   func.sum(LOCKS.c.hard_quantity).label("hard"))
-            .group_by(LOCKS.c.fc_id, LOCKS.c.sku)):
-        locked[(held.fc_id, held.sku)] = (int(held.soft or 0), int(held.hard or 0))
+    written_off = repo.units_reported_short(session)
+    locked = repo.locks_held(session)
     out = []
-    for s in session.execute(select(STOCK).order_by(STOCK.c.fc_id, STOCK.c.sku)):
+    for s in repo.stock_levels(session):
         where = f"stock of {s.sku} at {s.fc_id}"
         gone = shipped.pop((s.fc_id, s.sku), 0)
         short = written_off.get((s.fc_id, s.sku), 0)
@@ -81,17 +60,16 @@ def _stock(session: Session) -> list[str]:
 
 
 def _orders(session: Session) -> list[str]:
-    shipments: dict[str, list[Any]] = defaultdict(list)
-    for sh in session.execute(select(SHIPMENTS.c.order_id, SHIPMENTS.c.shipment_id,
-                                     SHIPMENTS.c.status, SHIPMENTS.c.value_minor)):
+    shipments: dict[str, list[ShipmentState]] = defaultdict(list)
+    for sh in repo.shipment_states(session):
         shipments[sh.order_id].append(sh)
     out = []
-    for o in session.execute(select(ORDERS).order_by(ORDERS.c.order_id)):
+    for o in repo.orders_money(session):
         out += _order(o, shipments.get(o.order_id, []))
     return out
 
 
-def _order(o: Any, shipments: list[Any]) -> list[str]:
+def _order(o: OrderMoney, shipments: list[ShipmentState]) -> list[str]:
     me = f"order {o.order_id} ({o.status})"
     if o.status not in set(OrderStatus):
         return [f"{me}: {o.status!r} is not an order status"]
@@ -129,18 +107,13 @@ def _order(o: Any, shipments: list[Any]) -> list[str]:
 
 def _locks(session: Session) -> list[str]:
     out = []
-    rows = session.execute(
-        select(LOCKS.c.order_id, LOCKS.c.fc_id, LOCKS.c.sku, LOCKS.c.quantity,
-               LOCKS.c.hard_quantity, ORDERS.c.status)
-        .outerjoin(ORDERS, ORDERS.c.order_id == LOCKS.c.order_id)
-        .order_by(LOCKS.c.order_id, LOCKS.c.fc_id, LOCKS.c.sku))
-    for lk in rows:
+    for lk in repo.held_locks(session):
         what = f"lock on {lk.quantity} soft + {lk.hard_quantity} hard {lk.sku} at {lk.fc_id}"
-        if lk.status is None:
+        if lk.order_status is None:
             out.append(f"{what} names order {lk.order_id}, which does not exist")
-        elif lk.status in NO_LOCKS and (lk.quantity or lk.hard_quantity):
+        elif lk.order_status in NO_LOCKS and (lk.quantity or lk.hard_quantity):
             # (a row a short pick emptied, at an FC the order no longer ships from, holds nothing)
-            out.append(f"{what} is held for order {lk.order_id}, which is {lk.status}")
+            out.append(f"{what} is held for order {lk.order_id}, which is {lk.order_status}")
         elif lk.quantity < 0 or lk.hard_quantity < 0:
             out.append(f"{what} for order {lk.order_id} is negative")
     return out

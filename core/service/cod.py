@@ -10,9 +10,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.domain.errors import FailedPrecondition, InvalidArgument
@@ -20,14 +18,9 @@ from core.domain.events import EventType
 from core.domain.ids import new_id
 from core.domain.money import Money, format_money
 from core.domain.order import PaymentMethod
-from core.persistence.fulfillment_models import CodRemittance, CodRemittanceParcel, Shipment
-from core.persistence.models import Order
+from core.persistence.repos import cod as repo
+from core.persistence.repos.cod import CarrierParcel, RemittanceRecord
 from core.service import events
-
-REMITTANCES = CodRemittance.__table__
-PARCELS = CodRemittanceParcel.__table__
-SHIPMENTS = Shipment.__table__
-ORDERS = Order.__table__
 
 
 @dataclass(frozen=True)
@@ -70,11 +63,9 @@ def record_remittance(
 ) -> Remittance:
     """Record a carrier's transfer for a set of parcels; the same reference again is a no-op."""
     numbers = _validate(carrier, reference, amount_minor, currency, tracking_numbers)
-    existing = session.execute(select(REMITTANCES).where(
-        REMITTANCES.c.carrier == carrier, REMITTANCES.c.reference == reference)).first()
+    existing = repo.remittance(session, carrier, reference)
     if existing is not None:
-        had = sorted(session.scalars(select(PARCELS.c.tracking_number).where(
-            PARCELS.c.remittance_id == existing.remittance_id)))
+        had = repo.tracking_numbers_paid(session, existing.remittance_id)
         if (existing.amount_minor, existing.currency, had) != (amount_minor, currency,
                                                                sorted(numbers)):
             raise FailedPrecondition(
@@ -83,19 +74,11 @@ def record_remittance(
         return Remittance(existing.remittance_id, carrier, reference, amount_minor, currency,
                           numbers)
     remittance_id = new_id("rem")
-    session.execute(insert(REMITTANCES).values(
-        remittance_id=remittance_id, carrier=carrier, reference=reference,
-        amount_minor=amount_minor, currency=currency, created_at=now))
-    session.execute(insert(PARCELS), [{"remittance_id": remittance_id, "tracking_number": t}
-                                      for t in numbers])
-    covered = session.execute(select(ORDERS.c.order_id).distinct().join(
-        SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.order_id).where(
-        SHIPMENTS.c.tracking_number.in_(numbers)).order_by(ORDERS.c.order_id))
-    for (order_id,) in covered:
-        order = session.get(Order, order_id)
-        assert order is not None
-        mine = sorted(session.scalars(select(SHIPMENTS.c.tracking_number).where(
-            SHIPMENTS.c.order_id == order_id, SHIPMENTS.c.tracking_number.in_(numbers))))
+    repo.add_remittance(session, RemittanceRecord(remittance_id, carrier, reference,
+                                                  amount_minor, currency, now), numbers)
+    for order_id in repo.orders_of_parcels(session, numbers):
+        order = repo.order(session, order_id)
+        mine = repo.parcels_of_order(session, order_id, numbers)
         events.record(session, order, EventType.COD_REMITTED, now,
                       f"{carrier} remittance {reference}: {', '.join(mine)}")
     settle_reconciled(session, carrier, now, remit_days)
@@ -129,19 +112,9 @@ def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) ->
     """Expected, collected and remitted cash of a carrier, with every discrepancy."""
     if not carrier.strip():
         raise InvalidArgument("carrier is required", field="carrier")
-    parcels = {r.tracking_number: r for r in session.execute(
-        select(SHIPMENTS.c.tracking_number, SHIPMENTS.c.status, SHIPMENTS.c.cod_due_minor,
-               SHIPMENTS.c.cod_collected_minor, SHIPMENTS.c.delivered_at, ORDERS.c.currency,
-               ORDERS.c.payment_method)
-        .join(ORDERS, ORDERS.c.order_id == SHIPMENTS.c.order_id)
-        .where(SHIPMENTS.c.carrier == carrier, SHIPMENTS.c.tracking_number.is_not(None)))}
-    remittances = list(session.execute(select(REMITTANCES).where(
-        REMITTANCES.c.carrier == carrier).order_by(REMITTANCES.c.created_at,
-                                                   REMITTANCES.c.remittance_id)))
-    covers: dict[str, list[str]] = defaultdict(list)
-    for row in session.execute(select(PARCELS).where(PARCELS.c.remittance_id.in_(
-            [r.remittance_id for r in remittances]))):
-        covers[row.remittance_id].append(row.tracking_number)
+    parcels = {p.tracking_number: p for p in repo.carrier_parcels(session, carrier)}
+    remittances = repo.remittances_of(session, carrier)
+    covers = repo.parcels_paid_by(session, [r.remittance_id for r in remittances])
     currencies = [p.currency for p in parcels.values()] + [r.currency for r in remittances]
     rec = Reconciliation(currency=currencies[0] if currencies else "")
     for t, p in sorted(parcels.items()):
@@ -159,21 +132,23 @@ def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) ->
     remitted_once: set[str] = set()
     for r in remittances:
         rec.remitted_minor += r.amount_minor
-        rec.discrepancies += _check_remittance(r, sorted(covers[r.remittance_id]), parcels,
-                                               remitted_once)
+        paid_for = sorted(covers.get(r.remittance_id, []))
+        rec.discrepancies += _check_remittance(r, paid_for, parcels, remitted_once)
     overdue = now - timedelta(days=remit_days)
     for t, p in sorted(parcels.items()):
-        if (p.status == "delivered" and (p.cod_collected_minor or 0) > 0
+        took = p.cod_collected_minor or 0
+        if (p.status == "delivered" and took > 0
                 and t not in remitted_once and p.delivered_at is not None
                 and p.delivered_at <= overdue):
             rec.discrepancies.append(Discrepancy(
-                t, "collected_not_remitted", p.cod_collected_minor, 0,
-                f"{format_money(p.cod_collected_minor, p.currency)} collected on "
+                t, "collected_not_remitted", took, 0,
+                f"{format_money(took, p.currency)} collected on "
                 f"{p.delivered_at:%Y-%m-%d}, not remitted after {remit_days} days"))
     return rec
 
 
-def _check_remittance(r: Any, numbers: list[str], parcels: dict[str, Any],
+def _check_remittance(r: RemittanceRecord, numbers: list[str],
+                      parcels: dict[str, CarrierParcel],
                       remitted_once: set[str]) -> list[Discrepancy]:
     out = []
     due = 0
@@ -206,17 +181,9 @@ def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days:
     """COD orders delivered, fully remitted and without discrepancy are settled; their ids."""
     rec = reconcile(session, carrier, now, remit_days)
     troubled = {t for d in rec.discrepancies for t in d.tracking_number.split(",")}
-    remitted = set(session.scalars(select(PARCELS.c.tracking_number).join(
-        REMITTANCES, REMITTANCES.c.remittance_id == PARCELS.c.remittance_id).where(
-        REMITTANCES.c.carrier == carrier)))
-    candidates = session.execute(
-        select(ORDERS.c.order_id, SHIPMENTS.c.tracking_number, SHIPMENTS.c.status,
-               SHIPMENTS.c.carrier)
-        .join(SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.order_id)
-        .where(ORDERS.c.payment_method == PaymentMethod.COD, ORDERS.c.status == "DELIVERED",
-               ORDERS.c.settled_at.is_(None), SHIPMENTS.c.status != "cancelled"))
-    by_order: dict[str, list[Any]] = defaultdict(list)
-    for row in candidates:
+    remitted = repo.remitted_by(session, carrier)
+    by_order: dict[str, list[repo.UnsettledParcel]] = defaultdict(list)
+    for row in repo.unsettled_cod_parcels(session):
         by_order[row.order_id].append(row)
     settled = []
     for order_id, rows in sorted(by_order.items()):
@@ -224,8 +191,7 @@ def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days:
             continue
         if all(r.tracking_number in remitted and r.tracking_number not in troubled
                for r in rows):
-            order = session.get(Order, order_id)
-            assert order is not None
+            order = repo.order(session, order_id)
             order.settled_at, order.payment_state, order.updated_at = now, "settled", now
             events.record(session, order, EventType.PAYMENT_SETTLED, now,
                           "cash on delivery remitted by " + carrier + " and reconciled")
@@ -236,5 +202,5 @@ def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days:
 
 def settle_all_reconciled(session: Session, now: datetime, remit_days: int) -> list[str]:
     """settle_reconciled for every carrier that has remitted; the orders settled."""
-    carriers = session.scalars(select(REMITTANCES.c.carrier).distinct())
-    return [o for c in sorted(carriers) for o in settle_reconciled(session, c, now, remit_days)]
+    return [o for c in repo.carriers_that_remitted(session)
+            for o in settle_reconciled(session, c, now, remit_days)]

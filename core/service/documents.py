@@ -9,18 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
-from core.persistence.fulfillment_models import PickLine, Shipment
-from core.persistence.models import Order, Product
+from core.persistence.repos import pack_lists as repo
 from core.service import packing
-
-LINES = PickLine.__table__
-SHIPMENTS = Shipment.__table__
-ORDERS = Order.__table__
-PRODUCTS = Product.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +49,18 @@ def order_document(session: Session, order_id: str, shipment_id: str) -> OrderDo
     if not order_id:
         raise InvalidArgument("order_id is required", field="order_id")
     conn = session.connection()
-    order = conn.execute(select(ORDERS.c.order_id, ORDERS.c.currency, ORDERS.c.total_minor)
-                         .where(ORDERS.c.order_id == order_id)).first()
+    order = repo.order_total(conn, order_id)
     if order is None:
         raise NotFound(f"no order {order_id[:64]!r}")
-    stmt = select(SHIPMENTS).where(SHIPMENTS.c.order_id == order_id)
-    if shipment_id:
-        stmt = stmt.where(SHIPMENTS.c.shipment_id == shipment_id)
-    shipment = conn.execute(stmt.order_by(SHIPMENTS.c.created_at, SHIPMENTS.c.shipment_id)
-                            .limit(1)).first()
+    shipment = repo.first_shipment(conn, order_id, shipment_id)
     if shipment is None:
         if shipment_id:
             raise NotFound(f"order {order_id} has no shipment {shipment_id[:64]!r}")
         raise FailedPrecondition(f"order {order_id} has no shipment yet: its documents are "
                                  "printed once it is routed to an FC")
-    rows = conn.execute(
-        select(LINES, PRODUCTS.c.name).outerjoin(PRODUCTS, PRODUCTS.c.sku == LINES.c.sku)
-        .where(LINES.c.shipment_id == shipment.shipment_id)
-        .order_by(LINES.c.sku, LINES.c.line_id))
     lines = [DocumentLine(r.bin, r.sku, r.gtin, r.name or "", r.quantity, r.picked,
-                          r.unit_price_minor) for r in rows]
+                          r.unit_price_minor)
+             for r in repo.lines_by_sku(conn, shipment.shipment_id)]
     booked = shipment.tracking_number and shipment.carrier and shipment.weight_grams
     return OrderDocument(
         order_id=order_id, shipment_id=shipment.shipment_id, fc_id=shipment.fc_id,

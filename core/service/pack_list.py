@@ -8,28 +8,15 @@ when the order was placed) that PackOrder's weight gate uses, without the box's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.domain.binpath import walk_key
 from core.domain.errors import InvalidArgument, NotFound
-from core.persistence.fulfillment_models import PickLine, PickTask, Shipment
-from core.persistence.models import Order, Product
+from core.persistence.repos import pack_lists as repo
+from core.persistence.repos.pack_lists import ShipmentLine
 from core.service import totes
 from core.service.picking import LineView
-
-LINES = PickLine.__table__
-SHIPMENTS = Shipment.__table__
-TASKS = PickTask.__table__
-ORDERS = Order.__table__
-PRODUCTS = Product.__table__
-
-_LINES_OF = (
-    select(LINES, PRODUCTS.c.name)
-    .outerjoin(PRODUCTS, PRODUCTS.c.sku == LINES.c.sku)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,29 +52,22 @@ def task_of_tote(session: Session, code: str) -> str:
 def pack_lists(session: Session, key: str, value: str) -> list[PackList]:
     """The shipments of a tote (key "task_id"), an order or one shipment, oldest first."""
     conn = session.connection()
-    where: ColumnElement[bool]
     if key == "task_id":
-        if conn.scalar(select(TASKS.c.task_id).where(TASKS.c.task_id == value)) is None:
+        if not repo.task_exists(conn, value):
             raise NotFound(f"no pick task {value!r}: scan the tote's label again")
-        where = SHIPMENTS.c.shipment_id.in_(
-            select(LINES.c.shipment_id).where(LINES.c.task_id == value).scalar_subquery())
+        shipments = repo.shipments_of_task(conn, value)
     elif key == "order_id":
-        if conn.scalar(select(ORDERS.c.order_id).where(ORDERS.c.order_id == value)) is None:
+        if not repo.order_exists(conn, value):
             raise NotFound(f"no order {value!r}")
-        where = SHIPMENTS.c.order_id == value
+        shipments = repo.shipments_of_order(conn, value)
     else:
-        where = SHIPMENTS.c.shipment_id == value
-    shipments = list(conn.execute(select(SHIPMENTS.c.shipment_id, SHIPMENTS.c.order_id,
-                                         SHIPMENTS.c.fc_id, SHIPMENTS.c.status)
-                                  .where(where)
-                                  .order_by(SHIPMENTS.c.created_at, SHIPMENTS.c.shipment_id)))
+        shipments = repo.shipment(conn, value)
     if key == "shipment_id" and not shipments:
         raise NotFound(f"no shipment {value!r}")
     ids = [s.shipment_id for s in shipments]
-    by_shipment: dict[str, list[Any]] = {i: [] for i in ids}
+    by_shipment: dict[str, list[ShipmentLine]] = {i: [] for i in ids}
     if ids:
-        for row in conn.execute(_LINES_OF.where(LINES.c.shipment_id.in_(ids),
-                                                LINES.c.picked > 0)):
+        for row in repo.picked_lines(conn, ids):
             by_shipment[row.shipment_id].append(row)
     out = []
     for s in shipments:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import functools
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -24,26 +22,23 @@ from core.domain.events import EventType
 from core.domain.ids import new_id
 from core.domain.order import OrderStatus, check_transition
 from core.domain.totes import tote_code
-from core.persistence.fulfillment_models import PickLine, PickTask, Scan, Shipment
-from core.persistence.models import FulfillmentCenter, Order, Product, SoftLock, StockLevel
+from core.persistence.repos import picking as repo
+from core.persistence.repos.picking import (
+    ABANDONED,
+    LIVE_ORDER,
+    OPEN,
+    LineCount,
+    OrderRef,
+    PickTaskRecord,
+    ScanLine,
+    TaskLine,
+)
 from core.service import events
 from core.service.totes import next_tote_number
 
-TASKS = PickTask.__table__
-LINES = PickLine.__table__
-SHIPMENTS = Shipment.__table__
-ORDERS = Order.__table__
-LOCKS = SoftLock.__table__
-STOCK = StockLevel.__table__
-SCANS = Scan.__table__
-PRODUCTS = Product.__table__
-FCS = FulfillmentCenter.__table__
-
-OPEN, DONE, ABANDONED = "open", "done", "abandoned"
 # A task being scanned is marked touched at most this often (its abandonment is measured in
 # minutes; a touch per scan was a statement in nine).
 TOUCH_EVERY = timedelta(seconds=1)
-_LIVE_ORDER = (OrderStatus.PROCESSING, OrderStatus.PICKING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,77 +72,14 @@ class TaskView:
     tote_code: str = ""  # the tote's printed code, "T-0042"
 
 
-# Queued lines of one FC whose order still wants them, oldest orders first. FOR UPDATE OF the
-# lines only (PostgreSQL): other claimers skip them; orders and shipments stay unlocked.
-_QUEUED = (
-    select(LINES.c.line_id, LINES.c.order_id, LINES.c.shipment_id)
-    .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
-    .join(ORDERS, ORDERS.c.order_id == LINES.c.order_id)
-    .where(LINES.c.fc_id == bindparam("fc"), LINES.c.task_id.is_(None),
-           LINES.c.picked + LINES.c.missing < LINES.c.quantity,
-           SHIPMENTS.c.status.in_(["pending", "picking"]),
-           ORDERS.c.status.in_(list(_LIVE_ORDER)), ORDERS.c.cancel_requested.is_(None))
-    .order_by(ORDERS.c.created_at, LINES.c.order_id, LINES.c.line_id)
-    .limit(bindparam("n"))
-    .with_for_update(skip_locked=True, of=LINES)
-)
-# A task's lines with what decides whether each may still be picked, and each product's name
-# (joined here by primary key, so a scan's reply names the item without a query of its own).
-TASK_LINES = (
-    select(LINES, SHIPMENTS.c.status.label("shipment_status"),
-           ORDERS.c.status.label("order_status"), ORDERS.c.cancel_requested,
-           PRODUCTS.c.name)
-    .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
-    .join(ORDERS, ORDERS.c.order_id == LINES.c.order_id)
-    .outerjoin(PRODUCTS, PRODUCTS.c.sku == LINES.c.sku)
-    .where(LINES.c.task_id == bindparam("t"))
-)
-# The same for a scan — only the lines still open, which are all a scan looks at — with what
-# the Item_Picked event needs of each line's order (one statement fewer than reading the order
-# row afterwards).
-_SCAN_LINES = TASK_LINES.add_columns(
-    ORDERS.c.fc_id.label("order_fc_id"), ORDERS.c.storefront,
-).where(LINES.c.picked + LINES.c.missing < LINES.c.quantity)
-_LOCK_TASK = select(TASKS).where(TASKS.c.task_id == bindparam("t")).with_for_update()
-# Each scan's statements, built once (building them per call cost more than running them).
-_PRIOR_SCAN = select(SCANS).where(SCANS.c.scan_id == bindparam("sid"))
-_INSERT_SCAN = insert(SCANS)
-_PICK_ONE = (
-    update(LINES).where(LINES.c.line_id == bindparam("p_line"),
-                        LINES.c.picked + LINES.c.missing < LINES.c.quantity)
-    .values(picked=LINES.c.picked + 1),
-    update(LOCKS).where(LOCKS.c.order_id == bindparam("p_order"),
-                        LOCKS.c.fc_id == bindparam("p_fc"), LOCKS.c.sku == bindparam("p_sku"),
-                        LOCKS.c.quantity >= 1)
-    .values(quantity=LOCKS.c.quantity - 1, hard_quantity=LOCKS.c.hard_quantity + 1),
-    update(STOCK).where(STOCK.c.fc_id == bindparam("p_fc"), STOCK.c.sku == bindparam("p_sku"),
-                        STOCK.c.soft_locked >= 1)
-    .values(soft_locked=STOCK.c.soft_locked - 1, hard_locked=STOCK.c.hard_locked + 1),
-)
-_TOUCH = update(TASKS).where(TASKS.c.task_id == bindparam("t_id")).values(
-    touched_at=bindparam("t_now"))
-_TOUCH_DONE = _TOUCH.values(status=DONE)
-_SHIPMENT_LINES = select(LINES.c.picked, LINES.c.missing, LINES.c.quantity).where(
-    LINES.c.shipment_id == bindparam("sh"))
-ORDER_ROW = select(ORDERS.c.order_id, ORDERS.c.status, ORDERS.c.fc_id, ORDERS.c.storefront,
-                ORDERS.c.cancel_requested).where(ORDERS.c.order_id == bindparam("o"))
-
-
 def requeue_abandoned(conn: Connection, fc_id: str, now: datetime, timeout_s: float) -> int:
     """Tasks untouched for timeout_s are abandoned: their unfinished lines go back to the queue."""
     cutoff = now - timedelta(seconds=timeout_s)
-    stale = list(conn.scalars(select(TASKS.c.task_id).where(
-        TASKS.c.fc_id == fc_id, TASKS.c.status == OPEN, TASKS.c.touched_at < cutoff)))
     requeued = 0
-    for task_id in stale:
+    for task_id in repo.stale_task_ids(conn, fc_id, cutoff):
         # Compare-and-set: a scan that touched the task meanwhile keeps it open.
-        taken = conn.execute(update(TASKS).where(
-            TASKS.c.task_id == task_id, TASKS.c.status == OPEN, TASKS.c.touched_at < cutoff,
-        ).values(status=ABANDONED))
-        if taken.rowcount == 1:
-            requeued += conn.execute(update(LINES).where(
-                LINES.c.task_id == task_id, LINES.c.picked + LINES.c.missing < LINES.c.quantity,
-            ).values(task_id=None)).rowcount
+        if repo.abandon(conn, task_id, cutoff):
+            requeued += repo.requeue_unfinished(conn, task_id)
     return requeued
 
 
@@ -160,10 +92,9 @@ def next_pick_task(
                               field="fc_id")
     conn = session.connection()
     requeue_abandoned(conn, fc_id, now, settings.task_timeout_s)
-    rows = list(conn.execute(_QUEUED, {"fc": fc_id, "n": max(settings.batch_lines, 1)}))
-    chosen: list[Any] = []
+    chosen: list[repo.QueuedLine] = []
     orders: list[str] = []
-    for row in rows:
+    for row in repo.queued_lines(conn, fc_id, max(settings.batch_lines, 1)):
         if row.order_id not in orders:
             if len(orders) >= max(settings.batch_orders, 1):
                 break
@@ -172,46 +103,35 @@ def next_pick_task(
     if not chosen:
         raise NotFound(f"nothing is waiting to be picked at {fc_id[:64]}; ask again in a moment")
     task_id, tote_no = new_id("pt"), next_tote_number(conn)
-    conn.execute(insert(TASKS).values(task_id=task_id, fc_id=fc_id, picker=picker[:128],
-                                      status=OPEN, created_at=now, touched_at=now,
-                                      tote_no=tote_no))
+    repo.insert_task(conn, PickTaskRecord(task_id, fc_id, picker[:128], OPEN, now, now, tote_no))
     ids = [row.line_id for row in chosen]
-    claimed = conn.execute(update(LINES).where(LINES.c.line_id.in_(ids), LINES.c.task_id.is_(None))
-                           .values(task_id=task_id)).rowcount
-    if claimed != len(ids):  # cannot happen under the row locks; never hand out a line twice
+    if repo.claim(conn, ids, task_id) != len(ids):
+        # Cannot happen under the row locks; never hand out a line twice.
         raise Unavailable("another picker claimed these lines at the same moment; ask again")
     # The seed has no "picking started" event: the order's status says it, Item_Picked follows.
     check_transition(OrderStatus.PROCESSING, OrderStatus.PICKING)
-    conn.execute(update(ORDERS).where(ORDERS.c.order_id.in_(orders),
-                                      ORDERS.c.status == OrderStatus.PROCESSING)
-                 .values(status=OrderStatus.PICKING, updated_at=now))
-    conn.execute(update(SHIPMENTS).where(
-        SHIPMENTS.c.shipment_id.in_({row.shipment_id for row in chosen}),
-        SHIPMENTS.c.status == "pending").values(status="picking", updated_at=now))
-    confirm = bool(conn.scalar(select(FCS.c.confirm_bin_scan).where(FCS.c.fc_id == fc_id)))
-    return TaskView(task_id, fc_id, [_view(line) for line in _lines_in_walk_order(conn, task_id)],
-                    confirm, tote_code(tote_no))
+    repo.orders_to_picking(conn, orders, now)
+    repo.shipments_to_picking(conn, {row.shipment_id for row in chosen}, now)
+    lines = sorted(repo.task_lines(conn, task_id), key=_walk)
+    return TaskView(task_id, fc_id, [_view(line) for line in lines],
+                    repo.confirms_bin_scan(conn, fc_id), tote_code(tote_no))
 
 
 def task_fc(session: Session, task_id: str) -> str:
     """The FC of a task (NOT_FOUND when there is no such task)."""
-    fc_id = session.connection().scalar(select(TASKS.c.fc_id).where(TASKS.c.task_id == task_id))
+    fc_id = repo.task_fc(session.connection(), task_id)
     if fc_id is None:
         raise NotFound(f"no pick task {task_id[:64]!r}; ask for one with NextPickTask")
-    return str(fc_id)
+    return fc_id
 
 
 # A bin's place on the walk never changes; each scan sorts its task's bins again.
 _walk_key = functools.lru_cache(maxsize=65_536)(walk_key)
 
 
-def _walk(row: Any) -> tuple[Any, str]:
+def _walk(line: TaskLine) -> tuple[tuple[object, ...], str]:
     """A line's place on the picker's walk (its bin's, then its id)."""
-    return (_walk_key(row.bin), row.line_id)
-
-
-def _lines_in_walk_order(conn: Connection, task_id: str, stmt: Any = TASK_LINES) -> list[Any]:
-    return sorted(conn.execute(stmt, {"t": task_id}), key=_walk)
+    return (_walk_key(line.bin), line.line_id)
 
 
 def line_dict(v: LineView) -> dict[str, Any]:
@@ -221,30 +141,30 @@ def line_dict(v: LineView) -> dict[str, Any]:
             "name": v.name}
 
 
-def _view(line: Any) -> LineView:
+def _view(line: TaskLine) -> LineView:
     return LineView(line.line_id, line.order_id, line.sku, line.gtin, line.bin, line.quantity,
                     line.picked, line.missing, line.name or "")
 
 
-def is_open(line: Any) -> bool:
-    return bool(line.picked + line.missing < line.quantity)
+def is_open(line: TaskLine | LineView | LineCount) -> bool:
+    return line.picked + line.missing < line.quantity
 
 
-def is_live(line: Any) -> bool:
+def is_live(line: TaskLine) -> bool:
     """The line's order still wants it (not cancelled, no cancellation under way)."""
-    return bool(line.shipment_status != "cancelled" and line.order_status in _LIVE_ORDER
-                and line.cancel_requested is None)
+    return (line.shipment_status != "cancelled" and line.order_status in LIVE_ORDER
+            and line.cancel_requested is None)
 
 
-def lock_task(conn: Connection, task_id: str) -> Any:
-    """The task row under lock (FOR UPDATE on PostgreSQL: its scans go one at a time)."""
-    task = conn.execute(_LOCK_TASK, {"t": task_id}).one_or_none()
+def lock_task(conn: Connection, task_id: str) -> PickTaskRecord:
+    """The task under lock (FOR UPDATE on PostgreSQL: its scans go one at a time)."""
+    task = repo.lock_task(conn, task_id)
     if task is None:
         raise NotFound(f"no pick task {task_id[:64]!r}; ask for one with NextPickTask")
     return task
 
 
-def require_open(task: Any) -> None:
+def require_open(task: PickTaskRecord) -> None:
     """FAILED_PRECONDITION unless the task is still being picked."""
     task_id = task.task_id
     if task.status == ABANDONED:
@@ -293,7 +213,8 @@ def scan_item(
     """Hard-lock one unit of the first open line (walk order) whose GTIN the barcode reads.
 
     Returns the reply {"line": LineView fields, "task_complete": bool}, stored with the scan
-    and the operator's badge (the audit trail). A scan_id seen before gets its first reply.
+    and the operator's badge (the audit trail): a plain dict because it is stored as JSON and
+    a retried scan gets it back as stored. A scan_id seen before gets its first reply.
     check_prior=False skips looking for it first (most scans are new): a repeated scan_id then
     fails the scan's INSERT (IntegrityError, nothing changes) and the caller asks again with
     check_prior=True; a refusal is still checked against an earlier scan before it is raised.
@@ -314,7 +235,7 @@ def scan_item(
 
 def _replay(conn: Connection, scan_id: str, task_id: str, barcode: str) -> dict[str, Any] | None:
     """The reply an earlier scan with this scan_id got (None: a new scan_id)."""
-    prior = conn.execute(_PRIOR_SCAN, {"sid": scan_id}).one_or_none()
+    prior = repo.prior_scan(conn, scan_id)
     if prior is None:
         return None
     if prior.task_id == task_id and prior.barcode == barcode:
@@ -324,12 +245,12 @@ def _replay(conn: Connection, scan_id: str, task_id: str, barcode: str) -> dict[
         f"{prior.task_id}; send a new scan_id for each scan")
 
 
-def _scan(conn: Connection, task: Any, task_id: str, barcode: str, scan_id: str,
+def _scan(conn: Connection, task: PickTaskRecord, task_id: str, barcode: str, scan_id: str,
           operator: str | None, now: datetime) -> dict[str, Any]:
     require_open(task)
     # The task's open lines (read under its lock); only the few whose GTIN the barcode reads
     # are put in walk order: a right scan sorts nothing else.
-    lines = list(conn.execute(_SCAN_LINES, {"t": task_id}))
+    lines = repo.open_scan_lines(conn, task_id)
     wanted = gtin14(barcode)
     matching = sorted((ln for ln in lines if _gtin14(ln.gtin) == wanted), key=_walk
                       ) if wanted else []
@@ -347,9 +268,7 @@ def _scan(conn: Connection, task: Any, task_id: str, barcode: str, scan_id: str,
                                  f"{expected.bin}; scanned {barcode[:64]}")
     line = live[0]
     _hard_lock_one(conn, line)
-    order = SimpleNamespace(order_id=line.order_id, status=line.order_status,
-                            fc_id=line.order_fc_id, storefront=line.storefront)
-    events.record(conn, order, EventType.ITEM_PICKED, now,
+    events.record(conn, _order_of(line), EventType.ITEM_PICKED, now,
                   f"1×{line.sku} from bin {line.bin} ({line.picked + 1}/{line.quantity})")
     # The task's lines as they are now: the ones read above, this one a unit further — no
     # need to read them again.
@@ -361,49 +280,49 @@ def _scan(conn: Connection, task: Any, task_id: str, barcode: str, scan_id: str,
     if complete or now - task.touched_at >= TOUCH_EVERY:
         mark_touched(conn, task_id, now, complete)
     reply = {"line": line_dict(picked), "task_complete": complete}
-    conn.execute(_INSERT_SCAN, {"scan_id": scan_id, "task_id": task_id,
-                                "line_id": line.line_id, "barcode": barcode, "operator": operator,
-                                "reply": reply, "scanned_at": now})
+    repo.insert_scan(conn, scan_id, task_id, line.line_id, barcode, operator, reply, now)
     return reply
 
 
-def _hard_lock_one(conn: Connection, line: Any) -> None:
+def _order_of(line: ScanLine) -> OrderRef:
+    """The line's order as its event records it (read with the line)."""
+    return OrderRef(line.order_id, line.order_status, line.order_fc_id, line.storefront,
+                    line.cancel_requested)
+
+
+def _hard_lock_one(conn: Connection, line: TaskLine) -> None:
     """One unit: picked on the line, soft → hard on the order's lock and on the FC's stock."""
-    key = {"p_line": line.line_id, "p_order": line.order_id, "p_fc": line.fc_id,
-           "p_sku": line.sku}
-    for step in _PICK_ONE:
-        if conn.execute(step, key).rowcount != 1:
-            # Raising rolls the whole scan back: nothing changes.
-            raise FailedPrecondition(
-                f"order {line.order_id} holds no soft-locked {line.sku} at {line.fc_id} to "
-                "pick; put the item back and ask a supervisor")
+    if not repo.hard_lock_one(conn, line):
+        # Raising rolls the whole scan back: nothing changes.
+        raise FailedPrecondition(
+            f"order {line.order_id} holds no soft-locked {line.sku} at {line.fc_id} to "
+            "pick; put the item back and ask a supervisor")
 
 
 def close_shipment_if_done(conn: Connection, shipment_id: str, now: datetime) -> None:
     """Every line picked or short: the shipment is "picked" (or "cancelled" if none was)."""
-    rows = list(conn.execute(_SHIPMENT_LINES, {"sh": shipment_id}))
+    rows = repo.shipment_line_counts(conn, shipment_id)
     if any(is_open(r) for r in rows):
         return
-    status = "picked" if any(r.picked for r in rows) else "cancelled"
-    conn.execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id == shipment_id,
-                                         SHIPMENTS.c.status.in_(["pending", "picking"]))
-                 .values(status=status, updated_at=now))
+    repo.close_shipment(conn, shipment_id, "picked" if any(r.picked for r in rows)
+                        else "cancelled", now)
 
 
 def touch_task(conn: Connection, task_id: str, now: datetime) -> bool:
     """The picker is active on the task; it is done when no line is left to pick."""
-    complete = not any(is_open(ln) and is_live(ln) for ln in conn.execute(
-        TASK_LINES, {"t": task_id}))
+    complete = not any(is_open(ln) and is_live(ln) for ln in repo.task_lines(conn, task_id))
     mark_touched(conn, task_id, now, complete)
     return complete
 
 
 def mark_touched(conn: Connection, task_id: str, now: datetime, complete: bool) -> None:
     """The task was worked on now (and is done, when complete)."""
-    conn.execute(_TOUCH_DONE if complete else _TOUCH, {"t_id": task_id, "t_now": now})
+    repo.mark_touched(conn, task_id, now, complete)
 
 
 def line_reply(conn: Connection, task_id: str, line_id: str, complete: bool) -> dict[str, Any]:
     """The reply shape of ScanItem / ReportShortPick for one line."""
-    row = conn.execute(TASK_LINES.where(LINES.c.line_id == line_id), {"t": task_id}).one()
-    return {"line": asdict(_view(row)), "task_complete": complete}
+    line = repo.task_line(conn, task_id, line_id)
+    if line is None:
+        raise NotFound(f"line {line_id[:64]!r} is not in pick task {task_id}")
+    return {"line": asdict(_view(line)), "task_complete": complete}

@@ -8,12 +8,11 @@ delivery changes a shipment's state again.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.domain.cards import contains_card_number
@@ -21,16 +20,12 @@ from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
 from core.domain.money import format_money
 from core.domain.order import OrderStatus, PaymentMethod, check_transition
-from core.persistence.fulfillment_models import Manifest, PickLine, Shipment, TrackingEvent
-from core.persistence.models import FulfillmentCenter, Order, SoftLock, StockLevel
+from core.persistence.fulfillment_models import Shipment
+from core.persistence.models import Order
+from core.persistence.repos import shipping as repo
+from core.persistence.repos.shipping import ManifestRecord, Parcel
 from core.service import events
 from core.service.saga_steps import webhook_seen
-
-SHIPMENTS = Shipment.__table__
-LINES = PickLine.__table__
-STOCK = StockLevel.__table__
-LOCKS = SoftLock.__table__
-TRACKING = TrackingEvent.__table__
 
 TRACKING_STATUSES = ("in_transit", "out_for_delivery", "failed_attempt", "delivered")
 HANDED_OFF = ("shipped", "delivered")
@@ -73,7 +68,7 @@ def _clean_tracking_numbers(carrier: str, tracking_numbers: list[str]) -> list[s
     return numbers
 
 
-def _offenders(rows: dict[str, Any], carrier: str, numbers: list[str]) -> list[str]:
+def _offenders(rows: dict[str, Parcel], carrier: str, numbers: list[str]) -> list[str]:
     out = []
     for t in numbers:
         row = rows.get(t)
@@ -88,22 +83,14 @@ def _offenders(rows: dict[str, Any], carrier: str, numbers: list[str]) -> list[s
     return out
 
 
-def _shipments_by_tracking(session: Session, numbers: list[str], lock: bool) -> dict[str, Any]:
-    stmt = select(SHIPMENTS).where(SHIPMENTS.c.tracking_number.in_(numbers))
-    if lock:
-        stmt = stmt.with_for_update()
-    return {row.tracking_number: row for row in session.execute(stmt)}
-
-
 def plan_hand_off(session: Session, carrier: str, tracking_numbers: list[str]) -> ManifestDraft:
     """Check the parcels can be handed off and gather what the manifest prints."""
     numbers = _clean_tracking_numbers(carrier, tracking_numbers)
-    rows = _shipments_by_tracking(session, numbers, lock=False)
+    rows = repo.parcels(session, numbers, lock=False)
     bad = _offenders(rows, carrier, numbers)
     if bad:
         raise FailedPrecondition("cannot hand off; nothing was shipped: " + "; ".join(bad))
-    orders = {o.order_id: o for o in session.scalars(
-        select(Order).where(Order.order_id.in_({r.order_id for r in rows.values()})))}
+    orders = repo.parcel_orders(session, {r.order_id for r in rows.values()})
     parcels = []
     for t in numbers:
         row, order = rows[t], orders[rows[t].order_id]
@@ -113,7 +100,7 @@ def plan_hand_off(session: Session, carrier: str, tracking_numbers: list[str]) -
                                       row.weight_grams or 0, row.cod_due_minor or 0,
                                       order.currency))
     fc_id = rows[numbers[0]].fc_id
-    fc = session.get(FulfillmentCenter, fc_id)
+    fc = repo.fc(session, fc_id)
     return ManifestDraft(carrier, parcels, fc_id, fc.name if fc else fc_id,
                          dict(fc.address or {}) if fc else {})
 
@@ -122,23 +109,18 @@ def hand_off(session: Session, carrier: str, tracking_numbers: list[str], manife
              pdf: bytes | None, now: datetime) -> list[str]:
     """Ship the parcels on one manifest, all or nothing; returns the orders that became SHIPPED."""
     numbers = _clean_tracking_numbers(carrier, tracking_numbers)
-    rows = _shipments_by_tracking(session, numbers, lock=True)
+    rows = repo.parcels(session, numbers, lock=True)
     bad = _offenders(rows, carrier, numbers)
     if bad:
         raise FailedPrecondition("cannot hand off; nothing was shipped: " + "; ".join(bad))
-    session.execute(insert(Manifest.__table__).values(
-        manifest_id=manifest_id, carrier=carrier, tracking_numbers=numbers, pdf=pdf,
-        created_at=now))
-    ids = [rows[t].shipment_id for t in numbers]
-    session.execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id.in_(ids)).values(
-        status="shipped", manifest_id=manifest_id, shipped_at=now, updated_at=now))
+    repo.add_manifest(session, ManifestRecord(manifest_id, carrier, numbers, pdf, now))
+    repo.mark_shipped(session, [rows[t].shipment_id for t in numbers], manifest_id, now)
     for row in rows.values():
         _take_units_out(session, row)
     shipped = []
     for order_id in sorted({r.order_id for r in rows.values()}):
-        if _all_shipments_in(session, order_id, HANDED_OFF):
-            order = session.get(Order, order_id, with_for_update=True)
-            assert order is not None
+        if repo.all_shipments_in(session, order_id, HANDED_OFF):
+            order = repo.order_for_update(session, order_id)
             check_transition(OrderStatus(order.status), OrderStatus.SHIPPED)
             order.status, order.updated_at = OrderStatus.SHIPPED, now
             mine = sorted(t for t, r in rows.items() if r.order_id == order_id)
@@ -163,43 +145,20 @@ def get_manifest(session: Session, manifest_id: str) -> StoredManifest:
     if not manifest_id.strip():
         raise InvalidArgument("manifest_id is required (printed under the manifest's barcode)",
                               field="manifest_id")
-    row = session.execute(select(Manifest.__table__).where(
-        Manifest.__table__.c.manifest_id == manifest_id)).first()
+    row = repo.manifest(session, manifest_id)
     if row is None:
         raise NotFound(f"no manifest {manifest_id[:64]!r}")
     return StoredManifest(row.manifest_id, row.carrier, list(row.tracking_numbers),
                           row.pdf or b"", row.created_at)
 
 
-def _take_units_out(session: Session, shipment: Any) -> None:
+def _take_units_out(session: Session, shipment: Parcel) -> None:
     """The shipment's picked units leave stock: on_hand and hard locks go down together."""
-    picked: dict[str, int] = defaultdict(int)
-    for line in session.execute(select(LINES.c.sku, LINES.c.picked).where(
-            LINES.c.shipment_id == shipment.shipment_id)):
-        picked[line.sku] += line.picked
-    for sku, units in sorted(picked.items()):
-        if units <= 0:
-            continue
-        key = (STOCK.c.fc_id == shipment.fc_id) & (STOCK.c.sku == sku)
-        done = session.execute(update(STOCK).where(key, STOCK.c.hard_locked >= units).values(
-            on_hand=STOCK.c.on_hand - units, hard_locked=STOCK.c.hard_locked - units))
-        lock = ((LOCKS.c.order_id == shipment.order_id) & (LOCKS.c.fc_id == shipment.fc_id)
-                & (LOCKS.c.sku == sku))
-        held = session.execute(update(LOCKS).where(lock, LOCKS.c.hard_quantity >= units).values(
-            hard_quantity=LOCKS.c.hard_quantity - units))
-        if done.rowcount != 1 or held.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+    for sku, units in sorted(repo.units_picked(session, shipment.shipment_id).items()):
+        if units > 0 and not repo.take_out(session, shipment, sku, units):
             raise FailedPrecondition(
                 f"{shipment.tracking_number}: {units}×{sku} were not hard-locked at "
                 f"{shipment.fc_id} for order {shipment.order_id}; pack it again")
-        session.execute(delete(LOCKS).where(lock, LOCKS.c.quantity == 0,
-                                            LOCKS.c.hard_quantity == 0))
-
-
-def _all_shipments_in(session: Session, order_id: str, statuses: tuple[str, ...]) -> bool:
-    stmt = select(func.count()).select_from(SHIPMENTS).where(
-        SHIPMENTS.c.order_id == order_id, SHIPMENTS.c.status != "cancelled",
-        SHIPMENTS.c.status.not_in(statuses))
-    return session.execute(stmt).scalar_one() == 0
 
 
 _RANK = {"shipped": 0, "in_transit": 1, "out_for_delivery": 2, "failed_attempt": 2,
@@ -226,25 +185,19 @@ def record_tracking_event(
     if status not in TRACKING_STATUSES:
         raise InvalidArgument(f"status must be one of {', '.join(TRACKING_STATUSES)}; "
                               f"got {status!r}", field="status")
-    shipment = session.scalars(select(Shipment).where(
-        Shipment.tracking_number == tracking_number).with_for_update()).first()
+    shipment = repo.parcel_for_update(session, tracking_number)
     if shipment is None:
         raise NotFound(f"no parcel with tracking number {tracking_number[:64]!r}")
     if shipment.status not in HANDED_OFF:
         raise FailedPrecondition(f"{tracking_number} has not been handed off yet (status "
                                  f"{shipment.status!r}): hand it off with a manifest first")
-    order = session.get(Order, shipment.order_id, with_for_update=True)
-    assert order is not None
+    order = repo.order_for_update(session, shipment.order_id)
     collected = _cod_collected(shipment, order, status, cod_collected)
-    seen = session.execute(select(TRACKING.c.id).where(
-        TRACKING.c.tracking_number == tracking_number, TRACKING.c.status == status,
-        TRACKING.c.occurred_at == occurred_at)).first()
-    if seen is not None:
+    if repo.tracking_event_seen(session, tracking_number, status, occurred_at):
         return order.order_id
     location = _place_name(location)
-    session.execute(insert(TRACKING).values(
-        tracking_number=tracking_number, status=status, location=location,
-        cod_collected_minor=collected, source=source, occurred_at=occurred_at))
+    repo.add_tracking_event(session, tracking_number, status, location, collected, source,
+                            occurred_at)
     if shipment.status == "delivered":
         return order.order_id  # late or repeated scans are kept, the parcel stays delivered
     where = f" at {location}" if location else ""
@@ -259,7 +212,7 @@ def record_tracking_event(
                       f"{tracking_number}: {format_money(collected, order.currency)} collected"
                       f"{where}")
     session.flush()
-    if _all_shipments_in(session, order.order_id, ("delivered",)):
+    if repo.all_shipments_in(session, order.order_id, ("delivered",)):
         check_transition(OrderStatus(order.status), OrderStatus.DELIVERED)
         order.status, order.updated_at = OrderStatus.DELIVERED, now
         if order.payment_method == PaymentMethod.COD:
@@ -303,9 +256,7 @@ def apply_carrier_tracking(
     Returns False when there is nothing to apply it to (unknown parcel, not handed off yet,
     a webhook already handled).
     """
-    status = session.execute(select(SHIPMENTS.c.status).where(
-        SHIPMENTS.c.tracking_number == tracking_number)).scalar()
-    if status not in HANDED_OFF:
+    if repo.parcel_status(session, tracking_number) not in HANDED_OFF:
         return False
     if webhook_event_id is not None and webhook_seen(
             session, webhook_event_id, "shipment.tracking_updated", now):
@@ -320,6 +271,4 @@ def apply_carrier_tracking(
 
 def due_for_polling(session: Session, limit: int = 200) -> list[str]:
     """Parcels handed off and not delivered yet, least recently touched first."""
-    return list(session.scalars(
-        select(SHIPMENTS.c.tracking_number).where(SHIPMENTS.c.status == "shipped")
-        .order_by(SHIPMENTS.c.updated_at).limit(limit)))
+    return repo.due_for_polling(session, limit)

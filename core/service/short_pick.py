@@ -13,23 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
 from core.domain.words import count
+from core.persistence.repos import picking as pick_repo
+from core.persistence.repos import short_picks as repo
+from core.persistence.repos.picking import DONE, OrderRef, TaskLine
 from core.service import events, shipments
 from core.service.picking import (
-    DONE,
-    LINES,
-    LOCKS,
-    ORDER_ROW,
-    ORDERS,
-    SHIPMENTS,
-    STOCK,
-    TASK_LINES,
     check_operator,
     close_shipment_if_done,
     is_live,
@@ -38,8 +32,6 @@ from core.service.picking import (
     require_open,
     touch_task,
 )
-
-_AVAILABLE = STOCK.c.on_hand - STOCK.c.soft_locked - STOCK.c.hard_locked
 
 
 def report_short_pick(
@@ -60,8 +52,7 @@ def report_short_pick(
         raise InvalidArgument(f"missing must be at least 1, got {missing}", field="missing")
     conn = session.connection()
     task = lock_task(conn, task_id)
-    line = conn.execute(TASK_LINES.where(LINES.c.line_id == line_id), {"t": task_id}
-                        ).one_or_none()
+    line = pick_repo.task_line(conn, task_id, line_id)
     if line is None:
         raise NotFound(f"line {line_id[:64]!r} is not in pick task {task_id}")
     if not is_live(line):
@@ -77,7 +68,7 @@ def report_short_pick(
         return line_reply(conn, task_id, line_id, task.status == DONE), None
     require_open(task)
     _take_off_shelf(conn, line, delta, operator)
-    order = conn.execute(ORDER_ROW, {"o": line.order_id}).one()
+    order = pick_repo.order_ref(conn, line.order_id)
     unplaced = _reroute(conn, order, line, delta, now)
     if unplaced:
         events.record(conn, order, EventType.INVENTORY_RELEASED, now,
@@ -88,44 +79,26 @@ def report_short_pick(
     return reply, _cancel_if_nothing_left(conn, order, now)
 
 
-def _take_off_shelf(conn: Connection, line: Any, units: int, operator: str | None) -> None:
+def _take_off_shelf(conn: Connection, line: TaskLine, units: int, operator: str | None) -> None:
     """The units are not there: out of on-hand stock and out of the order's soft lock."""
-    steps = (
-        update(LINES).where(LINES.c.line_id == line.line_id, LINES.c.missing == line.missing,
-                            LINES.c.picked + line.missing + units <= LINES.c.quantity)
-        .values(missing=line.missing + units, short_reported_by=operator),
-        update(STOCK).where(STOCK.c.fc_id == line.fc_id, STOCK.c.sku == line.sku,
-                            STOCK.c.soft_locked >= units)
-        .values(on_hand=STOCK.c.on_hand - units, soft_locked=STOCK.c.soft_locked - units),
-        update(LOCKS).where(LOCKS.c.order_id == line.order_id, LOCKS.c.fc_id == line.fc_id,
-                            LOCKS.c.sku == line.sku, LOCKS.c.quantity >= units)
-        .values(quantity=LOCKS.c.quantity - units),
-    )
-    for step in steps:
-        if conn.execute(step).rowcount != 1:
-            raise FailedPrecondition(
-                f"line {line.line_id} changed while the short pick was recorded, or order "
-                f"{line.order_id} holds no {units}×{line.sku} at {line.fc_id}; try again")
+    if not repo.take_off_shelf(conn, line, units, operator):
+        raise FailedPrecondition(
+            f"line {line.line_id} changed while the short pick was recorded, or order "
+            f"{line.order_id} holds no {units}×{line.sku} at {line.fc_id}; try again")
 
 
-def _reroute(conn: Connection, order: Any, line: Any, units: int, now: datetime) -> int:
+def _reroute(conn: Connection, order: OrderRef, line: TaskLine, units: int, now: datetime
+             ) -> int:
     """Soft-lock the units at other FCs (most available first); returns the units not placed."""
-    candidates = list(conn.execute(
-        select(STOCK.c.fc_id, _AVAILABLE.label("available"), STOCK.c.bin)
-        .where(STOCK.c.sku == line.sku, STOCK.c.fc_id != line.fc_id, _AVAILABLE > 0)
-        .order_by(_AVAILABLE.desc(), STOCK.c.fc_id)))
     left = units
-    for fc in candidates:
+    for fc in repo.stock_elsewhere(conn, line.sku, line.fc_id):
         if left == 0:
             break
         take = min(left, fc.available)
         # Conditional: another order may have taken the stock since it was read.
-        took = conn.execute(update(STOCK).where(
-            STOCK.c.fc_id == fc.fc_id, STOCK.c.sku == line.sku, _AVAILABLE >= take,
-        ).values(soft_locked=STOCK.c.soft_locked + take)).rowcount
-        if took != 1:
+        if not repo.soft_lock_stock(conn, fc.fc_id, line.sku, take):
             continue
-        _add_to_lock(conn, order.order_id, fc.fc_id, line.sku, take)
+        repo.add_to_lock(conn, order.order_id, fc.fc_id, line.sku, take)
         shipments.add_rerouted(conn, order.order_id, fc.fc_id, line, take, fc.bin, now)
         events.record(conn, order, EventType.ORDER_ASSIGNED, now,
                       f"{take}×{line.sku} re-routed to {fc.fc_id} after a short pick at "
@@ -134,25 +107,10 @@ def _reroute(conn: Connection, order: Any, line: Any, units: int, now: datetime)
     return left
 
 
-def _add_to_lock(conn: Connection, order_id: str, fc_id: str, sku: str, units: int) -> None:
-    where = (LOCKS.c.order_id == order_id, LOCKS.c.fc_id == fc_id, LOCKS.c.sku == sku)
-    if conn.execute(update(LOCKS).where(*where).values(
-            quantity=LOCKS.c.quantity + units)).rowcount == 0:
-        conn.execute(insert(LOCKS).values(order_id=order_id, fc_id=fc_id, sku=sku,
-                                          quantity=units, hard_quantity=0))
-
-
-def _cancel_if_nothing_left(conn: Connection, order: Any, now: datetime) -> str | None:
+def _cancel_if_nothing_left(conn: Connection, order: OrderRef, now: datetime) -> str | None:
     """No unit of the order is left to ship: ask the saga to cancel it (its compensations)."""
-    rows = conn.execute(
-        select(LINES.c.quantity, LINES.c.missing)
-        .join(SHIPMENTS, SHIPMENTS.c.shipment_id == LINES.c.shipment_id)
-        .where(LINES.c.order_id == order.order_id, SHIPMENTS.c.status != "cancelled"))
-    if any(r.quantity - r.missing > 0 for r in rows):
+    if any(units > 0 for units in repo.units_left(conn, order.order_id)):
         return None
-    conn.execute(update(ORDERS).where(ORDERS.c.order_id == order.order_id,
-                                      ORDERS.c.cancel_requested.is_(None))
-                 .values(cancel_requested="cancelled by the warehouse: every unit was "
-                                          "short-picked and none is in stock at another FC",
-                         saga_due_at=now, updated_at=now))
-    return str(order.order_id)
+    repo.request_cancel(conn, order.order_id, "cancelled by the warehouse: every unit was "
+                        "short-picked and none is in stock at another FC", now)
+    return order.order_id

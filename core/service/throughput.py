@@ -8,19 +8,15 @@ of the orders routed to it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain.errors import InvalidArgument
 from core.domain.events import EventType
 from core.domain.order import OrderStatus
-from core.persistence.models import Order, OrderEvent
+from core.persistence.repos import throughput as repo
 
-EVENTS = OrderEvent.__table__
-ORDERS = Order.__table__
 DEFAULT_HOURS = 12
 MAX_HOURS = 168
 
@@ -54,17 +50,7 @@ def check_hours(hours: int) -> int:
     return hours
 
 
-def _hour_of(dialect: str, column: Any) -> Any:
-    """The UTC hour an event happened in, as SQL (SQLite keeps UTC text; PostgreSQL timestamptz,
-    truncated in UTC so an FC in a half-hour zone still gets whole UTC hours)."""
-    if dialect == "sqlite":
-        return func.strftime("%Y-%m-%d %H:00:00", column)
-    return func.date_trunc("hour", func.timezone("UTC", column))
-
-
-def _as_utc(value: Any, tz: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+def _as_utc(value: datetime, tz: tzinfo | None) -> datetime:
     return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
 
 
@@ -75,20 +61,13 @@ def throughput(session: Session, fc_id: str, hours: int, now: datetime) -> list[
         raise InvalidArgument("fc_id is at most 64 characters", field="fc_id")
     current = now.replace(minute=0, second=0, microsecond=0)
     start = current - timedelta(hours=hours - 1)
-    hour = _hour_of(session.get_bind().dialect.name, EVENTS.c.occurred_at).label("hour")
-    wanted = or_(*(and_(EVENTS.c.type == str(t), EVENTS.c.status == OrderStatus.PACKED)
-                   if t == EventType.ORDER_PACKED else EVENTS.c.type == str(t)
-                   for t in COUNTED))
-    stmt = (select(hour, EVENTS.c.type, func.count().label("n"))
-            .where(EVENTS.c.occurred_at >= start, wanted)
-            .group_by(hour, EVENTS.c.type))
-    if fc_id:
-        stmt = stmt.join(ORDERS, ORDERS.c.order_id == EVENTS.c.order_id).where(
-            ORDERS.c.fc_id == fc_id)
+    # Only an order's last Order_Packed (the order PACKED then) counts it as packed.
+    counted = [(str(t), OrderStatus.PACKED if t == EventType.ORDER_PACKED else None)
+               for t in COUNTED]
     buckets = [Bucket(start + timedelta(hours=i)) for i in range(hours)]
-    for row in session.execute(stmt):
+    for row in repo.counts_by_hour(session, start, counted, fc_id):
         i = int((_as_utc(row.hour, now.tzinfo) - start).total_seconds() // 3600)
         if 0 <= i < hours:  # (an event stamped ahead of this clock is left out)
             name = COUNTED[EventType(row.type)]
-            buckets[i].counts[name] = buckets[i].counts.get(name, 0) + int(row.n)
+            buckets[i].counts[name] = buckets[i].counts.get(name, 0) + row.n
     return buckets

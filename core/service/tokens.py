@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain.errors import InvalidArgument, NotFound
 from core.domain.ids import new_id
-from core.persistence.models import ApiToken, FulfillmentCenter, utcnow
+from core.persistence.models import ApiToken, utcnow
+from core.persistence.repos import tokens as repo
 
 ROLES = ("storefront", "picker", "supervisor", "carrier", "admin")
 DURATION_FORMS = "a number and a unit: 90s, 15m, 12h or 30d"
@@ -82,12 +82,12 @@ def create_token(session: Session, role: str, name: str, fc_id: str | None,
     if role not in ROLES:
         raise InvalidArgument(f"role must be one of {', '.join(ROLES)}, got {role!r}",
                               field="role")
-    if fc_id and session.get(FulfillmentCenter, fc_id) is None:
+    if fc_id and not repo.fc_exists(session, fc_id):
         raise NotFound(f"no fulfillment center {fc_id!r}: create it before scoping a token to it")
     token_id = new_id("tok")
     secret = "tote_" + secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(ApiToken(
+    repo.add(session, ApiToken(
         token_id=token_id, token_hash=hash_token(secret),
         name=name or f"{role}-{token_id[-6:].lower()}", role=role, fc_id=fc_id or None,
         created_at=now, expires_at=now + expires_in if expires_in else None,
@@ -98,7 +98,7 @@ def create_token(session: Session, role: str, name: str, fc_id: str | None,
 
 def lookup_token(session: Session, token: str) -> TokenRecord | None:
     """The token's record, revoked or expired too; None for a token tote never made."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = repo.by_hash(session, hash_token(token))
     if row is None:
         return None
     rate = (None if row.rate_limit_rps is None
@@ -119,7 +119,7 @@ def authenticate(session: Session, token: str) -> Principal | None:
 
 def list_tokens(session: Session) -> list[dict[str, object]]:
     """Every token, oldest first: what it is, never its secret or hash."""
-    rows = session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.token_id))
+    rows = repo.oldest_first(session)
     return [{"token_id": r.token_id, "role": r.role, "name": r.name, "fc_id": r.fc_id,
              "created_at": r.created_at, "expires_at": r.expires_at,
              "revoked_at": r.revoked_at,
@@ -131,7 +131,7 @@ def list_tokens(session: Session) -> list[dict[str, object]]:
 
 def revoke_token(session: Session, token_id: str) -> tuple[datetime, bool]:
     """Revoke the token; returns (when it was revoked, whether it already was)."""
-    row = session.get(ApiToken, token_id)
+    row = repo.by_id(session, token_id)
     if row is None:
         raise NotFound(f"no token {token_id!r}: `tote token list` shows the record ids (tok_…)")
     if row.revoked_at is not None:
@@ -143,11 +143,8 @@ def revoke_token(session: Session, token_id: str) -> tuple[datetime, bool]:
 def revocation_mark(session: Session) -> tuple[int, datetime | None]:
     """Changes whenever a token is revoked (a revocation is never undone, so the count only
     grows): what each replica polls to drop revoked tokens from its cache."""
-    count, latest = session.execute(
-        select(func.count(ApiToken.revoked_at), func.max(ApiToken.revoked_at))).one()
-    return int(count), latest
+    return repo.revocations(session)
 
 
 def revoked_ids(session: Session) -> set[str]:
-    return set(session.scalars(select(ApiToken.token_id)
-                               .where(ApiToken.revoked_at.is_not(None))))
+    return repo.revoked_ids(session)

@@ -14,8 +14,8 @@ import grpc
 import pytest
 
 from core.domain.gtin import gs1_check_digit
+from core.persistence import tables
 from core.persistence.db import Database
-from core.service import picking
 from tests.conftest import BACKENDS, migrated_database
 from tests.harness import Client, ToteServer, cod, unique
 from tote.v1 import common_pb2 as pb
@@ -312,7 +312,7 @@ def scans_of(tote, task_id: str) -> list[tuple[str, str | None]]:  # type: ignor
     try:
         return db.run_read(lambda s: sorted(
             (r.scan_id, r.operator) for r in s.execute(
-                picking.SCANS.select().where(picking.SCANS.c.task_id == task_id))))
+                tables.SCANS.select().where(tables.SCANS.c.task_id == task_id))))
     finally:
         db.dispose()
 
@@ -321,7 +321,7 @@ def short_reporter(tote, line_id: str) -> str | None:  # type: ignore[no-untyped
     db = Database(tote.db_url)
     try:
         return db.run_read(lambda s: s.execute(
-            picking.LINES.select().where(picking.LINES.c.line_id == line_id)).one()
+            tables.PICK_LINES.select().where(tables.PICK_LINES.c.line_id == line_id)).one()
             .short_reported_by)
     finally:
         db.dispose()

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
+import enum
+import io
 import itertools
 import logging
 import os
@@ -41,15 +44,75 @@ from core.service.deps import HandlerConfig
 
 log = logging.getLogger(__name__)
 
-# (job id, command) down; [(job id, ok, result or exception), ...] per group up.
-# (Until every caller sends commands, a job may still be (job id, function, args).)
-_Job = tuple[Any, ...]
+# [(job id, pickled command), ...] per batch down; [(job id, ok, answer or exception), ...]
+# per group up. A command is pickled alone, so one the writer cannot read is refused alone.
+# (Until every caller sends commands, a job may still be a pickled (function, args).)
+_Job = tuple[int, Any]
 _HEADER = struct.Struct("!Q")
 _PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
 
 
+class _Unreadable:
+    """A job whose command the writer could not unpickle: answered with why, not run."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+# Commands and answers are mostly slotted frozen dataclasses holding enums. Pickle's default
+# for those goes through copyreg (object.__reduce_ex__, a dict of the slots, setattr per field
+# on the way in) and Enum.__reduce_ex__: the wire sends them as (class, field values) instead,
+# rebuilt without __init__ (they were valid when made), and enums as (class, value).
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[str, ...] | None:
+    """The fields of a slotted dataclass (None for any other class), looked up once."""
+    names = (tuple(f.name for f in dataclasses.fields(cls))
+             if dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__ else None)
+    _FIELDS[cls] = names
+    return names
+
+
+def _rebuild(cls: type, *values: Any) -> Any:
+    setters = _SETTERS.get(cls)
+    if setters is None:
+        names = _fields_of(cls) or ()
+        # Each slot's own descriptor: a frozen dataclass refuses setattr.
+        setters = _SETTERS[cls] = tuple(
+            next(k.__dict__[n] for k in cls.__mro__ if n in k.__dict__).__set__ for n in names)
+    obj: Any = object.__new__(cls)
+    for setter, value in zip(setters, values, strict=True):
+        setter(obj, value)
+    return obj
+
+
+def _member(cls: type[enum.Enum], value: Any) -> enum.Enum:
+    return cls._value2member_map_[value]
+
+
+class _WirePickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        cls = type(obj)
+        fields = _FIELDS[cls] if cls in _FIELDS else _fields_of(cls)
+        if fields is not None:
+            return _rebuild, (cls, *[getattr(obj, name) for name in fields])
+        if isinstance(obj, enum.Enum):
+            return _member, (cls, obj._value_)
+        return NotImplemented
+
+
+def _dumps(message: Any) -> bytes:
+    out = io.BytesIO()
+    _WirePickler(out, pickle.HIGHEST_PROTOCOL).dump(message)
+    return out.getvalue()
+
+
 def _frame(message: Any) -> bytes:
-    payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    payload = _dumps(message)
     return _HEADER.pack(len(payload)) + payload
 
 
@@ -138,19 +201,32 @@ def _receive(inbox: socket.socket, buffer: bytearray, jobs: collections.deque[_J
         for batch in _unframe(buffer):
             if batch is None:
                 return False
-            jobs.extend(pickle.loads(blob) for blob in batch)
+            jobs.extend((jid, _load_job(blob)) for jid, blob in batch)
         if jobs or not wait:
             return True
         # Only part of a frame so far: wait for the rest.
 
 
+def _load_job(blob: bytes) -> Any:
+    try:
+        return pickle.loads(blob)
+    except Exception as exc:  # noqa: BLE001 - e.g. a class the writer cannot import
+        return _Unreadable(exc)
+
+
 def _bind(job: _Job, deps: Any) -> Callable[[Any], Any]:
     from core.service.bus import handle
 
-    if len(job) == 2:
-        cmd = job[1]
-        return lambda session: handle(session, cmd, deps)
-    _jid, fn, args = job
+    work = job[1]
+    if isinstance(work, Command):
+        return lambda session: handle(session, work, deps)
+    if isinstance(work, _Unreadable):
+        error = RuntimeError(f"the database writer could not read the command: {work.error}")
+
+        def refuse(session: Any) -> Any:
+            raise error
+        return refuse
+    fn, args = work
     return lambda session: fn(session, *args)
 
 
@@ -204,7 +280,7 @@ class ProcessGroupWriter:
         self._on_commit = on_commit
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
-        self._outbox: list[bytes] = []
+        self._outbox: list[tuple[int, bytes]] = []
         self._closed = False
         self._ended = threading.Event()  # set once the sockets are closed
         self._loop.add_reader(self._answers.fileno(), self._readable)
@@ -213,26 +289,26 @@ class ProcessGroupWriter:
         """Queue one command (on the loop's thread); the commands queued while the loop runs
         one iteration go to the writer together. Once sent a command runs, and its answer
         comes back."""
-        return self._queue(lambda jid: (jid, cmd), type(cmd).__qualname__)
+        return self._queue(cmd, type(cmd).__qualname__)
 
     def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
         """Queue fn(session, *args) (being replaced by commands)."""
-        return self._queue(lambda jid: (jid, fn, args), fn.__qualname__)
+        return self._queue((fn, args), fn.__qualname__)
 
-    def _queue(self, job: Callable[[int], _Job], name: str) -> asyncio.Future[Any]:
+    def _queue(self, work: Any, name: str) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()
         if self._closed:
             fut.set_exception(Unavailable("the database writer has stopped; retry in a moment"))
             return fut
-        jid = next(self._ids)
         try:
-            blob = pickle.dumps(job(jid), pickle.HIGHEST_PROTOCOL)
+            blob = _dumps(work)
         except _PICKLE_ERRORS as exc:
             fut.set_exception(RuntimeError(f"{name}: does not pickle for the database "
                                            f"writer: {exc}"))
             return fut
+        jid = next(self._ids)
         self._pending[jid] = fut
-        self._outbox.append(blob)
+        self._outbox.append((jid, blob))
         if len(self._outbox) == 1:
             self._loop.call_soon(self._flush)
         return fut
@@ -343,4 +419,8 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # Run as server.dbwriter, not __main__: what the wire pickles refers to this module's
+    # functions by that name, in both processes.
+    from server.dbwriter import main as _main
+
+    _main(sys.argv[1:])

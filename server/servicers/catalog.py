@@ -6,6 +6,7 @@ import base64
 
 from core.domain.errors import InvalidArgument
 from core.service import catalog, inventory
+from core.service.handlers.catalog import ReceiveStock, UpsertProduct
 from server import convert
 from server.dbexec import DbExecutor
 from tote.v1 import (
@@ -22,8 +23,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self._dbx = dbx
 
     async def UpsertProduct(self, request, context) -> common_pb2.Product:
-        product = await self._dbx.write(catalog.upsert_product,
-                                        convert.product_from_pb(request.product))
+        product = await self._dbx.execute(UpsertProduct(convert.product_from_pb(request.product)))
         return convert.product_to_pb(product)
 
     async def GetProduct(self, request, context) -> common_pb2.Product:
@@ -64,8 +64,8 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         self._dbx = dbx
 
     async def ReceiveStock(self, request, context) -> common_pb2.StockLevel:
-        level = await self._dbx.write(inventory.receive_stock, request.fc_id, request.sku,
-                                      request.quantity, request.bin)
+        level = await self._dbx.execute(ReceiveStock(request.fc_id, request.sku, request.quantity,
+                                                     request.bin))
         return convert.stock_to_pb(level)
 
     async def GetStock(self, request, context) -> inventory_pb2.GetStockResponse:

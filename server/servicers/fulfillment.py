@@ -4,6 +4,7 @@ their own modules (mixins)."""
 from __future__ import annotations
 
 from core.service import catalog, throughput
+from core.service.handlers.catalog import UpsertFc
 from server import convert
 from server.context import ServerContext
 from server.dbexec import utcnow
@@ -20,7 +21,7 @@ class FulfillmentServicer(RoutingRpcs, PickingRpcs, PackingRpcs, DocumentRpcs,
         self.ctx = ctx
 
     async def UpsertFulfillmentCenter(self, request, context) -> common_pb2.FulfillmentCenter:
-        fc = await self.ctx.dbx.write(catalog.upsert_fc, convert.fc_from_pb(request.fc))
+        fc = await self.ctx.dbx.execute(UpsertFc(convert.fc_from_pb(request.fc)))
         return convert.fc_to_pb(fc)
 
     async def ListFulfillmentCenters(self, request, context):

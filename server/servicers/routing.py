@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.service import routing
+from core.service.handlers.routing import AssignOrder
 from server import convert
 from server.auth import current_principal
 from server.context import ServerContext
@@ -23,6 +24,6 @@ class RoutingRpcs:
                 for c in decision.candidates])
 
     async def AssignOrder(self, request, context) -> common_pb2.Order:
-        snap = await self.ctx.dbx.write(routing.assign_order, request.order_id, request.fc_id,
-                                        current_principal().name, utcnow())
+        snap = await self.ctx.dbx.execute(AssignOrder(request.order_id, request.fc_id,
+                                                      current_principal().name, utcnow()))
         return convert.order_to_pb(snap)

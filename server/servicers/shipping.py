@@ -10,7 +10,8 @@ from datetime import UTC
 import labels
 from core.domain.errors import FailedPrecondition
 from core.persistence.models import utcnow
-from core.service import cod, orders, packing, shipping
+from core.service import cod, packing, shipping
+from core.service.handlers.shipping import HandOff, RecordCodRemittance, RecordTrackingEvent
 from server import convert
 from server.context import ServerContext
 from tote.v1 import common_pb2, shipping_pb2, shipping_pb2_grpc
@@ -37,8 +38,7 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         manifest_id = _manifest_id(now)
         # Rendered before the transaction (it reads its barcodes back: slow, and no lock held).
         pdf = await asyncio.to_thread(_render_manifest, draft, manifest_id, now)
-        await self.ctx.dbx.write(shipping.hand_off, request.carrier, numbers, manifest_id, pdf,
-                                 now)
+        await self.ctx.dbx.execute(HandOff(request.carrier, tuple(numbers), manifest_id, pdf, now))
         return shipping_pb2.Manifest(manifest_id=manifest_id, carrier=request.carrier,
                                      tracking_numbers=numbers, pdf=pdf,
                                      created_at=convert.ts(now))
@@ -58,17 +58,15 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         reported = ((cash.amount_minor, cash.currency) if cash.currency or cash.amount_minor
                     else None)
         now = utcnow()
-        snap = await self.ctx.dbx.write(
-            _record_and_load, request.tracking_number, request.status, request.location,
-            reported, now)
+        snap = await self.ctx.dbx.execute(RecordTrackingEvent(
+            request.tracking_number, request.status, request.location, reported, now))
         return shipping_pb2.RecordTrackingEventResponse(order=convert.order_to_pb(snap))
 
     async def RecordCodRemittance(self, request, context) -> shipping_pb2.CodRemittance:
         days = self.ctx.settings.fulfillment.cod_remit_days
-        rem = await self.ctx.dbx.write(
-            cod.record_remittance, request.carrier, request.reference,
-            request.amount.amount_minor, request.amount.currency,
-            list(request.tracking_numbers), utcnow(), days)
+        rem = await self.ctx.dbx.execute(RecordCodRemittance(
+            request.carrier, request.reference, request.amount.amount_minor,
+            request.amount.currency, tuple(request.tracking_numbers), utcnow(), days))
         return shipping_pb2.CodRemittance(
             remittance_id=rem.remittance_id, carrier=rem.carrier, reference=rem.reference,
             amount=convert.money(rem.amount_minor, rem.currency),
@@ -87,13 +85,6 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
                 expected=convert.money(d.expected_minor, cur),
                 actual=convert.money(d.actual_minor, cur), detail=d.detail)
                 for d in rec.discrepancies])
-
-
-def _record_and_load(session, tracking_number, status, location, reported, now):
-    order_id = shipping.record_tracking_event(session, tracking_number, status, location,
-                                              reported, now, "rpc", now)
-    session.flush()
-    return orders.load(session, order_id)
 
 
 def _manifest_id(now: dt.datetime) -> str:

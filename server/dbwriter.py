@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import copyreg
 import dataclasses
 import enum
 import io
 import itertools
 import logging
+import operator
 import os
 import pickle
 import select
@@ -62,47 +64,57 @@ class _Unreadable:
 
 
 # Commands and answers are mostly slotted frozen dataclasses holding enums. Pickle's default
-# for those goes through copyreg (object.__reduce_ex__, a dict of the slots, setattr per field
-# on the way in) and Enum.__reduce_ex__: the wire sends them as (class, field values) instead,
-# rebuilt without __init__ (they were valid when made), and enums as (class, value).
-_FIELDS: dict[type, tuple[str, ...] | None] = {}
+# for a frozen slotted dataclass is its __getstate__/__setstate__, which walk dataclasses.fields()
+# on every call, and an enum is rebuilt through EnumType.__call__: the wire sends a dataclass as
+# (class, field values), rebuilt without __init__ (it was valid when made), and an enum as
+# getattr(class, name). Each class's reduction is found once (`_Reductions`); every other type
+# reduces as pickle's default would.
 _SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
 
 
-def _fields_of(cls: type) -> tuple[str, ...] | None:
-    """The fields of a slotted dataclass (None for any other class), looked up once."""
-    names = (tuple(f.name for f in dataclasses.fields(cls))
-             if dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__ else None)
-    _FIELDS[cls] = names
-    return names
+def _slotted_fields(cls: type) -> tuple[str, ...] | None:
+    if dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__:
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
 
 
-def _rebuild(cls: type, *values: Any) -> Any:
+def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     setters = _SETTERS.get(cls)
     if setters is None:
-        names = _fields_of(cls) or ()
         # Each slot's own descriptor: a frozen dataclass refuses setattr.
         setters = _SETTERS[cls] = tuple(
-            next(k.__dict__[n] for k in cls.__mro__ if n in k.__dict__).__set__ for n in names)
+            next(k.__dict__[n] for k in cls.__mro__ if n in k.__dict__).__set__
+            for n in _slotted_fields(cls) or ())
     obj: Any = object.__new__(cls)
     for setter, value in zip(setters, values, strict=True):
         setter(obj, value)
     return obj
 
 
-def _member(cls: type[enum.Enum], value: Any) -> enum.Enum:
-    return cls._value2member_map_[value]
+def _reduction(cls: type) -> Callable[[Any], Any]:
+    if issubclass(cls, type):  # a class whose metaclass is not `type` (an enum's): by name
+        return operator.attrgetter("__qualname__")
+    if issubclass(cls, enum.Enum):
+        return lambda member: (getattr, (cls, member._name_))
+    names = _slotted_fields(cls)
+    if names is None:
+        default = copyreg.dispatch_table.get(cls)
+        return default or operator.methodcaller("__reduce_ex__", pickle.HIGHEST_PROTOCOL)
+    if len(names) == 1:
+        (name,) = names
+        return lambda obj: (_rebuild, (cls, (getattr(obj, name),)))
+    values = operator.attrgetter(*names) if names else (lambda obj: ())
+    return lambda obj: (_rebuild, (cls, values(obj)))
+
+
+class _Reductions(dict[type, Callable[[Any], Any]]):
+    def __missing__(self, cls: type) -> Callable[[Any], Any]:
+        reduce = self[cls] = _reduction(cls)
+        return reduce
 
 
 class _WirePickler(pickle.Pickler):
-    def reducer_override(self, obj: Any) -> Any:
-        cls = type(obj)
-        fields = _FIELDS[cls] if cls in _FIELDS else _fields_of(cls)
-        if fields is not None:
-            return _rebuild, (cls, *[getattr(obj, name) for name in fields])
-        if isinstance(obj, enum.Enum):
-            return _member, (cls, obj._value_)
-        return NotImplemented
+    dispatch_table = _Reductions()
 
 
 def _dumps(message: Any) -> bytes:

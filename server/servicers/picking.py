@@ -6,6 +6,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 import grpc
+from grpc import aio
 from sqlalchemy.exc import IntegrityError
 
 from core.service import picking
@@ -61,7 +62,8 @@ class PickingRpcs:
             _TASK_FC[task_id] = fc_id
         await self._check_fc(context, fc_id)
 
-    async def NextPickTask(self, request, context) -> pb.PickTask:
+    async def NextPickTask(self, request: pb.NextPickTaskRequest,
+                           context: aio.ServicerContext) -> pb.PickTask:
         fc_id = request.fc_id or current_principal().fc_id or ""
         await self._check_fc(context, fc_id)
         task = await self.ctx.dbx.execute(NextPickTask(
@@ -70,7 +72,8 @@ class PickingRpcs:
                            lines=[line_to_pb(asdict(line)) for line in task.lines],
                            confirm_bin_scan=task.confirm_bin_scan, tote_code=task.tote_code)
 
-    async def ScanItem(self, request, context) -> pb.ScanResult:
+    async def ScanItem(self, request: pb.ScanItemRequest,
+                       context: aio.ServicerContext) -> pb.ScanResult:
         await self._check_task_fc(context, request.task_id)
         scan = ScanItem(request.task_id, request.barcode, request.scan_id, request.operator_id,
                         utcnow(), check_prior=False)
@@ -84,7 +87,8 @@ class PickingRpcs:
         return pb.ScanResult(line=line_to_pb(reply["line"]),
                              task_complete=reply["task_complete"])
 
-    async def ReportShortPick(self, request, context):
+    async def ReportShortPick(self, request: pb.ReportShortPickRequest,
+                              context: aio.ServicerContext) -> pb.ReportShortPickResponse:
         await self._check_task_fc(context, request.task_id)
         reply, cancel = await self.ctx.dbx.execute(ReportShortPick(
             request.task_id, request.line_id, request.missing, request.operator_id, utcnow()))

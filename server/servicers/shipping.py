@@ -7,6 +7,8 @@ import datetime as dt
 import secrets
 from datetime import UTC
 
+from grpc import aio
+
 import labels
 from core.domain.errors import FailedPrecondition
 from core.persistence.models import utcnow
@@ -21,7 +23,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
 
-    async def GetLabel(self, request, context) -> common_pb2.Label:
+    async def GetLabel(self, request: shipping_pb2.GetLabelRequest,
+                       context: aio.ServicerContext) -> common_pb2.Label:
         """The label of the order's first shipment, as PDF (default) or ZPL, for reprinting."""
         label = await self.ctx.dbx.read(packing.first_label, request.order_id)
         if request.format == common_pb2.LABEL_FORMAT_ZPL:
@@ -31,7 +34,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         return common_pb2.Label(tracking_number=label.tracking_number,
                                 format=common_pb2.LABEL_FORMAT_PDF, content=label.pdf)
 
-    async def HandOff(self, request, context) -> shipping_pb2.Manifest:
+    async def HandOff(self, request: shipping_pb2.HandOffRequest,
+                      context: aio.ServicerContext) -> shipping_pb2.Manifest:
         numbers = list(request.tracking_numbers)
         draft = await self.ctx.dbx.read(shipping.plan_hand_off, request.carrier, numbers)
         now = utcnow()
@@ -43,7 +47,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
                                      tracking_numbers=numbers, pdf=pdf,
                                      created_at=convert.ts(now))
 
-    async def GetManifest(self, request, context) -> shipping_pb2.Manifest:
+    async def GetManifest(self, request: shipping_pb2.GetManifestRequest,
+                          context: aio.ServicerContext) -> shipping_pb2.Manifest:
         """A manifest again, with the PDF stored at hand-off (a reprint)."""
         m = await self.ctx.dbx.read(shipping.get_manifest, request.manifest_id)
         return shipping_pb2.Manifest(manifest_id=m.manifest_id, carrier=m.carrier,
@@ -51,7 +56,7 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
                                      created_at=convert.ts(m.created_at))
 
     async def RecordTrackingEvent(
-        self, request, context
+        self, request: shipping_pb2.RecordTrackingEventRequest, context: aio.ServicerContext,
     ) -> shipping_pb2.RecordTrackingEventResponse:
         cash = request.cod_collected
         # An amount without a currency is a report, and a wrong one (not "none reported").
@@ -62,7 +67,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
             request.tracking_number, request.status, request.location, reported, now))
         return shipping_pb2.RecordTrackingEventResponse(order=convert.order_to_pb(snap))
 
-    async def RecordCodRemittance(self, request, context) -> shipping_pb2.CodRemittance:
+    async def RecordCodRemittance(self, request: shipping_pb2.RecordCodRemittanceRequest,
+                                  context: aio.ServicerContext) -> shipping_pb2.CodRemittance:
         days = self.ctx.settings.fulfillment.cod_remit_days
         rem = await self.ctx.dbx.execute(RecordCodRemittance(
             request.carrier, request.reference, request.amount.amount_minor,
@@ -72,7 +78,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
             amount=convert.money(rem.amount_minor, rem.currency),
             tracking_numbers=rem.tracking_numbers)
 
-    async def GetCodReconciliation(self, request, context) -> shipping_pb2.CodReconciliation:
+    async def GetCodReconciliation(self, request: shipping_pb2.GetCodReconciliationRequest,
+                                   context: aio.ServicerContext) -> shipping_pb2.CodReconciliation:
         days = self.ctx.settings.fulfillment.cod_remit_days
         rec = await self.ctx.dbx.read(cod.reconcile, request.carrier, utcnow(), days)
         cur = rec.currency

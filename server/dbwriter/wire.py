@@ -13,6 +13,7 @@ import io
 import operator
 import pickle
 import struct
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,26 +24,44 @@ loads = pickle.loads
 
 # Commands and answers are mostly slotted frozen dataclasses holding enums. Pickle's default
 # for a frozen slotted dataclass is its __getstate__/__setstate__, which walk dataclasses.fields()
-# on every call, and an enum is rebuilt through EnumType.__call__: the wire sends a dataclass as
-# (class, field values), rebuilt without __init__ (it was valid when made), and an enum as
-# getattr(class, name). Each class's reduction is found once (`_Reductions`); every other type
-# reduces as pickle's default would.
-_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+# on every call, and an enum is rebuilt through EnumType.__call__. The wire sends a dataclass as
+# (class, field values), rebuilt without __init__ (it was valid when made); a field declared as
+# an enum travels as its value (a str or int pickles at C speed) and is looked up again on the
+# way in. Each class's reduction is found once (`_Reductions`); other types reduce as pickle's
+# default would, an enum met elsewhere as getattr(class, name).
+_Fields = tuple[tuple[str, ...], tuple[int, ...]]  # field names; positions of enum fields
+_REBUILDERS: dict[type, tuple[tuple[Callable[[Any, Any], None], ...],
+                              tuple[tuple[int, Callable[[Any, Any], Any]], ...]]] = {}
 
 
-def _slotted_fields(cls: type) -> tuple[str, ...] | None:
-    if dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__:
-        return tuple(f.name for f in dataclasses.fields(cls))
-    return None
+def _slotted_fields(cls: type) -> _Fields | None:
+    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
+        return None
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - an annotation only a type checker resolves: no enum fields
+        hints = {}
+    return names, tuple(i for i, name in enumerate(names)
+                        if isinstance(hints.get(name), type) and issubclass(hints[name], enum.Enum))
 
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
-    setters = _SETTERS.get(cls)
-    if setters is None:
+    found = _REBUILDERS.get(cls)
+    if found is None:
+        names, enums = _slotted_fields(cls) or ((), ())
         # Each slot's own descriptor: a frozen dataclass refuses setattr.
-        setters = _SETTERS[cls] = tuple(
-            next(k.__dict__[n] for k in cls.__mro__ if n in k.__dict__).__set__
-            for n in _slotted_fields(cls) or ())
+        setters = tuple(next(k.__dict__[n] for k in cls.__mro__ if n in k.__dict__).__set__
+                        for n in names)
+        hints = typing.get_type_hints(cls) if enums else {}
+        members = tuple((i, hints[names[i]]._value2member_map_.get) for i in enums)
+        found = _REBUILDERS[cls] = setters, members
+    setters, members = found
+    if members:
+        fields = list(values)
+        for i, member in members:
+            fields[i] = member(fields[i], fields[i])  # (not a value of the enum: as it came)
+        values = tuple(fields)
     obj: Any = object.__new__(cls)
     for setter, value in zip(setters, values, strict=True):
         setter(obj, value)
@@ -54,15 +73,28 @@ def _reduction(cls: type) -> Callable[[Any], Any]:
         return operator.attrgetter("__qualname__")
     if issubclass(cls, enum.Enum):
         return lambda member: (getattr, (cls, member._name_))
-    names = _slotted_fields(cls)
-    if names is None:
+    found = _slotted_fields(cls)
+    if found is None:
         default = copyreg.dispatch_table.get(cls)
         return default or operator.methodcaller("__reduce_ex__", pickle.HIGHEST_PROTOCOL)
+    names, enums = found
     if len(names) == 1:
         (name,) = names
-        return lambda obj: (_rebuild, (cls, (getattr(obj, name),)))
-    values = operator.attrgetter(*names) if names else (lambda obj: ())
-    return lambda obj: (_rebuild, (cls, values(obj)))
+        get: Callable[[Any], tuple[Any, ...]] = lambda obj: (getattr(obj, name),)  # noqa: E731
+    elif names:
+        get = operator.attrgetter(*names)
+    else:
+        get = lambda obj: ()  # noqa: E731
+    if not enums:
+        return lambda obj: (_rebuild, (cls, get(obj)))
+
+    def reduce(obj: Any) -> Any:
+        fields = list(get(obj))
+        for i in enums:
+            if isinstance(fields[i], enum.Enum):
+                fields[i] = fields[i]._value_
+        return _rebuild, (cls, tuple(fields))
+    return reduce
 
 
 class _Reductions(dict[type, Callable[[Any], Any]]):

@@ -5,13 +5,12 @@ transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session
 
-    from core.service.deps import Deps
+from core.service.deps import Deps
 
-# What each module's HANDLERS maps a command type to (the command's own type is checked where
-# the handler is defined; the table holds handlers of many).
-Handler: TypeAlias = "Callable[[Session, Any, Deps], Any]"
+# What each module's HANDLERS maps a command type to (each handler's command type is checked
+# where it is defined; a table holds handlers of many).
+Handler: TypeAlias = Callable[[Session, Any, Deps], Any]

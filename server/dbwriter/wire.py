@@ -13,6 +13,7 @@ import io
 import operator
 import pickle
 import struct
+import threading
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -107,11 +108,26 @@ class _WirePickler(pickle.Pickler):
     dispatch_table = _Reductions()
 
 
+# One pickler per thread, kept: making one costs more than pickling a small command.
+_PICKLERS = threading.local()
+
+
 def dumps(message: Any) -> bytes:
     """`message` as the wire sends it (pickle's own `loads` reads it)."""
-    out = io.BytesIO()
-    _WirePickler(out, pickle.HIGHEST_PROTOCOL).dump(message)
-    return out.getvalue()
+    try:
+        out, pickler = _PICKLERS.kept
+    except AttributeError:
+        out = io.BytesIO()
+        pickler = _WirePickler(out, pickle.HIGHEST_PROTOCOL)
+        _PICKLERS.kept = out, pickler
+    try:
+        pickler.dump(message)
+        return out.getvalue()
+    finally:
+        # Nothing of this message stays referenced, and the next starts afresh.
+        pickler.clear_memo()
+        out.seek(0)
+        out.truncate()
 
 
 def frame(message: Any) -> bytes:

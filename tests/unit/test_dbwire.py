@@ -81,11 +81,12 @@ def test_other_values_cross_as_pickle_sends_them():
     assert isinstance(error, InvalidArgument) and error.field == "f"
 
 
-def test_a_value_that_does_not_pickle_raises_a_pickle_error():
+def test_a_value_that_does_not_pickle_raises_a_pickle_error_and_the_wire_goes_on():
     import threading
 
     with pytest.raises(wire.PICKLE_ERRORS):
         wire.dumps(Box(threading.Lock()))
+    assert round_trip(Box(Parcel(Size.SMALL, OrderStatus.PENDING))).parcel.size is Size.SMALL
 
 
 def test_frames_are_read_whole_and_only_whole():

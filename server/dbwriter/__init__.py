@@ -37,6 +37,8 @@ from core.service.deps import HandlerConfig
 from server.dbwriter import wire
 
 log = logging.getLogger(__name__)
+# Where `server` is: the writer process finds tote there, as this process did.
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProcessGroupWriter:
@@ -57,9 +59,8 @@ class ProcessGroupWriter:
         jobs_out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         # A child of its own (not multiprocessing's spawn, which would run the parent's
         # __main__ again in the child): it finds tote where this process found it.
-        root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+            [str(SOURCE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
         with jobs_in, answers_out:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "server.dbwriter", str(jobs_in.fileno()),

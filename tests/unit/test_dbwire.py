@@ -96,3 +96,9 @@ def test_frames_are_read_whole_and_only_whole():
     assert list(wire.unframe(stream)) == ["one", ["two"]]
     stream += partial[5:]
     assert list(wire.unframe(stream)) == ["three"] and not stream
+
+
+def test_the_writer_process_is_started_where_tote_is():
+    from server.dbwriter import SOURCE_ROOT
+
+    assert (SOURCE_ROOT / "server" / "dbwriter" / "__main__.py").is_file()

@@ -1,6 +1,6 @@
 """Database work off the event loop.
 
-SQLite allows one writer at a time, so one writer — a process of its own (server/dbwriter.py,
+SQLite allows one writer at a time, so one writer — a process of its own (server/dbwriter/,
 the default of `tote serve`) or a thread — takes every write, and it commits them in groups:
 the jobs waiting when a transaction starts run in it one after another (each inside its own
 SAVEPOINT when one fails: a failing job is rolled back alone), and one COMMIT — one fsync —
@@ -95,7 +95,7 @@ class DbExecutor:
     """Runs commands (`execute`) and queries (`read`) in transactions on worker threads.
 
     A command goes to the writer: on SQLite one group-committing writer, a thread
-    (`writer="thread"`) or a process of its own (`writer="process"`, server/dbwriter.py) whose
+    (`writer="thread"`) or a process of its own (`writer="process"`, server/dbwriter/) whose
     work does not compete with the event loop for the GIL; on PostgreSQL a pool of threads.
     Its handler (core/service/bus.py) runs with this executor's `Deps`, made from `config`
     in whichever process runs it.

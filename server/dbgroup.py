@@ -1,6 +1,6 @@
 """Group commit: the write jobs waiting when a transaction starts run in it, one COMMIT for all.
 
-Used by both of SQLite's writers (server/dbexec.py's thread, server/dbwriter.py's process).
+Used by both of SQLite's writers (server/dbexec.py's thread, server/dbwriter/'s process).
 """
 
 from __future__ import annotations

@@ -6,8 +6,7 @@ the RPC's message become a `Refused` holding an InvalidArgument, which the auth 
 (server/auth.py), like any other domain error. So does a message with a string field that is
 wrong (server/fields.py: over its length limit, holding NUL — PostgreSQL cannot store it, SQLite
 would, and a label or a printer would cut the text there —, of a wrong format, or holding a card
-number): refused here, both backends answer alike and nothing is written or logged. PlaceOrder's
-bytes are parsed in its database job (server/placing.py), which uses the same checks.
+number): refused here, both backends answer alike and nothing is written or logged.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ def not_a_message(type_name: str, exc: DecodeError) -> InvalidArgument:
 def safe_parser(method: str, parse: Callable[[bytes], Any] | None
                 ) -> Callable[[bytes], Any] | None:
     """`parse` (a message's FromString) made never to raise: bad requests become Refused."""
-    # None means the handler takes the raw bytes (PlaceOrder) and parses them itself.
+    # None means the handler takes the raw bytes and parses them itself.
     if parse is None:
         return None
     type_name = input_type(method)

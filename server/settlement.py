@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 
+from core.domain.settlement_commands import MarkSettled, SettleReconciledCod
 from core.persistence.models import utcnow
-from core.service import cod, settlement
+from core.service import settlement
 from server.adapters.gateway import GatewayRejected, GatewayUnavailable, PaymentGateway
 from server.dbexec import DbExecutor
 
@@ -32,9 +33,8 @@ class SettlementWorker:
             settled = await self._settle(batch.batch_id, batch.capture_ids)
             if not settled:
                 break
-            done += await self._dbx.write(settlement.mark_settled, settled, batch.batch_id,
-                                          utcnow())
-        done += await self._dbx.write(cod.settle_all_reconciled, utcnow(), self._cod_remit_days)
+            done += await self._dbx.execute(MarkSettled(tuple(settled), batch.batch_id, utcnow()))
+        done += await self._dbx.execute(SettleReconciledCod(utcnow(), self._cod_remit_days))
         return done
 
     async def _settle(self, batch_id: str, capture_ids: list[str]) -> list[str]:

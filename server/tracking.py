@@ -10,16 +10,17 @@ from typing import Any
 
 from core.persistence.models import utcnow
 from core.service import shipping
+from core.service.handlers.shipping import ApplyCarrierTracking
 from server.adapters.carrier import CarrierClient, CarrierRejected, CarrierUnavailable
 from server.dbexec import DbExecutor
 
 log = logging.getLogger(__name__)
 
 
-def _scans(events: Any) -> list[tuple[str, str, datetime]]:
+def _scans(events: Any) -> tuple[tuple[str, str, datetime], ...]:
     try:
-        return [(str(e["status"]), str(e.get("location") or ""),
-                 datetime.fromtimestamp(int(e["at"]), UTC)) for e in events or ()]
+        return tuple((str(e["status"]), str(e.get("location") or ""),
+                      datetime.fromtimestamp(int(e["at"]), UTC)) for e in events or ())
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         # (a webhook answers 400 for a ValueError; a poll logs it and asks again later)
         raise ValueError("tracking events must be a list of {status, location, at: unix "
@@ -40,8 +41,8 @@ class TrackingWorker:
         tracking_number = str(data.get("tracking_number") or "")
         if not tracking_number:
             raise ValueError("shipment.tracking_updated without a tracking_number")
-        return await self._dbx.write(shipping.apply_carrier_tracking, tracking_number,
-                                     _scans(data.get("events")), "webhook", event_id, utcnow())
+        return await self._dbx.execute(ApplyCarrierTracking(
+            tracking_number, _scans(data.get("events")), "webhook", event_id, utcnow()))
 
     async def poll_once(self) -> int:
         """Ask the carrier about every parcel still on its way; returns how many were asked."""
@@ -52,10 +53,9 @@ class TrackingWorker:
             except (CarrierUnavailable, CarrierRejected) as exc:
                 log.warning("tracking poll for %s failed: %s", number, exc)
                 continue
-            scans = [(e.status, e.location, datetime.fromtimestamp(e.at, UTC))
-                     for e in shipment.events]
-            await self._dbx.write(shipping.apply_carrier_tracking, number, scans, "poll", None,
-                                  utcnow())
+            scans = tuple((e.status, e.location, datetime.fromtimestamp(e.at, UTC))
+                          for e in shipment.events)
+            await self._dbx.execute(ApplyCarrierTracking(number, scans, "poll", None, utcnow()))
         return len(numbers)
 
     async def start(self) -> None:

@@ -18,6 +18,8 @@ import grpc
 from grpc import aio
 from sqlalchemy.orm import Session
 
+from core.domain.events import EventType
+from core.domain.order import TERMINAL
 from core.service import events, orders
 from server import convert
 from server.auth import current_principal, storefront_scope
@@ -25,7 +27,9 @@ from server.dbexec import DbExecutor
 from server.hub import Behind, Entry, EventHub, Subscription
 
 log = logging.getLogger(__name__)
-TERMINAL_TYPES = {"Order_Delivered", "Order_Cancelled"}
+# A watch of one order ends with the event that puts it in a terminal status: each such
+# status's own event (Order_Delivered, Order_Cancelled).
+TERMINAL_TYPES = frozenset(EventType(f"Order_{status.capitalize()}") for status in TERMINAL)
 RESUME_KEY = "tote-resume-after"
 
 

@@ -2,23 +2,25 @@
 
 A command (core/domain/commands.py's `Command`) names a use case; its handler, found by the
 command's type, runs inside a write transaction that the caller's executor opened
-(server/dbexec.py). To add a use case: a frozen dataclass command beside its aggregate's others,
-a handler in core/service/handlers/<aggregate>.py, and its line in that module's HANDLERS.
+(server/dbexec.py). To add a use case: a frozen dataclass command, a handler in
+core/service/handlers/<aggregate>.py, and its line in that module's HANDLERS. The command lives
+in core/domain/<aggregate>_commands.py when its fields and answer are the domain's own types;
+one that answers with a service's record (a snapshot, a stored row) lives beside its handler,
+since the pure domain may not import the layers above it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from core.domain.commands import Command
 from core.service.deps import Deps
-from core.service.handlers import orders
+from core.service.handlers import Handler, catalog, orders, picking, routing, settlement, shipping
 
 R = TypeVar("R")
-Handler = Callable[[Session, Any, Deps], Any]
 
 
 def _gather(*tables: Mapping[type[Any], Handler]) -> dict[type[Any], Handler]:
@@ -33,6 +35,11 @@ def _gather(*tables: Mapping[type[Any], Handler]) -> dict[type[Any], Handler]:
 
 HANDLERS: dict[type[Any], Handler] = _gather(
     orders.HANDLERS,
+    catalog.HANDLERS,
+    picking.HANDLERS,
+    routing.HANDLERS,
+    shipping.HANDLERS,
+    settlement.HANDLERS,
 )
 
 

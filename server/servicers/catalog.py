@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 
+from grpc import aio
+
 from core.domain.errors import InvalidArgument
 from core.service import catalog, inventory
+from core.service.handlers.catalog import ReceiveStock, UpsertProduct
 from server import convert
 from server.dbexec import DbExecutor
 from tote.v1 import (
@@ -21,15 +24,17 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, dbx: DbExecutor) -> None:
         self._dbx = dbx
 
-    async def UpsertProduct(self, request, context) -> common_pb2.Product:
-        product = await self._dbx.write(catalog.upsert_product,
-                                        convert.product_from_pb(request.product))
+    async def UpsertProduct(self, request: catalog_pb2.UpsertProductRequest,
+                            context: aio.ServicerContext) -> common_pb2.Product:
+        product = await self._dbx.execute(UpsertProduct(convert.product_from_pb(request.product)))
         return convert.product_to_pb(product)
 
-    async def GetProduct(self, request, context) -> common_pb2.Product:
+    async def GetProduct(self, request: catalog_pb2.GetProductRequest,
+                         context: aio.ServicerContext) -> common_pb2.Product:
         return convert.product_to_pb(await self._dbx.read(catalog.get_product, request.sku))
 
-    async def ListProducts(self, request, context) -> catalog_pb2.ListProductsResponse:
+    async def ListProducts(self, request: catalog_pb2.ListProductsRequest,
+                           context: aio.ServicerContext) -> catalog_pb2.ListProductsResponse:
         if request.page_size < 0:
             raise InvalidArgument("page_size must not be negative", field="page_size")
         size = min(request.page_size or 100, 1000)
@@ -63,11 +68,13 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, dbx: DbExecutor) -> None:
         self._dbx = dbx
 
-    async def ReceiveStock(self, request, context) -> common_pb2.StockLevel:
-        level = await self._dbx.write(inventory.receive_stock, request.fc_id, request.sku,
-                                      request.quantity, request.bin)
+    async def ReceiveStock(self, request: inventory_pb2.ReceiveStockRequest,
+                           context: aio.ServicerContext) -> common_pb2.StockLevel:
+        level = await self._dbx.execute(ReceiveStock(request.fc_id, request.sku, request.quantity,
+                                                     request.bin))
         return convert.stock_to_pb(level)
 
-    async def GetStock(self, request, context) -> inventory_pb2.GetStockResponse:
+    async def GetStock(self, request: inventory_pb2.GetStockRequest,
+                       context: aio.ServicerContext) -> inventory_pb2.GetStockResponse:
         levels = await self._dbx.read(inventory.get_stock, request.sku, request.fc_id)
         return inventory_pb2.GetStockResponse(levels=[convert.stock_to_pb(s) for s in levels])

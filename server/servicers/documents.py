@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+from grpc import aio
+
 import labels
 from core.domain.errors import FailedPrecondition, InvalidArgument
 from core.service import documents
@@ -23,7 +25,8 @@ _PACKED = ("packed", "shipped", "delivered")
 class DocumentRpcs:
     ctx: ServerContext
 
-    async def GetOrderDocument(self, request, context) -> pb.Document:
+    async def GetOrderDocument(self, request: pb.GetOrderDocumentRequest,
+                               context: aio.ServicerContext) -> pb.Document:
         kind = _KINDS.get(request.kind)
         if kind is None:
             raise InvalidArgument("kind must be DOCUMENT_KIND_PICK_LIST or "

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import grpc
+from grpc import aio
 from sqlalchemy.exc import IntegrityError
 
-from core.service import picking, short_pick
+from core.service import picking
+from core.service.handlers.picking import NextPickTask, ReportShortPick, ScanItem
 from server.auth import current_principal
 from server.context import ServerContext
 from server.dbexec import utcnow
@@ -60,33 +62,36 @@ class PickingRpcs:
             _TASK_FC[task_id] = fc_id
         await self._check_fc(context, fc_id)
 
-    async def NextPickTask(self, request, context) -> pb.PickTask:
+    async def NextPickTask(self, request: pb.NextPickTaskRequest,
+                           context: aio.ServicerContext) -> pb.PickTask:
         fc_id = request.fc_id or current_principal().fc_id or ""
         await self._check_fc(context, fc_id)
-        task = await self.ctx.dbx.write(picking.next_pick_task, fc_id, current_principal().name,
-                                        self._pick_settings(), utcnow())
+        task = await self.ctx.dbx.execute(NextPickTask(
+            fc_id, current_principal().name, self._pick_settings(), utcnow()))
         return pb.PickTask(task_id=task.task_id, fc_id=task.fc_id,
                            lines=[line_to_pb(asdict(line)) for line in task.lines],
                            confirm_bin_scan=task.confirm_bin_scan, tote_code=task.tote_code)
 
-    async def ScanItem(self, request, context) -> pb.ScanResult:
+    async def ScanItem(self, request: pb.ScanItemRequest,
+                       context: aio.ServicerContext) -> pb.ScanResult:
         await self._check_task_fc(context, request.task_id)
-        args = (request.task_id, request.barcode, request.scan_id, request.operator_id)
+        scan = ScanItem(request.task_id, request.barcode, request.scan_id, request.operator_id,
+                        utcnow(), check_prior=False)
         try:
             # Most scans are new: the scan's INSERT itself finds a repeated scan_id.
-            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow(), False)
+            reply = await self.ctx.dbx.execute(scan)
         except IntegrityError:
             # A repeated scan_id (a retry, or the same scan twice at once): nothing changed;
             # asked again, it finds the first one stored and gets its reply.
-            reply = await self.ctx.dbx.write(picking.scan_item, *args, utcnow(), True)
+            reply = await self.ctx.dbx.execute(replace(scan, now=utcnow(), check_prior=True))
         return pb.ScanResult(line=line_to_pb(reply["line"]),
                              task_complete=reply["task_complete"])
 
-    async def ReportShortPick(self, request, context):
+    async def ReportShortPick(self, request: pb.ReportShortPickRequest,
+                              context: aio.ServicerContext) -> pb.ReportShortPickResponse:
         await self._check_task_fc(context, request.task_id)
-        reply, cancel = await self.ctx.dbx.write(
-            short_pick.report_short_pick, request.task_id, request.line_id, request.missing,
-            request.operator_id, utcnow())
+        reply, cancel = await self.ctx.dbx.execute(ReportShortPick(
+            request.task_id, request.line_id, request.missing, request.operator_id, utcnow()))
         if cancel is not None:
             self.ctx.saga.kick(cancel, urgent=True)
         return pb.ReportShortPickResponse(line=line_to_pb(reply["line"]),

@@ -7,10 +7,13 @@ import datetime as dt
 import secrets
 from datetime import UTC
 
+from grpc import aio
+
 import labels
 from core.domain.errors import FailedPrecondition
 from core.persistence.models import utcnow
-from core.service import cod, orders, packing, shipping
+from core.service import cod, packing, shipping
+from core.service.handlers.shipping import HandOff, RecordCodRemittance, RecordTrackingEvent
 from server import convert
 from server.context import ServerContext
 from tote.v1 import common_pb2, shipping_pb2, shipping_pb2_grpc
@@ -20,7 +23,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
 
-    async def GetLabel(self, request, context) -> common_pb2.Label:
+    async def GetLabel(self, request: shipping_pb2.GetLabelRequest,
+                       context: aio.ServicerContext) -> common_pb2.Label:
         """The label of the order's first shipment, as PDF (default) or ZPL, for reprinting."""
         label = await self.ctx.dbx.read(packing.first_label, request.order_id)
         if request.format == common_pb2.LABEL_FORMAT_ZPL:
@@ -30,20 +34,21 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         return common_pb2.Label(tracking_number=label.tracking_number,
                                 format=common_pb2.LABEL_FORMAT_PDF, content=label.pdf)
 
-    async def HandOff(self, request, context) -> shipping_pb2.Manifest:
+    async def HandOff(self, request: shipping_pb2.HandOffRequest,
+                      context: aio.ServicerContext) -> shipping_pb2.Manifest:
         numbers = list(request.tracking_numbers)
         draft = await self.ctx.dbx.read(shipping.plan_hand_off, request.carrier, numbers)
         now = utcnow()
         manifest_id = _manifest_id(now)
         # Rendered before the transaction (it reads its barcodes back: slow, and no lock held).
         pdf = await asyncio.to_thread(_render_manifest, draft, manifest_id, now)
-        await self.ctx.dbx.write(shipping.hand_off, request.carrier, numbers, manifest_id, pdf,
-                                 now)
+        await self.ctx.dbx.execute(HandOff(request.carrier, tuple(numbers), manifest_id, pdf, now))
         return shipping_pb2.Manifest(manifest_id=manifest_id, carrier=request.carrier,
                                      tracking_numbers=numbers, pdf=pdf,
                                      created_at=convert.ts(now))
 
-    async def GetManifest(self, request, context) -> shipping_pb2.Manifest:
+    async def GetManifest(self, request: shipping_pb2.GetManifestRequest,
+                          context: aio.ServicerContext) -> shipping_pb2.Manifest:
         """A manifest again, with the PDF stored at hand-off (a reprint)."""
         m = await self.ctx.dbx.read(shipping.get_manifest, request.manifest_id)
         return shipping_pb2.Manifest(manifest_id=m.manifest_id, carrier=m.carrier,
@@ -51,30 +56,30 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
                                      created_at=convert.ts(m.created_at))
 
     async def RecordTrackingEvent(
-        self, request, context
+        self, request: shipping_pb2.RecordTrackingEventRequest, context: aio.ServicerContext,
     ) -> shipping_pb2.RecordTrackingEventResponse:
         cash = request.cod_collected
         # An amount without a currency is a report, and a wrong one (not "none reported").
         reported = ((cash.amount_minor, cash.currency) if cash.currency or cash.amount_minor
                     else None)
         now = utcnow()
-        snap = await self.ctx.dbx.write(
-            _record_and_load, request.tracking_number, request.status, request.location,
-            reported, now)
+        snap = await self.ctx.dbx.execute(RecordTrackingEvent(
+            request.tracking_number, request.status, request.location, reported, now))
         return shipping_pb2.RecordTrackingEventResponse(order=convert.order_to_pb(snap))
 
-    async def RecordCodRemittance(self, request, context) -> shipping_pb2.CodRemittance:
+    async def RecordCodRemittance(self, request: shipping_pb2.RecordCodRemittanceRequest,
+                                  context: aio.ServicerContext) -> shipping_pb2.CodRemittance:
         days = self.ctx.settings.fulfillment.cod_remit_days
-        rem = await self.ctx.dbx.write(
-            cod.record_remittance, request.carrier, request.reference,
-            request.amount.amount_minor, request.amount.currency,
-            list(request.tracking_numbers), utcnow(), days)
+        rem = await self.ctx.dbx.execute(RecordCodRemittance(
+            request.carrier, request.reference, request.amount.amount_minor,
+            request.amount.currency, tuple(request.tracking_numbers), utcnow(), days))
         return shipping_pb2.CodRemittance(
             remittance_id=rem.remittance_id, carrier=rem.carrier, reference=rem.reference,
             amount=convert.money(rem.amount_minor, rem.currency),
             tracking_numbers=rem.tracking_numbers)
 
-    async def GetCodReconciliation(self, request, context) -> shipping_pb2.CodReconciliation:
+    async def GetCodReconciliation(self, request: shipping_pb2.GetCodReconciliationRequest,
+                                   context: aio.ServicerContext) -> shipping_pb2.CodReconciliation:
         days = self.ctx.settings.fulfillment.cod_remit_days
         rec = await self.ctx.dbx.read(cod.reconcile, request.carrier, utcnow(), days)
         cur = rec.currency
@@ -87,13 +92,6 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
                 expected=convert.money(d.expected_minor, cur),
                 actual=convert.money(d.actual_minor, cur), detail=d.detail)
                 for d in rec.discrepancies])
-
-
-def _record_and_load(session, tracking_number, status, location, reported, now):
-    order_id = shipping.record_tracking_event(session, tracking_number, status, location,
-                                              reported, now, "rpc", now)
-    session.flush()
-    return orders.load(session, order_id)
 
 
 def _manifest_id(now: dt.datetime) -> str:

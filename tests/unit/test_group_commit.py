@@ -1,208 +1,249 @@
-"""The SQLite writer's group commit: each job isolated, a cancelled caller never breaks it —
-in a thread and in a process of its own (`tote serve --sqlite-writer`)."""
+"""The SQLite writer's group commit: each command isolated, a cancelled caller never breaks it —
+in a thread and in a process of its own (`tote serve --sqlite-writer`).
+
+Commands are the catalog's own (UpsertProduct, UpsertFc, ReceiveStock) and a few test-only ones
+whose handlers are registered below: this module's import registers them, in the test's process
+and in the writer process alike (the writer imports it to read them).
+"""
 
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from core.domain.commands import Command
 from core.domain.errors import InvalidArgument, Unavailable
+from core.persistence import migrate
 from core.persistence.db import Database
+from core.persistence.models import FulfillmentCenter, Product
+from core.service import bus
+from core.service.catalog import FcData, ProductData
+from core.service.deps import Deps
+from core.service.handlers.catalog import ReceiveStock, UpsertFc, UpsertProduct
 from server.dbexec import DbExecutor
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
 WRITERS = ["thread", "process"]
+
+
+# -- test-only commands ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class RenameFc(Command[None]):
+    fc_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenameFcThenRefuse(Command[None]):
+    fc_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Echo(Command[str]):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unhandled(Command[None]):
+    """A command nobody registered a handler for."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldsALock(Command[None]):
+    lock: object  # a threading.Lock: does not pickle
+
+
+def _rename_fc(session: Session, cmd: RenameFc, deps: Deps) -> None:
+    fc = session.get(FulfillmentCenter, cmd.fc_id)
+    assert fc is not None
+    fc.name = cmd.name  # an ORM change, not flushed
+
+
+def _rename_fc_then_refuse(session: Session, cmd: RenameFcThenRefuse, deps: Deps) -> None:
+    fc = session.get(FulfillmentCenter, cmd.fc_id)
+    assert fc is not None
+    fc.name = "refused"
+    session.flush()  # written, then refused: the command's change must be rolled back
+    raise InvalidArgument(f"{cmd.fc_id} is not to be renamed", field="fc_id")
+
+
+def _echo(session: Session, cmd: Echo, deps: Deps) -> str:
+    return cmd.value
+
+
+bus.HANDLERS.update({RenameFc: _rename_fc, RenameFcThenRefuse: _rename_fc_then_refuse,
+                     Echo: _echo})
+
+
+def _product(i: int, name: str = "Mug") -> UpsertProduct:
+    return UpsertProduct(ProductData(f"SKU-{i}", name, "4006381333931", 100, "INR", 300))
+
+
+def _fc(fc_id: str, name: str = "old") -> UpsertFc:
+    return UpsertFc(FcData(fc_id, name, 1.0, 1.0, 16, 10, {}))
+
+
+def _products(session: Session) -> int:
+    return session.query(Product).count()
+
+
+def _fc_names(session: Session) -> set[str]:
+    return {fc.name for fc in session.query(FulfillmentCenter)}
+
+
+def _database(path: Path) -> Database:
+    migrate.upgrade(str(path))
+    return Database(str(path))
 
 
 @pytest.fixture(params=WRITERS)
 async def dbx(tmp_path, request):  # type: ignore[no-untyped-def]
-    db = Database(str(tmp_path / "g.db"))
-    with db.write() as s:
-        s.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"))
+    db = _database(tmp_path / "g.db")
     executor = DbExecutor(db, writer=request.param)
     yield executor
     await asyncio.to_thread(executor.shutdown)
     db.dispose()
 
 
-def _insert(session, k: int) -> int:  # type: ignore[no-untyped-def]
-    session.execute(text("INSERT INTO t (k, v) VALUES (:k, 'x')"), {"k": k})
-    return k
-
-
-def _count(session) -> int:  # type: ignore[no-untyped-def]
-    return session.execute(text("SELECT count(*) FROM t")).scalar_one()
-
-
-async def test_a_failing_job_is_rolled_back_alone_and_the_others_commit(dbx):
-    results = await asyncio.gather(*(dbx.write(_insert, k % 40) for k in range(50)),
-                                   return_exceptions=True)
-    failed = [r for r in results if isinstance(r, Exception)]
-    assert len(failed) == 10  # the ten duplicate keys, each refused on its own
-    assert await dbx.read(_count) == 40
-
-
-async def test_a_cancelled_caller_does_not_stop_the_writer(dbx):
-    tasks = [asyncio.ensure_future(dbx.write(_insert, k)) for k in range(200)]
-    await asyncio.sleep(0)
-    for task in tasks[::3]:
-        task.cancel()
-    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
-    # The writer still takes work after callers gave up mid-queue.
-    assert await asyncio.wait_for(dbx.write(_insert, 10_000), 5) == 10_000
-    done = sum(1 for t in tasks if not t.cancelled())
-    assert await dbx.read(_count) >= done + 1
-
-
-@pytest.mark.parametrize("writer", WRITERS)
-async def test_orm_changes_of_every_job_in_a_group_are_committed(tmp_path, writer):
-    from core.persistence import migrate
-    from core.service.catalog import FcData, upsert_fc
-
-    path = str(tmp_path / "orm.db")
-    migrate.upgrade(path)
-    db = Database(path)
-    executor = DbExecutor(db, writer=writer)
-    try:
-        await asyncio.gather(*(executor.write(upsert_fc, FcData(
-            f"FC-{i}", "old", 1.0, 1.0, 16, 10, {})) for i in range(20)))
-
-        # Many at once, so they share groups with other jobs.
-        await asyncio.gather(*(executor.write(rename, f"FC-{i}") for i in range(20)),
-                             *(executor.write(_noop) for _ in range(20)))
-        assert await executor.read(read_names) == {"new"}
-    finally:
-        await asyncio.to_thread(executor.shutdown)
-        db.dispose()
-
-
-@pytest.mark.parametrize("writer", WRITERS)
-async def test_an_orm_change_alone_in_its_group_is_committed(tmp_path, writer):
-    """One job at a time (each a group of one, run on the writer's own connection): its
-    pending ORM changes are flushed before the commit, not dropped with the session."""
-    from core.persistence import migrate
-    from core.service.catalog import FcData, upsert_fc
-
-    path = str(tmp_path / "alone.db")
-    migrate.upgrade(path)
-    db = Database(path)
-    executor = DbExecutor(db, writer=writer)
-    try:
-        await executor.write(upsert_fc, FcData("FC-1", "old", 1.0, 1.0, 16, 10, {}))
-        await executor.write(rename, "FC-1")
-        assert await executor.read(read_names) == {"new"}
-        await executor.write(rename_then_refuse, "FC-1")  # rolled back whole
-    except InvalidArgument:
-        assert await executor.read(read_names) == {"new"}
-    else:
-        pytest.fail("the refusing job did not raise")
-    finally:
-        await asyncio.to_thread(executor.shutdown)
-        db.dispose()
-
-
-def rename_then_refuse(session, fc_id: str) -> None:  # type: ignore[no-untyped-def]
-    from core.persistence.models import FulfillmentCenter
-
-    session.get(FulfillmentCenter, fc_id).name = "newer"
-    session.flush()
-    raise InvalidArgument("not this one", field="fc_id")
-
-
-def rename(session, fc_id: str) -> None:  # type: ignore[no-untyped-def]
-    from core.persistence.models import FulfillmentCenter
-
-    session.get(FulfillmentCenter, fc_id).name = "new"  # an ORM change, not flushed
-
-
-def read_names(session) -> set[str]:  # type: ignore[no-untyped-def]
-    from core.persistence.models import FulfillmentCenter
-
-    return {fc.name for fc in session.query(FulfillmentCenter)}
-
-
-def _noop(session) -> None:  # type: ignore[no-untyped-def]
-    return None
-
-
-
-# -- the writer in a process of its own ---------------------------------------------------------
-
-def _refuse(session, k: int) -> None:  # type: ignore[no-untyped-def]
-    _insert(session, k)
-    raise InvalidArgument(f"k {k} is not wanted", field="k")
-
-
-def _sleep_then_insert(session, k: int, seconds: float,  # type: ignore[no-untyped-def]
-                       started: str = "") -> int:
-    if started:
-        Path(started).touch()  # tells the test the job is running in the writer
-    time.sleep(seconds)
-    return _insert(session, k)
-
-
 @pytest.fixture
 async def proc_dbx(tmp_path):  # type: ignore[no-untyped-def]
-    db = Database(str(tmp_path / "p.db"))
-    with db.write() as s:
-        s.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"))
+    db = _database(tmp_path / "p.db")
     executor = DbExecutor(db, writer="process")
     yield executor
     await asyncio.to_thread(executor.shutdown)
     db.dispose()
 
 
+# -- either writer --------------------------------------------------------------------------------
+
+async def test_a_failing_command_is_rolled_back_alone_and_the_others_commit(dbx):
+    await dbx.execute(_fc("FC-1"))
+    commands = [_product(k) if k % 5 else RenameFcThenRefuse("FC-1") for k in range(50)]
+    results = await asyncio.gather(*(dbx.execute(c) for c in commands), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 10 and all(isinstance(r, InvalidArgument) for r in failed)
+    assert await dbx.read(_products) == 40
+    assert await dbx.read(_fc_names) == {"old"}  # each refusal's write was rolled back
+
+
+async def test_a_cancelled_caller_does_not_stop_the_writer(dbx):
+    tasks = [asyncio.ensure_future(dbx.execute(_product(k))) for k in range(200)]
+    await asyncio.sleep(0)
+    for task in tasks[::3]:
+        task.cancel()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+    # The writer still takes work after callers gave up mid-queue.
+    stored = await asyncio.wait_for(dbx.execute(_product(10_000)), 5)
+    assert stored.sku == "SKU-10000"
+    done = sum(1 for t in tasks if not t.cancelled())
+    assert await dbx.read(_products) >= done + 1
+
+
+async def test_a_command_without_a_handler_is_refused_by_name_and_the_writer_goes_on(dbx):
+    with pytest.raises(TypeError, match="no handler for the command Unhandled"):
+        await dbx.execute(Unhandled())
+    assert (await dbx.execute(_product(1))).sku == "SKU-1"
+
+
+async def test_orm_changes_of_every_command_in_a_group_are_committed(dbx):
+    await asyncio.gather(*(dbx.execute(_fc(f"FC-{i}")) for i in range(20)))
+    # Many at once, so they share groups with other commands.
+    await asyncio.gather(*(dbx.execute(RenameFc(f"FC-{i}", "new")) for i in range(20)),
+                         *(dbx.execute(Echo("")) for _ in range(20)))
+    assert await dbx.read(_fc_names) == {"new"}
+
+
+async def test_an_orm_change_alone_in_its_group_is_committed(dbx):
+    """One command at a time (each a group of one, run on the writer's own connection): its
+    pending ORM changes are flushed before the commit, not dropped with the session."""
+    await dbx.execute(_fc("FC-1"))
+    await dbx.execute(RenameFc("FC-1", "new"))
+    assert await dbx.read(_fc_names) == {"new"}
+    with pytest.raises(InvalidArgument):
+        await dbx.execute(RenameFcThenRefuse("FC-1"))  # rolled back whole
+    assert await dbx.read(_fc_names) == {"new"}
+
+
+# -- the writer in a process of its own ---------------------------------------------------------
+
 async def test_a_domain_error_comes_back_from_the_writer_process_as_itself(proc_dbx):
+    await proc_dbx.execute(_fc("FC-1"))
     with pytest.raises(InvalidArgument) as caught:
-        await proc_dbx.write(_refuse, 7)
-    assert caught.value.field == "k" and "k 7 is not wanted" in str(caught.value)
-    assert await proc_dbx.read(_count) == 0  # its insert was rolled back
+        await proc_dbx.execute(ReceiveStock("FC-1", "NOPE", 0, ""))
+    assert caught.value.field == "quantity" and "quantity must be" in str(caught.value)
+    with pytest.raises(InvalidArgument) as refused:
+        await proc_dbx.execute(RenameFcThenRefuse("FC-1"))
+    assert refused.value.field == "fc_id" and "FC-1 is not to be renamed" in str(refused.value)
+    assert await proc_dbx.read(_fc_names) == {"old"}  # its change was rolled back
 
 
-async def test_arguments_that_do_not_pickle_are_refused_naming_the_job_and_nothing_runs(
-        proc_dbx):
-    with pytest.raises(RuntimeError, match="_insert: arguments do not pickle"):
-        await proc_dbx.write(_insert, threading.Lock())
-    assert await proc_dbx.write(_insert, 1) == 1  # the writer goes on
-    assert await proc_dbx.read(_count) == 1
+async def test_a_command_that_does_not_pickle_is_refused_naming_it_and_nothing_runs(proc_dbx):
+    with pytest.raises(RuntimeError, match="HoldsALock: does not pickle"):
+        await proc_dbx.execute(HoldsALock(threading.Lock()))
+    assert (await proc_dbx.execute(_product(1))).sku == "SKU-1"  # the writer goes on
+    assert await proc_dbx.read(_products) == 1
+
+
+async def test_a_command_the_writer_cannot_read_is_refused_alone(proc_dbx, tmp_path,
+                                                                 monkeypatch):
+    """A command class the writer process cannot import (here: a module on this process's
+    path only) is answered with an error; the commands beside it run."""
+    (tmp_path / "parent_only.py").write_text(
+        "from dataclasses import dataclass\n"
+        "from core.domain.commands import Command\n"
+        "@dataclass(frozen=True, slots=True)\n"
+        "class Elsewhere(Command[None]):\n"
+        "    k: int\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from parent_only import Elsewhere  # type: ignore[import-not-found]  # made just above
+
+    results = await asyncio.gather(proc_dbx.execute(_product(1)), proc_dbx.execute(Elsewhere(1)),
+                                   proc_dbx.execute(_product(2)), return_exceptions=True)
+    assert [r.sku for r in results if isinstance(r, Product)] == ["SKU-1", "SKU-2"]
+    assert isinstance(results[1], RuntimeError)
+    assert "could not read the command" in str(results[1])
+    assert await proc_dbx.read(_products) == 2
 
 
 async def test_a_killed_writer_process_answers_unavailable_never_hangs(proc_dbx, tmp_path):
-    started = tmp_path / "started"
-    slow = asyncio.ensure_future(proc_dbx.write(_sleep_then_insert, 1, 30.0, str(started)))
-    for _ in range(1000):  # until the job is in the writer, sleeping (10 s at most)
-        if started.exists():
-            break
-        await asyncio.sleep(0.01)
-    assert started.exists(), "the job never reached the writer process"
-    os.kill(proc_dbx._process._proc.pid, signal.SIGKILL)
-    with pytest.raises(Unavailable, match="database writer stopped"):
-        await asyncio.wait_for(slow, 10)
-    with pytest.raises(Unavailable):
-        await asyncio.wait_for(proc_dbx.write(_insert, 2), 10)
+    # Another connection holds SQLite's write lock: the writer waits for it inside the command.
+    blocker = sqlite3.connect(str(tmp_path / "p.db"), timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        waiting = asyncio.ensure_future(proc_dbx.execute(_product(1)))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        os.kill(proc_dbx._process._proc.pid, signal.SIGKILL)
+        with pytest.raises(Unavailable, match="database writer stopped"):
+            await asyncio.wait_for(waiting, 10)
+        with pytest.raises(Unavailable):
+            await asyncio.wait_for(proc_dbx.execute(_product(2)), 10)
+    finally:
+        blocker.rollback()
+        blocker.close()
 
 
-async def test_shutdown_finishes_the_jobs_already_sent(tmp_path):
-    db = Database(str(tmp_path / "s.db"))
-    with db.write() as s:
-        s.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"))
+async def test_shutdown_finishes_the_commands_already_sent(tmp_path):
+    db = _database(tmp_path / "s.db")
     executor = DbExecutor(db, writer="process")
-    jobs = [asyncio.ensure_future(executor.write(_insert, k)) for k in range(100)]
+    jobs = [asyncio.ensure_future(executor.execute(_product(k))) for k in range(100)]
     await asyncio.sleep(0)  # sent
     stopping = asyncio.ensure_future(asyncio.to_thread(executor.shutdown))
-    assert sorted(await asyncio.wait_for(asyncio.gather(*jobs), 30)) == list(range(100))
+    stored = await asyncio.wait_for(asyncio.gather(*jobs), 30)
+    assert sorted(p.sku for p in stored) == sorted(f"SKU-{k}" for k in range(100))
     await stopping
     with db.read() as s:
-        assert _count(s) == 100
+        assert _products(s) == 100
     db.dispose()
 
 
@@ -245,12 +286,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _echo(session, value: str) -> str:  # type: ignore[no-untyped-def]
-    return value
-
-
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
-def test_big_jobs_and_big_answers_cross_whole_on_either_event_loop(tmp_path, loop):
+def test_big_commands_and_big_answers_cross_whole_on_either_event_loop(tmp_path, loop):
     """Megabytes each way (a 10,000-line order): read in pieces, never mistaken for an end."""
     import uvloop
 
@@ -259,8 +296,8 @@ def test_big_jobs_and_big_answers_cross_whole_on_either_event_loop(tmp_path, loo
         executor = DbExecutor(db, writer="process")
         try:
             big = [("é" * 1000 + str(i)) * 2000 for i in range(3)]
-            assert await asyncio.gather(*(executor.write(_echo, b) for b in big)) == big
-            assert await executor.write(_echo, "small") == "small"
+            assert await asyncio.gather(*(executor.execute(Echo(b)) for b in big)) == big
+            assert await executor.execute(Echo("small")) == "small"
         finally:
             await asyncio.to_thread(executor.shutdown)
             db.dispose()

@@ -6,13 +6,14 @@ import threading
 
 import pytest
 
+from core.domain.errors import InvalidArgument
+from core.service.deps import HandlerConfig
+from core.service.handlers.orders import PlaceOrderAt
 from core.service.orders import OrderSettings
-from server import placing
-from server.dbexec import DbExecutor
+from server import convert
+from server.dbexec import DbExecutor, utcnow
 from server.hub import EventHub
 from tests.harness import cod, place_request
-
-SETTINGS = placing.pickled_settings(OrderSettings())
 
 
 class _CountingEvent(asyncio.Event):
@@ -23,9 +24,14 @@ class _CountingEvent(asyncio.Event):
         super().set()
 
 
+def _cod_order() -> PlaceOrderAt:
+    return PlaceOrderAt(convert.place_order_from_pb(place_request([("MUG", 1)], cod()), "shop"),
+                        utcnow())
+
+
 async def _place(dbx: DbExecutor) -> str:
-    request = place_request([("MUG", 1)], cod()).SerializeToString()
-    _reply, started = await dbx.write(placing.place_order, request, "shop", SETTINGS)
+    _snap, started = await dbx.execute(_cod_order())
+    assert started is not None
     return started.order_id
 
 
@@ -85,17 +91,23 @@ def test_commits_wake_the_poller_only_while_somebody_watches(db):
     asyncio.run(main())
 
 
-def test_the_order_rules_travel_pickled_and_are_applied(db):
-    """The job reads the settings it is sent: a COD limit under the order's total refuses it."""
-    from core.domain.errors import InvalidArgument
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_the_order_rules_reach_the_writer_and_are_applied(db, writer):
+    """The handlers read the executor's settings wherever they run (the writer process gets
+    them once): a COD limit under the order's total refuses it."""
+    async def main() -> None:
+        strict = DbExecutor(db, writer=writer,
+                            config=HandlerConfig(orders=OrderSettings(cod_limit_minor=100)))
+        try:
+            with pytest.raises(InvalidArgument, match="cash on delivery"):
+                await strict.execute(_cod_order())
+        finally:
+            await asyncio.to_thread(strict.shutdown)
+        lenient = DbExecutor(db, writer=writer)
+        try:
+            _snap, started = await lenient.execute(_cod_order())
+        finally:
+            await asyncio.to_thread(lenient.shutdown)
+        assert started is not None and started.total.amount_minor > 100
 
-    strict = placing.pickled_settings(OrderSettings(cod_limit_minor=100))
-    request = place_request([("MUG", 1)], cod()).SerializeToString()
-    with db.write() as s, pytest.raises(InvalidArgument, match="cash on delivery"):
-        placing.place_order(s, request, "shop", strict)
-    with db.write() as s:
-        reply, started = placing.place_order(s, request, "shop", SETTINGS)
-    assert started is not None and started.total.amount_minor > 100
-    import pickle
-    with db.write() as s, pytest.raises(TypeError, match="OrderSettings"):
-        placing.place_order(s, request, "shop", pickle.dumps({"cod_limit_minor": 1}))
+    asyncio.run(main())

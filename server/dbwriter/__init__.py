@@ -1,172 +1,44 @@
-"""SQLite's one writer in a process of its own.
+"""SQLite's one writer in a process of its own: tote serve's side (`ProcessGroupWriter`).
 
 tote serve's RPCs, saga and HTTP clients run on one event loop under one GIL; the writer's
 SQLAlchemy work competes with them for it when it runs in a thread. In its own process it runs
 beside them: commands (core/domain/commands.py) go to it in batches, are handled
 (core/service/bus.py) and committed in groups exactly as the thread writer does
 (server/dbgroup.py), and each command's answer or exception comes back once its group is
-durable. This module is the one place that knows commands and answers cross as pickles: the
-handlers' settings (`HandlerConfig`) cross once, when the writer starts.
+durable. The process is server/dbwriter/child.py; how commands and answers cross is
+server/dbwriter/wire.py, the one place that pickles them. The handlers' settings
+(`HandlerConfig`) cross once, when the writer starts.
 
 Two socket pairs carry length-prefixed pickles, one each way: the parent writes jobs with
 blocking sends and reads answers on its event loop without blocking (a loop may make a socket it
-watches non-blocking, so each direction has its own). The child's one thread both reads jobs
-(between groups) and commits them. The child ignores SIGINT (the parent
-shuts it down) and exits when the parent's end closes, so a parent killed outright leaves no
-writer behind; whatever group was in flight commits or not, like a crash in a COMMIT.
+watches non-blocking, so each direction has its own). Down go batches [(job id, pickled
+command), ...] — each command pickled alone, so one the writer cannot read is refused alone —
+and up come groups' answers [(job id, ok, answer or exception), ...]. (Until every caller sends
+commands, a job may still be a pickled (function, args).)
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import itertools
 import logging
 import os
-import pickle
-import select
-import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.domain.commands import Command
 from core.domain.errors import Unavailable
 from core.service.deps import HandlerConfig
+from server.dbwriter import wire
 
 log = logging.getLogger(__name__)
-
-# (job id, command) down; [(job id, ok, result or exception), ...] per group up.
-# (Until every caller sends commands, a job may still be (job id, function, args).)
-_Job = tuple[Any, ...]
-_HEADER = struct.Struct("!Q")
-_PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
-
-
-def _frame(message: Any) -> bytes:
-    payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(payload)) + payload
-
-
-def _unframe(buffer: bytearray) -> Iterator[Any]:
-    """The whole messages at the front of `buffer`, each taken out as it is read (the start
-    of one still arriving stays)."""
-    while len(buffer) >= _HEADER.size:
-        (size,) = _HEADER.unpack_from(buffer)
-        end = _HEADER.size + size
-        if len(buffer) < end:
-            return
-        message = pickle.loads(memoryview(buffer)[_HEADER.size:end])
-        del buffer[:end]
-        yield message
-
-
-def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
-    """n bytes from a blocking socket; None at end of stream."""
-    chunks, left = [], n
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: str,
-           max_group: int) -> None:
-    from core.persistence.db import Database
-    from core.service.deps import Deps
-    from server.dbgroup import run_group
-
-    header = _recv_exactly(inbox, _HEADER.size)
-    if header is None:
-        return
-    blob = _recv_exactly(inbox, _HEADER.unpack(header)[0])
-    if blob is None:
-        return
-    deps = Deps.for_process(pickle.loads(blob))
-    db = Database(url, sqlite_synchronous=synchronous)
-    inbox.setblocking(False)
-    buffer = bytearray()
-    jobs: collections.deque[_Job] = collections.deque()
-    sending = True
-    try:
-        while True:
-            # Jobs that arrived meanwhile join the next group; with none to do, wait for one.
-            if sending:
-                sending = _receive(inbox, buffer, jobs, wait=not jobs)
-            if not jobs:
-                if not sending:
-                    return  # the parent said stop, or its end closed: every job sent is done
-                continue
-            group = [jobs.popleft() for _ in range(min(max_group, len(jobs)))]
-            outcomes = run_group(db, [_bind(job, deps) for job in group])
-            _answer(outbox, [(job[0], ok, value) for job, (ok, value)
-                             in zip(group, outcomes, strict=True)])
-    except OSError:
-        return  # the parent is gone
-    finally:
-        db.dispose()
-
-
-def _receive(inbox: socket.socket, buffer: bytearray, jobs: collections.deque[_Job],
-             wait: bool) -> bool:
-    """Queue the whole jobs the parent has sent, waiting for one when `wait`; False once the
-    parent has said stop or closed its end (the jobs before that are queued all the same).
-
-    The one thread that commits also reads: a job sent during a commit waits in the socket
-    and joins the next group, with no hand-off between threads on its way (that hand-off was
-    a tenth of a lone PlaceOrder's time in the writer).
-    """
-    while True:
-        if wait:
-            select.select([inbox], [], [])
-        while True:
-            try:
-                chunk = inbox.recv(1 << 20)
-            except (BlockingIOError, InterruptedError):
-                break
-            if not chunk:
-                return False
-            buffer += chunk
-        for batch in _unframe(buffer):
-            if batch is None:
-                return False
-            jobs.extend(pickle.loads(blob) for blob in batch)
-        if jobs or not wait:
-            return True
-        # Only part of a frame so far: wait for the rest.
-
-
-def _bind(job: _Job, deps: Any) -> Callable[[Any], Any]:
-    from core.service.bus import handle
-
-    if len(job) == 2:
-        cmd = job[1]
-        return lambda session: handle(session, cmd, deps)
-    _jid, fn, args = job
-    return lambda session: fn(session, *args)
-
-
-def _answer(outbox: socket.socket, results: list[tuple[int, bool, Any]]) -> None:
-    try:
-        outbox.sendall(_frame(results))
-        return
-    except _PICKLE_ERRORS:
-        pass
-    for jid, ok, value in results:  # one result would not pickle: send the rest as they are
-        try:
-            frame = _frame([(jid, ok, value)])
-        except _PICKLE_ERRORS as exc:
-            frame = _frame([(jid, False, RuntimeError(
-                f"the database writer could not send back {type(value).__name__}: {exc}"))])
-        outbox.sendall(frame)
+# Where `server` is: the writer process finds tote there, as this process did.
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProcessGroupWriter:
@@ -187,9 +59,8 @@ class ProcessGroupWriter:
         jobs_out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         # A child of its own (not multiprocessing's spawn, which would run the parent's
         # __main__ again in the child): it finds tote where this process found it.
-        root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+            [str(SOURCE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
         with jobs_in, answers_out:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "server.dbwriter", str(jobs_in.fileno()),
@@ -197,14 +68,14 @@ class ProcessGroupWriter:
                 pass_fds=[jobs_in.fileno(), answers_out.fileno()], env=env,
                 stdin=subprocess.DEVNULL)
         self._jobs = jobs_out  # blocking: a batch is written whole
-        self._jobs.sendall(_frame(config))  # first, the handlers' settings
+        self._jobs.sendall(wire.frame(config))  # first, the handlers' settings
         self._answers = answers_in
         self._answers.setblocking(False)
         self._buffer = bytearray()
         self._on_commit = on_commit
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
-        self._outbox: list[bytes] = []
+        self._outbox: list[tuple[int, bytes]] = []
         self._closed = False
         self._ended = threading.Event()  # set once the sockets are closed
         self._loop.add_reader(self._answers.fileno(), self._readable)
@@ -213,26 +84,26 @@ class ProcessGroupWriter:
         """Queue one command (on the loop's thread); the commands queued while the loop runs
         one iteration go to the writer together. Once sent a command runs, and its answer
         comes back."""
-        return self._queue(lambda jid: (jid, cmd), type(cmd).__qualname__)
+        return self._queue(cmd, type(cmd).__qualname__)
 
     def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
         """Queue fn(session, *args) (being replaced by commands)."""
-        return self._queue(lambda jid: (jid, fn, args), fn.__qualname__)
+        return self._queue((fn, args), fn.__qualname__)
 
-    def _queue(self, job: Callable[[int], _Job], name: str) -> asyncio.Future[Any]:
+    def _queue(self, work: Any, name: str) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()
         if self._closed:
             fut.set_exception(Unavailable("the database writer has stopped; retry in a moment"))
             return fut
-        jid = next(self._ids)
         try:
-            blob = pickle.dumps(job(jid), pickle.HIGHEST_PROTOCOL)
-        except _PICKLE_ERRORS as exc:
+            blob = wire.dumps(work)
+        except wire.PICKLE_ERRORS as exc:
             fut.set_exception(RuntimeError(f"{name}: does not pickle for the database "
                                            f"writer: {exc}"))
             return fut
+        jid = next(self._ids)
         self._pending[jid] = fut
-        self._outbox.append(blob)
+        self._outbox.append((jid, blob))
         if len(self._outbox) == 1:
             self._loop.call_soon(self._flush)
         return fut
@@ -242,7 +113,7 @@ class ProcessGroupWriter:
         if not batch or self._closed:
             return
         try:
-            self._jobs.sendall(_frame(batch))
+            self._jobs.sendall(wire.frame(batch))
         except OSError:
             self._stopped()
 
@@ -261,7 +132,7 @@ class ProcessGroupWriter:
                 break
             self._buffer += chunk
         answered = False
-        for results in _unframe(self._buffer):
+        for results in wire.unframe(self._buffer):
             for jid, ok, value in results:
                 fut = self._pending.pop(jid)
                 if fut.cancelled():
@@ -296,7 +167,7 @@ class ProcessGroupWriter:
         self._flush()
         if not self._closed:
             try:
-                self._jobs.sendall(_frame(None))
+                self._jobs.sendall(wire.frame(None))
             except OSError:
                 pass
 
@@ -327,20 +198,3 @@ class ProcessGroupWriter:
         self._answers.close()
         self._jobs.close()
         self._ended.set()
-
-
-def main(argv: list[str]) -> None:
-    """`python -m server.dbwriter JOBS_FD ANSWERS_FD URL SYNCHRONOUS MAX_GROUP`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the parent, which stops us
-    jobs_fd, answers_fd, url, synchronous, max_group = argv
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    inbox = socket.socket(fileno=int(jobs_fd))
-    outbox = socket.socket(fileno=int(answers_fd))
-    inbox.setblocking(True)
-    outbox.setblocking(True)
-    _child(inbox, outbox, url, synchronous, int(max_group))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -34,6 +34,11 @@ _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+def may_become(target: OrderStatus) -> frozenset[OrderStatus]:
+    """The statuses from which an order may go to `target` (for a compare-and-set in SQL)."""
+    return frozenset(s for s, targets in _TRANSITIONS.items() if target in targets)
+
+
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
     """Raise FailedPrecondition unless the state machine allows current → target."""
     if target not in _TRANSITIONS[current]:

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.domain.order import OrderStatus, check_transition
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -165,6 +167,11 @@ class Order(Base):
     saga_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def transition(self, to: OrderStatus) -> None:
+        """Move to `to` if the order's own status allows it (FailedPrecondition otherwise)."""
+        check_transition(OrderStatus(self.status), to)
+        self.status = to
 
 
 class OrderLine(Base):

@@ -20,7 +20,6 @@ from core.domain.binpath import walk_key
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from core.domain.events import EventType
 from core.domain.ids import new_id
-from core.domain.order import OrderStatus, check_transition
 from core.domain.totes import tote_code
 from core.persistence.repos import picking as repo
 from core.persistence.repos.picking import (
@@ -109,7 +108,6 @@ def next_pick_task(
         # Cannot happen under the row locks; never hand out a line twice.
         raise Unavailable("another picker claimed these lines at the same moment; ask again")
     # The seed has no "picking started" event: the order's status says it, Item_Picked follows.
-    check_transition(OrderStatus.PROCESSING, OrderStatus.PICKING)
     repo.orders_to_picking(conn, orders, now)
     repo.shipments_to_picking(conn, {row.shipment_id for row in chosen}, now)
     lines = sorted(repo.task_lines(conn, task_id), key=_walk)

@@ -19,7 +19,7 @@ from core.domain.cards import contains_card_number
 from core.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from core.domain.events import EventType
 from core.domain.money import format_money
-from core.domain.order import OrderStatus, PaymentMethod, check_transition
+from core.domain.order import OrderStatus, PaymentMethod
 from core.persistence.fulfillment_models import Shipment
 from core.persistence.models import Order
 from core.persistence.repos import shipping as repo
@@ -121,8 +121,8 @@ def hand_off(session: Session, carrier: str, tracking_numbers: list[str], manife
     for order_id in sorted({r.order_id for r in rows.values()}):
         if repo.all_shipments_in(session, order_id, HANDED_OFF):
             order = repo.order_for_update(session, order_id)
-            check_transition(OrderStatus(order.status), OrderStatus.SHIPPED)
-            order.status, order.updated_at = OrderStatus.SHIPPED, now
+            order.transition(OrderStatus.SHIPPED)
+            order.updated_at = now
             mine = sorted(t for t, r in rows.items() if r.order_id == order_id)
             events.record(session, order, EventType.ORDER_SHIPPED, now,
                           f"handed to {carrier}: {', '.join(mine)} (manifest {manifest_id})")
@@ -213,8 +213,8 @@ def record_tracking_event(
                       f"{where}")
     session.flush()
     if repo.all_shipments_in(session, order.order_id, ("delivered",)):
-        check_transition(OrderStatus(order.status), OrderStatus.DELIVERED)
-        order.status, order.updated_at = OrderStatus.DELIVERED, now
+        order.transition(OrderStatus.DELIVERED)
+        order.updated_at = now
         if order.payment_method == PaymentMethod.COD:
             order.payment_state = "cod_collected"
         events.record(session, order, EventType.ORDER_DELIVERED, now,

@@ -32,13 +32,15 @@ loads = pickle.loads
 # default would, an enum met elsewhere as getattr(class, name).
 _Fields = tuple[tuple[str, ...], tuple[int, ...]]  # field names; positions of enum fields
 _REBUILDERS: dict[type, tuple[tuple[Callable[[Any, Any], None], ...],
-                              tuple[tuple[int, Callable[[Any, Any], Any]], ...]]] = {}
+                              tuple[tuple[int, Callable[[Any, Any], Any]], ...],
+                              tuple[tuple[Callable[[Any, Any], None], Any], ...]]] = {}
 
 
 def _slotted_fields(cls: type) -> _Fields | None:
+    """The fields a dataclass is made from (not those it derives itself, `init=False`)."""
     if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
         return None
-    names = tuple(f.name for f in dataclasses.fields(cls))
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # noqa: BLE001 - an annotation only a type checker resolves: no enum fields
@@ -52,12 +54,16 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     if found is None:
         names, enums = _slotted_fields(cls) or ((), ())
         # Each slot's own descriptor: a frozen dataclass refuses setattr.
-        setters = tuple(next(k.__dict__[n] for k in cls.__mro__ if n in k.__dict__).__set__
-                        for n in names)
+        setters = tuple(_slot(cls, n).__set__ for n in names)
         hints = typing.get_type_hints(cls) if enums else {}
         members = tuple((i, hints[names[i]]._value2member_map_.get) for i in enums)
-        found = _REBUILDERS[cls] = setters, members
-    setters, members = found
+        # A field the class derives itself (init=False) does not cross: it gets its default
+        # (e.g. a record's memory of the values it was read with, which only its own
+        # transaction could use).
+        derived = tuple((_slot(cls, f.name).__set__, f.default) for f in dataclasses.fields(cls)
+                        if not f.init and f.default is not dataclasses.MISSING)
+        found = _REBUILDERS[cls] = setters, members, derived
+    setters, members, derived = found
     if members:
         fields = list(values)
         for i, member in members:
@@ -66,7 +72,14 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     obj: Any = object.__new__(cls)
     for setter, value in zip(setters, values, strict=True):
         setter(obj, value)
+    for setter, default in derived:
+        setter(obj, default)
     return obj
+
+
+def _slot(cls: type, name: str) -> Any:
+    """The slot descriptor of `name` (a frozen dataclass refuses setattr)."""
+    return next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
 
 
 def _reduction(cls: type) -> Callable[[Any], Any]:

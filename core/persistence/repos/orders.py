@@ -63,15 +63,6 @@ class OrderRecord:
     # The values as last read or written, in column order: what `save` compares against.
     stored: tuple[Any, ...] = field(init=False, default=(), repr=False, compare=False)
 
-    def __getstate__(self) -> tuple[Any, ...]:
-        # PlaceOrder's answer crosses from the writer process: the values once, not twice.
-        return tuple(_values_of(self))
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        for name, value in zip(COLUMNS, state, strict=True):
-            setattr(self, name, value)
-        self.stored = state
-
     def transition(self, to: OrderStatus) -> None:
         """Move to `to` if the order's own status allows it (FailedPrecondition otherwise)."""
         check_transition(OrderStatus(self.status), to)

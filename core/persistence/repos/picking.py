@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from core.domain.order import OrderStatus
+from core.domain.order import OrderStatus, may_become
 from core.persistence.fulfillment_models import TOTE_NUMBERS
 from core.persistence.tables import (
     FULFILLMENT_CENTERS,
@@ -239,10 +239,14 @@ def claim(conn: Connection, line_ids: list[str], task_id: str) -> int:
 
 
 def orders_to_picking(conn: Connection, order_ids: Collection[str], now: datetime) -> None:
-    """Orders still PROCESSING become PICKING (compare-and-set on the status)."""
+    """The orders become PICKING where the state machine lets them (compare-and-set on the
+    status: an order cancelled meanwhile stays cancelled)."""
     conn.execute(update(ORDERS).where(ORDERS.c.order_id.in_(list(order_ids)),
-                                      ORDERS.c.status == OrderStatus.PROCESSING)
+                                      ORDERS.c.status.in_(_MAY_BECOME_PICKING))
                  .values(status=OrderStatus.PICKING, updated_at=now))
+
+
+_MAY_BECOME_PICKING = sorted(may_become(OrderStatus.PICKING))
 
 
 def shipments_to_picking(conn: Connection, shipment_ids: Collection[str], now: datetime) -> None:

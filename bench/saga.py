@@ -170,7 +170,7 @@ def raw_sqlite_grouped(path: str, seconds: float, group: int = 32) -> float:
 def tote_commits(path: str, seconds: float, concurrency: int = 32) -> float:
     """Durable saga steps through tote's real write path, from `concurrency` asyncio tasks.
 
-    Each step is `saga_steps.payment_authorized` submitted to the DbExecutor (SQLite: its one
+    Each step is the RecordPaymentAuthorized command executed by the DbExecutor (SQLite: its one
     writer thread with group commit, synchronous=FULL): read the order row under the write
     lock, compare-and-set its payment state, UPDATE the row and INSERT the Payment_Authorized
     outbox event — an order row plus an outbox row, committed before the caller is answered.
@@ -178,7 +178,7 @@ def tote_commits(path: str, seconds: float, concurrency: int = 32) -> float:
     from core.persistence import migrate
     from core.persistence.db import Database
     from core.persistence.models import Order
-    from core.service import saga_steps
+    from core.domain.saga_commands import RecordPaymentAuthorized
     from server.dbexec import DbExecutor
 
     migrate.upgrade(path)
@@ -203,8 +203,8 @@ def tote_commits(path: str, seconds: float, concurrency: int = 32) -> float:
         async def worker() -> None:
             nonlocal done
             while time.perf_counter() < stop:
-                st = await dbx.write(saga_steps.payment_authorized, next(todo), "auth_1", 2,
-                                     datetime.now(UTC), "card hold auth_1")
+                st = await dbx.execute(RecordPaymentAuthorized(
+                    next(todo), "auth_1", 2, datetime.now(UTC), "card hold auth_1"))
                 assert st is not None and st.payment == "authorized"
                 done += 1
 

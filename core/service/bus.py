@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.domain.commands import Command
 from core.service.deps import Deps
-from core.service.handlers import orders
+from core.service.handlers import orders, packing, saga
 
 R = TypeVar("R")
 Handler = Callable[[Session, Any, Deps], Any]
@@ -33,6 +33,8 @@ def _gather(*tables: Mapping[type[Any], Handler]) -> dict[type[Any], Handler]:
 
 HANDLERS: dict[type[Any], Handler] = _gather(
     orders.HANDLERS,
+    saga.HANDLERS,
+    packing.HANDLERS,
 )
 
 

@@ -39,10 +39,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     async def PlaceOrder(self, request: bytes, context: aio.ServicerContext) -> bytes:
         """Request and reply travel as bytes (see `add_to_server`): server/placing.py's job
         parses one and builds the other beside the SQL."""
-        gate = self._saga.gate
-        if gate is None:
-            return await self._place(request)
-        with gate.placing():
+        with self._saga.placing():  # orders first: queued saga passes give way meanwhile
             return await self._place(request)
 
     async def _place(self, request: bytes) -> bytes:

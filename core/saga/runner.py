@@ -8,8 +8,8 @@ events and its compensation. One pass of `run` reads each step's outcome, asks `
   table whose steps go one after another); each action runs at most once a pass, so a step
   waiting on an answer ends the pass with when it wants another look;
 - COMPLETE: run the table's completion (if the steps' own writes do not complete it);
-- COMPENSATE: run the compensation of every step not failed or undone, then the table's
-  cancellation; CANCEL: the cancellation alone.
+- COMPENSATE: run the compensation of every step begun and not failed or undone (side by
+  side, or the last first), then the table's cancellation; CANCEL: the cancellation alone.
 
 State lives in the database: the runner holds nothing between passes, so a crash anywhere
 resumes with the next pass. Actions record their intent before calling an outside party and
@@ -96,17 +96,19 @@ async def run(table: SagaTable[S], key: str, known: S | None = None) -> Pass:
     st = known if known is not None else await table.load(key)
     tried: set[str] = set()
     learnt: dict[str, StepOutcome] = {}  # outcomes this pass was told, not yet read back
+    failed: set[str] = set()  # steps that failed this pass with no record of it to read back
     waits: list[float] = []
     failure = ""
     while st is not None and table.in_play(st):
-        outcomes = {s.name: learnt.get(s.name) or s.outcome(st) for s in table.steps}
+        outcomes = {s.name: StepOutcome.FAILED if s.name in failed
+                    else learnt.get(s.name) or s.outcome(st) for s in table.steps}
         decision = decide(outcomes, cancel_requested=table.cancel_requested(st))
         if decision == Decision.COMPLETE:
             if table.complete is not None:
                 await table.complete(st)
             return Pass(decision)
         if decision != Decision.WAIT:
-            undo = [s.compensation for s in table.steps if s.compensation is not None
+            undo = [s.compensation for s in _begun(table, outcomes) if s.compensation is not None
                     and outcomes[s.name] not in (StepOutcome.FAILED, StepOutcome.COMPENSATED)]
             if not table.side_by_side:
                 undo.reverse()  # one after another: the last step done is the first undone
@@ -128,7 +130,7 @@ async def run(table: SagaTable[S], key: str, known: S | None = None) -> Pass:
         answers = await _all(table, [partial(s.action, st) for s in todo])
         for step, answer in zip(todo, answers, strict=True):
             if answer.failure:
-                learnt[step.name] = StepOutcome.FAILED
+                failed.add(step.name)
                 failure = failure or answer.failure
             elif answer.outcome is not None:
                 learnt[step.name] = answer.outcome
@@ -144,6 +146,17 @@ async def run(table: SagaTable[S], key: str, known: S | None = None) -> Pass:
         elif not all(_told(a) for a in answers):
             st, learnt = await table.load(key), {}  # what became of the steps is in the database
     return AT_REST
+
+
+def _begun(table: SagaTable[S], outcomes: dict[str, StepOutcome]) -> tuple[Step[S], ...]:
+    """The steps that may have begun: every one side by side; one after another, those up to
+    the first not done (nothing runs past it)."""
+    if table.side_by_side:
+        return table.steps
+    for i, step in enumerate(table.steps):
+        if outcomes[step.name] != StepOutcome.DONE:
+            return table.steps[:i + 1]
+    return table.steps
 
 
 def _told(answer: Answer[S]) -> bool:

@@ -175,10 +175,10 @@ def tote_commits(path: str, seconds: float, concurrency: int = 32) -> float:
     lock, compare-and-set its payment state, UPDATE the row and INSERT the Payment_Authorized
     outbox event — an order row plus an outbox row, committed before the caller is answered.
     """
+    from core.domain.saga_commands import RecordPaymentAuthorized
     from core.persistence import migrate
     from core.persistence.db import Database
     from core.persistence.models import Order
-    from core.domain.saga_commands import RecordPaymentAuthorized
     from server.dbexec import DbExecutor
 
     migrate.upgrade(path)

@@ -56,7 +56,7 @@ class Packer:
 
     async def _run(self, shipment_id: str) -> str:
         p = await self._saga.load(shipment_id)
-        if p is None or p.shipment_status != "packing":
+        if p is None or not self._saga.in_play(p):  # packed already, or cancelled
             return "" if p is None else p.shipment_status
         done = await runner.run(self._saga, shipment_id, p)
         if done.failure:

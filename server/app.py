@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from core.persistence import migrate
 from core.persistence.db import Database
+from core.saga.order import OrderSagaTimes, order_saga
 from server.adapters.carrier import CarrierClient
 from server.adapters.gateway import PaymentGateway
 from server.auth import AuthInterceptor, TokenCache
@@ -22,7 +23,6 @@ from server.context import ServerContext
 from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
-from server.intake import IntakeFirst
 from server.packing import Packer
 from server.saga import SagaRunner
 from server.servicers.catalog import CatalogServicer, InventoryServicer
@@ -168,9 +168,9 @@ async def start(settings: Settings) -> Running:
     gateway = PaymentGateway(gateway_url, timeout_s=settings.gateway_timeout_s,
                              max_attempts=settings.gateway_attempts,
                              backoff_initial_s=settings.gateway_backoff_s)
-    gate = (IntakeFirst(settings.saga_min_rate, max_wait_s=settings.saga_max_wait_s)
-            if settings.orders_first else None)
-    saga = SagaRunner(dbx, gateway, settings, gate)
+    times = OrderSagaTimes(settings.retry_later_s, settings.upi_poll_interval_s,
+                           settings.orders.upi_expiry)
+    saga = SagaRunner(dbx, order_saga(dbx, gateway, times), settings)
     carrier_url = settings.carrier_url or (sandbox.url if sandbox is not None else None)
     if not carrier_url:
         raise SystemExit("no carrier: pass --carrier-url URL, or --sandbox to run one")

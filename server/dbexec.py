@@ -138,29 +138,11 @@ class DbExecutor:
             self._on_commit()
         return answer
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(session, *args) in a write transaction (being replaced by `execute`)."""
-        if self._process is not None:
-            return await self._process.submit_call(fn, args)
-        call = functools.partial(self._call, fn, args)
-        if self._group is not None:
-            return await asyncio.wrap_future(self._group.submit(call))
-        assert self._writer is not None
-        result = await asyncio.get_running_loop().run_in_executor(
-            self._writer, self.db.run_write, call)
-        if self._on_commit is not None:
-            self._on_commit()
-        return result
-
     async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
                    **kwargs: P.kwargs) -> T:
         """Run the query fn(session, *args, **kwargs) in a read transaction."""
         return await asyncio.get_running_loop().run_in_executor(
             self._reader, self.db.run_read, lambda session: fn(session, *args, **kwargs))
-
-    @staticmethod
-    def _call(fn: Callable[..., T], args: tuple[Any, ...], session: Session) -> T:
-        return fn(session, *args)
 
     def shutdown(self) -> None:
         if self._process is not None:

@@ -1,4 +1,6 @@
-"""Orders first: while PlaceOrder calls are arriving, new saga passes give way to them.
+"""Orders first, the saga queue's admission policy: while PlaceOrder calls are arriving, new
+saga passes give way to them. The queue (server/saga.py) owns it: PlaceOrder tells the queue
+(`SagaRunner.placing()`), and the queue asks it before each pass it starts from its backlog.
 
 A storefront's checkout waits on PlaceOrder; nobody waits on a saga pass by the millisecond —
 the order is durable and PENDING, and its saga resumes from the database whenever it runs.
@@ -13,7 +15,7 @@ A storefront whose orders arrive with gaps between them (most of the day) leaves
 and its sagas keep pace. Passes already under way run on. Once the oldest waiting saga has
 waited `max_wait_s`, passes stop giving way until it has started: a rush is absorbed for that
 long, then orders are taken only as fast as they are worked. Cancellations and payment answers
-never wait here (SagaRunner's urgent kicks).
+never wait here (the queue's urgent kicks).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from types import TracebackType
 
 
-class IntakeFirst:
+class OrdersFirst:
+    """When the next queued saga pass may start; `with policy.placing():` around a PlaceOrder."""
+
     def __init__(self, min_rate: float = 20.0, quiet_s: float = 0.005,
                  max_wait_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -42,17 +47,20 @@ class IntakeFirst:
         self._turn: asyncio.Lock | None = None  # one pass at the gate at a time, in order
         self.gave_way = 0  # passes that waited for a token or a quiet moment
 
-    @contextlib.contextmanager
-    def placing(self) -> Iterator[None]:
-        """Around one PlaceOrder call."""
+    def placing(self) -> OrdersFirst:
+        """Around one PlaceOrder call (`with policy.placing(): ...`)."""
+        return self
+
+    # A context manager of its own rather than a generator's: PlaceOrder is the hot path.
+    def __enter__(self) -> None:
         self._inflight += 1
-        try:
-            yield
-        finally:
-            self._inflight -= 1
-            self._quiet_at = self._clock() + self.quiet_s
-            if self._inflight == 0 and self._calm is not None:
-                self._calm.set()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._inflight -= 1
+        self._quiet_at = self._clock() + self.quiet_s
+        if self._inflight == 0 and self._calm is not None:
+            self._calm.set()
 
     @property
     def busy(self) -> bool:

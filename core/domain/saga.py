@@ -1,17 +1,18 @@
-"""The order saga up to PROCESSING, as an explicit table of steps and their compensations.
+"""The order saga's state and its decisions (pure): what each step's state means, what comes next.
 
-Both steps run in parallel after Order_Created. When both succeed the order is PROCESSING
-(Order_Ready_for_Fulfillment); when either fails, or the customer cancels, every step that
-succeeded is compensated and the order ends CANCELLED with a reason.
+The steps themselves, their compensations and their events are the tables in core/saga/order.py
+(inventory and payment, to PROCESSING) and core/saga/packing.py (capture, carrier, label, to
+PACKED); core/saga/runner.py executes a table, deciding each turn with `decide` below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from core.domain.events import EventType
-from core.domain.order import InventoryState, PaymentState
+from core.domain.money import Money
+from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
 
 
 class StepOutcome(StrEnum):
@@ -21,27 +22,6 @@ class StepOutcome(StrEnum):
     COMPENSATING = "compensating"
     COMPENSATED = "compensated"  # or never needed compensation
 
-
-@dataclass(frozen=True, slots=True)
-class SagaStep:
-    """One step: its action and success/failure events, and the compensation that undoes it."""
-
-    name: str
-    action: str
-    succeeded: EventType
-    failed: EventType
-    compensation: str
-    compensated: EventType
-
-
-SAGA: tuple[SagaStep, ...] = (
-    SagaStep("inventory", "soft-lock every line at a fulfillment center",
-             EventType.INVENTORY_LOCKED, EventType.INVENTORY_FAILURE,
-             "release the soft locks", EventType.INVENTORY_RELEASED),
-    SagaStep("payment", "authorize the total (card hold, UPI intent, COD acceptance)",
-             EventType.PAYMENT_AUTHORIZED, EventType.PAYMENT_FAILED,
-             "void the hold / cancel the intent (refund a UPI debit)", EventType.PAYMENT_VOIDED),
-)
 
 _INVENTORY = {
     InventoryState.PENDING: StepOutcome.RUNNING,
@@ -81,16 +61,57 @@ class Decision(StrEnum):
 
 
 _UNDOING = frozenset({StepOutcome.FAILED, StepOutcome.COMPENSATING, StepOutcome.COMPENSATED})
+_SETTLED = frozenset({StepOutcome.FAILED, StepOutcome.COMPENSATED})
 
 
 def decide(outcomes: dict[str, StepOutcome], *, cancel_requested: bool) -> Decision:
-    """What the saga does next, given each step's outcome (pure; the table drives it)."""
+    """What the saga does next, given each step's outcome (pure; the runner acts on it)."""
     values = set(outcomes.values())
     # A step being (or already) undone means the saga is failing even when the failure or the
     # cancellation that started it is not in view: finish undoing rather than wait forever.
     failing = cancel_requested or bool(values & _UNDOING)
     if not failing:
         return Decision.COMPLETE if values == {StepOutcome.DONE} else Decision.WAIT
-    if values <= {StepOutcome.FAILED, StepOutcome.COMPENSATED}:
+    if values <= _SETTLED:
         return Decision.CANCEL
     return Decision.COMPENSATE
+
+
+def order_in_play(status: OrderStatus, cancel_requested: bool) -> bool:
+    """Whether the order saga still has anything to decide about an order in this status.
+
+    A PENDING order is the saga's until it is PROCESSING or CANCELLED; after that only a
+    cancellation before packing brings the saga back, to undo both steps.
+    """
+    return status == OrderStatus.PENDING or (
+        cancel_requested and status in (OrderStatus.PROCESSING, OrderStatus.PICKING))
+
+
+@dataclass(frozen=True, slots=True)
+class SagaState:
+    """What a saga worker needs to know to take the next step (no session attached)."""
+
+    order_id: str
+    status: OrderStatus
+    inventory: InventoryState
+    payment: PaymentState
+    method: PaymentMethod
+    cancel_requested: bool
+    total: Money
+    card_token: str | None
+    authorization_id: str | None
+    upi_intent_id: str | None
+    upi_vpa: str | None
+    upi_expires_at: datetime | None
+
+    @property
+    def outcomes(self) -> dict[str, StepOutcome]:
+        """Each step's outcome as this state records it, by the step's name."""
+        return {"inventory": _INVENTORY[self.inventory], "payment": _PAYMENT[self.payment]}
+
+    @property
+    def decision(self) -> Decision:
+        """What the order saga does next from this state (WAIT once it is out of play)."""
+        if not order_in_play(self.status, self.cancel_requested):
+            return Decision.WAIT
+        return decide(self.outcomes, cancel_requested=self.cancel_requested)

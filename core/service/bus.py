@@ -18,7 +18,17 @@ from sqlalchemy.orm import Session
 
 from core.domain.commands import Command
 from core.service.deps import Deps
-from core.service.handlers import Handler, catalog, orders, picking, routing, settlement, shipping
+from core.service.handlers import (
+    Handler,
+    catalog,
+    orders,
+    packing,
+    picking,
+    routing,
+    saga,
+    settlement,
+    shipping,
+)
 
 R = TypeVar("R")
 
@@ -35,8 +45,10 @@ def _gather(*tables: Mapping[type[Any], Handler]) -> dict[type[Any], Handler]:
 
 HANDLERS: dict[type[Any], Handler] = _gather(
     orders.HANDLERS,
+    saga.HANDLERS,
     catalog.HANDLERS,
     picking.HANDLERS,
+    packing.HANDLERS,
     routing.HANDLERS,
     shipping.HANDLERS,
     settlement.HANDLERS,

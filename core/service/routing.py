@@ -91,10 +91,6 @@ class BacklogCache:
                     self._counts[fc] = self._counts.get(fc, 0) + 1
 
 
-# The backlog counts of this process (the saga's writer uses it; see BacklogCache).
-BACKLOG = BacklogCache()
-
-
 def _views(conn: Connection, levels: list[Level],
            backlog_cache: BacklogCache | None = None) -> dict[str, rules_.FcView]:
     backlog = backlog_cache.counts(conn) if backlog_cache is not None else repo.backlog(conn)

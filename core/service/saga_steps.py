@@ -7,9 +7,7 @@ retried delivery, a resumed saga, two workers) changes nothing the second time.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -22,47 +20,13 @@ from core.domain.order import (
     PaymentMethod,
     PaymentState,
 )
-from core.domain.saga import Decision, decide, inventory_outcome, payment_outcome
+from core.domain.saga import Decision, SagaState
 from core.domain.words import count
 from core.persistence.models import Order
 from core.persistence.repos import events as event_repo
 from core.persistence.repos import orders as repo
 from core.persistence.repos.orders import OrderRecord
 from core.service import events, inventory, routing, shipments
-
-
-@dataclass(frozen=True, slots=True)
-class SagaState:
-    """What a saga worker needs to know to take the next step (no session attached)."""
-
-    order_id: str
-    status: OrderStatus
-    inventory: InventoryState
-    payment: PaymentState
-    method: PaymentMethod
-    decision: Decision
-    total: Money
-    card_token: str | None
-    authorization_id: str | None
-    upi_intent_id: str | None
-    upi_vpa: str | None
-    upi_expires_at: datetime | None
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # Every saga step's answer crosses from the writer process as one of these: as plain
-        # values it pickles in a fifth of the time a slotted dataclass with enums takes.
-        return _saga_state, (
-            self.order_id, self.status.value, self.inventory.value, self.payment.value,
-            self.method.value, self.decision.value, self.total.amount_minor,
-            self.total.currency, self.card_token, self.authorization_id, self.upi_intent_id,
-            self.upi_vpa, self.upi_expires_at)
-
-
-def _saga_state(order_id: str, status: str, inventory: str, payment: str, method: str,
-                decision: str, amount_minor: int, currency: str, *rest: Any) -> SagaState:
-    return SagaState(order_id, OrderStatus(status), InventoryState(inventory),
-                     PaymentState(payment), PaymentMethod(method), Decision(decision),
-                     Money(amount_minor, currency), *rest)
 
 
 def _done(conn: Connection, order: OrderRecord) -> SagaState:
@@ -72,22 +36,12 @@ def _done(conn: Connection, order: OrderRecord) -> SagaState:
 
 def state_of(order: OrderRecord | Order) -> SagaState:
     """What the saga makes of the order as it stands."""
-    outcomes = {
-        "inventory": inventory_outcome(InventoryState(order.inventory_state)),
-        "payment": payment_outcome(PaymentState(order.payment_state)),
-    }
-    status = OrderStatus(order.status)
-    if status == OrderStatus.PENDING:
-        decision = decide(outcomes, cancel_requested=order.cancel_requested is not None)
-    elif status in (OrderStatus.PROCESSING, OrderStatus.PICKING) and order.cancel_requested:
-        decision = decide(outcomes, cancel_requested=True)
-    else:
-        decision = Decision.WAIT
     return SagaState(
-        order_id=order.order_id, status=status,
+        order_id=order.order_id, status=OrderStatus(order.status),
         inventory=InventoryState(order.inventory_state),
         payment=PaymentState(order.payment_state), method=PaymentMethod(order.payment_method),
-        decision=decision, total=Money(order.total_minor, order.currency),
+        cancel_requested=order.cancel_requested is not None,
+        total=Money(order.total_minor, order.currency),
         card_token=order.payment_token, authorization_id=order.authorization_id,
         upi_intent_id=order.upi_intent_id, upi_vpa=order.upi_vpa,
         upi_expires_at=order.upi_expires_at,
@@ -113,12 +67,12 @@ def _complete_if_ready(conn: Connection, order: OrderRecord, now: datetime) -> N
 def lock_inventory(
     session: Session, order_id: str, now: datetime,
     rules: routing.RoutingRules = routing.DEFAULT_RULES,
-    cached_backlog: bool = False,
+    backlog: routing.BacklogCache | None = None,
 ) -> SagaState | None:
     """Soft-lock the order's lines where routing says; Inventory_Locked or Inventory_Failure.
 
-    cached_backlog: count the FCs' backlog through this process's routing.BACKLOG (the saga's
-    many routings a second), rather than afresh.
+    backlog: count the FCs' backlog through this process's cache (the saga's many routings a
+    second), rather than afresh.
     """
     conn = session.connection()
     order = repo.lock(conn, order_id)
@@ -130,7 +84,7 @@ def lock_inventory(
     for sku, quantity in repo.line_needs(conn, order_id):
         needs[sku] += quantity
     main_fc, detail = routing.lock_where_routed(conn, order, dict(needs), now, rules,
-                                                routing.BACKLOG if cached_backlog else None)
+                                                backlog)
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED

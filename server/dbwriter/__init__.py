@@ -13,8 +13,7 @@ Two socket pairs carry length-prefixed pickles, one each way: the parent writes 
 blocking sends and reads answers on its event loop without blocking (a loop may make a socket it
 watches non-blocking, so each direction has its own). Down go batches [(job id, pickled
 command), ...] — each command pickled alone, so one the writer cannot read is refused alone —
-and up come groups' answers [(job id, ok, answer or exception), ...]. (Until every caller sends
-commands, a job may still be a pickled (function, args).)
+and up come groups' answers [(job id, ok, answer or exception), ...].
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProcessGroupWriter:
-    """The parent's side, on its event loop: `await submit(fn, args)` answers after the commit.
+    """The parent's side, on its event loop: `await submit(command)` answers after the commit.
 
     Answers are read on the loop itself (their socket is one of its readers), so answering a
     job costs no thread hand-off.
@@ -85,10 +84,6 @@ class ProcessGroupWriter:
         one iteration go to the writer together. Once sent a command runs, and its answer
         comes back."""
         return self._queue(cmd, type(cmd).__qualname__)
-
-    def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        """Queue fn(session, *args) (being replaced by commands)."""
-        return self._queue((fn, args), fn.__qualname__)
 
     def _queue(self, work: Any, name: str) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()

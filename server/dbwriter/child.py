@@ -17,7 +17,6 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from core.domain.commands import Command
 from server.dbwriter import wire
 
 # (job id, its command: unpickled, or why it could not be)
@@ -122,16 +121,14 @@ def _bind(job: _Job, deps: Any) -> Callable[[Any], Any]:
     from core.service.bus import handle
 
     work = job[1]
-    if isinstance(work, Command):
-        return lambda session: handle(session, work, deps)
     if isinstance(work, _Unreadable):
         error = RuntimeError(f"the database writer could not read the command: {work.error}")
 
         def refuse(session: Any) -> Any:
             raise error
         return refuse
-    fn, args = work
-    return lambda session: fn(session, *args)
+    # (Not a Command at all: bus.handle refuses it with a TypeError naming its type.)
+    return lambda session: handle(session, work, deps)
 
 
 def _answer(outbox: socket.socket, results: list[tuple[int, bool, Any]]) -> None:

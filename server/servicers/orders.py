@@ -39,10 +39,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     async def PlaceOrder(self, request: orders_pb2.PlaceOrderRequest,
                          context: aio.ServicerContext) -> common_pb2.Order:
-        gate = self._saga.gate
-        if gate is None:
-            return await self._place(request)
-        with gate.placing():
+        with self._saga.placing():  # orders first: queued saga passes give way meanwhile
             return await self._place(request)
 
     async def _place(self, request: orders_pb2.PlaceOrderRequest) -> common_pb2.Order:

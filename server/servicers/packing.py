@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from core.domain.errors import InvalidArgument, Unavailable
+from core.domain.packing_commands import BeginPacking
 from core.service import orders, pack_list, packing
 from server import convert
 from server.auth import current_principal
@@ -27,9 +28,10 @@ class PackingRpcs:
         principal = current_principal()
         # A packer's handheld token names its FC; it packs only parcels leaving from there.
         scope = principal.fc_id if principal.role == "picker" and principal.fc_id else None
-        shipment_id = await self.ctx.dbx.write(
-            packing.begin, request.order_id, request.shipment_id, request.weight_grams,
-            request.box, packer.rules(), scope, utcnow())
+        f = self.ctx.settings.fulfillment
+        shipment_id = await self.ctx.dbx.execute(BeginPacking(
+            request.order_id, request.shipment_id, request.weight_grams, request.box,
+            f.weight_tolerance_pct, f.weight_tolerance_min_g, scope, utcnow()))
         await packer.pack(shipment_id)
         snap = await self.ctx.dbx.read(orders.load, request.order_id)
         label = await self.ctx.dbx.read(packing.label_of, shipment_id)

@@ -167,15 +167,14 @@ def test_a_saga_state_crosses_to_another_process_unchanged():
 
     from core.domain.money import Money
     from core.domain.order import InventoryState, OrderStatus, PaymentMethod, PaymentState
-    from core.domain.saga import Decision
-    from core.service.saga_steps import SagaState
+    from core.domain.saga import Decision, SagaState
 
     for state in (
         SagaState("ord_1", OrderStatus.PENDING, InventoryState.PENDING,
-                  PaymentState.AUTHORIZING, PaymentMethod.CARD, Decision.WAIT,
+                  PaymentState.AUTHORIZING, PaymentMethod.CARD, False,
                   Money(1234, "INR"), "tok_1", None, None, None, None),
         SagaState("ord_2", OrderStatus.CANCELLED, InventoryState.RELEASED,
-                  PaymentState.INTENT_PENDING, PaymentMethod.UPI, Decision.CANCEL,
+                  PaymentState.INTENT_PENDING, PaymentMethod.UPI, True,
                   Money(5, "USD"), None, "pay_9", "upi_2", "a@okbank", WHEN),
     ):
         again = pickle.loads(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from server.intake import IntakeFirst
+from server.intake import OrdersFirst
 
 PASS_S = 0.001  # what one saga pass costs, in virtual seconds
 
@@ -60,11 +60,11 @@ def now() -> float:
     return asyncio.get_running_loop().time()
 
 
-def gate_on_the_loop(**kw: Any) -> IntakeFirst:
-    return IntakeFirst(clock=now, **kw)
+def gate_on_the_loop(**kw: Any) -> OrdersFirst:
+    return OrdersFirst(clock=now, **kw)
 
 
-async def _admitted_within(gate: IntakeFirst, seconds: float, waited: float = 0.0) -> int:
+async def _admitted_within(gate: OrdersFirst, seconds: float, waited: float = 0.0) -> int:
     """How many passes (each PASS_S long) the gate lets through in `seconds`, asked one after
     another (the oldest waiting saga having waited `waited` seconds)."""
     n = 0
@@ -179,4 +179,4 @@ def test_orders_arriving_with_gaps_between_them_leave_the_saga_its_pace():
 
 def test_the_saga_may_not_be_stopped_altogether():
     with pytest.raises(ValueError, match="above 0"):
-        IntakeFirst(min_rate=0)
+        OrdersFirst(min_rate=0)

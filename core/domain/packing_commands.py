@@ -1,0 +1,90 @@
+"""Every write packing makes, as a command (handlers: core/service/handlers/packing.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.commands import Command
+
+
+@dataclass(frozen=True, slots=True)
+class BeginPacking(Command[str]):
+    """Pass the weight gate and record the packing intent; answers the shipment id."""
+
+    order_id: str
+    shipment_id: str  # "" for the order's one live shipment
+    weight_grams: int
+    box: str
+    tolerance_pct: int
+    tolerance_min_g: int
+    fc_scope: str | None  # a handheld of one FC packs only parcels leaving from there
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TouchShipment(Command[None]):
+    """Renew the lease on a shipment being packed (another outside call is about to start)."""
+
+    shipment_id: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCapture(Command[None]):
+    """The final amount is taken (card capture, or a UPI debit less its refund)."""
+
+    order_id: str
+    capture_id: str
+    captured_minor: int
+    refunded_minor: int
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCarrierBooking(Command[None]):
+    """The carrier booked the parcel (a repeat keeps the first tracking number)."""
+
+    shipment_id: str
+    tracking_number: str
+    carrier: str
+    service: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLabel(Command[None]):
+    """The verified label, kept for printing and reprinting."""
+
+    shipment_id: str
+    pdf: bytes
+    zpl: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FinishPacking(Command[bool]):
+    """The shipment is packed; True once the order is PACKED (all its parcels are)."""
+
+    shipment_id: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAfterFailedCapture(Command[None]):
+    """The capture failed and the hold is voided (or the debit refunded): CANCELLED."""
+
+    order_id: str
+    reason: str
+    refunded: bool
+    detail: str
+    now: datetime
+    refunded_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStuckPackings(Command[list[str]]):
+    """Lease shipments left packing (idle_before None: every one, after a SQLite restart)."""
+
+    idle_before: datetime | None
+    now: datetime

@@ -1,0 +1,1 @@
+"""The sagas as executable tables (order.py, packing.py) and the one runner that drives them."""

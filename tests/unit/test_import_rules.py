@@ -40,7 +40,12 @@ RULES: list[tuple[str, tuple[str, ...], Exceptions]] = [
                           "labels", "tote"), ()),
     # Use cases see commands, domain objects and repositories: no transport, no protobuf, and
     # no SQL of their own (tables and compiled statements live in core/persistence/repos).
-    ("core.service", ("server", "sandbox", "demo", "terminals", "desktop", "tote"), ()),
+    ("core.service", ("server", "sandbox", "demo", "terminals", "desktop", "tote",
+                      "core.persistence.tables", "core.persistence.direct", "core.saga"), ()),
+    # The sagas' tables and runner act through commands, queries and ports (the bus, the
+    # gateway, the carrier): never on the database or the transport themselves.
+    ("core.saga", ("core.persistence", "server", "sandbox", "demo", "terminals", "desktop",
+                   "tote"), ()),
     # The server is not a client, and the tools beside it (sandbox, demo) are not the server.
     ("server", ("terminals", "desktop", "demo", "sandbox"), LAUNCHER + PEM_CHECKS),
     # The sandbox stands in for the outside world: it speaks HTTP, knows nothing of tote's
@@ -184,6 +189,31 @@ def test_each_layer_imports_only_what_it_may(layer, forbidden, allowed):
            for n, path in mine.items() for line, name in imports_of(path, known)
            if matches(name, forbidden)
            and not any(matches(n, (who,)) and matches(name, (what,)) for who, what in allowed)]
+    assert bad == []
+
+
+# What a use case may take from SQLAlchemy: the transaction it runs in, and nothing to build
+# SQL with (that is the repositories' business).
+SQL_FREE = ("core.service", "core.saga")
+TRANSACTION_TYPES = {"sqlalchemy.orm.Session", "sqlalchemy.engine.Connection",
+                     "sqlalchemy.exc.IntegrityError"}
+
+
+def test_services_and_sagas_build_no_sql():
+    modules = product_modules()
+    bad = []
+    for name, path in modules.items():
+        if not matches(name, SQL_FREE):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                bad += [f"{path.relative_to(ROOT)}:{node.lineno} imports {a.name}"
+                        for a in node.names if matches(a.name, ("sqlalchemy",))]
+            elif (isinstance(node, ast.ImportFrom) and node.module
+                  and matches(node.module, ("sqlalchemy",))):
+                bad += [f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.{a.name}"
+                        for a in node.names
+                        if f"{node.module}.{a.name}" not in TRANSACTION_TYPES]
     assert bad == []
 
 

@@ -10,8 +10,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from core.domain.commands import Address, LineRequest, PaymentRequest, PlaceOrder
 from core.domain.errors import InvalidArgument
 from core.domain.order import PaymentMethod
+from core.domain.saga import SagaState
 from core.persistence.models import FulfillmentCenter, OrderEvent, Product, StockLevel
 from core.service.catalog import FcData, ProductData
+from core.service.handlers.orders import Placed
 from core.service.orders import OrderSnapshot, PricedOrder
 from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
@@ -122,6 +124,14 @@ def order_to_pb(snap: OrderSnapshot) -> pb.Order:
         shipping_fee=money(o.shipping_fee_minor, cur), updated_at=ts(o.updated_at),
         idempotency_key=o.idempotency_key,
     )
+
+
+def placed_reply(placed: Placed) -> tuple[pb.Order, SagaState | None]:
+    """PlaceOrder's reply and the new order's saga state (None for a retry). The servicer has
+    it built where the command ran (`DbExecutor.execute(cmd, placed_reply)`: in the SQLite
+    writer's process, off the event loop every RPC shares)."""
+    snap, started = placed
+    return order_to_pb(snap), started
 
 
 def event_to_pb(e: OrderEvent) -> pb.OrderEvent:

@@ -19,7 +19,7 @@ import queue
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.orm import Session
 
@@ -91,6 +91,12 @@ class _GroupCommitWriter:
             self._on_commit()
 
 
+def _handle_and_shape(session: Session, cmd: Command[R], deps: Deps,
+                      shape: Callable[[R], Any] | None) -> Any:
+    answer = handle(session, cmd, deps)
+    return answer if shape is None else shape(answer)
+
+
 class DbExecutor:
     """Runs commands (`execute`) and queries (`read`) in transactions on worker threads.
 
@@ -122,17 +128,27 @@ class DbExecutor:
                 16, thread_name_prefix="tote-db-write")
         self._reader = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="tote-db-read")
 
-    async def execute(self, cmd: Command[R]) -> R:
+    @overload
+    async def execute(self, cmd: Command[R]) -> R: ...
+
+    @overload
+    async def execute(self, cmd: Command[R], shape: Callable[[R], T]) -> T: ...
+
+    async def execute(self, cmd: Command[R], shape: Callable[[R], Any] | None = None) -> Any:
         """Run the command's handler in a write transaction; its answer once committed (event
-        listeners are woken after the commit)."""
+        listeners are woken after the commit).
+
+        `shape`: a module-level function the answer is passed through where the command ran
+        (in the writer process, on SQLite): a servicer's reply built there instead of on the
+        event loop every RPC shares — PlaceOrder's, at hundreds a second.
+        """
         if self._process is not None:
-            result: R = await self._process.submit(cmd)
-            return result
-        call = functools.partial(handle, cmd=cmd, deps=self._deps)
+            return await self._process.submit(cmd, shape)
+        call = functools.partial(_handle_and_shape, cmd=cmd, deps=self._deps, shape=shape)
         if self._group is not None:
             return await asyncio.wrap_future(self._group.submit(call))
         assert self._writer is not None
-        answer: R = await asyncio.get_running_loop().run_in_executor(
+        answer = await asyncio.get_running_loop().run_in_executor(
             self._writer, self.db.run_write, call)
         if self._on_commit is not None:
             self._on_commit()

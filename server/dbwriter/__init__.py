@@ -79,11 +79,13 @@ class ProcessGroupWriter:
         self._ended = threading.Event()  # set once the sockets are closed
         self._loop.add_reader(self._answers.fileno(), self._readable)
 
-    def submit(self, cmd: Command[Any]) -> asyncio.Future[Any]:
+    def submit(self, cmd: Command[Any],
+               shape: Callable[[Any], Any] | None = None) -> asyncio.Future[Any]:
         """Queue one command (on the loop's thread); the commands queued while the loop runs
         one iteration go to the writer together. Once sent a command runs, and its answer
-        comes back."""
-        return self._queue(cmd, type(cmd).__qualname__)
+        comes back — through `shape` (a module-level function, run by the writer) if given."""
+        work = cmd if shape is None else (cmd, shape)
+        return self._queue(work, type(cmd).__qualname__)
 
     def _queue(self, work: Any, name: str) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()

@@ -127,6 +127,9 @@ def _bind(job: _Job, deps: Any) -> Callable[[Any], Any]:
         def refuse(session: Any) -> Any:
             raise error
         return refuse
+    if isinstance(work, tuple):  # (command, shape): the answer shaped here
+        cmd, shape = work
+        return lambda session: shape(handle(session, cmd, deps))
     # (Not a Command at all: bus.handle refuses it with a TypeError naming its type.)
     return lambda session: handle(session, work, deps)
 

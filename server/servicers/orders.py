@@ -46,16 +46,16 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         cmd = PlaceOrderAt(convert.place_order_from_pb(request, current_principal().name),
                            utcnow())
         try:
-            snap, started = await self._dbx.execute(cmd)
+            reply, started = await self._dbx.execute(cmd, convert.placed_reply)
         except IntegrityError:
             # Another call with the same key won the race: answer as its retry.
-            snap, started = await self._dbx.execute(cmd)
+            reply, started = await self._dbx.execute(cmd, convert.placed_reply)
         if started is not None:
             # The saga starts from the state just committed rather than reading it back.
             self._saga.kick(started.order_id, started)
             log.info("order %s placed (%s, %s)", started.order_id, started.method,
                      started.total)
-        return convert.order_to_pb(snap)
+        return reply
 
     async def QuoteOrder(self, request: orders_pb2.QuoteOrderRequest,
                          context: aio.ServicerContext) -> orders_pb2.Quote:

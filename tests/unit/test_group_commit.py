@@ -221,7 +221,8 @@ async def test_a_killed_writer_process_answers_unavailable_never_hangs(proc_dbx,
     blocker.execute("BEGIN IMMEDIATE")
     try:
         waiting = asyncio.ensure_future(proc_dbx.execute(_product(1)))
-        await asyncio.sleep(0.5)
+        for _ in range(100):  # sent; the writer cannot answer while the lock is held
+            await asyncio.sleep(0)
         assert not waiting.done()
         os.kill(proc_dbx._process._proc.pid, signal.SIGKILL)
         with pytest.raises(Unavailable, match="database writer stopped"):

@@ -6,6 +6,7 @@ tests/unit/test_intake_first.py; these tests show the queue applies it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,22 @@ def waiting_saga(started: list[str]) -> SagaTable[Any]:
         completed=(EventType.ORDER_READY_FOR_FULFILLMENT,), cancel=cancel, cancelled=())
 
 
+async def until(done: Callable[[], bool], deadline_s: float = 10.0) -> None:
+    """Return once `done()` holds, letting the loop run meanwhile; the deadline only catches
+    a hang."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    while not done():
+        assert loop.time() < end, "the queue never got there"
+        await asyncio.sleep(0)
+
+
+async def settled_loop(turns: int = 100) -> None:
+    """Let every task that can run, run (no time passes for the queue's policy to count)."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
 def queue(started: list[str], **settings: Any) -> tuple[SagaRunner, Dbx]:
     dbx = Dbx()
     s = replace(Settings(), saga_scan_interval_s=60.0, **settings)
@@ -71,10 +88,12 @@ def test_queued_passes_give_way_while_an_order_is_placed_and_start_when_it_ends(
             with q.placing():
                 for order_id in ("a", "b", "c"):
                     q.kick(order_id)
-                await asyncio.sleep(0.2)
+                await until(lambda: started == ["a"])
+                await settled_loop()
                 # One token in hand, the next ten seconds away: one pass, two waiting.
                 assert started == ["a"] and q.backlog == 2
-            await asyncio.sleep(0.2)  # quiet: the rest start, oldest first
+            # Quiet: the rest start, oldest first.
+            await until(lambda: len(started) == 3)
             assert started == ["a", "b", "c"] and q.backlog == 0
         finally:
             await q.stop()
@@ -90,9 +109,10 @@ def test_an_urgent_kick_does_not_wait_behind_the_orders():
             with q.placing():
                 q.kick("a")
                 q.kick("b")
-                await asyncio.sleep(0.1)
+                await until(lambda: started == ["a"])
                 q.kick("cancelled", urgent=True)  # a cancellation, a payment's answer
-                await asyncio.sleep(0.05)
+                await until(lambda: len(started) == 2)
+                await settled_loop()
                 assert started == ["a", "cancelled"] and q.backlog == 1
         finally:
             await q.stop()
@@ -108,7 +128,7 @@ def test_without_orders_first_placing_an_order_holds_nothing_back():
             with q.placing():
                 for order_id in ("a", "b", "c"):
                     q.kick(order_id)
-                await asyncio.sleep(0.1)
+                await until(lambda: len(started) == 3)
                 assert started == ["a", "b", "c"]
         finally:
             await q.stop()
@@ -141,9 +161,9 @@ def test_a_kick_during_a_pass_runs_one_more_pass_right_after_it():
             q.kick("a", urgent=True)
             q.kick("a")  # while the first pass runs
             q.kick("a")  # (once more is enough)
+            await until(lambda: len(started) == 2)
             await q.settle("a")
-            await asyncio.sleep(0.05)
-            await q.settle("a")
+            await settled_loop()
             assert started == ["a", "a"]
         finally:
             await q.stop()

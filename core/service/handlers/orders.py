@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from core.domain.commands import Command, PlaceOrder
 from core.domain.order_commands import RequestCancel
+from core.domain.saga import SagaState
 from core.service import orders
 from core.service.deps import Deps
 from core.service.handlers import Handler
 from core.service.orders import OrderSnapshot
-from core.service.saga_steps import SagaState, state_of
+from core.service.saga_steps import state_of
 
 # The order as PlaceOrder answers it, and its saga's first state (None for a retry, whose
 # saga is already under way).

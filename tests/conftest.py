@@ -14,6 +14,21 @@ from core.persistence import migrate
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+@pytest.fixture(autouse=True)
+def _no_stray_children() -> Iterator[None]:
+    """Kill any `tote serve` or sandbox a test started and left running (an assertion that
+    failed before its own teardown): the next tests must not meet it, nor its Popen's warning."""
+    from tests.harness import SandboxProcess, running_children
+
+    before = running_children()
+    yield
+    for child in running_children() - before:
+        if isinstance(child, SandboxProcess):
+            child.stop()
+        else:
+            child.kill()
+
+
 PG_URL = os.environ.get("TOTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -37,6 +37,16 @@ WEBHOOK_SECRET = "test-webhook-secret"
 _READY = re.compile(r"gRPC on (\S+?), webhooks on (\S+?)(?:, sandbox on (\S+?))? \(")
 
 
+# Every child started through this module, until it is stopped: the suite's autouse fixture
+# kills whatever a test left running (a failed assertion skips a test's own teardown), so one
+# failure never surfaces again as a stray process in a later test.
+_RUNNING: set[ToteServer | SandboxProcess] = set()
+
+
+def running_children() -> set[ToteServer | SandboxProcess]:
+    return set(_RUNNING)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,7 +69,7 @@ class _Pump(threading.Thread):
                 out.flush()
 
 
-@dataclass
+@dataclass(eq=False)
 class ToteServer:
     """`tote serve` as a child process on loopback ports."""
 
@@ -90,6 +100,7 @@ class ToteServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env=env)
+        _RUNNING.add(self)
         pump = self._pump = _Pump(self.proc.stdout, self.log_path)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -129,6 +140,7 @@ class ToteServer:
             self._reap()
 
     def _reap(self) -> None:
+        _RUNNING.discard(self)
         pump = getattr(self, "_pump", None)
         if pump is not None:
             pump.join(10)
@@ -146,7 +158,7 @@ class ToteServer:
         return Client(self.grpc_address, token)
 
 
-@dataclass
+@dataclass(eq=False)
 class SandboxProcess:
     """`tote sandbox` alone (it outlives tote serve in the crash tests)."""
 
@@ -163,6 +175,7 @@ class SandboxProcess:
                "--latency-ms", str(self.latency_ms)]
         self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
+        _RUNNING.add(self)
         self._pump = _Pump(self.proc.stdout, self.workdir / "sandbox.log")
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -176,6 +189,7 @@ class SandboxProcess:
         raise RuntimeError("tote sandbox did not start")
 
     def stop(self) -> None:
+        _RUNNING.discard(self)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)

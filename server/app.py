@@ -133,7 +133,8 @@ def _notify_sandbox(sandbox: Sandbox, settings: Settings, webhooks_url: str) -> 
 
 def prepare_database(settings: Settings) -> Database:
     """Open the database; migrate an empty SQLite file; refuse an unmigrated PostgreSQL."""
-    db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous,
+                  options=settings.db)
     if db.is_sqlite:
         migrate.upgrade(db.url)
     elif migrate.is_empty(db):

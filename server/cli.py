@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from core.persistence.db import DbOptions
 from server.cli_common import DB_HELP, setup_logging
 from server.settings import (
     FulfillmentSettings,
@@ -58,8 +59,10 @@ def cli() -> None:
 @click.option("--shipping-rates", envvar="TOTE_SHIPPING_RATES",
               help="rate table 'UP_TO_G:FEE,...,+STEP_G:FEE' in minor units "
                    "(default 500:4000,2000:7000,5000:12000,+1000:2500)")
-@click.option("--saga-lease-s", envvar="TOTE_SAGA_LEASE_S", default=30, show_default=True,
-              type=click.IntRange(1), help="how long a replica owns a saga it works on")
+@click.option("--saga-lease-s", envvar="TOTE_SAGA_LEASE_S", default=15, show_default=True,
+              type=click.IntRange(1),
+              help="how long a replica owns work it claimed (a saga, a packing, a poll) before "
+                   "another replica may take it over")
 @click.option("--upi-poll-s", envvar="TOTE_UPI_POLL_S", default=5.0, show_default=True,
               type=click.FloatRange(0.05), help="how often pending UPI intents are polled")
 @click.option("--tracking-poll-s", envvar="TOTE_TRACKING_POLL_S", default=30.0,
@@ -125,6 +128,21 @@ def cli() -> None:
 @click.option("--watch-replay-rate", envvar="TOTE_WATCH_REPLAY_RATE", default=3000.0,
               show_default=True, type=click.FloatRange(min=1),
               help="history events a second all watch replays together may send")
+@click.option("--db-pool-size", envvar="TOTE_DB_POOL_SIZE", default=10, show_default=True,
+              type=click.IntRange(1),
+              help="PostgreSQL: the most connections this replica opens")
+@click.option("--db-statement-timeout-s", envvar="TOTE_DB_STATEMENT_TIMEOUT_S", default=30.0,
+              show_default=True, type=click.FloatRange(min=0.1),
+              help="PostgreSQL: a statement running longer is cancelled")
+@click.option("--db-idle-in-transaction-timeout-s", envvar="TOTE_DB_IDLE_IN_TRANSACTION_TIMEOUT_S",
+              default=60.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="PostgreSQL: a transaction left idle this long is ended by the server")
+@click.option("--db-prepared-statements/--no-db-prepared-statements",
+              envvar="TOTE_DB_PREPARED_STATEMENTS", default=True, show_default=True,
+              help="PostgreSQL: server-side prepared statements (off behind PgBouncer in "
+                   "transaction-pooling mode)")
+@click.option("--metrics-listen", envvar="TOTE_METRICS_LISTEN", metavar="HOST:PORT",
+              help="serve Prometheus metrics at http://HOST:PORT/metrics (default: not served)")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -135,13 +153,15 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           weight_tolerance_pct, sqlite_synchronous, sqlite_writer, orders_first, saga_min_rate,
           saga_max_wait_s, rate_limit, webhook_timeout_s, webhook_max_connections, tls_cert,
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
-          watch_replay_rate,
+          watch_replay_rate, db_pool_size, db_statement_timeout_s,
+          db_idle_in_transaction_timeout_s, db_prepared_statements, metrics_listen,
           log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
-    for value in (listen, webhook_listen, sandbox_listen):
+    for value in (listen, webhook_listen, sandbox_listen, *([metrics_listen] if metrics_listen
+                                                            else [])):
         try:
             split_hostport(value)
         except ValueError as exc:
@@ -176,6 +196,10 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         webhook_limits=HttpLimits(request_timeout_s=webhook_timeout_s,
                                   max_connections=webhook_max_connections),
         tls=tls,
+        db=DbOptions(pool_size=db_pool_size, statement_timeout_s=db_statement_timeout_s,
+                     idle_in_transaction_timeout_s=db_idle_in_transaction_timeout_s,
+                     prepare_threshold=5 if db_prepared_statements else None),
+        metrics_listen=metrics_listen,
     )
     _run_loop(_serve(settings))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.domain.shipping import RateTable
+from core.persistence.db import DbOptions
 from core.service.deps import HandlerConfig
 from core.service.orders import OrderSettings
 from core.service.routing import RoutingRules
@@ -77,6 +78,10 @@ class Settings:
     webhook_limits: HttpLimits = field(default_factory=HttpLimits)
     # TLS for gRPC and the webhook endpoint; None: plaintext (loopback, development).
     tls: TlsFiles | None = None
+    # PostgreSQL: the pool and the timeouts of this process's connections (SQLite: unused).
+    db: DbOptions = field(default_factory=DbOptions)
+    # Prometheus metrics at http://HOST:PORT/metrics; None: not served.
+    metrics_listen: str | None = None
 
     def handler_config(self) -> HandlerConfig:
         """The rules the command handlers read (core/service/deps.py)."""
@@ -111,7 +116,7 @@ class FulfillmentSettings:
 
 def order_settings(
     *, cod_limit_minor: int, upi_expiry_s: int, shipping_rates: str | None,
-    upi_payee_vpa: str, saga_lease_s: int, promise_days: int = 3,
+    upi_payee_vpa: str, saga_lease_s: int = 15, promise_days: int = 3,
 ) -> OrderSettings:
     """OrderSettings from plain values (the CLI's flags)."""
     rates = RateTable.parse(shipping_rates) if shipping_rates else RateTable()

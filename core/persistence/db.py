@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +26,24 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_SQLITE_FILE = "tote.db"
+
+
+@dataclass(frozen=True)
+class DbOptions:
+    """How one process uses a PostgreSQL server (SQLite ignores these).
+
+    `pool_size` is the most connections this process opens (docs/operations.md gives the
+    arithmetic: replicas × pool_size + the tools' must stay under the server's
+    max_connections). The timeouts bound what one transaction may hold: a statement running
+    longer is cancelled, a transaction left idle is ended by the server (neither may hold
+    locks or keep vacuum from its work). `prepare_threshold` is psycopg's: None turns
+    server-side prepared statements off (PgBouncer in transaction-pooling mode).
+    """
+
+    pool_size: int = 10
+    statement_timeout_s: float = 30.0
+    idle_in_transaction_timeout_s: float = 60.0
+    prepare_threshold: int | None = 5
 
 
 def normalize_url(url: str | None) -> str:
@@ -64,8 +83,10 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
 class Database:
     """The session factories of one database: `write()` for read-then-write, `read()` for reads."""
 
-    def __init__(self, url: str | None, *, sqlite_synchronous: str = "FULL", echo: bool = False):
+    def __init__(self, url: str | None, *, sqlite_synchronous: str = "FULL", echo: bool = False,
+                 options: DbOptions | None = None):
         self.url = normalize_url(url)
+        self.options = options or DbOptions()
         self.sqlite_synchronous = sqlite_synchronous
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()

@@ -42,7 +42,7 @@ class OrderSettings:
     upi_expiry: timedelta = timedelta(minutes=15)
     upi_payee_vpa: str = "tote@sandbox"
     upi_payee_name: str = "tote"
-    saga_lease: timedelta = timedelta(seconds=30)
+    saga_lease: timedelta = timedelta(seconds=15)
     # Delivery is promised this many days after placement (routing tries to keep it).
     promise_days: int = 3
 

@@ -123,6 +123,17 @@ ROWS: dict[str, Row] = {
                             lambda s: s.watch_replay_page),
     "--watch-replay-rate": (["--watch-replay-rate", "50"], 50.0, "60", 60.0, "70",
                             lambda s: s.watch_replay_rate),
+    "--db-pool-size": (["--db-pool-size", "3"], 3, "4", 4, "5", lambda s: s.db.pool_size),
+    "--db-statement-timeout-s": (["--db-statement-timeout-s", "1.5"], 1.5, "2.5", 2.5, "3.5",
+                                 lambda s: s.db.statement_timeout_s),
+    "--db-idle-in-transaction-timeout-s": (
+        ["--db-idle-in-transaction-timeout-s", "1.5"], 1.5, "2.5", 2.5, "3.5",
+        lambda s: s.db.idle_in_transaction_timeout_s),
+    "--db-prepared-statements": (["--no-db-prepared-statements"], None, "false", None, "true",
+                                 lambda s: s.db.prepare_threshold),
+    "--metrics-listen": (["--metrics-listen", "127.0.0.1:9101"], "127.0.0.1:9101",
+                         "127.0.0.1:9102", "127.0.0.1:9102", "127.0.0.1:9103",
+                         lambda s: s.metrics_listen),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")

@@ -28,8 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.persistence.models import OrderEvent
-from core.service import events
-from server import convert
+from server import convert, event_order
 from server.dbexec import DbExecutor
 
 log = logging.getLogger(__name__)
@@ -84,8 +83,10 @@ class EventHub:
         self._wake = asyncio.Event()
         self._by_order: dict[str, set[Subscription]] = {}
         self._all: set[Subscription] = set()
-        self._last_id: int | None = None
-        self._gaps: dict[int, float] = {}
+        self._last_id: int | None = None  # the newest id read
+        self._sent = 0  # every id up to this one is dispatched, or never comes
+        self._gaps: dict[int, Gap] = {}
+        self._held: dict[int, OrderEvent] = {}  # read, above a gap: sent once it is filled
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._ring: deque[Entry] = deque(maxlen=max(1, buffer_events))
@@ -140,13 +141,13 @@ class EventHub:
         events before are the caller's to read from the database: `live_from` and `gaps`
         say which."""
         if self._last_id is None:
-            newest = await self._dbx.read(events.last_event_id)
+            start = await self._start()
             if self._last_id is None:
-                self._last_id = newest
-        # From here to the return nothing awaits: the cursor, live_from and gaps agree.
-        sub = Subscription(order_id, accept, cursor=self._next_seq, live_from=self._last_id,
-                           gaps=frozenset(self._gaps))
-        sub.safe = min(sub.live_from, min(sub.gaps, default=sub.live_from + 1) - 1)
+                self._last_id = self._sent = start
+        # From here to the return nothing awaits: the cursor and live_from agree. Events are
+        # dispatched in id order, so every event after live_from comes live.
+        sub = Subscription(order_id, accept, cursor=self._next_seq, live_from=self._sent)
+        sub.safe = sub.live_from
         if order_id is None:
             self._all.add(sub)
         else:
@@ -185,6 +186,7 @@ class EventHub:
             self._crowd = 0
         self._last_id = None
         self._gaps.clear()
+        self._held.clear()
 
     CROWD = 100  # watchers at once whose leaving is worth giving memory back for
 
@@ -239,48 +241,73 @@ class EventHub:
 
     MIN_GAP_S = 0.05
 
+    async def _start(self) -> int:
+        """Where a hub with no position starts: the newest event, once every transaction
+        that might still commit an id below it has ended (those of saga steps take
+        milliseconds); if one stays open, just below the lowest id still missing then."""
+        newest, below_hole, running = await self._dbx.read(event_order.start)
+        deadline = time.monotonic() + self.START_WAIT_S
+        while running:
+            now = await self._dbx.read(event_order.running)
+            if not (now and running & now):
+                return newest
+            if time.monotonic() > deadline:
+                return below_hole
+            await asyncio.sleep(0.01)
+        return newest
+
+    START_WAIT_S = 1.0
+
     async def _poll(self) -> None:
         if self._gaps:
             await self._fill_gaps()
         while (after := self._last_id) is not None:
-            batch = await self._dbx.read(events.after, after, 1000)
+            batch, running = await self._dbx.read(event_order.after, after, 1000)
             if not batch or self._last_id != after:
                 return  # nothing new, or every watcher left meanwhile (the position is reset)
-            self._note_gaps(after, [e.event_id for e in batch])
-            low = min(self._gaps, default=None)
-            for event in batch:
-                safe = event.event_id if low is None or low > event.event_id else low - 1
-                self._dispatch(event, safe)
+            self._note_gaps(after, [e.event_id for e in batch], running)
+            self._held.update((e.event_id, e) for e in batch)
             self._last_id = batch[-1].event_id
-            self._signal()
+            self._release()
             if len(batch) < 1000:
                 return
 
     # PostgreSQL hands out ids when rows are inserted, not when they commit: event 9 may
-    # become visible after event 10. An id skipped over is a gap, looked for again for a while
-    # (a rolled-back transaction leaves a gap for ever). SQLite's single writer never does this.
+    # become visible after event 10 (server/event_order.py). An id skipped over is a gap;
+    # the events after it wait until it commits, or until every transaction that was running
+    # when it was found missing has ended (it rolled back), or at most GAP_PATIENCE_S.
+    # SQLite's single writer never does this.
     GAP_PATIENCE_S = 10.0
 
-    def _note_gaps(self, last: int, ids: list[int]) -> None:
+    def _note_gaps(self, last: int, ids: list[int], running: frozenset[int] | None) -> None:
         seen = set(ids)
         now = time.monotonic()
         for missing in range(last + 1, ids[-1]):
             if missing not in seen:
-                self._gaps.setdefault(missing, now)
+                self._gaps.setdefault(missing, Gap(now, running))
 
     async def _fill_gaps(self) -> None:
-        found = await self._dbx.read(events.by_ids, sorted(self._gaps))
+        found, running = await self._dbx.read(event_order.by_ids, sorted(self._gaps))
         if self._last_id is None:
             return  # every watcher left meanwhile
         for event in found:
             self._gaps.pop(event.event_id, None)
+            self._held[event.event_id] = event
         cutoff = time.monotonic() - self.GAP_PATIENCE_S
-        for event_id in [i for i, t in self._gaps.items() if t < cutoff]:
-            del self._gaps[event_id]
-        safe = min(self._last_id, min(self._gaps, default=self._last_id + 1) - 1)
-        for event in found:
-            self._dispatch(event, safe)
-        if found:
+        for event_id, gap in list(self._gaps.items()):
+            if gap.noticed < cutoff or gap.ended(running):
+                del self._gaps[event_id]
+        self._release()
+
+    def _release(self) -> None:
+        """Dispatch, in id order, the events read that no gap holds back."""
+        low = min(self._gaps, default=None)
+        ready = sorted(i for i in self._held if low is None or i < low)
+        for event_id in ready:
+            self._dispatch(self._held.pop(event_id), event_id)
+        assert self._last_id is not None
+        self._sent = max(self._sent, self._last_id if low is None else low - 1)
+        if ready:
             self._signal()
 
     def _dispatch(self, event: OrderEvent, safe: int) -> None:
@@ -291,6 +318,20 @@ class EventHub:
         self._ring.append(entry)
         for sub in self._by_order.get(event.order_id, ()):
             sub.pending.append(entry)
+
+
+@dataclass(slots=True, frozen=True)
+class Gap:
+    """An event id found missing: when, and the transactions running then (one of them holds
+    it, if any does; None where the database cannot say)."""
+
+    noticed: float
+    running: frozenset[int] | None
+
+    def ended(self, running_now: frozenset[int] | None) -> bool:
+        """Every transaction that could commit this id has ended: it never will."""
+        return (self.running is not None and running_now is not None
+                and not self.running & running_now)
 
 
 def _trim_heap() -> None:

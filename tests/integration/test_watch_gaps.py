@@ -1,6 +1,7 @@
 """PostgreSQL hands out event ids at insert, not at commit: event X may become visible after
-X+1. The hub's ring must then never offer a resume point at or above X while X is missing,
-and X must still reach the watcher once it commits (server/hub.py), on a real PostgreSQL."""
+X+1. The hub then holds X+1 back until X commits (or its transaction rolls back), so the
+events it sends are in id order and the last one a watcher saw is a resume point that misses
+nothing (server/hub.py, server/event_order.py), on a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from core.persistence import migrate
 from core.persistence.db import Database
 from server.dbexec import DbExecutor
-from server.hub import Behind, EventHub
+from server.hub import EventHub
 from tests.conftest import drop_pg_database, fresh_pg_database
 
 pytestmark = pytest.mark.postgres
@@ -43,11 +44,12 @@ def _insert(conn: psycopg.Connection, order_id: str) -> int:
     return int(row[0])
 
 
-def test_a_resume_point_never_passes_an_event_not_yet_committed(pg_url):
+def test_no_event_is_sent_before_an_id_below_it_commits_or_rolls_back(pg_url):
     async def main() -> None:
         db = Database(pg_url)
         dbx = DbExecutor(db)
         hub = EventHub(dbx, interval_s=0.02, buffer_events=3)
+        hub.GAP_PATIENCE_S = 3600  # a rolled-back id is known by its transaction's end alone
         await hub.start()
         slow, fast = _connect(pg_url), _connect(pg_url)
         try:
@@ -56,25 +58,24 @@ def test_a_resume_point_never_passes_an_event_not_yet_committed(pg_url):
             early = [_insert(fast, f"ord_{i}") for i in range(2)]
             fast.commit()
             assert early[0] > late
-            first = await asyncio.wait_for(hub.next(sub), 10)
-            assert first.event_id == early[0]
-            assert first.safe == late - 1  # everything up to here, but not `late`
-            # Four more, one at a time, read by another watcher as they come: the ring (3)
-            # passes the first watcher while `late` is still missing.
-            watcher = await hub.subscribe(None)
-            more = []
-            for i in range(4):
-                more.append(_insert(fast, f"ord_m{i}"))
-                fast.commit()
-                assert (await asyncio.wait_for(hub.next(watcher), 10)).event_id == more[-1]
-            with pytest.raises(Behind) as behind:
-                await hub.next(sub)
-            assert behind.value.resume_after == late - 1
-            # Once `late` commits, it is dispatched after all (out of id order).
+            # The hub reads the two committed events and holds them back behind `late`: a
+            # watcher shown them could resume after them and never see `late`.
+            while hub._last_id != early[-1]:
+                await asyncio.sleep(0.01)
+            assert sub.cursor == hub._next_seq  # nothing dispatched
             slow.commit()
-            filled = await asyncio.wait_for(hub.next(watcher), 10)
-            assert filled.event_id == late
-            assert filled.safe >= more[-1]  # nothing missing any more
+            got = [await asyncio.wait_for(hub.next(sub), 10) for _ in range(3)]
+            assert [e.event_id for e in got] == [late, *early]
+            assert [e.safe for e in got] == [late, *early]
+            # An id whose transaction rolled back never comes: the events after it go out
+            # once that transaction has ended, not after the hub's patience.
+            dead = _insert(slow, "ord_dead")
+            after = _insert(fast, "ord_after")
+            fast.commit()
+            slow.rollback()
+            assert after > dead
+            entry = await asyncio.wait_for(hub.next(sub), 30)
+            assert entry.event_id == after
         finally:
             slow.close()
             fast.close()

@@ -52,7 +52,8 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 class ConsoleClient:
-    """One channel to `tote serve`; every method blocks, so only worker threads call them."""
+    """One channel to `tote serve` (one address, or several replicas' separated by commas:
+    terminals/channel.py); every method blocks, so only worker threads call them."""
 
     def __init__(self, address: str, token: str, tls: ClientTls | None = None) -> None:
         self.address = address

@@ -3,7 +3,11 @@
     python examples/storefront.py --server 127.0.0.1:50051 --token-file shop-a.token \\
         --sku MUG --quantity 2 [--orders 3]
 
-Needs only grpcio and the generated stubs (`tote.v1`). tote limits each token's calls
+`--server` may list several replicas (`host1:50051,host2:50051`): the channel
+(terminals/channel.py, the same the terminals and the console use) spreads the calls over them
+with gRPC's round_robin and retries PlaceOrder on another replica when one goes away (safe:
+the idempotency key makes a second PlaceOrder return the first order). Needs grpcio, the
+generated stubs (`tote.v1`) and that one module. tote limits each token's calls
 (`tote serve --rate-limit`, `tote token create --rate-limit`); over the limit a call is refused
 with RESOURCE_EXHAUSTED and `retry-after-ms` in its trailing metadata. A refused call changed
 nothing, so this client waits as long as tote says and calls again, a bounded number of times.
@@ -24,6 +28,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from terminals.channel import AddressError, open_channel
 from tote.v1 import common_pb2, orders_pb2, orders_pb2_grpc
 
 ATTEMPTS = 6
@@ -57,7 +62,8 @@ def call(method: Callable[..., R], request: Message, metadata: Sequence[tuple[st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", default="127.0.0.1:50051")
+    parser.add_argument("--server", default="127.0.0.1:50051",
+                        help="host:port, or several replicas' host1:port,host2:port")
     parser.add_argument("--token-file", required=True, help="a storefront token on one line")
     parser.add_argument("--sku", required=True)
     parser.add_argument("--quantity", type=int, default=1)
@@ -65,7 +71,11 @@ def main() -> int:
     args = parser.parse_args()
     with open(args.token_file, encoding="utf-8") as f:
         metadata = (("authorization", f"Bearer {f.read().strip()}"),)
-    with grpc.insecure_channel(args.server) as channel:
+    try:
+        channel = open_channel(args.server, None)
+    except AddressError as exc:
+        parser.error(str(exc))
+    with channel:
         orders = orders_pb2_grpc.OrderServiceStub(channel)
         for _ in range(args.orders):
             request = orders_pb2.PlaceOrderRequest(

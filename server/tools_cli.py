@@ -15,9 +15,12 @@ from server.cli_common import TOKEN_FILE_HELP, TOKEN_HELP, setup_logging
 from server.settings import Settings
 from server.tls_cli import client_tls, client_tls_options
 
+SERVER_HELP = ("tote gRPC address, host:port; several replicas' separated by commas "
+               "(host1:port,host2:port): calls spread over them and go on if one goes away")
+
 
 @click.command()
-@click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
+@click.option("--server", envvar="TOTE_SERVER", help=SERVER_HELP)
 @click.option("--token", help=TOKEN_HELP.format(role="picker"))
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
@@ -32,7 +35,7 @@ def picker(server, token, token_file, fc_id, config_file, tls_ca, tls_cert, tls_
 
 
 @click.command()
-@click.option("--server", envvar="TOTE_SERVER", help="tote gRPC address, host:port")
+@click.option("--server", envvar="TOTE_SERVER", help=SERVER_HELP)
 @click.option("--token", help=TOKEN_HELP.format(role="picker"))
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @click.option("--fc", "fc_id", envvar="TOTE_FC", help="the fulfillment center")
@@ -74,15 +77,20 @@ def demo(db_url, orders, listen, keep_running, seed):
 
 @click.command()
 @click.option("--server", envvar="TOTE_SERVER", default="127.0.0.1:50051", show_default=True,
-              help="tote gRPC address, host:port")
+              help=SERVER_HELP)
 @click.option("--token", help=TOKEN_HELP.format(role="supervisor"))
 @click.option("--token-file", type=click.Path(dir_okay=False), help=TOKEN_FILE_HELP)
 @client_tls_options
 def console(server, token, token_file, tls_ca, tls_cert, tls_key):
     """The FC supervisor console (PySide6 desktop app)."""
+    from terminals.channel import AddressError, split
     from terminals.config import ConfigError, token_from
 
     tls = client_tls(tls_ca, tls_cert, tls_key)
+    try:
+        split(server)
+    except AddressError as exc:
+        raise click.BadParameter(str(exc), param_hint="--server") from None
 
     try:
         found = token_from(token, token_file)

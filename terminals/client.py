@@ -58,7 +58,8 @@ def readable(exc: grpc.RpcError) -> TerminalError:
 
 
 class ToteClient:
-    """Picker and packer calls; every failure comes out as a TerminalError."""
+    """Picker and packer calls; every failure comes out as a TerminalError. `address` is one
+    host:port or several replicas' separated by commas (terminals/channel.py)."""
 
     def __init__(self, address: str, token: str, timeout_s: float = TIMEOUT_S,
                  tls: ClientTls | None = None) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from terminals.channel import AddressError, split
+
 DEFAULT_FILE = Path("~/.config/tote/terminal.toml")
 
 
@@ -87,6 +89,10 @@ def load(server: str | None = None, token: str | None = None, fc_id: str | None 
     if found is None and not file.get("token"):
         raise ConfigError(f"no token: pass --token-file FILE (or --token), set TOTE_TOKEN_FILE "
                           f"or TOTE_TOKEN, or put token_file = \"...\" in {path}")
-    return TerminalConfig(pick(server, "TOTE_SERVER", "server"),
-                          found or pick(None, "TOTE_TOKEN", "token"),
+    address = pick(server, "TOTE_SERVER", "server")
+    try:
+        split(address)  # host:port, or several separated by commas
+    except AddressError as exc:
+        raise ConfigError(str(exc)) from None
+    return TerminalConfig(address, found or pick(None, "TOTE_TOKEN", "token"),
                           pick(fc_id, "TOTE_FC", "fc"))

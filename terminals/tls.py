@@ -11,6 +11,8 @@ from pathlib import Path
 
 import grpc
 
+from terminals.channel import open_channel
+
 
 class TlsError(ValueError):
     """A TLS file that cannot be used; the message names the file, never its content."""
@@ -80,7 +82,6 @@ def credentials(tls: ClientTls) -> grpc.ChannelCredentials:
 
 
 def channel(address: str, tls: ClientTls | None) -> grpc.Channel:
-    """A blocking channel to tote serve: TLS with `tls`, plaintext without."""
-    if tls is None:
-        return grpc.insecure_channel(address)
-    return grpc.secure_channel(address, credentials(tls))
+    """A blocking channel to tote serve (one address, or several replicas' separated by
+    commas: terminals/channel.py): TLS with `tls`, plaintext without."""
+    return open_channel(address, credentials(tls) if tls is not None else None)

@@ -163,6 +163,8 @@ async def start(settings: Settings) -> Running:
     dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
                      writer=settings.sqlite_writer, config=settings.handler_config(),
                      metrics=metrics)
+    # First of the listeners: a bad --metrics-listen stops the start before anything runs.
+    metrics_server = await _serve_metrics(metrics, settings) if metrics is not None else None
     hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
     hub_ref.append(hub)
 
@@ -229,10 +231,8 @@ async def start(settings: Settings) -> Running:
                  if settings.tls else server.add_insecure_port(settings.listen))
     if grpc_port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}: is another server there?")
-    metrics_server = None
-    if metrics is not None and settings.metrics_listen:
+    if metrics is not None:
         metrics.watch(dbx, saga)
-        metrics_server = await _serve_metrics(metrics, settings)
     await server.start()
     await hub.start()
     await saga.start()
@@ -249,6 +249,9 @@ async def start(settings: Settings) -> Running:
 async def _serve_metrics(metrics: Metrics, settings: Settings) -> AsgiServer:
     """/metrics on --metrics-listen, with the webhook endpoint's limits and TLS."""
     host, port = split_hostport(settings.metrics_listen or "")
+    if port > 65535:  # getaddrinfo would quietly take it modulo 65536
+        raise SystemExit(f"cannot serve metrics on --metrics-listen {settings.metrics_listen}: "
+                         "a port is 0 to 65535")
     try:
         return await serve_asgi(metrics.asgi_app(), host, port, limits=settings.webhook_limits,
                                 tls=settings.tls)

@@ -7,6 +7,7 @@ that no replica can claim), and no label value is an order id, a token, a SKU or
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import subprocess
@@ -21,9 +22,17 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from core.persistence.db import normalize_url
+from core.persistence import migrate
+from core.persistence.db import Database, normalize_url
+from core.service.catalog import FcData
+from core.service.handlers.catalog import UpsertFc
+from server.dbexec import DbExecutor
+from server.metrics import Metrics
 from tests import live_server
+from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.harness import Client, ToteServer, card, cod, sandbox_card, unique
 from tote.v1 import common_pb2, fulfillment_pb2, orders_pb2
 
@@ -256,3 +265,80 @@ def test_a_bad_metrics_address_is_a_clear_error(tmp_path, listen, says):
     assert run.returncode != 0
     assert says in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# -- in one process: the registry and the database hooks ----------------------------------------
+
+def test_two_servers_in_one_process_keep_their_own_counts():
+    """A registry per server: a second one neither fails to register nor sees the first's."""
+    first, second = Metrics(), Metrics()
+    first.rpc_done(GET_ORDER, "OK", 0.002)
+    first.lease_taken_over("saga", 2)
+    assert first.registry.get_sample_value(f"{RPC}_count",
+                                           {"method": GET_ORDER, "code": "OK"}) == 1
+    assert second.registry.get_sample_value(f"{RPC}_count",
+                                            {"method": GET_ORDER, "code": "OK"}) is None
+    assert first.registry.get_sample_value("tote_lease_takeovers_total", {"worker": "saga"}) == 2
+    assert second.registry.get_sample_value("tote_lease_takeovers_total",
+                                            {"worker": "saga"}) == 0
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+async def test_sqlite_writes_are_timed_and_the_writer_queue_drains(tmp_path, writer):
+    db = Database(str(tmp_path / "tote.db"))
+    migrate.upgrade(db.url)
+    metrics = Metrics()
+    dbx = DbExecutor(db, writer=writer, metrics=metrics)
+    try:
+        depth = dbx.writer_queue_depth
+        assert depth is not None and depth() == 0
+        writes = [asyncio.ensure_future(dbx.execute(UpsertFc(FcData(
+            f"FC-{i}", "FC", 1.0, 1.0, 16, 10, {})))) for i in range(20)]
+        await asyncio.sleep(0)  # each caller has submitted its command
+        if writer == "process":  # answers are read on this loop: none yet
+            assert depth() == 20
+        await asyncio.gather(*writes)
+        assert depth() == 0
+
+        def groups() -> float | None:
+            return metrics.registry.get_sample_value("tote_db_transaction_seconds_count",
+                                                     {"kind": "write"})
+        # One observation per group commit: at least one, at most one per command. (The
+        # process reports a group's time with its answers.)
+        assert 1 <= (groups() or 0) <= 20
+    finally:
+        await asyncio.to_thread(dbx.shutdown)  # the process writer stops through this loop
+        db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_transaction_retried_after_a_serialization_failure_is_counted(pg_server):
+    url, name = fresh_pg_database(pg_server)
+    plain = pg_server.rsplit("/", 1)[0].replace("+psycopg", "") + f"/{name}"
+    with psycopg.connect(plain, autocommit=True) as other:
+        other.execute("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)")
+        other.execute("INSERT INTO counter VALUES (1, 0)")
+    db = Database(url)
+    try:
+        metrics = Metrics()
+        dbx = DbExecutor(db, metrics=metrics)
+        attempts = []
+
+        def add_ten(session: Session) -> int:
+            attempts.append(1)
+            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            session.execute(text("SELECT n FROM counter WHERE id = 1")).scalar_one()
+            if len(attempts) == 1:  # another writer commits a change to the row meanwhile
+                with psycopg.connect(plain, autocommit=True) as other:
+                    other.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+            return int(session.execute(text(
+                "UPDATE counter SET n = n + 10 WHERE id = 1 RETURNING n")).scalar_one())
+
+        # Database.run_write retries the transaction the database refused to serialize.
+        assert await asyncio.to_thread(db.run_write, add_ten) == 11
+        assert len(attempts) == 2
+        assert metrics.registry.get_sample_value("tote_db_retries_total") == 1
+        dbx.shutdown()
+    finally:
+        db.dispose()
+        drop_pg_database(name)

@@ -76,9 +76,10 @@ class Metrics:
             "gRPC calls handled: time from the call's arrival to its status (a stream: its "
             "whole life), by method and status code", ("method", "code"),
             buckets=RPC_BUCKETS, registry=r)
-        self.rpc_in_progress = Gauge("tote_rpc_in_progress",
-                                     "gRPC calls being handled now (open watch streams too)",
-                                     ("method",), registry=r)
+        # Streams only: a unary call's concurrency is rate × duration, from the histogram.
+        self.streams_open = Gauge("tote_rpc_streams_open",
+                                  "server streams open now (WatchOrder, WatchOrders), by method",
+                                  ("method",), registry=r)
         self.saga_waiting = Gauge(
             "tote_saga_waiting",
             "order sagas due in the database and claimed by no replica (the same figure on "
@@ -112,7 +113,6 @@ class Metrics:
             "tote_sqlite_writer_queue_depth",
             "SQLite: write jobs submitted to the one writer and not yet answered", registry=r)
         self._rpc: dict[tuple[str, str], Any] = {}  # (method, code) → its histogram child
-        self._in_progress: dict[str, Any] = {}
         self._dbx: DbExecutor | None = None
 
     # -- hooks for the rest of the server -------------------------------------------------------
@@ -163,12 +163,6 @@ class Metrics:
             child = self._rpc[(method, code)] = self.rpc_duration.labels(method, code)
         child.observe(seconds)
 
-    def in_progress(self, method: str) -> Any:
-        child = self._in_progress.get(method)
-        if child is None:
-            child = self._in_progress[method] = self.rpc_in_progress.labels(method)
-        return child
-
     def asgi_app(self) -> Callable[..., Awaitable[None]]:
         """/metrics in Prometheus' text format (or OpenMetrics, if asked); 404 elsewhere."""
         export = make_asgi_app(self.registry)
@@ -189,9 +183,11 @@ class Metrics:
 
 
 def _saga_counts(session: Session, now: datetime) -> tuple[int, int]:
-    """(due now, any due time) over orders.saga_due_at (its index answers both)."""
+    """(due now, any due time): the few orders with a saga_due_at, found by its index (a
+    count over every order would read a million rows at every scrape)."""
     due = ORDERS.c.saga_due_at
-    row = session.execute(select(func.count().filter(due <= now), func.count(due))).one()
+    row = session.execute(select(func.count().filter(due <= now), func.count())
+                          .where(due.is_not(None))).one()
     return int(row[0]), int(row[1])
 
 
@@ -246,15 +242,17 @@ class RpcMetricsInterceptor(aio.ServerInterceptor):
 
 
 def _wrap(m: Metrics, handler: Any, method: str) -> grpc.RpcMethodHandler:
-    gauge = m.in_progress(method)
+    histogram = m.rpc_duration
+    children: dict[str, Any] = {}  # code → this method's histogram child
 
     def done(code: str) -> None:
-        gauge.dec()
-        m.rpc_done(method, code, time.perf_counter() - _ARRIVED.get(time.perf_counter()))
+        child = children.get(code)
+        if child is None:
+            child = children[code] = histogram.labels(method, code)
+        child.observe(time.perf_counter() - _ARRIVED.get(time.perf_counter()))
 
     def call(inner: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def timed(request: Any, context: aio.ServicerContext) -> Any:
-            gauge.inc()
             code = "OK"
             try:
                 return await inner(request, context)
@@ -269,6 +267,8 @@ def _wrap(m: Metrics, handler: Any, method: str) -> grpc.RpcMethodHandler:
         return timed
 
     def stream(inner: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+        gauge = m.streams_open.labels(method)
+
         async def timed(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             gauge.inc()
             code = "OK"
@@ -282,6 +282,7 @@ def _wrap(m: Metrics, handler: Any, method: str) -> grpc.RpcMethodHandler:
                 code = _code_name(context)
                 raise
             finally:
+                gauge.dec()
                 done(code)
         return timed
 

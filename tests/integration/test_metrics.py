@@ -147,7 +147,7 @@ def test_a_watch_stream_is_one_call_for_its_whole_life(tote, admin, shop):
     stream = shop.orders.WatchOrder(orders_pb2.WatchOrderRequest(order_id=order.order_id),
                                     metadata=shop.metadata)
     next(stream)  # the stream is open and serving
-    wait_for(tote, lambda s: value(s, "tote_rpc_in_progress", method=WATCH_ORDER) == 1,
+    wait_for(tote, lambda s: value(s, "tote_rpc_streams_open", method=WATCH_ORDER) == 1,
              "the open WatchOrder in progress")
     assert calls(scrape(tote), WATCH_ORDER, "CANCELLED") == calls(before, WATCH_ORDER,
                                                                    "CANCELLED")
@@ -155,7 +155,7 @@ def test_a_watch_stream_is_one_call_for_its_whole_life(tote, admin, shop):
     after = wait_for(tote, lambda s: calls(s, WATCH_ORDER, "CANCELLED")
                      == calls(before, WATCH_ORDER, "CANCELLED") + 1,
                      "the cancelled WatchOrder counted")
-    assert value(after, "tote_rpc_in_progress", method=WATCH_ORDER) == 0
+    assert value(after, "tote_rpc_streams_open", method=WATCH_ORDER) == 0
 
 
 def test_no_label_value_is_an_order_id_token_sku_or_customer(tote, admin, shop):
@@ -245,6 +245,7 @@ def test_a_saga_pass_held_up_by_the_gateway_is_in_flight(db_url, tmp_path):
         server.terminate()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("listen, says", [
     ("nonsense", "is not HOST:PORT"),
     ("127.0.0.1:99999", "--metrics-listen 127.0.0.1:99999"),

@@ -83,9 +83,9 @@ class _GroupCommitWriter:
             # A caller that gave up (a cancelled RPC) is not run; the rest can no longer be
             # cancelled, so their results are always delivered.
             group = [job for job in group if job[1].set_running_or_notify_cancel()]
+            self.answered += taken - len(group)  # cancelled: never answered
             if group:
                 self._commit_group(group)
-            self.answered += taken
             if stop:
                 return
 
@@ -94,6 +94,8 @@ class _GroupCommitWriter:
         outcomes = run_group(self._db, [call for call, _fut in group])
         if self._metrics is not None:
             self._metrics.db_transaction_done("write", time.perf_counter() - started)
+        # Counted before the callers hear: one that asks at once sees its job gone.
+        self.answered += len(group)
         for (ok, value), (_call, fut) in zip(outcomes, group, strict=True):
             if ok:
                 fut.set_result(value)

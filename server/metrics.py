@@ -139,6 +139,8 @@ class Metrics:
         depth = dbx.writer_queue_depth
         if depth is not None:
             self.writer_queue_depth.set_function(depth)
+        else:  # PostgreSQL has no single writer: no series rather than a constant 0
+            self.registry.unregister(self.writer_queue_depth)
 
     async def refresh(self, timeout_s: float = 2.0) -> None:
         """Count the sagas in the database (one indexed count per scrape, off the loop)."""

@@ -137,6 +137,9 @@ def test_each_call_is_counted_by_method_and_status_code(tote, admin, shop, picke
     # The database was used, and its transactions timed.
     assert value(after, "tote_db_transaction_seconds_count", kind="read") > 0
     assert value(after, "tote_db_transaction_seconds_count", kind="write") > 0
+    # The single writer's queue is SQLite's alone.
+    sqlite = normalize_url(tote.db_url).startswith("sqlite")
+    assert any(s.name == "tote_sqlite_writer_queue_depth" for s in after) == sqlite
     # prometheus-client's process collector, in this server's own registry.
     assert value(after, "process_cpu_seconds_total") > 0
 

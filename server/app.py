@@ -23,6 +23,7 @@ from server.context import ServerContext
 from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
+from server.metrics import Metrics, RpcMetricsInterceptor
 from server.packing import Packer
 from server.saga import SagaRunner
 from server.servicers.catalog import CatalogServicer, InventoryServicer
@@ -82,11 +83,19 @@ class Running:
     # Carrier tracking polls and settlement (each with start() and stop()).
     workers: list[Any] = field(default_factory=list)
     tokens: TokenCache | None = None
+    # --metrics-listen: the metrics and their HTTP server (None: not served).
+    metrics: Metrics | None = None
+    metrics_server: AsgiServer | None = None
 
     @property
     def grpc_address(self) -> str:
         host, _ = split_hostport(self.settings.listen)
         return f"{host}:{self.grpc_port}"
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where Prometheus scrapes this server, e.g. http://127.0.0.1:9101/metrics."""
+        return None if self.metrics_server is None else f"{self.metrics_server.url}/metrics"
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain in-flight RPCs, stop the saga worker (state resumes on next start), close."""
@@ -102,6 +111,8 @@ class Running:
             await _stage("token watcher", self.tokens.stop())
         await _stage("event hub", self.hub.stop())
         await _stage("webhook endpoint", self.webhooks.stop())
+        if self.metrics_server is not None:  # last of the servers: it tells how the drain went
+            await _stage("metrics endpoint", self.metrics_server.stop())
         await _stage("gateway client", self.gateway.aclose())
         await _stage("carrier client", self.carrier.aclose())
         if self.sandbox is not None:
@@ -147,9 +158,13 @@ async def start(settings: Settings) -> Running:
     if not settings.webhook_secret:
         settings = replace(settings, webhook_secret=secrets.token_bytes(32))
     db = await asyncio.to_thread(prepare_database, settings)
+    metrics = Metrics() if settings.metrics_listen else None
     hub_ref: list[EventHub] = []
     dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
-                     writer=settings.sqlite_writer, config=settings.handler_config())
+                     writer=settings.sqlite_writer, config=settings.handler_config(),
+                     metrics=metrics)
+    # First of the listeners: a bad --metrics-listen stops the start before anything runs.
+    metrics_server = await _serve_metrics(metrics, settings) if metrics is not None else None
     hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
     hub_ref.append(hub)
 
@@ -196,8 +211,11 @@ async def start(settings: Settings) -> Running:
     quiet_client_gone()
     tokens = TokenCache(dbx, settings.rate_limit)
     await tokens.start()
-    server = aio.server(interceptors=[AuthInterceptor(tokens)],
-                        options=[("grpc.so_reuseport", 0)])
+    # The metrics interceptor comes first, so it sees the calls auth refuses too.
+    interceptors: list[aio.ServerInterceptor] = [AuthInterceptor(tokens)]
+    if metrics is not None:
+        interceptors.insert(0, RpcMetricsInterceptor(metrics))
+    server = aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
     add_order_service(OrderServicer(dbx, saga, hub, settings), server)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(dbx), server)
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(dbx), server)
@@ -213,6 +231,8 @@ async def start(settings: Settings) -> Running:
                  if settings.tls else server.add_insecure_port(settings.listen))
     if grpc_port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}: is another server there?")
+    if metrics is not None:
+        metrics.watch(dbx, saga)
     await server.start()
     await hub.start()
     await saga.start()
@@ -222,5 +242,20 @@ async def start(settings: Settings) -> Running:
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
-                   saga, hub, health_servicer, ctx.packer, workers, tokens)
+                   saga, hub, health_servicer, ctx.packer, workers, tokens, metrics,
+                   metrics_server)
+
+
+async def _serve_metrics(metrics: Metrics, settings: Settings) -> AsgiServer:
+    """/metrics on --metrics-listen, with the webhook endpoint's limits and TLS."""
+    host, port = split_hostport(settings.metrics_listen or "")
+    if port > 65535:  # getaddrinfo would quietly take it modulo 65536
+        raise SystemExit(f"cannot serve metrics on --metrics-listen {settings.metrics_listen}: "
+                         "a port is 0 to 65535")
+    try:
+        return await serve_asgi(metrics.asgi_app(), host, port, limits=settings.webhook_limits,
+                                tls=settings.tls)
+    except (OSError, OverflowError) as exc:  # taken, not this machine's, port over 65535
+        raise SystemExit(f"cannot serve metrics on --metrics-listen {settings.metrics_listen}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
 

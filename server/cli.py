@@ -244,6 +244,9 @@ async def _serve(settings: Settings) -> None:
     parts = [f"gRPC on {running.grpc_address}", f"webhooks on {running.webhooks.url}"]
     if running.sandbox is not None:
         parts.append(f"sandbox on {running.sandbox.url}")
+    if running.metrics_url is not None:
+        # A line of its own, before the ready line, so that the ready line keeps its form.
+        print(f"tote metrics on {running.metrics_url}", flush=True)
     print(f"tote serving: {', '.join(parts)} (database {running.db.url})", flush=True)
     await stop.wait()
     print("tote: stopping — draining in-flight calls", flush=True)

@@ -17,9 +17,10 @@ import functools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,9 @@ from core.service.bus import handle
 from core.service.deps import Deps, HandlerConfig
 from server.dbgroup import run_group, take_group
 from server.dbwriter import ProcessGroupWriter
+
+if TYPE_CHECKING:
+    from server.metrics import Metrics
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,15 +51,21 @@ _Job = tuple[Callable[[Session], Any], concurrent.futures.Future]
 class _GroupCommitWriter:
     """One thread committing queued write jobs in groups (SQLite)."""
 
-    def __init__(self, db: Database, on_commit: Callable[[], None] | None) -> None:
+    def __init__(self, db: Database, on_commit: Callable[[], None] | None,
+                 metrics: Metrics | None = None) -> None:
         self._db = db
         self._on_commit = on_commit
+        self._metrics = metrics
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        # Jobs submitted (the loop's thread) and answered (the writer's): one writer each, so
+        # their difference is the queue's depth without a lock.
+        self.submitted = self.answered = 0
         self._thread = threading.Thread(target=self._run, name="tote-db-writer", daemon=True)
         self._thread.start()
 
     def submit(self, call: Callable[[Session], Any]) -> concurrent.futures.Future:
         fut: concurrent.futures.Future = concurrent.futures.Future()
+        self.submitted += 1
         self._jobs.put((call, fut))
         return fut
 
@@ -69,16 +79,23 @@ class _GroupCommitWriter:
             if first is None:
                 return
             group, stop = take_group(self._jobs, first, MAX_GROUP)
+            taken = len(group)
             # A caller that gave up (a cancelled RPC) is not run; the rest can no longer be
             # cancelled, so their results are always delivered.
             group = [job for job in group if job[1].set_running_or_notify_cancel()]
+            self.answered += taken - len(group)  # cancelled: never answered
             if group:
                 self._commit_group(group)
             if stop:
                 return
 
     def _commit_group(self, group: list[_Job]) -> None:
+        started = time.perf_counter()
         outcomes = run_group(self._db, [call for call, _fut in group])
+        if self._metrics is not None:
+            self._metrics.db_transaction_done("write", time.perf_counter() - started)
+        # Counted before the callers hear: one that asks at once sees its job gone.
+        self.answered += len(group)
         for (ok, value), (_call, fut) in zip(outcomes, group, strict=True):
             if ok:
                 fut.set_result(value)
@@ -108,8 +125,12 @@ class DbExecutor:
     """
 
     def __init__(self, db: Database, on_commit: Callable[[], None] | None = None,
-                 writer: str = "thread", config: HandlerConfig | None = None) -> None:
+                 writer: str = "thread", config: HandlerConfig | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.db = db
+        self._metrics = metrics
+        if metrics is not None:
+            db.on_retry = metrics.db_retried
         self._on_commit = on_commit
         self._config = config or HandlerConfig()
         self._deps = Deps.for_process(self._config)
@@ -120,9 +141,9 @@ class DbExecutor:
             raise ValueError(f"writer must be 'thread' or 'process', got {writer!r}")
         if db.is_sqlite and writer == "process":
             self._process = ProcessGroupWriter(db.url, db.sqlite_synchronous, MAX_GROUP,
-                                               self._config, on_commit)
+                                               self._config, on_commit, metrics)
         elif db.is_sqlite:
-            self._group = _GroupCommitWriter(db, on_commit)
+            self._group = _GroupCommitWriter(db, on_commit, metrics)
         else:
             self._writer = concurrent.futures.ThreadPoolExecutor(
                 16, thread_name_prefix="tote-db-write")
@@ -149,7 +170,7 @@ class DbExecutor:
             return await asyncio.wrap_future(self._group.submit(call))
         assert self._writer is not None
         answer = await asyncio.get_running_loop().run_in_executor(
-            self._writer, self.db.run_write, call)
+            self._writer, self._timed, "write", self.db.run_write, call)
         if self._on_commit is not None:
             self._on_commit()
         return answer
@@ -158,7 +179,29 @@ class DbExecutor:
                    **kwargs: P.kwargs) -> T:
         """Run the query fn(session, *args, **kwargs) in a read transaction."""
         return await asyncio.get_running_loop().run_in_executor(
-            self._reader, self.db.run_read, lambda session: fn(session, *args, **kwargs))
+            self._reader, self._timed, "read", self.db.run_read,
+            lambda session: fn(session, *args, **kwargs))
+
+    def _timed(self, kind: str, run: Callable[[Callable[[Session], T]], T],
+               call: Callable[[Session], T]) -> T:
+        """run(call) on a worker thread, its time observed when metrics are on."""
+        if self._metrics is None:
+            return run(call)
+        started = time.perf_counter()
+        try:
+            return run(call)
+        finally:
+            self._metrics.db_transaction_done(kind, time.perf_counter() - started)
+
+    @property
+    def writer_queue_depth(self) -> Callable[[], float] | None:
+        """SQLite: a function telling the write jobs submitted and not yet answered."""
+        if self._process is not None:
+            return self._process.pending_jobs
+        group = self._group
+        if group is not None:
+            return lambda: group.submitted - group.answered
+        return None
 
     def shutdown(self) -> None:
         if self._process is not None:

@@ -104,6 +104,11 @@ class SagaRunner:
         """Orders waiting for a saga pass."""
         return len(self._queued)
 
+    @property
+    def in_flight(self) -> int:
+        """Saga passes under way in this process."""
+        return len(self._running)
+
     async def settle(self, order_id: str) -> None:
         """Wait until no pass is running or queued for this order."""
         while True:

@@ -35,6 +35,8 @@ from tote.v1 import (
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "test-webhook-secret"
 _READY = re.compile(r"gRPC on (\S+?), webhooks on (\S+?)(?:, sandbox on (\S+?))? \(")
+# --metrics-listen: printed on a line of its own before the ready line.
+_METRICS = re.compile(r"tote metrics on (\S+)")
 
 
 # Every child started through this module, until it is stopped: the suite's autouse fixture
@@ -84,6 +86,7 @@ class ToteServer:
     grpc_address: str = ""
     webhook_url: str = ""
     sandbox_url: str = ""
+    metrics_url: str = ""  # http://HOST:PORT/metrics with --metrics-listen
 
     @property
     def log_path(self) -> Path:
@@ -109,6 +112,10 @@ class ToteServer:
                 if m:
                     self.grpc_address, self.webhook_url = m.group(1), m.group(2)
                     self.sandbox_url = m.group(3) or self.sandbox_url
+                    for earlier in pump.lines:
+                        found = _METRICS.search(earlier)
+                        if found:
+                            self.metrics_url = found.group(1)
                     return self
             if self.proc.poll() is not None:
                 self._reap()

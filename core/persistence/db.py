@@ -156,6 +156,8 @@ class Database:
         with factory() as session:  # type: ignore[attr-defined]  # the session factory is typed loosely here
             return fn(session)
 
+    on_retry: Callable[[], None] | None = None  # told of each retry (for metrics)
+
     def _retry(self, call: Callable[[], T], attempts: int) -> T:
         for attempt in range(1, attempts + 1):
             try:
@@ -169,6 +171,8 @@ class Database:
                         ) from exc
                     raise
                 log.warning("database busy, retrying (attempt %d/%d)", attempt, attempts)
+                if self.on_retry is not None:
+                    self.on_retry()
                 time.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
 

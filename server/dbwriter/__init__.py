@@ -28,12 +28,15 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.domain.commands import Command
 from core.domain.errors import Unavailable
 from core.service.deps import HandlerConfig
 from server.dbwriter import wire
+
+if TYPE_CHECKING:
+    from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 # Where `server` is: the writer process finds tote there, as this process did.
@@ -48,7 +51,8 @@ class ProcessGroupWriter:
     """
 
     def __init__(self, url: str, synchronous: str, max_group: int, config: HandlerConfig,
-                 on_commit: Callable[[], None] | None) -> None:
+                 on_commit: Callable[[], None] | None, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics
         self._loop = asyncio.get_running_loop()
         jobs_out, jobs_in = socket.socketpair()
         answers_in, answers_out = socket.socketpair()
@@ -63,7 +67,8 @@ class ProcessGroupWriter:
         with jobs_in, answers_out:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "server.dbwriter", str(jobs_in.fileno()),
-                 str(answers_out.fileno()), url, synchronous, str(max_group)],
+                 str(answers_out.fileno()), url, synchronous, str(max_group),
+                 *(["metrics"] if metrics is not None else [])],
                 pass_fds=[jobs_in.fileno(), answers_out.fileno()], env=env,
                 stdin=subprocess.DEVNULL)
         self._jobs = jobs_out  # blocking: a batch is written whole
@@ -131,6 +136,9 @@ class ProcessGroupWriter:
         answered = False
         for results in wire.unframe(self._buffer):
             for jid, ok, value in results:
+                if jid == wire.GROUP_TIMING:
+                    self._group_timed(*value)
+                    continue
                 fut = self._pending.pop(jid)
                 if fut.cancelled():
                     continue  # the caller gave up; the job ran all the same
@@ -143,6 +151,17 @@ class ProcessGroupWriter:
             self._on_commit()
         if ended:
             self._stopped()
+
+    def pending_jobs(self) -> int:
+        """Jobs submitted and not yet answered (the metrics' writer queue depth)."""
+        return len(self._pending)
+
+    def _group_timed(self, seconds: float, retries: int) -> None:
+        """The writer's report of one group: its transaction's time and retries."""
+        if self._metrics is not None:
+            self._metrics.db_transaction_done("write", seconds)
+            if retries:
+                self._metrics.db_retried(retries)
 
     def _stopped(self) -> None:
         if self._closed:

@@ -14,6 +14,7 @@ import logging
 import select
 import signal
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +46,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 
 
 def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: str,
-           max_group: int) -> None:
+           max_group: int, timed: bool = False) -> None:
     from core.persistence.db import Database
     from core.service.deps import Deps
     from server.dbgroup import run_group
@@ -58,6 +59,8 @@ def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: s
         return
     deps = Deps.for_process(wire.loads(blob))
     db = Database(url, sqlite_synchronous=synchronous)
+    retries = [0]  # since the last group's report (tote serve's metrics, when `timed`)
+    db.on_retry = lambda: retries.__setitem__(0, retries[0] + 1)
     inbox.setblocking(False)
     buffer = bytearray()
     jobs: collections.deque[_Job] = collections.deque()
@@ -72,9 +75,15 @@ def _child(inbox: socket.socket, outbox: socket.socket, url: str, synchronous: s
                     return  # the parent said stop, or its end closed: every job sent is done
                 continue
             group = [jobs.popleft() for _ in range(min(max_group, len(jobs)))]
+            started = time.perf_counter()
             outcomes = run_group(db, [_bind(job, deps) for job in group])
-            _answer(outbox, [(job[0], ok, value) for job, (ok, value)
-                             in zip(group, outcomes, strict=True)])
+            answers = [(job[0], ok, value) for job, (ok, value)
+                       in zip(group, outcomes, strict=True)]
+            if timed:
+                answers.append((wire.GROUP_TIMING, True,
+                                (time.perf_counter() - started, retries[0])))
+                retries[0] = 0
+            _answer(outbox, answers)
     except OSError:
         return  # the parent is gone
     finally:
@@ -150,13 +159,13 @@ def _answer(outbox: socket.socket, results: list[tuple[int, bool, Any]]) -> None
 
 
 def main(argv: list[str]) -> None:
-    """`python -m server.dbwriter JOBS_FD ANSWERS_FD URL SYNCHRONOUS MAX_GROUP`."""
+    """`python -m server.dbwriter JOBS_FD ANSWERS_FD URL SYNCHRONOUS MAX_GROUP [metrics]`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the parent, which stops us
-    jobs_fd, answers_fd, url, synchronous, max_group = argv
+    jobs_fd, answers_fd, url, synchronous, max_group, *flags = argv
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     inbox = socket.socket(fileno=int(jobs_fd))
     outbox = socket.socket(fileno=int(answers_fd))
     inbox.setblocking(True)
     outbox.setblocking(True)
-    _child(inbox, outbox, url, synchronous, int(max_group))
+    _child(inbox, outbox, url, synchronous, int(max_group), timed="metrics" in flags)

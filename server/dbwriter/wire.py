@@ -20,6 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 HEADER = struct.Struct("!Q")
+# The job id of a group's report among its answers, (seconds, retries), when tote serve's
+# metrics asked for it; real job ids count up from 0.
+GROUP_TIMING = -1
 # What pickling a value that cannot cross raises.
 PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
 loads = pickle.loads

@@ -9,12 +9,12 @@ before, so the server must look it up in the database (the auth path) during an 
 from __future__ import annotations
 
 import collections
-import concurrent.futures
+import contextlib
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import grpc
@@ -101,34 +101,34 @@ class Flow:
         finally:
             client.close()
 
-    def run(self, threads: int = 3) -> concurrent.futures.Future[None]:
-        """Start placing orders from `threads` threads until stop()."""
-        pool = concurrent.futures.ThreadPoolExecutor(threads + 1)
+    @contextlib.contextmanager
+    def flowing(self, threads: int = 3) -> Iterator[None]:
+        """Orders placed from `threads` threads for the body's duration; stopped and joined
+        however the body ends (a worker's own exception is raised here)."""
+        errors: list[BaseException] = []
 
         def worker(n: int) -> None:
             i = n
-            while not self._stop.is_set():
-                self.one_order(i)
-                i += threads
-
-        futures = [pool.submit(worker, n) for n in range(threads)]
-        done: concurrent.futures.Future[None] = concurrent.futures.Future()
-
-        def join() -> None:
             try:
-                for f in futures:
-                    f.result()
-                done.set_result(None)
+                while not self._stop.is_set():
+                    self.one_order(i)
+                    i += threads
             except BaseException as exc:  # the test re-raises it
-                done.set_exception(exc)
-            finally:
-                pool.shutdown(wait=False)
+                errors.append(exc)
 
-        threading.Thread(target=join, daemon=True).start()
-        return done
-
-    def stop(self) -> None:
-        self._stop.set()
+        workers = [threading.Thread(target=worker, args=(n,), daemon=True,
+                                    name=f"order-flow-{n}") for n in range(threads)]
+        for t in workers:
+            t.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            for t in workers:
+                t.join(4 * DEADLINE_S)  # a call in flight ends by its deadline
+        if errors:
+            raise errors[0]
+        assert not any(t.is_alive() for t in workers), "a client thread hung past its deadline"
 
     def wait_for(self, code: grpc.StatusCode, count: int, what: str,
                  timeout_s: float = 120) -> None:

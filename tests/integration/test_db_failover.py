@@ -42,15 +42,13 @@ def test_tote_carries_on_against_a_promoted_standby_with_nothing_acknowledged_lo
     server = ToteServer(url, tmp_path, args=["--saga-lease-s", "3"]).start()
     try:
         flow = start_flow(server)
-        running = flow.run()
-        flow.wait_for(grpc.StatusCode.OK, 30, "before the failover")
-        primary.kill()
-        # Without a primary every call fails; the operator (or a failover manager) promotes.
-        flow.wait_for(grpc.StatusCode.UNAVAILABLE, 10, "while no server takes writes")
-        standby.promote()
-        flow.wait_for(grpc.StatusCode.OK, 30, "after the standby's promotion")
-        flow.stop()
-        running.result(timeout=120)
+        with flow.flowing():
+            flow.wait_for(grpc.StatusCode.OK, 30, "before the failover")
+            primary.kill()
+            # Without a primary calls fail; then the operator (or a failover manager) promotes.
+            flow.wait_for(grpc.StatusCode.UNAVAILABLE, 10, "while no server takes writes")
+            standby.promote()
+            flow.wait_for(grpc.StatusCode.OK, 30, "after the standby's promotion")
         assert standby.sql("SELECT pg_is_in_recovery()") == [(False,)]
         # Checked on the new primary alone: whatever tote acknowledged is there.
         assert_outcome(flow, standby.url("tote"))

@@ -48,15 +48,13 @@ def served(cluster: Cluster, tmp_path) -> Iterator[tuple[Cluster, str, ToteServe
 def test_a_restart_of_postgresql_answers_unavailable_and_tote_recovers_by_itself(served):
     cluster, url, server = served
     flow = start_flow(server)
-    running = flow.run()
-    flow.wait_for(grpc.StatusCode.OK, 30, "before the restart")
-    cluster.stop("fast")
-    # Down long enough for calls to meet it (and for the token cache to distrust itself).
-    flow.wait_for(grpc.StatusCode.UNAVAILABLE, 30, "while PostgreSQL is down")
-    cluster.start()
-    flow.wait_for(grpc.StatusCode.OK, 30, "after PostgreSQL came back (no restart of tote)")
-    flow.stop()
-    running.result(timeout=120)
+    with flow.flowing():
+        flow.wait_for(grpc.StatusCode.OK, 30, "before the restart")
+        cluster.stop("fast")
+        # Down until calls meet it (calls with new tokens go to the database to check them).
+        flow.wait_for(grpc.StatusCode.UNAVAILABLE, 30, "while PostgreSQL is down")
+        cluster.start()
+        flow.wait_for(grpc.StatusCode.OK, 30, "after PostgreSQL came back (no restart of tote)")
     assert_outcome(flow, url)
     assert server.proc is not None and server.proc.poll() is None, "tote serve died"
 
@@ -64,8 +62,6 @@ def test_a_restart_of_postgresql_answers_unavailable_and_tote_recovers_by_itself
 def test_connections_killed_twice_a_second_answer_unavailable_and_lose_nothing(served):
     cluster, url, server = served
     flow = start_flow(server)
-    running = flow.run()
-    flow.wait_for(grpc.StatusCode.OK, 30, "before killing connections")
     stop = threading.Event()
     killed = [0]
 
@@ -80,18 +76,21 @@ def test_connections_killed_twice_a_second_answer_unavailable_and_lose_nothing(s
         finally:
             admin.close()
 
-    thread = threading.Thread(target=terminator, daemon=True)
-    thread.start()
-    ends = time.monotonic() + TERMINATE_FOR_S
-    while time.monotonic() < ends:  # the duration is the test's subject, not a wait
-        assert not flow.wrong, f"calls answered other than OK/UNAVAILABLE: {flow.wrong[:5]}"
-        time.sleep(0.5)
-    stop.set()
-    thread.join(30)
-    assert killed[0] > 0, "no connection of tote's was killed"
-    flow.wait_for(grpc.StatusCode.OK, 30, "after the killing stopped")
-    flow.stop()
-    running.result(timeout=120)
+    with flow.flowing():
+        flow.wait_for(grpc.StatusCode.OK, 30, "before killing connections")
+        thread = threading.Thread(target=terminator, daemon=True)
+        thread.start()
+        try:
+            ends = time.monotonic() + TERMINATE_FOR_S
+            while time.monotonic() < ends:  # the duration is the test's subject, not a wait
+                assert not flow.wrong, (f"calls answered other than OK/UNAVAILABLE: "
+                                        f"{flow.wrong[:5]}")
+                time.sleep(0.5)
+        finally:
+            stop.set()
+            thread.join(30)
+        assert killed[0] > 0, "no connection of tote's was killed"
+        flow.wait_for(grpc.StatusCode.OK, 30, "after the killing stopped")
     # Killed connections may all have been retried (reads; writes that had not committed):
     # no UNAVAILABLE is needed here, only no other code.
     assert_outcome(flow, url, outage=False)

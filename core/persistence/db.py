@@ -189,7 +189,7 @@ class Database:
                     log.warning("database call failed (%s): %s", failure, _first_line(exc))
                     raise Unavailable(message) from exc
                 log.debug("database call failed (%s), retrying (attempt %d/%d): %s",
-                            failure, attempt, attempts, _first_line(exc))
+                          failure, attempt, attempts, _first_line(exc))
                 # Backing off: a restarting server or a failover needs a moment, a lock
                 # conflict a little less; the sum (1.5 s over 5 attempts) stays well under
                 # any client's deadline.

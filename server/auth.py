@@ -141,10 +141,10 @@ class TokenCache:
                     self._mark = mark
                 self._checked = time.monotonic()
                 failing = False
-            except Exception:
+            except Exception as exc:
                 if not failing:  # once per outage, not twice a second
                     log.warning("cannot read token revocations; every call asks the database "
-                                "until it answers", exc_info=True)
+                                "until it answers", exc_info=not isinstance(exc, DomainError))
                 failing = True
 
     async def lookup(self, token: str) -> _Entry | None:
@@ -223,7 +223,16 @@ class AuthInterceptor(aio.ServerInterceptor):
                 hit = self._public[method] = (handler, _parse_safely(handler, method))
             return hit[1]
         token = _bearer(details.invocation_metadata)
-        entry = await self._tokens.lookup(token) if token else None
+        try:
+            entry = await self._tokens.lookup(token) if token else None
+        except DomainError as exc:  # the database unreachable: UNAVAILABLE, saying so
+            return _refuse(handler, code_for(exc), f"cannot check the token: {exc.message}")
+        except Exception as exc:
+            # Neither the answer nor the log gets the exception's text: it holds the query
+            # and its parameters, the token's hash among them.
+            log.error("token lookup failed for %s: %s", method, type(exc).__name__)
+            return _refuse(handler, grpc.StatusCode.INTERNAL,
+                           "internal error; the server log has the details")
         if entry is None:
             why = ("missing 'authorization: Bearer <token>' metadata" if token is None
                    else "unknown token")

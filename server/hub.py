@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.domain.errors import Unavailable
 from core.persistence.models import OrderEvent
 from server import convert, event_order
 from server.dbexec import DbExecutor
@@ -233,6 +234,11 @@ class EventHub:
                 continue
             try:
                 await self._poll()
+                self._failing = False
+            except Unavailable as exc:  # watchers wait; they get every event once it answers
+                if not self._failing:
+                    log.warning("event hub poll must wait: %s", exc.message)
+                self._failing = True
             except Exception:  # keep serving watchers through a passing database error
                 log.exception("event hub poll failed; retrying")
             # Commits arriving meanwhile are read in one batch at the next poll: every
@@ -240,6 +246,7 @@ class EventHub:
             await asyncio.sleep(self.MIN_GAP_S)
 
     MIN_GAP_S = 0.05
+    _failing = False  # the last poll met an unavailable database (logged once per outage)
 
     async def _start(self) -> int:
         """Where a hub with no position starts: the newest event, once every transaction

@@ -104,6 +104,7 @@ class Packer:
         lease: timedelta = self._settings.orders.saga_lease
         # One process owns a SQLite file: whatever was packing before a restart is ours now.
         first = self._dbx.db.is_sqlite
+        failing = False
         while not self._stopping:
             try:
                 now = utcnow()
@@ -113,6 +114,11 @@ class Packer:
                 for shipment_id in ids:
                     if shipment_id not in self._running:
                         asyncio.create_task(self._resume(shipment_id))
+                failing = False
+            except Unavailable as exc:  # once per outage, then quiet until it answers
+                if not failing:
+                    log.warning("packing worker scan must wait: %s", exc.message)
+                failing = True
             except Exception:
                 log.exception("packing worker scan failed; retrying")
             await asyncio.sleep(max(self._settings.saga_scan_interval_s, 0.5))

@@ -17,6 +17,7 @@ import time
 from contextlib import AbstractContextManager
 from datetime import timedelta
 
+from core.domain.errors import Unavailable
 from core.domain.saga import SagaState
 from core.domain.saga_commands import (
     ApplyUpiIntent,
@@ -133,6 +134,10 @@ class SagaRunner:
                 await self._reschedule(order_id, done.retry_in)
         except asyncio.CancelledError:
             raise
+        except Unavailable as exc:  # the database away: its lease brings it back to a scan
+            log.warning("saga pass for %s must wait: %s", order_id, exc.message)
+            with contextlib.suppress(Exception):
+                await self._reschedule(order_id, self._settings.retry_later_s)
         except Exception:
             log.exception("saga pass for %s failed; it will be retried", order_id)
             with contextlib.suppress(Exception):
@@ -211,11 +216,17 @@ class SagaRunner:
 
     async def _scan_forever(self) -> None:
         lease = self._settings.orders.saga_lease
+        failing = False
         while not self._stopping:
             try:
                 due = await self._dbx.execute(ClaimDueSagas(utcnow(), lease, 200))
                 for order_id in due:
                     self.kick(order_id)
+                failing = False
+            except Unavailable as exc:  # once per outage, then quiet until it answers
+                if not failing:
+                    log.warning("saga scan must wait: %s", exc.message)
+                failing = True
             except Exception:
                 log.exception("saga scan failed; retrying")
             await asyncio.sleep(self._settings.saga_scan_interval_s)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from core.domain.errors import Unavailable
 from core.domain.settlement_commands import MarkSettled, SettleReconciledCod
 from core.persistence.models import utcnow
 from core.service import settlement
@@ -71,5 +72,7 @@ class SettlementWorker:
             await asyncio.sleep(self._interval_s)
             try:
                 await self.settle_once()
+            except Unavailable as exc:  # the database away: the next pass tries again
+                log.warning("settlement pass must wait: %s", exc.message)
             except Exception:  # a bad pass must not end settlement for good
                 log.exception("settlement pass failed; next in %.0f s", self._interval_s)

@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from core.domain.errors import Unavailable
 from core.persistence.models import utcnow
 from core.service import shipping
 from core.service.handlers.shipping import ApplyCarrierTracking
@@ -72,5 +73,7 @@ class TrackingWorker:
             await asyncio.sleep(self._interval_s)
             try:
                 await self.poll_once()
+            except Unavailable as exc:  # the database away: the next pass tries again
+                log.warning("tracking poll must wait: %s", exc.message)
             except Exception:  # a bad pass must not end polling for good
                 log.exception("tracking poll failed; next pass in %.0f s", self._interval_s)

@@ -91,6 +91,7 @@ _SWEEP_EVERY_S = 10.0
 APPLICATION_NAME = "tote"
 # psycopg names its prepared statements _pg3_N; a transaction-pooling PgBouncer (before 1.21)
 # hands the next transaction another server connection, which has not got them.
+_QUERY_CANCELED = "57014"
 _PREPARED_NAME = re.compile(r'prepared statement "_pg3_\d+" (does not exist|already exists)')
 
 
@@ -129,6 +130,8 @@ def _postgresql_engine(url: str, options: DbOptions, *, echo: bool) -> Engine:
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin)
 
+    told = threading.Event()  # the operator is told once, not at every failed transaction
+
     @event.listens_for(engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
         orig = context.original_exception
@@ -138,8 +141,16 @@ def _postgresql_engine(url: str, options: DbOptions, *, echo: bool) -> Engine:
                 "connected through a transaction-pooling PgBouncer (or another pooler) with "
                 "prepared statements on; start tote serve with --no-db-prepared-statements "
                 "(TOTE_DB_PREPARED_STATEMENTS=false)")
-            log.error("%s", message)
+            if not told.is_set():
+                told.set()
+                log.error("%s", message)
             raise PreparedStatementsUnsupported(message) from orig
+        if (getattr(orig, "sqlstate", None) == _QUERY_CANCELED
+                and "statement timeout" in str(orig)):
+            raise StatementTimedOut(
+                f"the database cancelled a statement after {options.statement_timeout_s:g} s "
+                "(--db-statement-timeout-s): it is overloaded or a lock is held elsewhere; "
+                "retry in a moment") from orig
 
     return engine
 
@@ -150,6 +161,10 @@ def _ms(seconds: float) -> int:
 
 class PreparedStatementsUnsupported(Unavailable):
     """The database's connections do not keep prepared statements (a transaction pooler)."""
+
+
+class StatementTimedOut(Unavailable):
+    """A statement ran past statement_timeout (waiting for a lock counts): retry later."""
 
 
 class _IdleSweeper:
@@ -227,9 +242,8 @@ def _idle_since(conn: PoolProxiedConnection, default: float) -> float:
 
 
 def _info(conn: PoolProxiedConnection) -> dict[str, object]:
-    info = conn.record_info
-    assert info is not None  # a checked-out pooled connection has its record
-    return info
+    # `.info` (not `.record_info`): the dict the pool's events see as the record's `.info`
+    return conn.info
 
 
 class Database:

@@ -14,9 +14,12 @@ from tests.conftest import PG_URL
 PROBE_NAME = "tote-test-probe"  # never counted as tote's own
 
 
-def admin() -> psycopg.Connection[Any]:
-    """An autocommit connection to the test server, named so it is never counted as tote's."""
+def admin(dbname: str | None = None) -> psycopg.Connection[Any]:
+    """An autocommit connection to the test server (its database, or dbname), named so it is
+    never counted as tote's."""
     conninfo = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    if dbname is not None:
+        conninfo = conninfo.rsplit("/", 1)[0] + f"/{dbname}"
     return psycopg.connect(conninfo, autocommit=True, connect_timeout=5,
                            application_name=PROBE_NAME)
 

@@ -89,9 +89,9 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
 IDLE_CLOSE_S = 30.0
 _SWEEP_EVERY_S = 10.0
 APPLICATION_NAME = "tote"
+_QUERY_CANCELED = "57014"  # SQLSTATE query_canceled (statement_timeout, or a cancel request)
 # psycopg names its prepared statements _pg3_N; a transaction-pooling PgBouncer (before 1.21)
 # hands the next transaction another server connection, which has not got them.
-_QUERY_CANCELED = "57014"
 _PREPARED_NAME = re.compile(r'prepared statement "_pg3_\d+" (does not exist|already exists)')
 
 
@@ -337,10 +337,6 @@ class Database:
                 log.warning("database busy, retrying (attempt %d/%d)", attempt, attempts)
                 time.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
-
-    def close_idle(self, idle_s: float = IDLE_CLOSE_S) -> int:
-        """PostgreSQL: close the pooled connections unused for idle_s; how many were closed."""
-        return 0 if self._sweeper is None else self._sweeper.sweep(idle_s)
 
     def dispose(self) -> None:
         if self._sweeper is not None:

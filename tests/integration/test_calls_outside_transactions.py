@@ -90,7 +90,9 @@ class HoldingProxy:
         """Hold the call until every tote transaction begun before it has ended: True; or
         until tote gave up on the call (or HOLD_AT_MOST_S) with one still open: False."""
         with admin() as probe:
-            arrived = probe.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+            row = probe.execute("SELECT clock_timestamp()").fetchone()
+            assert row is not None
+            arrived = row[0]
             deadline = time.monotonic() + HOLD_AT_MOST_S
             while True:
                 open_before = probe.execute(

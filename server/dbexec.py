@@ -144,10 +144,20 @@ class DbExecutor:
                                                self._config, on_commit, metrics)
         elif db.is_sqlite:
             self._group = _GroupCommitWriter(db, on_commit, metrics)
-        else:
+        reader: concurrent.futures.ThreadPoolExecutor | None = None
+        if not db.is_sqlite:
+            # One connection per thread and no more threads than the pool has connections
+            # (core/persistence/db.py opens at most pool_size): a job never waits for a
+            # connection, nor times out on the pool; it waits in its executor's queue. A
+            # quarter of the pool reads, the rest writes; a pool of one is shared by both.
+            size = db.options.pool_size
+            readers = max(1, size // 4)
             self._writer = concurrent.futures.ThreadPoolExecutor(
-                16, thread_name_prefix="tote-db-write")
-        self._reader = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="tote-db-read")
+                max(1, size - readers), thread_name_prefix="tote-db-write")
+            reader = self._writer if size < 2 else concurrent.futures.ThreadPoolExecutor(
+                readers, thread_name_prefix="tote-db-read")
+        self._reader = reader or concurrent.futures.ThreadPoolExecutor(
+            4, thread_name_prefix="tote-db-read")
 
     @overload
     async def execute(self, cmd: Command[R]) -> R: ...

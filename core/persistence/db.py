@@ -8,6 +8,8 @@ then retried — "database is locked" never leaks out as an internal error.
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,10 +18,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection, QueuePool
 
 from core.domain.errors import Unavailable
 
@@ -81,6 +84,169 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
     return engine
 
 
+# A pooled PostgreSQL connection unused this long is closed (the pool opens it again when the
+# load needs it): an idle replica holds the one or two connections its background workers use,
+# not the most its busiest moment took (docs/operations.md, "Connections and PgBouncer").
+IDLE_CLOSE_S = 30.0
+_SWEEP_EVERY_S = 10.0
+APPLICATION_NAME = "tote"
+_QUERY_CANCELED = "57014"  # SQLSTATE query_canceled (statement_timeout, or a cancel request)
+# psycopg names its prepared statements _pg3_N; a transaction-pooling PgBouncer (before 1.21)
+# hands the next transaction another server connection, which has not got them.
+_PREPARED_NAME = re.compile(r'prepared statement "_pg3_\d+" (does not exist|already exists)')
+
+
+def _postgresql_engine(url: str, options: DbOptions, *, echo: bool) -> Engine:
+    """A pool of at most `options.pool_size` connections, named `tote`, each transaction bounded
+    by the statement and idle-in-transaction timeouts.
+
+    The timeouts are set with `set_config(..., is_local => true)` (SET LOCAL) as each
+    transaction begins, not per session: a transaction-pooling PgBouncer gives each of our
+    transactions whichever server connection is free, so session state would land on some
+    other client's connection (and the libpq `options` startup parameter is refused by
+    PgBouncer unless told to ignore it, when it would be lost). They cost no round trip: the
+    connection is in psycopg's autocommit mode and we send BEGIN ourselves, with the
+    set_config in the same message (the simple query protocol takes both); psycopg's
+    commit() and rollback() still end the transaction the server reports open.
+    """
+    connect_args: dict[str, object] = {"prepare_threshold": options.prepare_threshold,
+                                       "autocommit": True}
+    if "application_name" not in make_url(url).query:  # an operator's own name wins
+        connect_args["application_name"] = APPLICATION_NAME
+    engine = create_engine(
+        url, echo=echo, connect_args=connect_args,
+        # Never more than pool_size: server/dbexec.py runs no more threads than that, so no
+        # thread waits on the pool (the timeout only catches a leak).
+        pool_size=options.pool_size, max_overflow=0, pool_timeout=60,
+        # LIFO: a light load keeps reusing the same few connections, and the rest go unused
+        # long enough for _IdleSweeper to close them.
+        pool_use_lifo=True, pool_pre_ping=True,
+    )
+    begin = ("BEGIN; SELECT set_config('statement_timeout', "
+             f"'{_ms(options.statement_timeout_s)}', true), "
+             "set_config('idle_in_transaction_session_timeout', "
+             f"'{_ms(options.idle_in_transaction_timeout_s)}', true)")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    told = threading.Event()  # the operator is told once, not at every failed transaction
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        orig = context.original_exception
+        if options.prepare_threshold is not None and _PREPARED_NAME.search(str(orig)):
+            message = (
+                f"PostgreSQL lost a prepared statement of this connection ({orig}): tote is "
+                "connected through a transaction-pooling PgBouncer (or another pooler) with "
+                "prepared statements on; start tote serve with --no-db-prepared-statements "
+                "(TOTE_DB_PREPARED_STATEMENTS=false)")
+            if not told.is_set():
+                told.set()
+                log.error("%s", message)
+            raise PreparedStatementsUnsupported(message) from orig
+        if (getattr(orig, "sqlstate", None) == _QUERY_CANCELED
+                and "statement timeout" in str(orig)):
+            raise StatementTimedOut(
+                f"the database cancelled a statement after {options.statement_timeout_s:g} s "
+                "(--db-statement-timeout-s): it is overloaded or a lock is held elsewhere; "
+                "retry in a moment") from orig
+
+    return engine
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+class PreparedStatementsUnsupported(Unavailable):
+    """The database's connections do not keep prepared statements (a transaction pooler)."""
+
+
+class StatementTimedOut(Unavailable):
+    """A statement ran past statement_timeout (waiting for a lock counts): retry later."""
+
+
+class _IdleSweeper:
+    """Closes pooled connections nobody used for a while, every _SWEEP_EVERY_S.
+
+    SQLAlchemy's pool never closes a connection it holds; a server-side idle timeout would
+    (the way SQLAlchemy suggests with LIFO) but is session state, which a transaction-pooling
+    PgBouncer would apply to a server connection other clients share. So the sweep takes the
+    idle connections out of the pool (public `Pool.connect()`), closes those idle longer than
+    the limit and puts the rest back, most recently used on top of the LIFO stack. A closed
+    one leaves an empty slot at the bottom, connected again only when the load reaches it.
+    """
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._empty: set[int] = set()  # id() of the slots this sweep emptied
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        event.listen(pool, "connect", self._connected)
+        event.listen(pool, "checkin", self._checked_in)
+
+    def _connected(self, _dbapi_conn: object, record: ConnectionPoolEntry) -> None:
+        with self._lock:
+            self._empty.discard(id(record.info))
+            if self._thread is None and not self._stopping.is_set():
+                self._thread = threading.Thread(target=self._run, name="tote-db-idle",
+                                                daemon=True)
+                self._thread.start()
+        record.info["idle_since"] = time.monotonic()
+
+    @staticmethod
+    def _checked_in(_dbapi_conn: object, record: ConnectionPoolEntry) -> None:
+        if not record.info.pop("sweeping", False):
+            record.info["idle_since"] = time.monotonic()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(_SWEEP_EVERY_S):
+            try:
+                self.sweep(IDLE_CLOSE_S)
+            except Exception:  # the database away: the pool's own checks deal with it
+                log.debug("idle connection sweep failed", exc_info=True)
+
+    def sweep(self, idle_s: float) -> int:
+        """Close the pooled connections unused for idle_s; how many were closed."""
+        pool = self._pool
+        assert isinstance(pool, QueuePool)
+        with self._lock:
+            live = pool.checkedin() - len(self._empty)
+        taken: list[PoolProxiedConnection] = []
+        try:
+            for _ in range(max(0, live)):
+                taken.append(pool.connect())
+        finally:
+            now = time.monotonic()
+            stale = [c for c in taken if now - _idle_since(c, now) >= idle_s]
+            for conn in stale:
+                with self._lock:
+                    self._empty.add(id(_info(conn)))
+                conn.invalidate()
+                conn.close()
+            # taken came off the LIFO stack most recent first: back in reverse order.
+            for conn in reversed([c for c in taken if c not in stale]):
+                _info(conn)["sweeping"] = True
+                conn.close()
+        return len(stale)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+def _idle_since(conn: PoolProxiedConnection, default: float) -> float:
+    since = _info(conn).get("idle_since", default)
+    return since if isinstance(since, float) else default
+
+
+def _info(conn: PoolProxiedConnection) -> dict[str, object]:
+    # `.info` (not `.record_info`): the dict the pool's events see as the record's `.info`
+    return conn.info
+
+
 class Database:
     """The session factories of one database: `write()` for read-then-write, `read()` for reads."""
 
@@ -91,6 +257,7 @@ class Database:
         self.sqlite_synchronous = sqlite_synchronous
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
+        self._sweeper: _IdleSweeper | None = None
         if self.dialect == "sqlite":
             if sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
                 raise ValueError(f"bad sqlite synchronous {sqlite_synchronous!r}")
@@ -101,10 +268,9 @@ class Database:
                 self.url, immediate=False, synchronous=sqlite_synchronous.upper()
             )
         else:
-            self.write_engine = create_engine(
-                self.url, pool_size=16, max_overflow=8, pool_pre_ping=True, echo=echo
-            )
+            self.write_engine = _postgresql_engine(self.url, self.options, echo=echo)
             self.read_engine = self.write_engine
+            self._sweeper = _IdleSweeper(self.write_engine.pool)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._pinned: Connection | None = None
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
@@ -201,6 +367,8 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.stop()
         if self._pinned is not None:
             self._pinned.close()
             self._pinned = None

@@ -60,6 +60,7 @@ class SagaRunner:
         self._scanner: asyncio.Task[None] | None = None
         self._stopping = False
         self._noted = 0.0  # when the backlog was last logged
+        self.takeovers = 0  # lapsed saga leases claimed by this replica (tote_lease_takeovers)
 
     # -- what others tell the queue -----------------------------------------------------------
 
@@ -209,7 +210,11 @@ class SagaRunner:
         while not self._stopping:
             try:
                 due = await self._dbx.execute(ClaimDueSagas(utcnow(), lease, 200))
-                for order_id in due:
+                if due.takeovers:
+                    self.takeovers += due.takeovers
+                    log.info("took over %d sagas from a replica whose lease expired",
+                             due.takeovers)
+                for order_id in due.order_ids:
                     self.kick(order_id)
             except Exception:
                 log.exception("saga scan failed; retrying")

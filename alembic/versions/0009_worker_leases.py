@@ -1,4 +1,5 @@
-"""worker leases: one replica at a time runs each whole-pass worker (tracking, settlement)
+"""worker leases: one replica at a time runs each whole-pass worker (tracking, settlement);
+orders say whether their saga_due_at is a lease (so a claim can count takeovers)
 
 Revision ID: 0009
 Revises: 0008
@@ -26,7 +27,13 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_worker_leases")),
     )
+    # Sagas leased by the code before this one count as schedules: not a takeover when taken.
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("saga_leased", sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("saga_leased")
     op.drop_table("worker_leases")

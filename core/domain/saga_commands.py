@@ -105,7 +105,16 @@ class RescheduleSaga(Command[None]):
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimDueSagas(Command[list[str]]):
+class ClaimedSagas:
+    """ClaimDueSagas' answer: the orders now leased to the claimer, and how many of them were
+    a lapsed lease of another pass (its replica died or stalled: a takeover)."""
+
+    order_ids: tuple[str, ...]
+    takeovers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDueSagas(Command[ClaimedSagas]):
     """Lease up to `limit` orders whose saga is due."""
 
     now: datetime

@@ -21,6 +21,7 @@ from core.domain.order import (
     PaymentState,
 )
 from core.domain.saga import Decision, SagaState
+from core.domain.saga_commands import ClaimedSagas
 from core.domain.words import count
 from core.persistence.models import Order
 from core.persistence.repos import events as event_repo
@@ -232,9 +233,11 @@ def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
     repo.reschedule(session.connection(), order_id, due)
 
 
-def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[str]:
-    """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL)."""
-    return repo.claim_due(session.connection(), now, now + lease, limit)
+def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> ClaimedSagas:
+    """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL);
+    counts those whose lease had lapsed (takeovers)."""
+    ids, takeovers = repo.claim_due(session.connection(), now, now + lease, limit)
+    return ClaimedSagas(tuple(ids), takeovers)
 
 
 def release_leases(session: Session, now: datetime) -> int:

@@ -21,22 +21,26 @@ def acquire(conn: Connection, name: str, holder: str, now: datetime,
     if row is None:
         # The first replica to ask creates the row; one that races it sees nothing inserted.
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        # (RETURNING says whether it was inserted: psycopg reports no rowcount for it.)
         inserted = conn.execute(dialect.insert(WORKER_LEASES)
                                 .values(name=name, holder=holder, expires_at=until)
-                                .on_conflict_do_nothing(index_elements=["name"]))
-        return inserted.rowcount == 1, None
+                                .on_conflict_do_nothing(index_elements=["name"])
+                                .returning(WORKER_LEASES.c.name)).first()
+        return inserted is not None, None
     # The one statement that decides: PostgreSQL re-checks the WHERE on the row as committed
     # by a concurrent winner, so of two replicas taking a lapsed lease only one matches.
     won = conn.execute(update(WORKER_LEASES).where(
         WORKER_LEASES.c.name == name,
         (WORKER_LEASES.c.holder == holder) | (WORKER_LEASES.c.expires_at <= now),
     ).values(holder=holder, expires_at=until)).rowcount == 1
-    taken_from = row.holder if won and row.holder != holder and row.expires_at <= now else None
+    taken_from = (row.holder if won and row.holder and row.holder != holder
+                  and row.expires_at <= now else None)
     return won, taken_from
 
 
 def release(conn: Connection, name: str, holder: str, now: datetime) -> bool:
-    """Give `name` up now (a replica stopping): another may take it at once."""
+    """Give `name` up now (a replica stopping): another may take it at once, and taking it
+    is no takeover (no holder)."""
     return conn.execute(update(WORKER_LEASES).where(
         WORKER_LEASES.c.name == name, WORKER_LEASES.c.holder == holder,
-    ).values(expires_at=now)).rowcount == 1
+    ).values(holder="", expires_at=now)).rowcount == 1

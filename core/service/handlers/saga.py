@@ -12,6 +12,7 @@ from core.domain.saga_commands import (
     ApplyUpiIntent,
     BeginPaymentCompensation,
     ClaimDueSagas,
+    ClaimedSagas,
     FinishCancel,
     LockInventory,
     RecordIntentRegistered,
@@ -86,7 +87,7 @@ def reschedule(session: Session, cmd: RescheduleSaga, deps: Deps) -> None:
     steps.reschedule(session, cmd.order_id, cmd.due)
 
 
-def claim_due(session: Session, cmd: ClaimDueSagas, deps: Deps) -> list[str]:
+def claim_due(session: Session, cmd: ClaimDueSagas, deps: Deps) -> ClaimedSagas:
     return steps.claim_due(session, cmd.now, cmd.lease, cmd.limit)
 
 

@@ -22,6 +22,7 @@ from core.domain.saga_commands import (
     ApplyUpiIntent,
     ClaimDueSagas,
     ReleaseSagaLeases,
+    RenewSagaLeases,
     RescheduleSaga,
 )
 from core.saga import runner
@@ -58,6 +59,7 @@ class SagaRunner:
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._scanner: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
         self._noted = 0.0  # when the backlog was last logged
         self.takeovers = 0  # lapsed saga leases claimed by this replica (tote_lease_takeovers)
@@ -192,12 +194,14 @@ class SagaRunner:
             await self._dbx.execute(ReleaseSagaLeases(utcnow()))
         self._dispatcher = asyncio.create_task(self._dispatch_forever(), name="saga-dispatch")
         self._scanner = asyncio.create_task(self._scan_forever(), name="saga-scanner")
+        if not self._dbx.db.is_sqlite:  # (one process owns a SQLite file: no one to keep out)
+            self._renewer = asyncio.create_task(self._renew_forever(), name="saga-leases")
 
     async def stop(self) -> None:
         """Stop taking work and cancel passes in flight; their state resumes on next start."""
         self._stopping = True
         self._queued.clear()  # their sagas are due in the database (PlaceOrder's lease)
-        helpers = [t for t in (self._scanner, self._dispatcher) if t is not None]
+        helpers = [t for t in (self._scanner, self._dispatcher, self._renewer) if t is not None]
         tasks = [*self._running.values(), *helpers]
         for task in tasks:
             task.cancel()
@@ -219,6 +223,20 @@ class SagaRunner:
             except Exception:
                 log.exception("saga scan failed; retrying")
             await asyncio.sleep(self._settings.saga_scan_interval_s)
+
+    async def _renew_forever(self) -> None:
+        """Keep the leases of the sagas this replica holds (queued or in a pass): a saga waiting
+        in the queue longer than the lease is not run by another replica meanwhile."""
+        lease = self._settings.orders.saga_lease
+        while not self._stopping:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            held = tuple(dict.fromkeys([*self._running, *self._queued]))
+            if not held:
+                continue
+            try:
+                await self._dbx.execute(RenewSagaLeases(held, utcnow(), lease))
+            except Exception:
+                log.exception("renewing saga leases failed; retrying")
 
     async def _reschedule(self, order_id: str, after_s: float | None) -> None:
         due = None if after_s is None else utcnow() + timedelta(seconds=after_s)

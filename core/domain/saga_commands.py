@@ -123,6 +123,16 @@ class ClaimDueSagas(Command[ClaimedSagas]):
 
 
 @dataclass(frozen=True, slots=True)
+class RenewSagaLeases(Command[int]):
+    """Extend, to now + `lease`, the leases not yet lapsed of these sagas (a replica's own,
+    waiting for or in a pass), so no other replica runs them meanwhile; answers how many."""
+
+    order_ids: tuple[str, ...]
+    now: datetime
+    lease: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseSagaLeases(Command[int]):
     """Make every leased saga due now (a single-process SQLite server after a restart)."""
 

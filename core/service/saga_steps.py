@@ -240,6 +240,12 @@ def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> 
     return ClaimedSagas(tuple(ids), takeovers)
 
 
+def renew_leases(session: Session, order_ids: tuple[str, ...], now: datetime,
+                 lease: timedelta) -> int:
+    """Extend the unlapsed leases of sagas a replica holds (queued or under way)."""
+    return repo.renew_leases(session.connection(), list(order_ids), now, now + lease)
+
+
 def release_leases(session: Session, now: datetime) -> int:
     """Make every leased saga due now (a single-process SQLite server after a restart)."""
     return repo.release_leases(session.connection(), now)

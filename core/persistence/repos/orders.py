@@ -206,6 +206,21 @@ def claim_due(conn: Connection, now: datetime, lease_until: datetime,
     return ids, sum(1 for r in rows if r.saga_leased)
 
 
+def renew_leases(conn: Connection, order_ids: list[str], now: datetime,
+                 lease_until: datetime) -> int:
+    """Extend the leases, not yet lapsed, of sagas this replica still holds; how many.
+
+    A lapsed one may be another replica's by now: it is left alone.
+    """
+    renewed = 0
+    for i in range(0, len(order_ids), 500):
+        renewed += int(conn.execute(update(ORDERS).where(
+            ORDERS.c.order_id.in_(order_ids[i:i + 500]), ORDERS.c.saga_leased.is_(True),
+            ORDERS.c.saga_due_at > now,
+        ).values(saga_due_at=lease_until)).rowcount)
+    return renewed
+
+
 def release_leases(conn: Connection, now: datetime) -> int:
     """Make every leased saga due now; how many there were."""
     result = conn.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)

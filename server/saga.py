@@ -200,6 +200,7 @@ class SagaRunner:
     async def stop(self) -> None:
         """Stop taking work and cancel passes in flight; their state resumes on next start."""
         self._stopping = True
+        held = tuple(dict.fromkeys([*self._running, *self._queued]))
         self._queued.clear()  # their sagas are due in the database (PlaceOrder's lease)
         helpers = [t for t in (self._scanner, self._dispatcher, self._renewer) if t is not None]
         tasks = [*self._running.values(), *helpers]
@@ -208,6 +209,10 @@ class SagaRunner:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if held and not self._dbx.db.is_sqlite:
+            # Other replicas take them at once, not after the lease.
+            with contextlib.suppress(Exception):
+                await self._dbx.execute(ReleaseSagaLeases(utcnow(), held))
 
     async def _scan_forever(self) -> None:
         lease = self._settings.orders.saga_lease

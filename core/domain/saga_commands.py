@@ -134,6 +134,8 @@ class RenewSagaLeases(Command[int]):
 
 @dataclass(frozen=True, slots=True)
 class ReleaseSagaLeases(Command[int]):
-    """Make every leased saga due now (a single-process SQLite server after a restart)."""
+    """Make leased sagas due now: every one (a single-process SQLite server after a restart),
+    or `order_ids`, a stopping replica's own (another replica then takes them at once)."""
 
     now: datetime
+    order_ids: tuple[str, ...] | None = None

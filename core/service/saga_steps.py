@@ -246,9 +246,12 @@ def renew_leases(session: Session, order_ids: tuple[str, ...], now: datetime,
     return repo.renew_leases(session.connection(), list(order_ids), now, now + lease)
 
 
-def release_leases(session: Session, now: datetime) -> int:
-    """Make every leased saga due now (a single-process SQLite server after a restart)."""
-    return repo.release_leases(session.connection(), now)
+def release_leases(session: Session, now: datetime,
+                   order_ids: tuple[str, ...] | None = None) -> int:
+    """Make leased sagas due now: all (a single-process SQLite server after a restart) or
+    these (a stopping replica's own, not yet lapsed)."""
+    return repo.release_leases(session.connection(), now,
+                               None if order_ids is None else list(order_ids))
 
 
 def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:

@@ -221,11 +221,19 @@ def renew_leases(conn: Connection, order_ids: list[str], now: datetime,
     return renewed
 
 
-def release_leases(conn: Connection, now: datetime) -> int:
-    """Make every leased saga due now; how many there were."""
-    result = conn.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
-                          .values(saga_due_at=now, saga_leased=False))
-    return int(result.rowcount)
+def release_leases(conn: Connection, now: datetime, order_ids: list[str] | None = None) -> int:
+    """Make leased sagas due now (every one, or these while their lease lasts); how many."""
+    if order_ids is None:
+        result = conn.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
+                              .values(saga_due_at=now, saga_leased=False))
+        return int(result.rowcount)
+    released = 0
+    for i in range(0, len(order_ids), 500):
+        released += int(conn.execute(update(ORDERS).where(
+            ORDERS.c.order_id.in_(order_ids[i:i + 500]), ORDERS.c.saga_leased.is_(True),
+            ORDERS.c.saga_due_at > now,
+        ).values(saga_due_at=now, saga_leased=False)).rowcount)
+    return released
 
 
 def settlement_due(conn: Connection, methods: list[str], statuses: list[str],

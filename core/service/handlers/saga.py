@@ -97,7 +97,7 @@ def renew_leases(session: Session, cmd: RenewSagaLeases, deps: Deps) -> int:
 
 
 def release_leases(session: Session, cmd: ReleaseSagaLeases, deps: Deps) -> int:
-    return steps.release_leases(session, cmd.now)
+    return steps.release_leases(session, cmd.now, cmd.order_ids)
 
 
 # (typed as the bus takes them: each handler takes its own command)

@@ -82,8 +82,8 @@ class Replicas:
                  args: tuple[str, ...] = ()) -> None:
         webhook_port = free_port()
         self.sandbox = SandboxProcess(
-            workdir, f"http://127.0.0.1:{webhook_port}/webhooks/gateway",
-            latency_ms=latency_ms).start()
+            workdir, f"http://127.0.0.1:{webhook_port}/webhooks/gateway").start()
+        self.latency(latency_ms)  # (after its start: the harness's health check has 1 s)
         flags = ["--gateway-url", self.sandbox.url, "--carrier-url", self.sandbox.url,
                  "--saga-lease-s", str(LEASE_S), *args]
         self.servers: list[ToteServer] = []
@@ -335,6 +335,30 @@ def test_sigkill_one_replica_mid_packing_the_other_packs_with_one_capture_each(p
         assert captures == {o.order_id: 1 for o in orders}
         assert "packing(s) from a replica whose lease expired" in _log(two.b), \
             "the survivor never said it took the killed replica's packings over"
+
+
+def test_sigterm_one_replica_hands_its_sagas_to_the_other_at_once(pg_url, tmp_path):
+    with replicas(pg_url, tmp_path, latency_ms=1500) as two:
+        admin = two.client(two.a, "admin")
+        admin.fc("FC-BLR")
+        sku = unique("TERM2")
+        admin.product(sku)
+        admin.receive("FC-BLR", sku, 10)
+        token = sandbox_card(two.sandbox.url)
+        placed = [admin.place([(sku, 1)], card(token)) for _ in range(6)]
+        _wait(lambda: two.requests()["requests"].get("POST /v1/authorizations", 0) >= 1,
+              "the holds did not reach the sandbox", 30)
+        assert two.a.terminate() == 0
+        # Stopping, the first gave its sagas back (due now, no lease): the second runs them
+        # as its own work, not as a takeover of a lapsed lease.
+        watcher = two.client(two.b, "admin")
+        finals = [watcher.wait_status(o.order_id, FINAL, timeout_s=60) for o in placed]
+        assert [f.status for f in finals] == [PROCESSING] * 6, [f.cancel_reason for f in finals]
+        auths = collections.Counter(e["reference"] for e in ledger(two.sandbox.url)
+                                    if e["kind"] == "authorization")
+        assert auths == {o.order_id: 1 for o in placed}
+        assert "sagas from a replica whose lease expired" not in _log(two.b), \
+            "the stopping replica kept its sagas' leases: they waited for them to lapse"
 
 
 def _pick_all(client: Client) -> None:

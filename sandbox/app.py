@@ -22,7 +22,8 @@ _CONTROL_PREFIX = "/v1/sandbox/"
 
 
 class _Latency:
-    """Sleeps state.latency_ms before every route except the sandbox's own controls."""
+    """Sleeps state.latency_ms before every route except the sandbox's own controls, and
+    counts those routes' requests (state.requests, state.peak_in_flight)."""
 
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
         self.app = app
@@ -30,13 +31,19 @@ class _Latency:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Controls are exempt so a test can always turn latency or faults off at once.
-        if (
-            scope["type"] == "http"
-            and self.state.latency_ms > 0
-            and not scope["path"].startswith(_CONTROL_PREFIX)
-        ):
-            await asyncio.sleep(self.state.latency_ms / 1000)
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["path"].startswith(_CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        state, key = self.state, f"{scope['method']} {scope['path']}"
+        state.requests[key] += 1
+        state.in_flight[key] += 1
+        state.peak_in_flight[key] = max(state.peak_in_flight[key], state.in_flight[key])
+        try:
+            if state.latency_ms > 0:
+                await asyncio.sleep(state.latency_ms / 1000)
+            await self.app(scope, receive, send)
+        finally:
+            state.in_flight[key] -= 1
 
 
 def create_sandbox_app(state: SandboxState) -> Starlette:
@@ -67,6 +74,7 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
         Route("/v1/sandbox/faults", controls.clear_faults, methods=["DELETE"]),
         Route("/v1/sandbox/latency", controls.set_latency, methods=["POST"]),
         Route("/v1/sandbox/webhooks", controls.webhooks, methods=["GET"]),
+        Route("/v1/sandbox/requests", controls.requests, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(_Latency, state=state)])
     app.state.sandbox = state

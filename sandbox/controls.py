@@ -47,6 +47,14 @@ async def ledger(request: Request) -> Response:
     return json_response(200, {"entries": entries})
 
 
+async def requests(request: Request) -> Response:
+    """GET /v1/sandbox/requests — per "METHOD path": requests so far and the most in flight
+    at once (read-only)."""
+    state = request.app.state.sandbox
+    return json_response(200, {"requests": dict(state.requests),
+                               "peak_in_flight": dict(state.peak_in_flight)})
+
+
 async def webhooks(request: Request) -> Response:
     """GET /v1/sandbox/webhooks — each event sent (or not) and how its delivery went."""
     return json_response(200, {"webhooks": request.app.state.sandbox.notifier.deliveries})

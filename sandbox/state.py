@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from .cards import CardVault
@@ -29,6 +30,13 @@ class SandboxState:
         # Every route but the /v1/sandbox/ controls sleeps this long before answering.
         self.latency_ms = latency_ms
         self.faults = FaultBook()
+        # Per "METHOD path" of the gateway and carrier routes (GET /v1/sandbox/requests): how
+        # many requests came, and the most in flight at once — how often each parcel was
+        # polled and each settlement sent, and whether two callers did it at the same time,
+        # which a ledger does not show.
+        self.requests: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
         self.idempotency = IdempotencyStore()
         self.cards = CardVault()
         self.ledger = Ledger(clock)

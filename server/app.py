@@ -199,9 +199,10 @@ async def start(settings: Settings) -> Running:
 
     host, port = split_hostport(settings.webhook_listen)
     fulfillment = settings.fulfillment
-    tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s)
+    lease = settings.orders.saga_lease  # the one lease over every worker's claims
+    tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s, lease)
     workers: list[Any] = [tracking, SettlementWorker(
-        dbx, gateway, fulfillment.settlement_interval_s, fulfillment.cod_remit_days)]
+        dbx, gateway, fulfillment.settlement_interval_s, fulfillment.cod_remit_days, lease)]
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
                                                    tracking=tracking.apply_webhook), host, port,
                                 limits=settings.webhook_limits, tls=settings.tls)

@@ -42,6 +42,7 @@ class Packer:
         self._running: dict[str, asyncio.Task[str]] = {}
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
+        self.takeovers = 0  # packings claimed after their lease lapsed (tote_lease_takeovers)
 
     # -- one shipment -------------------------------------------------------------------------
 
@@ -110,6 +111,12 @@ class Packer:
                 now = utcnow()
                 ids = await self._dbx.execute(ClaimStuckPackings(None if first else now - lease,
                                                                  now))
+                if ids and not first:
+                    # Packing renews its lease (updated_at) at every step: one idle past the
+                    # lease was left by a replica that died or gave up waiting on a party.
+                    self.takeovers += len(ids)
+                    log.info("took over %d packing(s) from a replica whose lease expired",
+                             len(ids))
                 first = False
                 for shipment_id in ids:
                     if shipment_id not in self._running:

@@ -23,6 +23,7 @@ from core.domain.saga_commands import (
     ApplyUpiIntent,
     ClaimDueSagas,
     ReleaseSagaLeases,
+    RenewSagaLeases,
     RescheduleSaga,
 )
 from core.saga import runner
@@ -59,8 +60,10 @@ class SagaRunner:
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._scanner: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
         self._noted = 0.0  # when the backlog was last logged
+        self.takeovers = 0  # lapsed saga leases claimed by this replica (tote_lease_takeovers)
 
     # -- what others tell the queue -----------------------------------------------------------
 
@@ -201,18 +204,25 @@ class SagaRunner:
             await self._dbx.execute(ReleaseSagaLeases(utcnow()))
         self._dispatcher = asyncio.create_task(self._dispatch_forever(), name="saga-dispatch")
         self._scanner = asyncio.create_task(self._scan_forever(), name="saga-scanner")
+        if not self._dbx.db.is_sqlite:  # (one process owns a SQLite file: no one to keep out)
+            self._renewer = asyncio.create_task(self._renew_forever(), name="saga-leases")
 
     async def stop(self) -> None:
         """Stop taking work and cancel passes in flight; their state resumes on next start."""
         self._stopping = True
+        held = tuple(dict.fromkeys([*self._running, *self._queued]))
         self._queued.clear()  # their sagas are due in the database (PlaceOrder's lease)
-        helpers = [t for t in (self._scanner, self._dispatcher) if t is not None]
+        helpers = [t for t in (self._scanner, self._dispatcher, self._renewer) if t is not None]
         tasks = [*self._running.values(), *helpers]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if held and not self._dbx.db.is_sqlite:
+            # Other replicas take them at once, not after the lease.
+            with contextlib.suppress(Exception):
+                await self._dbx.execute(ReleaseSagaLeases(utcnow(), held))
 
     async def _scan_forever(self) -> None:
         lease = self._settings.orders.saga_lease
@@ -220,7 +230,11 @@ class SagaRunner:
         while not self._stopping:
             try:
                 due = await self._dbx.execute(ClaimDueSagas(utcnow(), lease, 200))
-                for order_id in due:
+                if due.takeovers:
+                    self.takeovers += due.takeovers
+                    log.info("took over %d sagas from a replica whose lease expired",
+                             due.takeovers)
+                for order_id in due.order_ids:
                     self.kick(order_id)
                 failing = False
             except Unavailable as exc:  # once per outage, then quiet until it answers
@@ -230,6 +244,20 @@ class SagaRunner:
             except Exception:
                 log.exception("saga scan failed; retrying")
             await asyncio.sleep(self._settings.saga_scan_interval_s)
+
+    async def _renew_forever(self) -> None:
+        """Keep the leases of the sagas this replica holds (queued or in a pass): a saga waiting
+        in the queue longer than the lease is not run by another replica meanwhile."""
+        lease = self._settings.orders.saga_lease
+        while not self._stopping:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            held = tuple(dict.fromkeys([*self._running, *self._queued]))
+            if not held:
+                continue
+            try:
+                await self._dbx.execute(RenewSagaLeases(held, utcnow(), lease))
+            except Exception:
+                log.exception("renewing saga leases failed; retrying")
 
     async def _reschedule(self, order_id: str, after_s: float | None) -> None:
         due = None if after_s is None else utcnow() + timedelta(seconds=after_s)

@@ -1,10 +1,17 @@
-"""Settlement: the gateway pays captured card/UPI money out; reconciled COD is settled too."""
+"""Settlement: the gateway pays captured card/UPI money out; reconciled COD is settled too.
+
+A pass covers every capture due and every reconciled COD order: one replica at a time runs it,
+the holder of the "settlement" worker lease (server/leases.py), so each capture is sent to the
+gateway once per pass. (MarkSettled locks the orders and settles each once whatever happens;
+the lease keeps a second replica from repeating the gateway calls.)
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from core.domain.errors import Unavailable
 from core.domain.settlement_commands import MarkSettled, SettleReconciledCod
@@ -12,6 +19,7 @@ from core.persistence.models import utcnow
 from core.service import settlement
 from server.adapters.gateway import GatewayRejected, GatewayUnavailable, PaymentGateway
 from server.dbexec import DbExecutor
+from server.leases import WorkerLease
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +30,25 @@ class SettlementWorker:
     name = "settlement worker"
 
     def __init__(self, dbx: DbExecutor, gateway: PaymentGateway, interval_s: float,
-                 cod_remit_days: int) -> None:
+                 cod_remit_days: int, lease: timedelta = timedelta(seconds=15)) -> None:
         self._dbx, self._gateway = dbx, gateway
         self._interval_s, self._cod_remit_days = interval_s, cod_remit_days
         self._task: asyncio.Task[None] | None = None
+        self.lease = WorkerLease(dbx, "settlement", lease)
 
     async def settle_once(self) -> list[str]:
-        """One pass; returns the orders settled."""
+        """One pass (while this replica holds the settlement lease); returns the orders
+        settled."""
         done: list[str] = []
-        while (batch := await self._dbx.read(settlement.due_batch)) is not None:
+        if not self.lease.held:
+            return done  # another replica settles this pass
+        while self.lease.held and (batch := await self._dbx.read(settlement.due_batch)):
             settled = await self._settle(batch.batch_id, batch.capture_ids)
             if not settled:
                 break
             done += await self._dbx.execute(MarkSettled(tuple(settled), batch.batch_id, utcnow()))
-        done += await self._dbx.execute(SettleReconciledCod(utcnow(), self._cod_remit_days))
+        if self.lease.held:
+            done += await self._dbx.execute(SettleReconciledCod(utcnow(), self._cod_remit_days))
         return done
 
     async def _settle(self, batch_id: str, capture_ids: list[str]) -> list[str]:
@@ -59,6 +72,7 @@ class SettlementWorker:
         return settled
 
     async def start(self) -> None:
+        await self.lease.start()
         self._task = asyncio.create_task(self._forever(), name="settlement")
 
     async def stop(self) -> None:
@@ -66,6 +80,7 @@ class SettlementWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.lease.stop()
 
     async def _forever(self) -> None:
         while True:

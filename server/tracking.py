@@ -1,11 +1,16 @@
-"""Carrier tracking into tote: signed webhooks, and polling for parcels no webhook told about."""
+"""Carrier tracking into tote: signed webhooks, and polling for parcels no webhook told about.
+
+Webhooks are applied by whichever replica receives them (each is applied once: its event id).
+Polling is a pass over every parcel on its way: one replica at a time runs it, the holder of
+the "tracking" worker lease (server/leases.py), so each parcel is polled once per pass.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.domain.errors import Unavailable
@@ -14,6 +19,7 @@ from core.service import shipping
 from core.service.handlers.shipping import ApplyCarrierTracking
 from server.adapters.carrier import CarrierClient, CarrierRejected, CarrierUnavailable
 from server.dbexec import DbExecutor
+from server.leases import WorkerLease
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +39,11 @@ class TrackingWorker:
 
     name = "tracking worker"
 
-    def __init__(self, dbx: DbExecutor, carrier: CarrierClient, interval_s: float) -> None:
+    def __init__(self, dbx: DbExecutor, carrier: CarrierClient, interval_s: float,
+                 lease: timedelta = timedelta(seconds=15)) -> None:
         self._dbx, self._carrier, self._interval_s = dbx, carrier, interval_s
         self._task: asyncio.Task[None] | None = None
+        self.lease = WorkerLease(dbx, "tracking", lease)
 
     async def apply_webhook(self, event_id: str, data: dict[str, Any]) -> bool:
         """A `shipment.tracking_updated` webhook (data: the carrier's shipment with its events)."""
@@ -46,9 +54,16 @@ class TrackingWorker:
             tracking_number, _scans(data.get("events")), "webhook", event_id, utcnow()))
 
     async def poll_once(self) -> int:
-        """Ask the carrier about every parcel still on its way; returns how many were asked."""
+        """Ask the carrier about every parcel still on its way (while this replica holds the
+        tracking lease); returns how many were asked."""
+        if not self.lease.held:
+            return 0  # another replica polls this pass
         numbers = await self._dbx.read(shipping.due_for_polling)
+        asked = 0
         for number in numbers:
+            if not self.lease.held:  # lost it mid-pass (renewals failing): stop asking
+                break
+            asked += 1
             try:
                 shipment = await self._carrier.get_shipment(number)
             except (CarrierUnavailable, CarrierRejected) as exc:
@@ -57,9 +72,10 @@ class TrackingWorker:
             scans = tuple((e.status, e.location, datetime.fromtimestamp(e.at, UTC))
                           for e in shipment.events)
             await self._dbx.execute(ApplyCarrierTracking(number, scans, "poll", None, utcnow()))
-        return len(numbers)
+        return asked
 
     async def start(self) -> None:
+        await self.lease.start()
         self._task = asyncio.create_task(self._forever(), name="tracking-poll")
 
     async def stop(self) -> None:
@@ -67,6 +83,7 @@ class TrackingWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.lease.stop()
 
     async def _forever(self) -> None:
         while True:

@@ -105,7 +105,16 @@ class RescheduleSaga(Command[None]):
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimDueSagas(Command[list[str]]):
+class ClaimedSagas:
+    """ClaimDueSagas' answer: the orders now leased to the claimer, and how many of them were
+    a lapsed lease of another pass (its replica died or stalled: a takeover)."""
+
+    order_ids: tuple[str, ...]
+    takeovers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDueSagas(Command[ClaimedSagas]):
     """Lease up to `limit` orders whose saga is due."""
 
     now: datetime
@@ -114,7 +123,19 @@ class ClaimDueSagas(Command[list[str]]):
 
 
 @dataclass(frozen=True, slots=True)
+class RenewSagaLeases(Command[int]):
+    """Extend, to now + `lease`, the leases not yet lapsed of these sagas (a replica's own,
+    waiting for or in a pass), so no other replica runs them meanwhile; answers how many."""
+
+    order_ids: tuple[str, ...]
+    now: datetime
+    lease: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseSagaLeases(Command[int]):
-    """Make every leased saga due now (a single-process SQLite server after a restart)."""
+    """Make leased sagas due now: every one (a single-process SQLite server after a restart),
+    or `order_ids`, a stopping replica's own (another replica then takes them at once)."""
 
     now: datetime
+    order_ids: tuple[str, ...] | None = None

@@ -165,6 +165,9 @@ class Order(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # When a saga worker should next look at this order (NULL: nothing to do); also the lease.
     saga_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # saga_due_at is a lease (a replica runs the saga until then), not a time to look again:
+    # a claim that finds it lapsed takes a dead or stalled replica's saga over.
+    saga_leased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

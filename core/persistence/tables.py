@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Table
 
 import core.persistence.fulfillment_models  # noqa: F401  (registers its tables)
+import core.persistence.lease_models  # noqa: F401  (registers its table)
 from core.persistence.models import Base
 
 _TABLES = Base.metadata.tables
@@ -36,3 +37,4 @@ MANIFESTS = _table("manifests")
 TRACKING_EVENTS = _table("tracking_events")
 COD_REMITTANCES = _table("cod_remittances")
 COD_REMITTANCE_PARCELS = _table("cod_remittance_parcels")
+WORKER_LEASES = _table("worker_leases")

@@ -21,6 +21,7 @@ from core.service.deps import Deps
 from core.service.handlers import (
     Handler,
     catalog,
+    leases,
     orders,
     packing,
     picking,
@@ -52,6 +53,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     routing.HANDLERS,
     shipping.HANDLERS,
     settlement.HANDLERS,
+    leases.HANDLERS,
 )
 
 

@@ -107,6 +107,7 @@ def place_order(
         authorized_minor=0, captured_minor=0, refunded_minor=0, capture_id=None,
         settled_at=None, failure_reason=None, cancel_requested=None,
         cancel_reason=None, fc_id=None, saga_due_at=now + settings.saga_lease,
+        saga_leased=True,  # this replica runs it now (its kick), until the lease ends
         promised_by=now + timedelta(days=settings.promise_days),
         created_at=now, updated_at=now,
     )

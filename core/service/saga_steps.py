@@ -21,6 +21,7 @@ from core.domain.order import (
     PaymentState,
 )
 from core.domain.saga import Decision, SagaState
+from core.domain.saga_commands import ClaimedSagas
 from core.domain.words import count
 from core.persistence.models import Order
 from core.persistence.repos import events as event_repo
@@ -232,14 +233,25 @@ def reschedule(session: Session, order_id: str, due: datetime | None) -> None:
     repo.reschedule(session.connection(), order_id, due)
 
 
-def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[str]:
-    """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL)."""
-    return repo.claim_due(session.connection(), now, now + lease, limit)
+def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> ClaimedSagas:
+    """Take up to `limit` orders whose saga is due, leasing them (SKIP LOCKED on PostgreSQL);
+    counts those whose lease had lapsed (takeovers)."""
+    ids, takeovers = repo.claim_due(session.connection(), now, now + lease, limit)
+    return ClaimedSagas(tuple(ids), takeovers)
 
 
-def release_leases(session: Session, now: datetime) -> int:
-    """Make every leased saga due now (a single-process SQLite server after a restart)."""
-    return repo.release_leases(session.connection(), now)
+def renew_leases(session: Session, order_ids: tuple[str, ...], now: datetime,
+                 lease: timedelta) -> int:
+    """Extend the unlapsed leases of sagas a replica holds (queued or under way)."""
+    return repo.renew_leases(session.connection(), list(order_ids), now, now + lease)
+
+
+def release_leases(session: Session, now: datetime,
+                   order_ids: tuple[str, ...] | None = None) -> int:
+    """Make leased sagas due now: all (a single-process SQLite server after a restart) or
+    these (a stopping replica's own, not yet lapsed)."""
+    return repo.release_leases(session.connection(), now,
+                               None if order_ids is None else list(order_ids))
 
 
 def webhook_seen(session: Session, event_id: str, type_: str, now: datetime) -> bool:

@@ -58,6 +58,7 @@ class OrderRecord:
     refunded_minor: int
     settled_at: datetime | None
     saga_due_at: datetime | None
+    saga_leased: bool
     created_at: datetime
     updated_at: datetime
     # The values as last read or written, in column order: what `save` compares against.
@@ -180,33 +181,59 @@ def line_needs(conn: Connection, order_id: str) -> list[tuple[str, int]]:
 
 
 def reschedule(conn: Connection, order_id: str, due: datetime | None) -> None:
-    """Set when a saga worker looks at a live order next."""
+    """Set when a saga worker looks at a live order next (its lease, if any, given back)."""
     conn.execute(update(ORDERS).where(
         ORDERS.c.order_id == order_id,
         ORDERS.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.DELIVERED]),
-    ).values(saga_due_at=due))
+    ).values(saga_due_at=due, saga_leased=False))
 
 
-def claim_due(conn: Connection, now: datetime, lease_until: datetime, limit: int) -> list[str]:
-    """Up to `limit` due orders (SKIP LOCKED on PostgreSQL), leased until `lease_until`."""
-    ids = list(conn.scalars(
-        select(ORDERS.c.order_id)
+def claim_due(conn: Connection, now: datetime, lease_until: datetime,
+              limit: int) -> tuple[list[str], int]:
+    """Up to `limit` due orders (SKIP LOCKED on PostgreSQL), leased until `lease_until`; and
+    how many of them were a lapsed lease (a replica took them and stopped: a takeover)."""
+    rows = conn.execute(
+        select(ORDERS.c.order_id, ORDERS.c.saga_leased)
         .where(ORDERS.c.saga_due_at.is_not(None), ORDERS.c.saga_due_at <= now)
         .order_by(ORDERS.c.saga_due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    ))
+    ).all()
+    ids = [r.order_id for r in rows]
     if ids:
         conn.execute(update(ORDERS).where(ORDERS.c.order_id.in_(ids))
-                     .values(saga_due_at=lease_until))
-    return ids
+                     .values(saga_due_at=lease_until, saga_leased=True))
+    return ids, sum(1 for r in rows if r.saga_leased)
 
 
-def release_leases(conn: Connection, now: datetime) -> int:
-    """Make every leased saga due now; how many there were."""
-    result = conn.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
-                          .values(saga_due_at=now))
-    return int(result.rowcount)
+def renew_leases(conn: Connection, order_ids: list[str], now: datetime,
+                 lease_until: datetime) -> int:
+    """Extend the leases, not yet lapsed, of sagas this replica still holds; how many.
+
+    A lapsed one may be another replica's by now: it is left alone.
+    """
+    renewed = 0
+    for i in range(0, len(order_ids), 500):
+        renewed += int(conn.execute(update(ORDERS).where(
+            ORDERS.c.order_id.in_(order_ids[i:i + 500]), ORDERS.c.saga_leased.is_(True),
+            ORDERS.c.saga_due_at > now,
+        ).values(saga_due_at=lease_until)).rowcount)
+    return renewed
+
+
+def release_leases(conn: Connection, now: datetime, order_ids: list[str] | None = None) -> int:
+    """Make leased sagas due now (every one, or these while their lease lasts); how many."""
+    if order_ids is None:
+        result = conn.execute(update(ORDERS).where(ORDERS.c.saga_due_at > now)
+                              .values(saga_due_at=now, saga_leased=False))
+        return int(result.rowcount)
+    released = 0
+    for i in range(0, len(order_ids), 500):
+        released += int(conn.execute(update(ORDERS).where(
+            ORDERS.c.order_id.in_(order_ids[i:i + 500]), ORDERS.c.saga_leased.is_(True),
+            ORDERS.c.saga_due_at > now,
+        ).values(saga_due_at=now, saga_leased=False)).rowcount)
+    return released
 
 
 def settlement_due(conn: Connection, methods: list[str], statuses: list[str],

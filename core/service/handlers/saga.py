@@ -12,6 +12,7 @@ from core.domain.saga_commands import (
     ApplyUpiIntent,
     BeginPaymentCompensation,
     ClaimDueSagas,
+    ClaimedSagas,
     FinishCancel,
     LockInventory,
     RecordIntentRegistered,
@@ -20,6 +21,7 @@ from core.domain.saga_commands import (
     RecordPaymentFailed,
     ReleaseInventory,
     ReleaseSagaLeases,
+    RenewSagaLeases,
     RescheduleSaga,
 )
 from core.service import saga_steps as steps
@@ -86,12 +88,16 @@ def reschedule(session: Session, cmd: RescheduleSaga, deps: Deps) -> None:
     steps.reschedule(session, cmd.order_id, cmd.due)
 
 
-def claim_due(session: Session, cmd: ClaimDueSagas, deps: Deps) -> list[str]:
+def claim_due(session: Session, cmd: ClaimDueSagas, deps: Deps) -> ClaimedSagas:
     return steps.claim_due(session, cmd.now, cmd.lease, cmd.limit)
 
 
+def renew_leases(session: Session, cmd: RenewSagaLeases, deps: Deps) -> int:
+    return steps.renew_leases(session, cmd.order_ids, cmd.now, cmd.lease)
+
+
 def release_leases(session: Session, cmd: ReleaseSagaLeases, deps: Deps) -> int:
-    return steps.release_leases(session, cmd.now)
+    return steps.release_leases(session, cmd.now, cmd.order_ids)
 
 
 # (typed as the bus takes them: each handler takes its own command)
@@ -108,4 +114,5 @@ HANDLERS: dict[type[Any], Callable[[Session, Any, Deps], Any]] = {
     RescheduleSaga: reschedule,
     ClaimDueSagas: claim_due,
     ReleaseSagaLeases: release_leases,
+    RenewSagaLeases: renew_leases,
 }

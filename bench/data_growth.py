@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/data_growth.py [--sizes 10000,100000,1000000]
         [--db sqlite|postgres|both] [--calls 300] [--cache DIR] [--keep-pg] [--rebuild]
+        [--build-only]
 
 For each size and backend it builds a database of that many orders — several storefronts and
 customers, 1-3 lines each, their events, shipments and pick lines; most DELIVERED, some
@@ -574,6 +575,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--keep-pg", action="store_true",
                         help="keep each PostgreSQL build as a template for later runs")
     parser.add_argument("--rebuild", action="store_true", help="ignore cached databases")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build (and cache) the databases, time nothing")
     args = parser.parse_args(None if argv is None else list(argv))
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if min(sizes) < DEEP_PAGE * PAGE:
@@ -589,9 +592,12 @@ def main(argv: Iterable[str] | None = None) -> None:
                 if built_s is not None:
                     print(f"    built in {built_s:.0f} s", flush=True)
                 built.setdefault(backend, {})[n] = built_s
+                if args.build_only:
+                    continue
                 results.setdefault(backend, {})[n] = measure(url, sample, args.calls,
                                                              Path(work))
-    report(results, built)
+    if not args.build_only:
+        report(results, built)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/data_growth.py [--sizes 10000,100000,1000000]
         [--db sqlite|postgres|both] [--calls 300] [--cache DIR] [--keep-pg] [--rebuild]
-        [--build-only]
+        [--build-only] [--sqlite-stats]
 
 For each size and backend it builds a database of that many orders — several storefronts and
 customers, 1-3 lines each, their events, shipments and pick lines; most DELIVERED, some
@@ -425,8 +425,8 @@ def _pg_drop(name: str) -> None:
 
 
 @contextmanager
-def database(backend: str, n: int, cache: Path, keep_pg: bool, rebuild: bool
-             ) -> Iterator[tuple[str, Sample, float | None]]:
+def database(backend: str, n: int, cache: Path, keep_pg: bool, rebuild: bool,
+             sqlite_stats: bool = False) -> Iterator[tuple[str, Sample, float | None]]:
     """A database of n orders to run against: (url, sample, seconds the build took or None)."""
     cache.mkdir(parents=True, exist_ok=True)
     meta = cache / f"{backend}-{n}-v{DATA_VERSION}.json"
@@ -446,6 +446,13 @@ def database(backend: str, n: int, cache: Path, keep_pg: bool, rebuild: bool
         with tempfile.TemporaryDirectory(prefix="tote-growth-", dir=cache) as tmp:
             run = Path(tmp) / "run.db"
             shutil.copyfile(cached, run)
+            if not sqlite_stats:
+                # tote never runs ANALYZE: a deployment's SQLite file has no statistics, and
+                # its planner chooses by the schema alone. Measure that.
+                lite = sqlite3.connect(run)
+                lite.execute("DROP TABLE IF EXISTS sqlite_stat1")
+                lite.commit()
+                lite.close()
             yield str(run), sample, built_s
         return
     template = f"tote_growth_{n}_v{DATA_VERSION}"
@@ -575,6 +582,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--keep-pg", action="store_true",
                         help="keep each PostgreSQL build as a template for later runs")
     parser.add_argument("--rebuild", action="store_true", help="ignore cached databases")
+    parser.add_argument("--sqlite-stats", action="store_true",
+                        help="keep SQLite's ANALYZE statistics (tote never makes any)")
     parser.add_argument("--build-only", action="store_true",
                         help="build (and cache) the databases, time nothing")
     args = parser.parse_args(None if argv is None else list(argv))
@@ -587,7 +596,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     for backend in backends:
         for n in sizes:
             print(f"{backend}, {n:,} orders", flush=True)
-            with database(backend, n, args.cache, args.keep_pg, args.rebuild) as (
+            with database(backend, n, args.cache, args.keep_pg, args.rebuild,
+                          args.sqlite_stats) as (
                     url, sample, built_s), tempfile.TemporaryDirectory() as work:
                 if built_s is not None:
                     print(f"    built in {built_s:.0f} s", flush=True)

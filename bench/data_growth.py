@@ -11,8 +11,9 @@ stock for 3,000 SKUs at 3 FCs — with bulk inserts (one transaction per batch o
 PostgreSQL), migrates it to head, starts a real `tote serve` on it (sandbox in-process) and
 times, one call at a time: GetOrder, ListOrders (first page; by status; by customer; page 200
 of a supervisor's list), GetStock and PlaceOrder (cash on delivery, so the saga runs without a
-gateway). Prints p50/p99 per call and size, and p99 at the largest size ÷ p99 at the smallest
-(target ≤ 1.5). Asserts nothing.
+gateway). The sizes are served at once and take turns call by call, so load from elsewhere on
+the machine falls on every size alike. Prints p50/p99 per call and size, and p99 at the
+largest size ÷ p99 at the smallest (target ≤ 1.5). Asserts nothing.
 
 Built databases are kept between runs: SQLite files in --cache (default
 ~/.cache/tote-bench/growth, e.g. 1 M orders ≈ 1 GB), each run working on a copy; PostgreSQL
@@ -36,7 +37,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -481,6 +482,9 @@ def database(backend: str, n: int, cache: Path, keep_pg: bool, rebuild: bool,
 
 CALLS = ("GetOrder", "ListOrders first page", "ListOrders by status", "ListOrders by customer",
          f"ListOrders page {DEEP_PAGE}", "GetStock", "PlaceOrder")
+WARM_UP = 20
+_STATUSES = (common_pb2.ORDER_STATUS_CANCELLED, common_pb2.ORDER_STATUS_PICKING,
+             common_pb2.ORDER_STATUS_DELIVERED)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -488,23 +492,32 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def timed(call: Callable[[int], object], calls: int) -> tuple[float, float]:
-    """(p50, p99) in ms of `calls` calls made one after another, after a few unmeasured."""
-    for i in range(min(20, calls)):
-        call(i)
-    took = []
-    for i in range(calls):
-        t0 = time.perf_counter()
-        call(i)
-        took.append(time.perf_counter() - t0)
-    return statistics.median(took) * 1000, _pct(took, 0.99) * 1000
+@dataclass
+class Target:
+    """tote serve on one size's database, with a storefront's and a supervisor's clients."""
+
+    n: int
+    server: ToteServer
+    store: Client
+    supervisor: Client
+    sample: Sample
+    deep_token: str = ""
+
+    def close(self) -> None:
+        self.store.close()
+        self.supervisor.close()
+        self.server.terminate()
 
 
-def measure(url: str, sample: Sample, calls: int, workdir: Path) -> dict[str, tuple[float, float]]:
-    """Start tote serve on the database and time each call."""
+def _listing(client: Client, **kw: Any) -> orders_pb2.ListOrdersResponse:
+    return client.orders.ListOrders(orders_pb2.ListOrdersRequest(**kw), metadata=client.metadata)
+
+
+def serve(n: int, url: str, sample: Sample, workdir: Path) -> Target:
+    """Migrate the database to head, start tote serve on it and find page DEEP_PAGE's token."""
     t0 = time.perf_counter()
     migrate.upgrade(url)  # the migrations after BUILT_AT_REVISION, on this copy
-    print(f"    migrated to head in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"    {n:,}: migrated to head in {time.perf_counter() - t0:.1f} s", flush=True)
     db = Database(url)
     try:
         shop = db.run_write(lambda s: create_token(s, "storefront", STOREFRONTS[0], None))[1]
@@ -512,40 +525,56 @@ def measure(url: str, sample: Sample, calls: int, workdir: Path) -> dict[str, tu
     finally:
         db.dispose()
     server = ToteServer(url, workdir, args=["--log-level", "WARNING"]).start()
-    store, supervisor = Client(server.grpc_address, shop), Client(server.grpc_address, boss)
-    rng = random.Random(1)
-    try:
-        def listing(client: Client, **kw: Any) -> orders_pb2.ListOrdersResponse:
-            return client.orders.ListOrders(orders_pb2.ListOrdersRequest(**kw),
-                                            metadata=client.metadata)
+    target = Target(n, server, Client(server.grpc_address, shop),
+                    Client(server.grpc_address, boss), sample)
+    token = ""
+    for _ in range(DEEP_PAGE - 1):  # walk there once, as a client paging would
+        token = _listing(target.supervisor, page_size=PAGE, page_token=token).next_page_token
+    assert token, "the list is shorter than the deep page"
+    target.deep_token = token
+    return target
 
-        token = ""
-        for _ in range(DEEP_PAGE - 1):  # walk there once, as a client paging would
-            token = listing(supervisor, page_size=PAGE, page_token=token).next_page_token
-        statuses = (common_pb2.ORDER_STATUS_CANCELLED, common_pb2.ORDER_STATUS_PICKING,
-                    common_pb2.ORDER_STATUS_DELIVERED)
-        ids, customers, skus = sample.order_ids, sample.customers, sample.skus
-        out = {
-            "GetOrder": timed(lambda i: store.get(rng.choice(ids)), calls),
-            "ListOrders first page": timed(lambda i: listing(store, page_size=PAGE), calls),
-            "ListOrders by status": timed(lambda i: listing(
-                store, page_size=PAGE, status=statuses[i % 3]), calls),
-            "ListOrders by customer": timed(lambda i: listing(
-                store, page_size=PAGE, customer_id=rng.choice(customers)), calls),
-            f"ListOrders page {DEEP_PAGE}": timed(lambda i: listing(
-                supervisor, page_size=PAGE, page_token=token), calls),
-            "GetStock": timed(lambda i: store.inventory.GetStock(inventory_pb2.GetStockRequest(
-                sku=rng.choice(skus)), metadata=store.metadata), calls),
-            "PlaceOrder": timed(lambda i: store.orders.PlaceOrder(place_request(
-                [(rng.choice(skus), 1)], cod(), customer_id=rng.choice(customers),
-                ship_to=address()), metadata=store.metadata), calls),
-        }
-        assert token, "the list is shorter than the deep page"
-        return out
-    finally:
-        store.close()
-        supervisor.close()
-        server.terminate()
+
+def _calls(rng: random.Random) -> dict[str, Callable[[Target, int], object]]:
+    """Each timed call, made on a target: the i-th of its kind."""
+    def pick(seq: list[str]) -> str:
+        return seq[rng.randrange(len(seq))]
+
+    return {
+        "GetOrder": lambda t, i: t.store.get(pick(t.sample.order_ids)),
+        "ListOrders first page": lambda t, i: _listing(t.store, page_size=PAGE),
+        "ListOrders by status": lambda t, i: _listing(
+            t.store, page_size=PAGE, status=_STATUSES[i % len(_STATUSES)]),
+        "ListOrders by customer": lambda t, i: _listing(
+            t.store, page_size=PAGE, customer_id=pick(t.sample.customers)),
+        f"ListOrders page {DEEP_PAGE}": lambda t, i: _listing(
+            t.supervisor, page_size=PAGE, page_token=t.deep_token),
+        "GetStock": lambda t, i: t.store.inventory.GetStock(inventory_pb2.GetStockRequest(
+            sku=pick(t.sample.skus)), metadata=t.store.metadata),
+        # Last: the sagas of the orders it places run in the background of what follows.
+        "PlaceOrder": lambda t, i: t.store.orders.PlaceOrder(place_request(
+            [(pick(t.sample.skus), 1)], cod(), customer_id=pick(t.sample.customers),
+            ship_to=address()), metadata=t.store.metadata),
+    }
+
+
+def measure(targets: list[Target], calls: int) -> dict[int, dict[str, tuple[float, float]]]:
+    """(p50, p99) in ms per size and call. The sizes take turns call by call (each round in
+    a rotated order), so a burst of load from elsewhere on the machine lands on all of them
+    alike instead of on whichever size was being timed then."""
+    out: dict[int, dict[str, tuple[float, float]]] = {t.n: {} for t in targets}
+    for name, call in _calls(random.Random(1)).items():
+        took: dict[int, list[float]] = {t.n: [] for t in targets}
+        for i in range(WARM_UP + calls):
+            k = i % len(targets)
+            for t in targets[k:] + targets[:k]:
+                t0 = time.perf_counter()
+                call(t, i)
+                if i >= WARM_UP:
+                    took[t.n].append(time.perf_counter() - t0)
+        for n, values in took.items():
+            out[n][name] = (statistics.median(values) * 1000, _pct(values, 0.99) * 1000)
+    return out
 
 
 def report(results: dict[str, dict[int, dict[str, tuple[float, float]]]],
@@ -594,18 +623,23 @@ def main(argv: Iterable[str] | None = None) -> None:
     results: dict[str, dict[int, dict[str, tuple[float, float]]]] = {}
     built: dict[str, dict[int, float | None]] = {}
     for backend in backends:
-        for n in sizes:
-            print(f"{backend}, {n:,} orders", flush=True)
-            with database(backend, n, args.cache, args.keep_pg, args.rebuild,
-                          args.sqlite_stats) as (
-                    url, sample, built_s), tempfile.TemporaryDirectory() as work:
+        with ExitStack() as stack:
+            targets = []
+            for n in sizes:
+                print(f"{backend}, {n:,} orders", flush=True)
+                url, sample, built_s = stack.enter_context(database(
+                    backend, n, args.cache, args.keep_pg, args.rebuild, args.sqlite_stats))
                 if built_s is not None:
                     print(f"    built in {built_s:.0f} s", flush=True)
                 built.setdefault(backend, {})[n] = built_s
-                if args.build_only:
-                    continue
-                results.setdefault(backend, {})[n] = measure(url, sample, args.calls,
-                                                             Path(work))
+                if not args.build_only:
+                    work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                    targets.append(serve(n, url, sample, work))
+                    stack.callback(targets[-1].close)
+            if targets:
+                print(f"    timing {args.calls} calls of each kind per size, sizes in turn",
+                      flush=True)
+                results[backend] = measure(targets, args.calls)
     if not args.build_only:
         report(results, built)
 

@@ -482,7 +482,6 @@ def database(backend: str, n: int, cache: Path, keep_pg: bool, rebuild: bool,
 
 CALLS = ("GetOrder", "ListOrders first page", "ListOrders by status", "ListOrders by customer",
          f"ListOrders page {DEEP_PAGE}", "GetStock", "PlaceOrder")
-WARM_UP = 20
 _STATUSES = (common_pb2.ORDER_STATUS_CANCELLED, common_pb2.ORDER_STATUS_PICKING,
              common_pb2.ORDER_STATUS_DELIVERED)
 
@@ -563,14 +562,15 @@ def measure(targets: list[Target], calls: int) -> dict[int, dict[str, tuple[floa
     a rotated order), so a burst of load from elsewhere on the machine lands on all of them
     alike instead of on whichever size was being timed then."""
     out: dict[int, dict[str, tuple[float, float]]] = {t.n: {} for t in targets}
+    warm_up = min(20, max(1, calls // 5))  # unmeasured: connections, caches, compiled SQL
     for name, call in _calls(random.Random(1)).items():
         took: dict[int, list[float]] = {t.n: [] for t in targets}
-        for i in range(WARM_UP + calls):
+        for i in range(warm_up + calls):
             k = i % len(targets)
             for t in targets[k:] + targets[:k]:
                 t0 = time.perf_counter()
                 call(t, i)
-                if i >= WARM_UP:
+                if i >= warm_up:
                     took[t.n].append(time.perf_counter() - t0)
         for n, values in took.items():
             out[n][name] = (statistics.median(values) * 1000, _pct(values, 0.99) * 1000)

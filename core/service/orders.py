@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
@@ -250,35 +251,67 @@ def list_orders(
     session: Session, *, storefront: str | None, status: str | None, fc_id: str,
     customer_id: str, page_size: int, page_token: str,
 ) -> tuple[list[OrderSnapshot], str]:
-    """Orders newest first, filtered, with an opaque token for the next page."""
+    """Orders newest first, filtered, with an opaque token for the next page.
+
+    The token is a keyset cursor: the last order id listed, so the next page starts below it
+    with one index range read however deep the page (an offset would read every row before
+    it), and an order placed meanwhile (a newer id) or leaving the filter moves no other order
+    across the page boundary. It carries a digest of the listing's scope and filters, so a
+    token is refused by a listing it was not given for.
+    """
     if page_size < 0:
         raise InvalidArgument("page_size must not be negative", field="page_size")
     size = min(page_size or 50, 500)
+    scope = _scope_digest(storefront, status, fc_id, customer_id)
     rows = repo.page(session, size=size + 1,
-                     before=_cursor(page_token) if page_token else None,
+                     before=_cursor(page_token, scope) if page_token else None,
                      storefront=storefront, status=status, fc_id=fc_id,
                      customer_id=customer_id)
     token = ""
     if len(rows) > size:
         rows = rows[:size]
-        token = base64.urlsafe_b64encode(rows[-1].order_id.encode()).decode()
+        token = _token(rows[-1].order_id, scope)
     lines = repo.lines_of(session, [o.order_id for o in rows])
     return [OrderSnapshot(o, lines[o.order_id]) for o in rows], token
 
 
 _ORDER_ID = re.compile(r"ord_[0-9A-HJKMNP-TV-Z]{26}")
+_TOKEN_VERSION = "k1"
+_INVALID_TOKEN = ("page_token is not one this server gave out: pass the next_page_token of "
+                  "the previous reply")
 
 
-def _cursor(page_token: str) -> str:
-    """The order id a page token carries; anything else is not a token this server gave out."""
+def _scope_digest(storefront: str | None, status: str | None, fc_id: str,
+                  customer_id: str) -> str:
+    """Who lists with which filters, digested: what a token is valid for (not a secret)."""
+    text = "\x1f".join((storefront or "*", status or "", fc_id, customer_id))
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def _token(after: str, scope: str) -> str:
+    return base64.urlsafe_b64encode(f"{_TOKEN_VERSION}.{scope}.{after}".encode()).decode()
+
+
+def _cursor(page_token: str, scope: str) -> str:
+    """The order id a page token carries, if this listing gave it out (else INVALID_ARGUMENT)."""
     try:
         # validate=True: a lenient decode drops stray characters and turns '%%%%' into ''.
-        after = base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
+        text = base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeError):
-        after = ""
-    if not _ORDER_ID.fullmatch(after):
-        raise InvalidArgument("page_token is not one this server gave out: pass the "
-                              "next_page_token of the previous reply", field="page_token")
+        text = ""
+    if _ORDER_ID.fullmatch(text):
+        # A bare order id: the token earlier servers gave out (no scope to check), still
+        # honoured so a client paging during a rolling upgrade is not cut off.
+        return text
+    version, _, rest = text.partition(".")
+    given_scope, _, after = rest.partition(".")
+    if version != _TOKEN_VERSION or not _ORDER_ID.fullmatch(after):
+        raise InvalidArgument(_INVALID_TOKEN, field="page_token")
+    if given_scope != scope:
+        raise InvalidArgument(
+            "page_token was given for a listing with other filters (status, fc_id, "
+            "customer_id) or by another caller: repeat the first call's filters, or start "
+            "again without a page_token", field="page_token")
     return after
 
 

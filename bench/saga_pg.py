@@ -59,6 +59,8 @@ STATS_SETTLE_S = 11.0
 PEERS = Path(os.environ.get("TOTE_BENCH_PEERS", "/work/shared/peers"))
 PEERS_PYTHON = os.environ.get("TOTE_BENCH_PEERS_PYTHON", "/tmp/peers/bin/python")
 FINAL = ("PROCESSING", "CANCELLED")
+# A folder: every replica runs under cProfile and writes its figures there when it stops.
+PROFILE_DIR = os.environ.get("TOTE_BENCH_PROFILE", "")
 
 
 def _libpq(url: str) -> str:
@@ -199,9 +201,10 @@ def tote_config(pg: PgServer, workdir: Path, replicas: int, levels: list[int], s
             rdir = workdir / f"replica{i}"
             rdir.mkdir()
             env = {}
-            if os.environ.get("TOTE_BENCH_PROFILE"):  # cProfile every replica (bench/profiled)
+            if PROFILE_DIR:  # cProfile every replica (bench/profiled/sitecustomize.py)
+                Path(PROFILE_DIR).mkdir(parents=True, exist_ok=True)
                 env = {"PYTHONPATH": str(Path(__file__).parent / "profiled"),
-                       "TOTE_BENCH_PROFILE": str(rdir / "serve.prof")}
+                       "TOTE_BENCH_PROFILE": str(Path(PROFILE_DIR) / f"{workdir.name}-{i}.prof")}
             servers.append(ToteServer(url, rdir, sandbox=False, webhook_port=webhook_ports[i],
                                       env=env,
                                       args=["--gateway-url", sandbox.url, "--carrier-url",
@@ -216,11 +219,11 @@ def tote_config(pg: PgServer, workdir: Path, replicas: int, levels: list[int], s
             admin.close()
         token = sandbox_card(sandbox.url)
         mon = Pg(url, name)
-        idle = _idle_commit_rate(mon)
+        idle = _idle_rates(mon, servers)
         rows = []
         for c in levels:
             row = asyncio.run(_level(servers, mon, metadata, token, c, seconds))
-            rows.append({"replicas": replicas, "idle_commits_per_s": idle, **row})
+            rows.append({"replicas": replicas, **idle, **row})
         _check_once(mon, sandbox.url, rows)
         return rows
     finally:
@@ -236,12 +239,26 @@ def tote_config(pg: PgServer, workdir: Path, replicas: int, levels: list[int], s
         pg.drop(name)
 
 
-def _idle_commit_rate(mon: Pg) -> float:
-    """Commits/s the replicas make with no orders coming (their workers' scans)."""
+def _windows(mon: Pg, servers: list[ToteServer]) -> tuple[CpuWindow, CpuWindow, CpuWindow]:
+    """CPU of (every replica, the bench database's backends, the server's shared processes)."""
+    return (CpuWindow(lambda: {s.proc.pid: "tote" for s in servers if s.proc}, children=True),
+            CpuWindow(mon.backends),
+            CpuWindow(lambda: dict.fromkeys(mon.cluster_background(), "bg")))
+
+
+def _idle_rates(mon: Pg, servers: list[ToteServer]) -> dict[str, float]:
+    """What the replicas cost with no orders coming (their workers' scans): commits/s, and
+    CPU s/s of the replicas and of the database's backends."""
     time.sleep(STATS_SETTLE_S)
     c0, own0 = mon.commits(), mon.own_commits
+    tote, pgb, _bg = _windows(mon, servers)
+    tote.start()
+    pgb.start()
     time.sleep(2 * STATS_SETTLE_S)
-    return (mon.commits() - c0 - (mon.own_commits - own0)) / (2 * STATS_SETTLE_S)
+    return {"idle_tote_cpu": tote.stop() / (2 * STATS_SETTLE_S),
+            "idle_pg_cpu": pgb.stop() / (2 * STATS_SETTLE_S),
+            "idle_commits_per_s": (mon.commits() - c0 - (mon.own_commits - own0))
+            / (2 * STATS_SETTLE_S)}
 
 
 async def _level(servers: list[ToteServer], mon: Pg, metadata: Any, token: str,
@@ -263,10 +280,7 @@ async def _level(servers: list[ToteServer], mon: Pg, metadata: Any, token: str,
         await asyncio.sleep(STATS_SETTLE_S)
         before_done, before_placed = mon.finished(), mon.placed()
         commits0, own0 = mon.commits(), mon.own_commits
-        tote_cpu = CpuWindow(lambda: {s.proc.pid: "tote" for s in servers if s.proc},
-                             children=True)
-        pg_cpu = CpuWindow(mon.backends)
-        bg_cpu = CpuWindow(lambda: dict.fromkeys(mon.cluster_background(), "bg"))
+        tote_cpu, pg_cpu, bg_cpu = _windows(mon, servers)
         for w in (tote_cpu, pg_cpu, bg_cpu):
             w.start()
         t0 = time.perf_counter()
@@ -348,6 +362,8 @@ def run(url: str, replica_counts: list[int], levels: list[int], seconds: float, 
                     r["round"] = rnd
                     _print_row(r)
                 tote += rows
+            if dbos_workflows <= 0:
+                continue
             d = dbos_run(pg, dbos_concurrency, dbos_workflows)
             d["round"] = rnd
             dbos.append(d)
@@ -364,7 +380,16 @@ def _print_row(r: dict[str, Any]) -> None:
           f"sagas {r['sagas_per_s']:.0f}/s; per order: tote {r['tote_cpu_ms']:.2f} ms, "
           f"pg {r['pg_cpu_ms']:.2f} ms (+cluster bg {r['pg_bg_cpu_ms']:.2f}), "
           f"{_net_commits(r):.2f} commits; auths/order {r['auths_per_order']:.3f}, "
-          f"events twice {r['events_twice']}", flush=True)
+          f"events twice {r['events_twice']}; idle: tote {r['idle_tote_cpu']:.3f} cores, "
+          f"pg {r['idle_pg_cpu']:.3f} cores, {r['idle_commits_per_s']:.1f} commits/s; "
+          f"span {r['span_s']:.1f} s, {r['orders']} orders", flush=True)
+
+
+def _net_cpu(r: dict[str, Any]) -> float:
+    """tote + backends CPU ms per order, less what the idle replicas and their backends burn
+    over the same span (their scans: a cost per second, not per order)."""
+    idle = (r["idle_tote_cpu"] + r["idle_pg_cpu"]) * r["span_s"] / r["orders"]
+    return float(r["tote_cpu_ms"] + r["pg_cpu_ms"] - 1000 * idle)
 
 
 def _net_commits(r: dict[str, Any]) -> float:
@@ -377,15 +402,16 @@ def _summary(tote: list[dict[str, Any]], dbos: list[dict[str, Any]], replica_cou
     print("\ntote serve on PostgreSQL, card orders, sandbox in its own process at zero latency:")
     print(f"{'rnd':>3} {'repl':>4} {'conc':>4} {'PlaceOrder/s':>12} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'sagas/s':>8} {'÷ DBOS':>7} {'tote ms':>8} {'pg ms':>6} {'sum ms':>7} "
-          f"{'commits':>7} {'auth/ord':>8} {'2×auth':>6} {'2×event':>7} {'bg ms':>6}")
+          f"{'net ms':>6} {'commits':>7} {'auth/ord':>8} {'2×auth':>6} {'2×event':>7} {'bg ms':>6}")
     by_round = {d["round"]: d for d in dbos}
     for r in tote:
-        d = by_round[r["round"]]
+        d = by_round.get(r["round"], {"workflows_per_s": float("nan")})
         print(f"{r['round']:>3} {r['replicas']:>4} {r['concurrency']:>4} "
               f"{r['placed_per_s']:>12.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
               f"{r['sagas_per_s']:>8.0f} {r['sagas_per_s'] / d['workflows_per_s']:>7.1f} "
               f"{r['tote_cpu_ms']:>8.2f} {r['pg_cpu_ms']:>6.2f} "
-              f"{r['tote_cpu_ms'] + r['pg_cpu_ms']:>7.2f} {_net_commits(r):>7.2f} "
+              f"{r['tote_cpu_ms'] + r['pg_cpu_ms']:>7.2f} {_net_cpu(r):>6.2f} "
+              f"{_net_commits(r):>7.2f} "
               f"{r['auths_per_order']:>8.3f} {r['orders_authorized_twice']:>6} "
               f"{r['events_twice']:>7} {r['pg_bg_cpu_ms']:>6.2f}")
     print("\nDBOS Transact saga (peers/dbos_saga.py) on the same server, each round beside tote's:")
@@ -399,7 +425,7 @@ def _summary(tote: list[dict[str, Any]], dbos: list[dict[str, Any]], replica_cou
         for n in replica_counts:
             if n == 1:
                 continue
-            for rnd in sorted(by_round):
+            for rnd in sorted({r["round"] for r in tote}):
                 for c in levels:
                     one = _find(tote, rnd, 1, c)
                     more = _find(tote, rnd, n, c)
@@ -407,12 +433,16 @@ def _summary(tote: list[dict[str, Any]], dbos: list[dict[str, Any]], replica_cou
                         a = one["tote_cpu_ms"] + one["pg_cpu_ms"]
                         b = more["tote_cpu_ms"] + more["pg_cpu_ms"]
                         print(f"  round {rnd} conc {c:>3}: {n} replicas {b:.2f} ms ÷ 1 replica "
-                              f"{a:.2f} ms = {b / a:.2f}")
+                              f"{a:.2f} ms = {b / a:.2f}; net of idle scans "
+                              f"{_net_cpu(more):.2f} ÷ {_net_cpu(one):.2f} = "
+                              f"{_net_cpu(more) / _net_cpu(one):.2f}")
     print("\nsagas/s: orders that reached PROCESSING (or CANCELLED) from the first placement until"
           " the last one's saga\nfinished; ÷ DBOS: over the same round's DBOS workflows/s (target"
           " ≥ 10); tote ms: CPU of every replica\n(all threads, children included) per order; pg"
           " ms: CPU of every PostgreSQL backend serving the bench's\ndatabase (client backends"
-          " and autovacuum workers) per order; bg ms: the server's shared background\nprocesses"
+          " and autovacuum workers) per order; net ms: their sum less the idle replicas' and"
+          " backends'\nCPU rate (measured before the levels) over the same span; bg ms: the"
+          " server's shared background\nprocesses"
           " (checkpointer, WAL writer, …), not attributable to the bench (other users share them),"
           " not in\nsum; commits: pg_stat_database.xact_commit of the bench's database per order,"
           " less the bench's own\nqueries and the idle replicas' rate over the same stretch;"

@@ -2,9 +2,9 @@
 
 Python imports `sitecustomize` at start-up from the path; bench/saga_pg.py puts this folder on
 PYTHONPATH of the replicas it profiles and TOTE_BENCH_PROFILE names the file to write. Every
-thread (the event loop's and the database pool's) gets its own profiler, timing CPU, and at exit their
-figures go into the one file (pstats; read it with `python -m pstats FILE`). py-spy cannot
-attach on this machine; this is the way to see what a replica spends its CPU on.
+thread (the event loop's and the database pool's) gets its own profiler, timing CPU, and at
+exit their figures go into the one file (pstats; read it with `python -m pstats FILE`). py-spy
+cannot attach on this machine; this is the way to see what a replica spends its CPU on.
 """
 
 from __future__ import annotations

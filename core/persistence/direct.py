@@ -56,11 +56,13 @@ class _Compiled:
     __slots__ = ("sql", "binds", "results", "row")
 
     def __init__(self, sql: str, binds: tuple[tuple[str, Any, _Processor], ...],
-                 results: tuple[_Processor, ...], row: Any) -> None:
+                 results: tuple[_Processor, ...] | None, row: Any) -> None:
         self.sql = sql
         # (parameter name, default when the caller leaves it out, bind processor)
         self.binds = binds
-        self.results = results if any(results) else ()
+        # None: not known until the first rows arrive (psycopg's processors need each
+        # column's type as the server describes it)
+        self.results = results if results is None or any(results) else ()
         self.row = row  # a namedtuple of the selected columns' keys, or None
 
 
@@ -112,8 +114,10 @@ class HotStatement:
                 default = bind.effective_value  # a literal written into the statement
             binds.append((name, default,
                           bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        results: tuple[_Processor, ...] = ()
-        if isinstance(self.stmt, Select):
+        results: tuple[_Processor, ...] | None = ()
+        if isinstance(self.stmt, Select) and dialect.name != "sqlite":
+            results = None
+        elif isinstance(self.stmt, Select):
             results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None)
                             for col in self.stmt.selected_columns)
         made = _Compiled(compiled.string, tuple(binds), results, self._row)
@@ -155,6 +159,12 @@ class HotStatement:
             return []
         make = compiled.row._make
         processors = compiled.results
+        if processors is None:  # psycopg: the first rows' description gives each column's type
+            assert isinstance(self.stmt, Select)
+            types = [d.type_code for d in cursor.description]
+            found = tuple(col.type.dialect_impl(conn.dialect).result_processor(conn.dialect, code)
+                          for col, code in zip(self.stmt.selected_columns, types, strict=True))
+            processors = compiled.results = found if any(found) else ()
         if processors:
             return [make([v if p is None or v is None else p(v)
                           for v, p in zip(row, processors, strict=True)])

@@ -111,3 +111,18 @@ def test_psycopg_errors_reach_callers_as_sqlalchemy_raises_them(db):
     assert caught.value.connection_invalidated
     with db.read() as s:  # the pool hands out a live connection again
         assert probe.execute(s.connection(), {"sku": "MUG"}) == [("MUG",)]
+
+
+def test_float_columns_come_back_as_floats(db):
+    """psycopg's Float processor needs the column's type as the server describes it: the
+    routing step reads every FC's place through this statement."""
+    from core.persistence.repos import routing
+    from core.service.catalog import FcData, upsert_fc
+
+    with db.write() as s:
+        upsert_fc(s, FcData("FC-1", "One", 12.97, 77.59, 16, 10, {}))
+    for _ in range(2):  # the first rows find the processors, later ones reuse them
+        with db.read() as s:
+            (site,) = routing.sites(s.connection())
+        assert (site.fc_id, site.latitude, site.longitude) == ("FC-1", 12.97, 77.59)
+        assert isinstance(site.latitude, float)

@@ -74,6 +74,14 @@ def _with_db(url: str, name: str) -> str:
     return f"{base}/{name}" + (f"?{query}" if query else "")
 
 
+def _machine() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine so far (/proc/stat): how loaded it was."""
+    with open("/proc/stat") as f:
+        vals = [int(v) for v in f.readline().split()[1:]]
+    idle = vals[3] + vals[4]
+    return sum(vals) - idle, sum(vals)
+
+
 def _proc_cpu(pid: int, children: bool = False) -> float | None:
     """CPU seconds of one process (all threads; with `children`, its reaped children too)."""
     try:
@@ -270,7 +278,7 @@ async def _level(servers: list[ToteServer], mon: Pg, metadata: Any, token: str,
         stubs = [orders_pb2_grpc.OrderServiceStub(ch) for ch in channels]
         turn = itertools.cycle(range(len(stubs)))  # round robin: call i to replica i mod N
 
-        def call():  # type: ignore[no-untyped-def]
+        def call() -> Any:
             return stubs[next(turn)].PlaceOrder(
                 place_request([("BENCH-SKU", 1)], card(token)), metadata=metadata)
 
@@ -283,7 +291,7 @@ async def _level(servers: list[ToteServer], mon: Pg, metadata: Any, token: str,
         tote_cpu, pg_cpu, bg_cpu = _windows(mon, servers)
         for w in (tote_cpu, pg_cpu, bg_cpu):
             w.start()
-        t0 = time.perf_counter()
+        busy0, t0 = _machine(), time.perf_counter()
         n, lat = await _drive(call, concurrency, seconds)
         placing = time.perf_counter() - t0
         target = before_placed + n
@@ -291,6 +299,7 @@ async def _level(servers: list[ToteServer], mon: Pg, metadata: Any, token: str,
             await asyncio.sleep(0.02)
         total = time.perf_counter() - t0
         cpu_tote, cpu_pg, cpu_bg = tote_cpu.stop(), pg_cpu.stop(), bg_cpu.stop()
+        busy1 = _machine()
         await asyncio.sleep(STATS_SETTLE_S)
         commits = mon.commits() - commits0 - (mon.own_commits - own0)
         lat.sort()
@@ -300,7 +309,8 @@ async def _level(servers: list[ToteServer], mon: Pg, metadata: Any, token: str,
                 "sagas_per_s": (done - before_done) / total, "span_s": total,
                 "tote_cpu_ms": 1000 * cpu_tote / n, "pg_cpu_ms": 1000 * cpu_pg / n,
                 "pg_bg_cpu_ms": 1000 * cpu_bg / n, "pg_backends_lost": pg_cpu.lost,
-                "commits_gross": commits / n, "settle_s": total + STATS_SETTLE_S}
+                "commits_gross": commits / n, "settle_s": total + STATS_SETTLE_S,
+                "machine_busy_pct": 100 * (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])}
     finally:
         for ch in channels:
             await ch.close()
@@ -370,7 +380,9 @@ def run(url: str, replica_counts: list[int], levels: list[int], seconds: float, 
             print(f"  round {rnd} DBOS {d['dbos']}, C={d['concurrency']}: "
                   f"{d['workflows_per_s']} workflows/s, p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms,"
                   f" {d.get('pg_commits_per_workflow')} commits/workflow,"
-                  f" verified={d['verified']}", flush=True)
+                  f" its process {_dbos_cpu_ms(d):.1f} ms CPU/workflow,"
+                  f" machine {d.get('machine_busy_pct')}% busy, verified={d['verified']}",
+                  flush=True)
     _summary(tote, dbos, replica_counts, levels)
 
 
@@ -382,7 +394,8 @@ def _print_row(r: dict[str, Any]) -> None:
           f"{_net_commits(r):.2f} commits; auths/order {r['auths_per_order']:.3f}, "
           f"events twice {r['events_twice']}; idle: tote {r['idle_tote_cpu']:.3f} cores, "
           f"pg {r['idle_pg_cpu']:.3f} cores, {r['idle_commits_per_s']:.1f} commits/s; "
-          f"span {r['span_s']:.1f} s, {r['orders']} orders", flush=True)
+          f"span {r['span_s']:.1f} s, {r['orders']} orders, machine "
+          f"{r['machine_busy_pct']:.0f}% busy", flush=True)
 
 
 def _net_cpu(r: dict[str, Any]) -> float:
@@ -390,6 +403,11 @@ def _net_cpu(r: dict[str, Any]) -> float:
     over the same span (their scans: a cost per second, not per order)."""
     idle = (r["idle_tote_cpu"] + r["idle_pg_cpu"]) * r["span_s"] / r["orders"]
     return float(r["tote_cpu_ms"] + r["pg_cpu_ms"] - 1000 * idle)
+
+
+def _dbos_cpu_ms(d: dict[str, Any]) -> float:
+    """The DBOS process's CPU per workflow, from the peer's own figures."""
+    return float(10 * d["bench_cpu_pct"] / d["workflows_per_s"])
 
 
 def _net_commits(r: dict[str, Any]) -> float:
@@ -418,7 +436,9 @@ def _summary(tote: list[dict[str, Any]], dbos: list[dict[str, Any]], replica_cou
     for d in dbos:
         print(f"  round {d['round']}: {d['workflows_per_s']} workflows/s at C={d['concurrency']}"
               f" (p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms), "
-              f"{d.get('pg_commits_per_workflow')} commits/workflow, verified={d['verified']}")
+              f"{d.get('pg_commits_per_workflow')} commits/workflow, its process "
+              f"{_dbos_cpu_ms(d):.1f} ms CPU/workflow (PostgreSQL's not counted), machine "
+              f"{d.get('machine_busy_pct')}% busy, verified={d['verified']}")
     if 1 in replica_counts:
         print("\ntwo-replica cost, CPU per order (tote + PostgreSQL backends) ÷ one replica's, "
               "same round and level (target ≤ 1.15):")

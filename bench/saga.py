@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/saga.py [--seconds 5] [--concurrency 1,8,32]
                                    [--compare-no-orders-first]
+    .venv/bin/python bench/saga.py --db postgresql+psycopg://USER@HOST:PORT/DB --replicas 1,2
+                                   [--seconds 5] [--concurrency 8,32] [--rounds 2]
+
+With --db on PostgreSQL, bench/saga_pg.py runs instead: tote serve replicas on a fresh database
+of that server beside the DBOS peer (its docstring says what it prints). Without it:
 
 1. a bare grpc.aio echo server's unary QPS (the ceiling of any RPC here);
 2. raw sqlite3 WAL commits/s of an order row plus an outbox row (the ceiling of durable steps),
@@ -320,8 +325,26 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--compare-no-orders-first", action="store_true",
                         help="also run tote serve --no-orders-first (every saga starts at once)")
+    parser.add_argument("--db", help="a PostgreSQL URL: bench tote on a fresh database of that "
+                        "server (created and dropped here) beside the DBOS peer (bench/saga_pg.py)")
+    parser.add_argument("--replicas", default="1,2",
+                        help="with --db: replica counts to run, e.g. 1,2")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="with --db: each configuration this many times, interleaved")
+    parser.add_argument("--dbos-concurrency", type=int, default=16,
+                        help="with --db: the DBOS peer's concurrent workflows")
+    parser.add_argument("--dbos-workflows", type=int, default=300,
+                        help="with --db: the DBOS peer's measured workflows")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
+    if args.db:
+        if not args.db.startswith(("postgresql", "postgres:")):
+            parser.error("--db takes a PostgreSQL URL (without it the bench runs on SQLite)")
+        from bench import saga_pg
+
+        saga_pg.run(args.db, [int(n) for n in args.replicas.split(",")], levels, args.seconds,
+                    args.rounds, args.dbos_concurrency, args.dbos_workflows)
+        return
     print(f"tote bench — {os.cpu_count()} cores, {args.seconds:g} s per figure\n", flush=True)
     echo = {c: echo_qps(c, args.seconds) for c in levels}
     for c in levels:

@@ -1,12 +1,16 @@
-"""The hottest statements run on SQLite's DBAPI connection, compiled once by SQLAlchemy.
+"""The hottest statements run on the DBAPI connection (SQLite's, psycopg's), compiled once by
+SQLAlchemy.
 
 SQLAlchemy still writes the SQL and converts the values — each column type's own bind and
 result processors (UtcDateTime to SQLite's datetime text and back, JSON to text) — but the
 per-execution work of `Connection.execute` (cache keys, parameter dicts, events, Row objects)
 is skipped: for PlaceOrder's and the saga's small statements that work cost several times what
 SQLite itself did. The statement runs inside the transaction the session already holds (the
-same DBAPI connection). Other dialects run the same statement through `Connection.execute`,
-and its rows answer the same way (by index, by column name, `_asdict()`).
+same DBAPI connection). PostgreSQL through psycopg takes the same path, the statement compiled
+for the connection's own dialect (pyformat, with its bind casts): there too `Connection.execute`
+was a large share of tote's CPU per order (bench/saga.py --db). Other dialects run the same
+statement through `Connection.execute`, and its rows answer the same way (by index, by column
+name, `_asdict()`).
 
 Only documented SQLAlchemy APIs are used: the SQL is compiled for a twin of the connection's
 dialect made with `paramstyle="named"` (sqlite3 takes `:name` parameters from a dict, so no
@@ -17,12 +21,14 @@ through `TypeEngine.bind_processor`, each selected column through `result_proces
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.exc import DBAPIError
 
 _Processor = Callable[[Any], Any] | None
 _REQUIRED = object()
@@ -30,7 +36,14 @@ _REQUIRED = object()
 _NAMED: dict[type[Dialect], Dialect] = {}
 
 
+def _direct(dialect: Dialect) -> bool:
+    """Whether statements run on this dialect's DBAPI connection (else Connection.execute)."""
+    return dialect.name == "sqlite" or dialect.driver == "psycopg"
+
+
 def _named_twin(dialect: Dialect) -> Dialect:
+    if dialect.name != "sqlite":
+        return dialect  # psycopg takes the dialect's own pyformat parameters from a dict
     twin = _NAMED.get(type(dialect))
     if twin is None:
         if not isinstance(dialect, DefaultDialect):
@@ -43,16 +56,19 @@ class _Compiled:
     __slots__ = ("sql", "binds", "results", "row")
 
     def __init__(self, sql: str, binds: tuple[tuple[str, Any, _Processor], ...],
-                 results: tuple[_Processor, ...], row: Any) -> None:
+                 results: tuple[_Processor, ...] | None, row: Any) -> None:
         self.sql = sql
         # (parameter name, default when the caller leaves it out, bind processor)
         self.binds = binds
-        self.results = results if any(results) else ()
+        # None: not known until the first rows arrive (psycopg's processors need each
+        # column's type as the server describes it)
+        self.results = results if results is None or any(results) else ()
         self.row = row  # a namedtuple of the selected columns' keys, or None
 
 
 class HotStatement:
-    """A Core statement with named bind parameters, run on the DBAPI connection on SQLite.
+    """A Core statement with named bind parameters, run on the DBAPI connection on SQLite and
+    on PostgreSQL through psycopg.
 
     `keys`: the columns an INSERT or UPDATE sets (a column left out that has a constant
     default gets it, as SQLAlchemy would do). Without `keys` an INSERT or UPDATE takes its
@@ -98,8 +114,10 @@ class HotStatement:
                 default = bind.effective_value  # a literal written into the statement
             binds.append((name, default,
                           bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        results: tuple[_Processor, ...] = ()
-        if isinstance(self.stmt, Select):
+        results: tuple[_Processor, ...] | None = ()
+        if isinstance(self.stmt, Select) and dialect.name != "sqlite":
+            results = None
+        elif isinstance(self.stmt, Select):
             results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None)
                             for col in self.stmt.selected_columns)
         made = _Compiled(compiled.string, tuple(binds), results, self._row)
@@ -123,13 +141,17 @@ class HotStatement:
 
     def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._compiled(conn.dialect, values)
-        cursor = self._driver(conn).execute(compiled.sql, self._params(compiled, values))
-        return compiled, cursor
+        params = self._params(compiled, values)
+        driver = self._driver(conn)
+        if conn.dialect.name == "sqlite":
+            return compiled, driver.execute(compiled.sql, params)
+        with _as_sqlalchemy(conn, compiled.sql, params):
+            return compiled, driver.execute(compiled.sql, params)
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
         """Run once; a SELECT's rows (by index, by column name), else []."""
         values = values or {}
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn.dialect):
             result = conn.execute(self.stmt, dict(values))
             return list(result) if result.returns_rows else []
         compiled, cursor = self._run(conn, values)
@@ -137,6 +159,12 @@ class HotStatement:
             return []
         make = compiled.row._make
         processors = compiled.results
+        if processors is None:  # psycopg: the first rows' description gives each column's type
+            assert isinstance(self.stmt, Select)
+            types = [d.type_code for d in cursor.description]
+            found = tuple(col.type.dialect_impl(conn.dialect).result_processor(conn.dialect, code)
+                          for col, code in zip(self.stmt.selected_columns, types, strict=True))
+            processors = compiled.results = found if any(found) else ()
         if processors:
             return [make([v if p is None or v is None else p(v)
                           for v, p in zip(row, processors, strict=True)])
@@ -145,7 +173,7 @@ class HotStatement:
 
     def rowcount(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Run an UPDATE or DELETE once; the rows it matched."""
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn.dialect):
             return conn.execute(self.stmt, dict(values)).rowcount
         return int(self._run(conn, values)[1].rowcount)
 
@@ -154,8 +182,29 @@ class HotStatement:
         rows = list(rows)
         if not rows:
             return
-        if conn.dialect.name != "sqlite":
+        if not _direct(conn.dialect):
             conn.execute(self.stmt, [dict(r) for r in rows])
             return
         compiled = self._compiled(conn.dialect, rows[0])
-        self._driver(conn).executemany(compiled.sql, [self._params(compiled, r) for r in rows])
+        params = [self._params(compiled, r) for r in rows]
+        if conn.dialect.name == "sqlite":
+            self._driver(conn).executemany(compiled.sql, params)
+        else:  # a psycopg connection has no executemany of its own
+            with _as_sqlalchemy(conn, compiled.sql, params), self._driver(conn).cursor() as cur:
+                cur.executemany(compiled.sql, params)
+
+
+@contextmanager
+def _as_sqlalchemy(conn: Connection, sql: str, params: Any) -> Iterator[None]:
+    """psycopg's errors as SQLAlchemy raises them (callers catch IntegrityError, the retry
+    OperationalError), and a connection the server dropped invalidated, so the pool replaces
+    it instead of handing it out again."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        gone = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+        if gone:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error, connection_invalidated=gone,
+                                  dialect=conn.dialect) from exc

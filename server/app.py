@@ -234,6 +234,9 @@ async def start(settings: Settings) -> Running:
         raise SystemExit(f"cannot listen on {settings.listen}: is another server there?")
     if metrics is not None:
         metrics.watch(dbx, saga)
+        saga.on_takeover = ctx.packer.on_takeover = metrics.lease_taken_over
+        for worker in workers:
+            worker.lease.on_takeover = metrics.lease_taken_over
     await server.start()
     await hub.start()
     await saga.start()

@@ -37,7 +37,7 @@ class WorkerLease:
                  on_takeover: Callable[[str, int], None] | None = None) -> None:
         self._dbx, self.name, self._lease, self.holder = dbx, name, lease, holder
         # (worker, how many): the lead's tote_lease_takeovers_total{worker} hook.
-        self._on_takeover = on_takeover
+        self.on_takeover = on_takeover
         self._shared = not dbx.db.is_sqlite
         self._held_until = 0.0  # time.monotonic() after which we no longer count on it
         self._task: asyncio.Task[None] | None = None
@@ -89,5 +89,5 @@ class WorkerLease:
             self.takeovers += 1
             log.info("took over 1 %s lease from a replica whose lease expired (%s)",
                      self.name, grant.took_over_from)
-            if self._on_takeover is not None:
-                self._on_takeover(self.name, 1)
+            if self.on_takeover is not None:
+                self.on_takeover(self.name, 1)

@@ -54,7 +54,7 @@ DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
               10.0, 30.0)
 # The workers that claim work under a lease (README: "Replicas"); counted from zero so that
 # rate() sees the first takeover.
-LEASE_WORKERS = ("saga", "packing", "pick_task", "upi", "tracking", "settlement", "cod")
+LEASE_WORKERS = ("saga", "packing", "tracking", "settlement")
 # A method the server does not serve: its name is the caller's, so it is not a label value.
 UNKNOWN_METHOD = "unknown"
 _CODE_NAMES: dict[Any, str] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +44,8 @@ class Packer:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self.takeovers = 0  # packings claimed after their lease lapsed (tote_lease_takeovers)
+        # (worker, how many): told of each takeover (tote_lease_takeovers_total{worker}).
+        self.on_takeover: Callable[[str, int], None] | None = None
 
     # -- one shipment -------------------------------------------------------------------------
 
@@ -115,6 +118,8 @@ class Packer:
                     # Packing renews its lease (updated_at) at every step: one idle past the
                     # lease was left by a replica that died or gave up waiting on a party.
                     self.takeovers += len(ids)
+                    if self.on_takeover is not None:
+                        self.on_takeover("packing", len(ids))
                     log.info("took over %d packing(s) from a replica whose lease expired",
                              len(ids))
                 first = False

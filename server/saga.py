@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
 
@@ -64,6 +65,8 @@ class SagaRunner:
         self._stopping = False
         self._noted = 0.0  # when the backlog was last logged
         self.takeovers = 0  # lapsed saga leases claimed by this replica (tote_lease_takeovers)
+        # (worker, how many): told of each takeover (tote_lease_takeovers_total{worker}).
+        self.on_takeover: Callable[[str, int], None] | None = None
 
     # -- what others tell the queue -----------------------------------------------------------
 
@@ -232,6 +235,8 @@ class SagaRunner:
                 due = await self._dbx.execute(ClaimDueSagas(utcnow(), lease, 200))
                 if due.takeovers:
                     self.takeovers += due.takeovers
+                    if self.on_takeover is not None:
+                        self.on_takeover("saga", due.takeovers)
                     log.info("took over %d sagas from a replica whose lease expired",
                              due.takeovers)
                 for order_id in due.order_ids:

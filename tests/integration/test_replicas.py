@@ -39,6 +39,7 @@ from tests.harness import (
     sandbox_card,
     unique,
 )
+from tests.integration.test_metrics import scrape, value
 from tests.integration.test_shipping import hand_off, pick_and_pack
 from tote.v1 import common_pb2 as pb
 from tote.v1 import fulfillment_pb2
@@ -85,7 +86,7 @@ class Replicas:
             workdir, f"http://127.0.0.1:{webhook_port}/webhooks/gateway").start()
         self.latency(latency_ms)  # (after its start: the harness's health check has 1 s)
         flags = ["--gateway-url", self.sandbox.url, "--carrier-url", self.sandbox.url,
-                 "--saga-lease-s", str(LEASE_S), *args]
+                 "--saga-lease-s", str(LEASE_S), "--metrics-listen", "127.0.0.1:0", *args]
         self.servers: list[ToteServer] = []
         for name, port in (("a", webhook_port), ("b", 0)):
             (workdir / name).mkdir(exist_ok=True)
@@ -277,6 +278,7 @@ def test_sigkill_one_replica_mid_saga_the_other_finishes_every_saga_without_doub
         assert shops[1].stock(sku)[:2] == (30, 24)
         assert "sagas from a replica whose lease expired" in _log(two.b), \
             "the survivor never said it took the killed replica's sagas over"
+        assert value(scrape(two.b), "tote_lease_takeovers_total", worker="saga") >= 1
     _no_orphan_locks(pg_url)
 
 
@@ -433,6 +435,7 @@ def test_tracking_polls_and_settlement_are_done_by_one_replica_and_taken_over_wh
         dead.kill()
         _wait(lambda: "took over 1 tracking lease" in _log(survivor),
               "no replica took the tracking lease over")
+        assert value(scrape(survivor), "tote_lease_takeovers_total", worker="tracking") == 1
         before = two.requests()["requests"].get(polls[1], 0)
         _wait(lambda: two.requests()["requests"].get(polls[1], 0) >= before + 2,
               "polling did not resume on the survivor")

@@ -3,6 +3,10 @@
 SQLite runs in WAL mode; a transaction that reads then writes starts with BEGIN IMMEDIATE so
 two writers never deadlock on a lock upgrade, and a busy database is waited for (busy_timeout)
 then retried — "database is locked" never leaks out as an internal error.
+
+PostgreSQL: a pool of at most `DbOptions.pool_size` connections named `tote`, idle ones closed,
+every transaction bounded by the statement and idle-in-transaction timeouts in a way that holds
+behind a transaction-pooling PgBouncer (docs/operations.md, "Connections and PgBouncer").
 """
 
 from __future__ import annotations

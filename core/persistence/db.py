@@ -3,6 +3,10 @@
 SQLite runs in WAL mode; a transaction that reads then writes starts with BEGIN IMMEDIATE so
 two writers never deadlock on a lock upgrade, and a busy database is waited for (busy_timeout)
 then retried — "database is locked" never leaks out as an internal error.
+
+PostgreSQL: a pool of at most `DbOptions.pool_size` connections named `tote`, idle ones closed,
+every transaction bounded by the statement and idle-in-transaction timeouts in a way that holds
+behind a transaction-pooling PgBouncer (docs/operations.md, "Connections and PgBouncer").
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -192,8 +197,11 @@ class _IdleSweeper:
         with self._lock:
             self._empty.discard(id(record.info))
             if self._thread is None and not self._stopping.is_set():
-                self._thread = threading.Thread(target=self._run, name="tote-db-idle",
-                                                daemon=True)
+                # The thread holds the sweeper weakly: a Database dropped without dispose()
+                # (a tool, a test) is collected, and its thread ends.
+                self._thread = threading.Thread(target=_sweep_forever,
+                                                args=(weakref.ref(self), self._stopping),
+                                                name="tote-db-idle", daemon=True)
                 self._thread.start()
         record.info["idle_since"] = time.monotonic()
 
@@ -201,13 +209,6 @@ class _IdleSweeper:
     def _checked_in(_dbapi_conn: object, record: ConnectionPoolEntry) -> None:
         if not record.info.pop("sweeping", False):
             record.info["idle_since"] = time.monotonic()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(_SWEEP_EVERY_S):
-            try:
-                self.sweep(IDLE_CLOSE_S)
-            except Exception:  # the database away: the pool's own checks deal with it
-                log.debug("idle connection sweep failed", exc_info=True)
 
     def sweep(self, idle_s: float) -> int:
         """Close the pooled connections unused for idle_s; how many were closed."""
@@ -235,6 +236,18 @@ class _IdleSweeper:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+def _sweep_forever(ref: weakref.ref[_IdleSweeper], stopping: threading.Event) -> None:
+    while not stopping.wait(_SWEEP_EVERY_S):
+        sweeper = ref()
+        if sweeper is None:
+            return
+        try:
+            sweeper.sweep(IDLE_CLOSE_S)
+        except Exception:  # the database away: the pool's own checks deal with it
+            log.debug("idle connection sweep failed", exc_info=True)
+        del sweeper
 
 
 def _idle_since(conn: PoolProxiedConnection, default: float) -> float:

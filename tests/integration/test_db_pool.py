@@ -90,16 +90,28 @@ def test_an_idle_pool_closes_the_connections_a_burst_opened(database, monkeypatc
     monkeypatch.setattr(db_module, "IDLE_CLOSE_S", 0.5)
     db = Database(url, options=DbOptions(pool_size=5))
     probe = admin()
-    try:
-        together = threading.Barrier(5)
-        burst = [threading.Thread(target=db.run_read, args=(
-            lambda s: (together.wait(10), s.execute(text("SELECT 1")).scalar()),))
-            for _ in range(5)]
-        for t in burst:
+
+    def burst() -> int:
+        """Five transactions at once; how many tote connections there were meanwhile."""
+        arrived, counted = threading.Barrier(6), threading.Event()
+
+        def hold(session) -> None:  # type: ignore[no-untyped-def]
+            session.execute(text("SELECT 1"))  # (its connection is checked out from here)
+            arrived.wait(30)
+            counted.wait(30)
+
+        threads = [threading.Thread(target=db.run_read, args=(hold,)) for _ in range(5)]
+        for t in threads:
             t.start()
-        for t in burst:
+        arrived.wait(30)
+        seen = len(tote_backends(probe, name))
+        counted.set()
+        for t in threads:
             t.join(30)
-        assert len(tote_backends(probe, name)) == 5
+        return seen
+
+    try:
+        assert burst() == 5
 
         def only_the_one_in_use_is_left() -> bool:
             # A light load (one transaction at a time) keeps reusing one connection (LIFO).
@@ -107,16 +119,7 @@ def test_an_idle_pool_closes_the_connections_a_burst_opened(database, monkeypatc
             return len(tote_backends(probe, name)) == 1
 
         wait_until(only_the_one_in_use_is_left, "the idle connections were closed")
-        # And a burst opens them again.
-        burst = [threading.Thread(target=db.run_read, args=(
-            lambda s: (together.wait(10), s.execute(text("SELECT 1")).scalar()),))
-            for _ in range(5)]
-        together.reset()
-        for t in burst:
-            t.start()
-        for t in burst:
-            t.join(30)
-        assert len(tote_backends(probe, name)) == 5
+        assert burst() == 5  # and a burst opens them again
     finally:
         probe.close()
         db.dispose()

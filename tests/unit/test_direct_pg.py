@@ -79,7 +79,8 @@ def test_hot_statements_skip_connection_execute_on_psycopg(db):
             assert read.execute(conn, {"sku": "JUG"}) == [("JUG", WHEN)]
     finally:
         event.remove(db.write_engine, "before_cursor_execute", note)
-    assert seen == []
+    # (The transaction's own BEGIN, with its timeouts, is tote's: core/persistence/db.py.)
+    assert [q for q in seen if not q.startswith("BEGIN")] == []
     with db.read() as s:
         assert s.get(Product, "CUP") is not None and s.get(Product, "JUG") is not None
 

@@ -94,6 +94,7 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
 # not the most its busiest moment took (docs/operations.md, "Connections and PgBouncer").
 IDLE_CLOSE_S = 30.0
 _SWEEP_EVERY_S = 10.0
+CONNECT_TIMEOUT_S = 5
 APPLICATION_NAME = "tote"
 _QUERY_CANCELED = "57014"  # SQLSTATE query_canceled (statement_timeout, or a cancel request)
 # psycopg names its prepared statements _pg3_N; a transaction-pooling PgBouncer (before 1.21)
@@ -116,8 +117,13 @@ def _postgresql_engine(url: str, options: DbOptions, *, echo: bool) -> Engine:
     """
     connect_args: dict[str, object] = {"prepare_threshold": options.prepare_threshold,
                                        "autocommit": True}
-    if "application_name" not in make_url(url).query:  # an operator's own name wins
+    query = make_url(url).query
+    if "application_name" not in query:  # an operator's own name wins
         connect_args["application_name"] = APPLICATION_NAME
+    if "connect_timeout" not in query:
+        # Per host: a server whose machine is gone (no refusal, only silence) must not hold
+        # a connection attempt past a caller's deadline, and a failover list moves on.
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     engine = create_engine(
         url, echo=echo, connect_args=connect_args,
         # Never more than pool_size: server/dbexec.py runs no more threads than that, so no

@@ -80,6 +80,17 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @contextmanager
+def migrated_pg_database(pg_server: str, revision: str = "head") -> Iterator[str]:
+    """A new PostgreSQL database migrated to revision, dropped afterwards."""
+    url, name = fresh_pg_database(pg_server)
+    try:
+        migrate.upgrade(url, revision)
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@contextmanager
 def migrated_database(request, folder: Path,  # type: ignore[no-untyped-def]
                       revision: str = "head") -> Iterator[str]:
     """A new database of request.param's backend (a file in folder, or a PostgreSQL database
@@ -89,12 +100,8 @@ def migrated_database(request, folder: Path,  # type: ignore[no-untyped-def]
         migrate.upgrade(url, revision)
         yield url
         return
-    url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
-    try:
-        migrate.upgrade(url, revision)
+    with migrated_pg_database(request.getfixturevalue("pg_server"), revision) as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 def database_at(revision: str):  # type: ignore[no-untyped-def]

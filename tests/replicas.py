@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.persistence import migrate
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.harness import Client, ToteServer
 
 
@@ -29,12 +28,11 @@ class Replicas:
 
 @pytest.fixture
 def replicas(pg_server, tmp_path: Path) -> Iterator[Replicas]:  # type: ignore[no-untyped-def]
-    url, name = fresh_pg_database(pg_server)
-    try:
-        migrate.upgrade(url)
-        a = ToteServer(url, tmp_path / "a").start() if (tmp_path / "a").mkdir() is None else None
-        b = ToteServer(url, tmp_path / "b").start() if (tmp_path / "b").mkdir() is None else None
-        assert a is not None and b is not None
+    with migrated_pg_database(pg_server) as url:
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        a = ToteServer(url, tmp_path / "a").start()
+        b = ToteServer(url, tmp_path / "b").start()
         admin, shop = b.client(b.token("admin", "ops")), b.client(b.token("storefront", "shop"))
         try:
             yield Replicas(a, b, admin, shop)
@@ -43,5 +41,3 @@ def replicas(pg_server, tmp_path: Path) -> Iterator[Replicas]:  # type: ignore[n
             shop.close()
             a.kill()
             b.terminate()
-    finally:
-        drop_pg_database(name)

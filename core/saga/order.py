@@ -210,8 +210,19 @@ class _OrderSteps:
         payment_id = st.authorization_id
         if payment_id is None:
             assert st.upi_intent_id is not None
-            status = await self._gateway.cancel_upi_intent(order_id=st.order_id,
-                                                           intent_id=st.upi_intent_id)
+            try:
+                status = await self._gateway.cancel_upi_intent(order_id=st.order_id,
+                                                               intent_id=st.upi_intent_id)
+            except GatewayRejected as exc:
+                if exc.code != "not_found":
+                    raise
+                # Cancelled before its registration reached the gateway (it kept failing, or
+                # had not run yet): there is nothing the customer could pay.
+                await self._bus.execute(RecordPaymentCompensated(
+                    st.order_id, False, self._now(),
+                    f"UPI intent {st.upi_intent_id} never reached the gateway; nothing to "
+                    "withdraw"))
+                return
             if status != "approved":
                 await self._bus.execute(RecordPaymentCompensated(
                     st.order_id, False, self._now(), f"UPI intent {st.upi_intent_id} cancelled"))

@@ -20,7 +20,6 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core.domain.commands import Address, LineRequest, PaymentRequest, PlaceOrder
@@ -95,19 +94,33 @@ Statement = tuple[str, Any]
 
 
 def statements_of(db: Database, call: Callable[[Session], object]) -> list[Statement]:
-    """The SQL statements (with their parameters) that `call` runs, in one transaction."""
+    """The SQL statements (with their parameters) that `call` runs, in one transaction.
+
+    Caught at psycopg's cursor, not SQLAlchemy's events: tote's hot statements run on the
+    driver's connection directly (core/persistence/direct.py) and fire no event."""
     seen: list[Statement] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if not executemany and statement.lstrip().upper().startswith(
-                ("SELECT", "UPDATE", "DELETE")):
-            seen.append((statement, parameters))
+    class Capturing(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+            if isinstance(query, str) and query.lstrip().upper().startswith(
+                    ("SELECT", "UPDATE", "DELETE")):
+                seen.append((query, params))
+            return super().execute(query, params, **kwargs)
 
-    event.listen(Engine, "before_cursor_execute", capture)
+    def checkout(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        dbapi_conn.cursor_factory = Capturing
+
+    def checkin(dbapi_conn, record):  # type: ignore[no-untyped-def]
+        if dbapi_conn is not None:
+            dbapi_conn.cursor_factory = psycopg.Cursor
+
+    event.listen(db.write_engine, "checkout", checkout)
+    event.listen(db.write_engine, "checkin", checkin)
     try:
         db.run_write(call)
     finally:
-        event.remove(Engine, "before_cursor_execute", capture)
+        event.remove(db.write_engine, "checkout", checkout)
+        event.remove(db.write_engine, "checkin", checkin)
     assert seen, "the call ran no statement"
     return seen
 

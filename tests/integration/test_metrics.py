@@ -316,13 +316,15 @@ async def test_sqlite_writes_are_timed_and_the_writer_queue_drains(tmp_path, wri
 
 
 @pytest.mark.postgres
-async def test_a_transaction_retried_after_a_serialization_failure_is_counted(pg_server):
+async def test_a_transaction_retried_after_a_lock_timeout_is_counted(pg_server):
     url, name = fresh_pg_database(pg_server)
     plain = pg_server.rsplit("/", 1)[0].replace("+psycopg", "") + f"/{name}"
     with psycopg.connect(plain, autocommit=True) as other:
         other.execute("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)")
         other.execute("INSERT INTO counter VALUES (1, 0)")
     db = Database(url)
+    holder = psycopg.connect(plain)  # another writer holds the row: the first attempt waits
+    holder.execute("SELECT n FROM counter WHERE id = 1 FOR UPDATE")
     try:
         metrics = Metrics()
         dbx = DbExecutor(db, metrics=metrics)
@@ -330,19 +332,18 @@ async def test_a_transaction_retried_after_a_serialization_failure_is_counted(pg
 
         def add_ten(session: Session) -> int:
             attempts.append(1)
-            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            session.execute(text("SELECT n FROM counter WHERE id = 1")).scalar_one()
-            if len(attempts) == 1:  # another writer commits a change to the row meanwhile
-                with psycopg.connect(plain, autocommit=True) as other:
-                    other.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+            if len(attempts) == 2:  # the other writer is done by the retry
+                holder.rollback()
+            session.execute(text("SET LOCAL lock_timeout = '100ms'"))
             return int(session.execute(text(
                 "UPDATE counter SET n = n + 10 WHERE id = 1 RETURNING n")).scalar_one())
 
-        # Database.run_write retries the transaction the database refused to serialize.
-        assert await asyncio.to_thread(db.run_write, add_ten) == 11
+        # Database.run_write retries the transaction whose lock wait timed out (55P03).
+        assert await asyncio.to_thread(db.run_write, add_ten) == 10
         assert len(attempts) == 2
         assert metrics.registry.get_sample_value("tote_db_retries_total") == 1
         dbx.shutdown()
     finally:
+        holder.close()
         db.dispose()
         drop_pg_database(name)

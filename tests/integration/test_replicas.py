@@ -21,12 +21,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from core.persistence import migrate
 from core.persistence.db import Database
 from core.persistence.fulfillment_models import Shipment
 from core.persistence.lease_models import WorkerLease
 from core.persistence.models import Order, SoftLock, StockLevel
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.harness import (
     Client,
     SandboxProcess,
@@ -53,12 +52,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def _fresh_database(request) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    url, name = fresh_pg_database(request.getfixturevalue("pg_server"))
-    try:
-        migrate.upgrade(url)
+    with migrated_pg_database(request.getfixturevalue("pg_server")) as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -77,6 +77,29 @@ def test_cancel_before_approval_withdraws_the_intent_and_moves_no_money(tote, ad
     assert _check_findings(tote.db_url, placed.order_id) == []
 
 
+def test_cancel_before_the_intent_reached_the_gateway_cancels_with_nothing_to_withdraw(
+        tote, admin, shop):
+    sku = unique("RAJMA")
+    admin.product(sku, price_minor=25_000)
+    admin.receive("FC-BLR", sku, 3)
+    # The gateway fails every registration: the intent never exists there.
+    httpx.post(f"{tote.sandbox_url}/v1/sandbox/faults", json={
+        "route": "upi_intent", "kind": "http_500", "count": 1000}).raise_for_status()
+    try:
+        placed = shop.place([(sku, 1)], upi())
+        assert shop.get(placed.order_id).payment.state == "intent_registering"
+        _cancel(shop, placed.order_id)
+        order = shop.wait_status(placed.order_id, {CANCELLED})
+    finally:
+        httpx.delete(f"{tote.sandbox_url}/v1/sandbox/faults").raise_for_status()
+    assert order.status == CANCELLED, order.payment.state
+    assert order.payment.state == "voided"
+    assert shop.stock(sku) == (3, 0, 3)
+    types = [e.type for e in shop.events(placed.order_id, timeout_s=5)]
+    assert types.count("Payment_Voided") == 1 and types[-1] == "Order_Cancelled"
+    assert _check_findings(tote.db_url, placed.order_id) == []
+
+
 def test_cancel_after_approval_refunds_the_debit_and_the_order_shows_it(tote, admin, shop):
     sku = unique("GHEE")
     admin.product(sku, price_minor=25_000)

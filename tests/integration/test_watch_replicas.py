@@ -16,8 +16,7 @@ import grpc
 import psycopg
 import pytest
 
-from core.persistence import migrate
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.harness import Client, ToteServer, cod, unique
 from tote.v1 import common_pb2 as pb
 from tote.v1 import orders_pb2
@@ -28,12 +27,8 @@ DEADLINE_S = 60  # only catches a hang
 
 @pytest.fixture(scope="module")
 def pg_url(pg_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    url, name = fresh_pg_database(pg_server)
-    try:
-        migrate.upgrade(url)
+    with migrated_pg_database(pg_server) as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import bindparam, event, insert, select
 
-from core.persistence import migrate
 from core.persistence.db import Database
 from core.persistence.direct import HotStatement
 from core.persistence.models import Product
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.unit.conftest import WHEN
 
 # The SQLite tests, collected again here with this module's `db` (a PostgreSQL database).
@@ -31,12 +30,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def pg_url(pg_server: str) -> Iterator[str]:
-    url, name = fresh_pg_database(pg_server)
-    try:
-        migrate.upgrade(url)
+    with migrated_pg_database(pg_server) as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 @pytest.fixture

@@ -252,14 +252,11 @@ async def start(settings: Settings) -> Running:
 
 async def _serve_metrics(metrics: Metrics, settings: Settings) -> AsgiServer:
     """/metrics on --metrics-listen, with the webhook endpoint's limits and TLS."""
-    host, port = split_hostport(settings.metrics_listen or "")
-    if port > 65535:  # getaddrinfo would quietly take it modulo 65536
-        raise SystemExit(f"cannot serve metrics on --metrics-listen {settings.metrics_listen}: "
-                         "a port is 0 to 65535")
     try:
+        host, port = split_hostport(settings.metrics_listen or "")
         return await serve_asgi(metrics.asgi_app(), host, port, limits=settings.webhook_limits,
                                 tls=settings.tls)
-    except (OSError, OverflowError) as exc:  # taken, not this machine's, port over 65535
+    except (OSError, ValueError) as exc:  # taken, not this machine's, not HOST:PORT
         raise SystemExit(f"cannot serve metrics on --metrics-listen {settings.metrics_listen}: "
                          f"{getattr(exc, 'strerror', None) or exc}") from None
 

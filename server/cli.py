@@ -160,12 +160,13 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
-    for value in (listen, webhook_listen, sandbox_listen, *([metrics_listen] if metrics_listen
-                                                            else [])):
+    for flag, value in (("--listen", listen), ("--webhook-listen", webhook_listen),
+                        ("--sandbox-listen", sandbox_listen), ("--metrics-listen", metrics_listen)):
         try:
-            split_hostport(value)
+            if value is not None:
+                split_hostport(value)
         except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
+            raise click.BadParameter(str(exc), param_hint=flag) from None
     try:
         zoneinfo.ZoneInfo(local_tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -132,4 +132,6 @@ def split_hostport(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
         raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:50051)")
+    if int(port) > 65535:  # the socket layer would quietly take it modulo 65536
+        raise ValueError(f"{value!r}: a port is 0 to 65535")
     return host.strip("[]") or "127.0.0.1", int(port)

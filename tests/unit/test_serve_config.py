@@ -244,6 +244,10 @@ def test_the_log_level_flag_and_variable_reach_logging(started):
     ([], {"TOTE_SHIPPING_RATES": "cheap"}, "cheap"),
     ([], {"TOTE_SQLITE_WRITER": "fork"}, "fork"),
     ([], {"TOTE_LOG_LEVEL": "chatty"}, "chatty"),
+    # (A port past 65535 would be taken modulo 65536 by the socket layer, quietly.)
+    (["--webhook-listen", "127.0.0.1:99999"], {},
+     "--webhook-listen: '127.0.0.1:99999': a port is 0 to 65535"),
+    ([], {"TOTE_METRICS_LISTEN": "127.0.0.1:70000"}, "a port is 0 to 65535"),
 ])
 def test_a_bad_value_stops_serve_before_it_starts_naming_it(started, argv, env, named):
     clean = {var: None for var in readme_rows().values()}

@@ -379,14 +379,31 @@ class ConsoleController(QObject):
         stream = self._history = _Stream()
 
         def run() -> None:
-            call = self.client.watch_order(order_id)
-            if not stream.attach(call):
-                return
-            try:
-                for event in iterate(call):
-                    self.order_history_event.emit(order_id, event)
-            except Exception as exc:  # reported; the timeline keeps what it has
-                self.error.emit(error_message(exc))
+            # WatchOrder replays the order's history first: after the server (or the
+            # replica) went away, watching again brings back what was shown, and only the
+            # events not seen yet go on to the timeline.
+            seen: set[str] = set()
+            attempt = 0
+            while not stream.stopped.is_set():
+                call = self.client.watch_order(order_id)
+                if not stream.attach(call):
+                    return
+                try:
+                    for event in iterate(call):
+                        attempt = 0
+                        if event.event_id not in seen:
+                            seen.add(event.event_id)
+                            self.order_history_event.emit(order_id, event)
+                    return  # the order's story ended (delivered or cancelled)
+                except Exception as exc:  # the server went away: say so, wait, watch again
+                    if stream.stopped.is_set():
+                        return
+                    if attempt == 0:
+                        self.error.emit(error_message(exc))
+                delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
+                attempt += 1
+                if stream.stopped.wait(delay):
+                    return
 
         stream.start(run, "tote-watch-order")
 

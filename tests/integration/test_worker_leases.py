@@ -50,10 +50,10 @@ def test_a_released_lease_is_free_at_once_and_not_counted_as_a_takeover(db):
     assert _acquire(db, name, "b", T0 + timedelta(seconds=1)) == LeaseGrant(True, None)
 
 
+# PostgreSQL only (SQLite has one writer: there is no race to lose).
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_replicas_racing_for_a_lapsed_lease_on_postgresql_give_it_to_exactly_one(db_url, db):
-    if "postgresql" not in db_url:
-        pytest.skip("SQLite has one writer: there is no race to lose")
     name = unique("w")
     assert _acquire(db, name, "old", T0).held
     later = T0 + timedelta(minutes=1)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from core.persistence.db import DbOptions
+from core.persistence.pg_engine import DbOptions
 from server.cli_common import DB_HELP, setup_logging
 from server.settings import (
     FulfillmentSettings,

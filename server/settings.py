@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.domain.shipping import RateTable
-from core.persistence.db import DbOptions
+from core.persistence.pg_engine import DbOptions
 from core.service.deps import HandlerConfig
 from core.service.orders import OrderSettings
 from core.service.routing import RoutingRules

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from core.persistence import db as db_module
-from core.persistence import migrate
-from core.persistence.db import Database, DbOptions
+from core.persistence import migrate, pg_engine
+from core.persistence.db import Database
+from core.persistence.pg_engine import DbOptions
 from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.harness import ToteServer, card, sandbox_card, unique
 from tests.pg_probe import ConnectionSampler, admin, tote_backends, wait_until
@@ -86,8 +86,8 @@ def test_a_replica_never_holds_more_connections_than_its_pool_size_under_load(
 def test_an_idle_pool_closes_the_connections_a_burst_opened(database, monkeypatch):  # type: ignore[no-untyped-def]
     url, name = database
     # The sweep's real thread, on a short clock (30 s idle and a sweep every 10 s in service).
-    monkeypatch.setattr(db_module, "_SWEEP_EVERY_S", 0.1)
-    monkeypatch.setattr(db_module, "IDLE_CLOSE_S", 0.5)
+    monkeypatch.setattr(pg_engine, "_SWEEP_EVERY_S", 0.1)
+    monkeypatch.setattr(pg_engine, "IDLE_CLOSE_S", 0.5)
     db = Database(url, options=DbOptions(pool_size=5))
     probe = admin()
 
@@ -143,7 +143,7 @@ def test_a_statement_past_the_timeout_is_cancelled_and_says_so(database):  # typ
     url, _name = database
     db = Database(url, options=DbOptions(statement_timeout_s=0.2))
     try:
-        with pytest.raises(db_module.StatementTimedOut, match="--db-statement-timeout-s"):
+        with pytest.raises(pg_engine.StatementTimedOut, match="--db-statement-timeout-s"):
             db.run_read(lambda s: s.execute(text("SELECT pg_sleep(30)")).scalar())
         assert db.run_read(lambda s: s.execute(text("SELECT 1")).scalar()) == 1
     finally:

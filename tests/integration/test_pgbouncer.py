@@ -23,7 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from core.persistence import migrate
-from core.persistence.db import Database, DbOptions, PreparedStatementsUnsupported
+from core.persistence.db import Database
+from core.persistence.pg_engine import DbOptions, PreparedStatementsUnsupported
 from tests.conftest import drop_pg_database, fresh_pg_database
 from tests.harness import Client, ToteServer, card, free_port, sandbox_card, unique
 from tests.pg_probe import admin, wait_until

@@ -78,8 +78,12 @@ def postgresql_engine(url: str, options: DbOptions, *, echo: bool) -> Engine:
         # thread waits on the pool (the timeout only catches a leak).
         pool_size=options.pool_size, max_overflow=0, pool_timeout=60,
         # LIFO: a light load keeps reusing the same few connections, and the rest go unused
-        # long enough for IdleSweeper to close them.
-        pool_use_lifo=True, pool_pre_ping=True,
+        # long enough for IdleSweeper to close them. No pre-ping (a SELECT 1, a round trip and
+        # a commit, before every checkout: half of an order's commits): a connection the
+        # server dropped fails at the transaction's first statement, our BEGIN below, which
+        # SQLAlchemy sees as a disconnect — it invalidates every connection of the pool made
+        # before — and Database._retry runs the transaction again (nothing was sent to commit).
+        pool_use_lifo=True, pool_pre_ping=False,
     )
     begin = ("BEGIN; SELECT set_config('statement_timeout', "
              f"'{_ms(options.statement_timeout_s)}', true), "

@@ -27,8 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.persistence import migrate
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.harness import Client, ToteServer, card, free_port, sandbox_card, unique
 from tests.integration.test_packing import pick
 from tests.pg_probe import admin
@@ -122,12 +121,9 @@ def _gone(client: socket.socket) -> bool:
 
 @pytest.fixture(scope="module")
 def database(pg_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    url, name = fresh_pg_database(pg_server)
-    try:
-        migrate.upgrade(url)
-        yield url, name
-    finally:
-        drop_pg_database(name)
+    """A migrated database of this module's own: (URL, name)."""
+    with migrated_pg_database(pg_server) as url:
+        yield url, url.rsplit("/", 1)[1]
 
 
 def test_no_transaction_is_open_across_a_gateway_or_carrier_call(database, tmp_path):  # type: ignore[no-untyped-def]

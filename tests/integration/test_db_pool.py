@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from core.persistence import migrate, pg_engine
+from core.persistence import pg_engine
 from core.persistence.db import Database
 from core.persistence.pg_engine import DbOptions
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.harness import ToteServer, card, sandbox_card, unique
 from tests.pg_probe import ConnectionSampler, admin, tote_backends, wait_until
 from tote.v1 import common_pb2 as pb
@@ -27,12 +27,8 @@ PROCESSING, CANCELLED = pb.ORDER_STATUS_PROCESSING, pb.ORDER_STATUS_CANCELLED
 @pytest.fixture(scope="module")
 def database(pg_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """A migrated database of this module's own: (URL, name)."""
-    url, name = fresh_pg_database(pg_server)
-    try:
-        migrate.upgrade(url)
-        yield url, name
-    finally:
-        drop_pg_database(name)
+    with migrated_pg_database(pg_server) as url:
+        yield url, url.rsplit("/", 1)[1]
 
 
 @pytest.mark.slow

@@ -22,10 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from core.persistence import migrate
 from core.persistence.db import Database
 from core.persistence.pg_engine import DbOptions, PreparedStatementsUnsupported
-from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.conftest import migrated_pg_database
 from tests.harness import Client, ToteServer, card, free_port, sandbox_card, unique
 from tests.pg_probe import admin, wait_until
 from tote.v1 import common_pb2 as pb
@@ -119,13 +118,9 @@ def _has_user(name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def database(pg_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """A migrated database of this module's own (migrated directly): (URL, name)."""
-    url, name = fresh_pg_database(pg_server)
-    try:
-        migrate.upgrade(url)
-        yield url, name
-    finally:
-        drop_pg_database(name)
+    """A migrated database of this module's own: (URL, name)."""
+    with migrated_pg_database(pg_server) as url:
+        yield url, url.rsplit("/", 1)[1]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
-import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from tests.harness import (
     unique,
 )
 from tests.integration.test_metrics import scrape, value
+from tests.integration.test_packing import pick
 from tests.integration.test_shipping import hand_off, pick_and_pack
 from tote.v1 import common_pb2 as pb
 from tote.v1 import fulfillment_pb2
@@ -289,7 +289,7 @@ def test_sigkill_one_replica_mid_packing_the_other_packs_with_one_capture_each(p
         orders = [admin.wait_status(o.order_id, FINAL) for o in placed]
         assert all(o.status == PROCESSING for o in orders)
         packer_a, packer_b = two.both("picker", "p1", "FC-BLR")
-        _pick_all(packer_a)
+        pick(two.a, packer_a, "")  # FC-BLR's whole queue
 
         def pack(client: Client, order_id: str) -> None:
             client.fulfillment.PackOrder(fulfillment_pb2.PackOrderRequest(
@@ -356,23 +356,6 @@ def test_sigterm_one_replica_hands_its_sagas_to_the_other_at_once(pg_url, tmp_pa
         assert auths == {o.order_id: 1 for o in placed}
         assert "sagas from a replica whose lease expired" not in _log(two.b), \
             "the stopping replica kept its sagas' leases: they waited for them to lapse"
-
-
-def _pick_all(client: Client) -> None:
-    """Pick FC-BLR's whole queue (NextPickTask, ScanItem)."""
-    for _ in itertools.count():
-        try:
-            task = client.fulfillment.NextPickTask(
-                fulfillment_pb2.NextPickTaskRequest(fc_id="FC-BLR"), metadata=client.metadata)
-        except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.NOT_FOUND:
-                raise
-            return
-        for line in task.lines:
-            for i in range(line.quantity - line.picked - line.missing):
-                client.fulfillment.ScanItem(fulfillment_pb2.ScanItemRequest(
-                    task_id=task.task_id, barcode=line.gtin, scan_id=f"{line.line_id}-{i}"),
-                    metadata=client.metadata)
 
 
 # -- whole-pass workers: one replica per pass ---------------------------------------------------

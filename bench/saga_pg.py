@@ -25,6 +25,7 @@ import asyncio
 import itertools
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,8 @@ PEERS_PYTHON = os.environ.get("TOTE_BENCH_PEERS_PYTHON", "/tmp/peers/bin/python"
 FINAL = ("PROCESSING", "CANCELLED")
 # A folder: every replica runs under cProfile and writes its figures there when it stops.
 PROFILE_DIR = os.environ.get("TOTE_BENCH_PROFILE", "")
+# More `tote serve` flags for every replica, e.g. TOTE_BENCH_SERVE_ARGS="--db-pool-size 4".
+SERVE_ARGS = shlex.split(os.environ.get("TOTE_BENCH_SERVE_ARGS", ""))
 
 
 def _libpq(url: str) -> str:
@@ -216,7 +219,7 @@ def tote_config(pg: PgServer, workdir: Path, replicas: int, levels: list[int], s
             servers.append(ToteServer(url, rdir, sandbox=False, webhook_port=webhook_ports[i],
                                       env=env,
                                       args=["--gateway-url", sandbox.url, "--carrier-url",
-                                            sandbox.url, "--log-level", "WARNING"]).start())
+                                            sandbox.url, "--log-level", "WARNING", *SERVE_ARGS]).start())
         admin = servers[0].client(servers[0].token("admin", "bench"))
         try:
             admin.fc("FC-BENCH")

@@ -12,6 +12,10 @@ was a large share of tote's CPU per order (bench/saga.py --db). Other dialects r
 statement through `Connection.execute`, and its rows answer the same way (by index, by column
 name, `_asdict()`).
 
+On psycopg a statement is sent through core/persistence/pg_pipeline.py: a write whose
+answer nobody reads waits and goes with the next statement that is read, or with COMMIT, in one
+round trip.
+
 Only documented SQLAlchemy APIs are used: the SQL is compiled for a twin of the connection's
 dialect made with `paramstyle="named"` (sqlite3 takes `:name` parameters from a dict, so no
 parameter order is needed), each parameter's type comes from `Compiled.binds` and converts
@@ -21,14 +25,14 @@ through `TypeEngine.bind_processor`, each selected column through `result_proces
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.default import DefaultDialect
-from sqlalchemy.exc import DBAPIError
+
+from core.persistence import pg_pipeline
 
 _Processor = Callable[[Any], Any] | None
 _REQUIRED = object()
@@ -142,11 +146,10 @@ class HotStatement:
     def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._compiled(conn.dialect, values)
         params = self._params(compiled, values)
-        driver = self._driver(conn)
         if conn.dialect.name == "sqlite":
-            return compiled, driver.execute(compiled.sql, params)
-        with _as_sqlalchemy(conn, compiled.sql, params):
-            return compiled, driver.execute(compiled.sql, params)
+            return compiled, self._driver(conn).execute(compiled.sql, params)
+        # psycopg: sent now, with whatever waits to be sent (pg_pipeline.py)
+        return compiled, pg_pipeline.send(conn, (compiled.sql, params))
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
         """Run once; a SELECT's rows (by index, by column name), else []."""
@@ -154,6 +157,12 @@ class HotStatement:
         if not _direct(conn.dialect):
             result = conn.execute(self.stmt, dict(values))
             return list(result) if result.returns_rows else []
+        if self._row is None and conn.dialect.name != "sqlite":
+            # A write whose answer nobody reads: sent with the next statement that is read,
+            # or with COMMIT (pg_pipeline.py).
+            compiled = self._compiled(conn.dialect, values)
+            pg_pipeline.later(conn, compiled.sql, self._params(compiled, values))
+            return []
         compiled, cursor = self._run(conn, values)
         if compiled.row is None:
             return []
@@ -189,22 +198,6 @@ class HotStatement:
         params = [self._params(compiled, r) for r in rows]
         if conn.dialect.name == "sqlite":
             self._driver(conn).executemany(compiled.sql, params)
-        else:  # a psycopg connection has no executemany of its own
-            with _as_sqlalchemy(conn, compiled.sql, params), self._driver(conn).cursor() as cur:
-                cur.executemany(compiled.sql, params)
-
-
-@contextmanager
-def _as_sqlalchemy(conn: Connection, sql: str, params: Any) -> Iterator[None]:
-    """psycopg's errors as SQLAlchemy raises them (callers catch IntegrityError, the retry
-    OperationalError), and a connection the server dropped invalidated, so the pool replaces
-    it instead of handing it out again."""
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        yield
-    except dbapi.Error as exc:
-        gone = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
-        if gone:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error, connection_invalidated=gone,
-                                  dialect=conn.dialect) from exc
+            return
+        for one in params:  # psycopg: sent with the next statement read, or with COMMIT
+            pg_pipeline.later(conn, compiled.sql, one)

@@ -13,11 +13,12 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection, QueuePool
 
 from core.domain.errors import Unavailable
+from core.persistence import pg_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +86,12 @@ def postgresql_engine(url: str, options: DbOptions, *, echo: bool) -> Engine:
         # before — and Database._retry runs the transaction again (nothing was sent to commit).
         pool_use_lifo=True, pool_pre_ping=False,
     )
-    begin = ("BEGIN; SELECT set_config('statement_timeout', "
-             f"'{_ms(options.statement_timeout_s)}', true), "
-             "set_config('idle_in_transaction_session_timeout', "
-             f"'{_ms(options.idle_in_transaction_timeout_s)}', true)")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+    # Sent with the transaction's first statement, in one round trip (pg_pipeline.py).
+    pg_pipeline.install(engine, (
+        "BEGIN", "SELECT set_config('statement_timeout', "
+        f"'{_ms(options.statement_timeout_s)}', true), "
+        "set_config('idle_in_transaction_session_timeout', "
+        f"'{_ms(options.idle_in_transaction_timeout_s)}', true)"))
 
     told = threading.Event()  # the operator is told once, not at every failed transaction
 

@@ -219,7 +219,8 @@ def tote_config(pg: PgServer, workdir: Path, replicas: int, levels: list[int], s
             servers.append(ToteServer(url, rdir, sandbox=False, webhook_port=webhook_ports[i],
                                       env=env,
                                       args=["--gateway-url", sandbox.url, "--carrier-url",
-                                            sandbox.url, "--log-level", "WARNING", *SERVE_ARGS]).start())
+                                            sandbox.url, "--log-level", "WARNING",
+                                            *SERVE_ARGS]).start())
         admin = servers[0].client(servers[0].token("admin", "bench"))
         try:
             admin.fc("FC-BENCH")

@@ -38,7 +38,8 @@ def timestamp(ts: Any) -> str:
 
 
 class _RowsModel(QAbstractTableModel):
-    """Rows with a key; set_rows() keeps selections when only values changed."""
+    """Rows with a key; set_rows() keeps selections when values changed or rows were added
+    at the end."""
 
     HEADERS: tuple[str, ...] = ()
 
@@ -55,11 +56,17 @@ class _RowsModel(QAbstractTableModel):
     def set_rows(self, rows: Sequence[Any]) -> None:
         """The one way data comes in."""
         rows = list(rows)
-        same_keys = [self.key(r) for r in rows] == [self.key(r) for r in self._rows]
-        if same_keys and rows:
+        old_keys = [self.key(r) for r in self._rows]
+        if old_keys and [self.key(r) for r in rows[:len(old_keys)]] == old_keys:
+            # The same rows, maybe with more after them (a page of older orders, a new order):
+            # inserted, not reset, so the views keep what is selected and current.
+            if len(rows) > len(old_keys):
+                self.beginInsertRows(QModelIndex(), len(old_keys), len(rows) - 1)
+                self._rows = rows
+                self.endInsertRows()
             self._rows = rows
             self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(rows) - 1, len(self.HEADERS) - 1))
+                                  self.index(len(old_keys) - 1, len(self.HEADERS) - 1))
             return
         self.beginResetModel()
         self._rows = rows

@@ -128,6 +128,15 @@ class OrdersModel(_RowsModel):
         return (o.order_id, status_name(o.status), o.fc_id, o.payment.method, o.payment.state,
                 o.customer_id, money(o.total), timestamp(o.created_at))[column]
 
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.UserRole and index.isValid()
+                and index.column() == self.COL_CREATED and index.row() < len(self._rows)):
+            # Sorted by the instant, then the id (a ULID: placing order), not by the second
+            # shown: newest first holds to the last row, where older orders are loaded.
+            o = self._rows[index.row()]
+            return f"{o.created_at.seconds:012d}.{o.created_at.nanos:09d}.{o.order_id}"
+        return super().data(index, role)
+
 
 class OrdersFilter(QSortFilterProxyModel):
     """Filters orders by status, FC, payment method, customer and free text."""

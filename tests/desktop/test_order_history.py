@@ -13,6 +13,7 @@ from desktop.client import ConsoleClient
 from desktop.controller import ConsoleController
 from desktop.dashboard_models import StatusCountsModel
 from desktop.main_window import MainWindow
+from desktop.models import OrdersModel
 from tests.desktop.conftest import screenshot
 from tests.desktop.test_orders_view import new_fc, processing_order
 from tests.harness import Client, cod, unique
@@ -93,12 +94,19 @@ def test_the_console_opens_on_the_orders_in_work_and_the_newest_page_then_loads_
     with qtbot.waitSignal(window.controller.older_orders_loaded, timeout=15_000):
         view.table.scrollToBottom()
     assert loaded(window) == {in_work.order_id, *finished}
+    # Newest first to the last row, orders placed in the same second too: the oldest order is
+    # at the end, where scrolling loads older ones.
+    assert [view.proxy.index(r, OrdersModel.COL_ID).data()
+            for r in range(view.proxy.rowCount())] == [*reversed(finished), in_work.order_id]
     assert not view.older_button.isEnabled()
     assert view.older_button.text() == "No older orders"
     assert view.history_note.text() == "13 orders loaded: every order there is."
     screenshot(window, "orders_every_page_loaded")
 
-    # F5 opens on the orders in work and the newest page again.
+    # F5 opens on the orders in work and the newest page again. (A shortcut reaches the
+    # active window only: on a real X display without a window manager, none is until asked.)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     with qtbot.waitSignal(window.controller.orders_loaded, timeout=15_000):
         qtbot.keyClick(window, Qt.Key.Key_F5)
     assert loaded(window) == {in_work.order_id, *finished[-PAGE:]}

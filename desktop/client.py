@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import grpc
@@ -25,7 +26,22 @@ from tote.v1 import (
 )
 
 CALL_TIMEOUT_S = 15.0
+# ListOrders answers at most 500 a page: the console's page of history, and each page of one
+# status's listing.
+PAGE_SIZE = 500
+# The statuses of orders still in work: the console always holds every one of them.
+OPEN_STATUSES = (common_pb2.ORDER_STATUS_PENDING, common_pb2.ORDER_STATUS_PROCESSING,
+                 common_pb2.ORDER_STATUS_PICKING, common_pb2.ORDER_STATUS_PACKED)
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class OrderListing:
+    """Orders listed, and the page token of the orders older than the history listed ("" when
+    there are none)."""
+
+    orders: list[common_pb2.Order]
+    older_page_token: str
 
 
 class EventStream(Protocol):
@@ -55,8 +71,10 @@ class ConsoleClient:
     """One channel to `tote serve` (one address, or several replicas' separated by commas:
     terminals/channel.py); every method blocks, so only worker threads call them."""
 
-    def __init__(self, address: str, token: str, tls: ClientTls | None = None) -> None:
+    def __init__(self, address: str, token: str, tls: ClientTls | None = None,
+                 page_size: int = PAGE_SIZE) -> None:
         self.address = address
+        self.page_size = page_size
         self.channel = channel(address, tls)
         self.metadata = (("authorization", f"Bearer {token}"),)
         self.orders = orders_pb2_grpc.OrderServiceStub(self.channel)
@@ -76,16 +94,44 @@ class ConsoleClient:
                                                 timeout=CALL_TIMEOUT_S))
 
     def list_orders(self, fc_id: str = "") -> list[common_pb2.Order]:
-        """Every order (all pages), newest pages as the server orders them."""
-        out: list[common_pb2.Order] = []
+        """The orders the console opens on (opening_orders), without the page token."""
+        return self.opening_orders(fc_id).orders
+
+    def opening_orders(self, fc_id: str = "") -> OrderListing:
+        """Every order still in work, and the newest page of all orders (finished ones too).
+
+        Bounded by the floor's work and one page, whatever the history's size: older orders
+        come a page at a time (order_page with the listing's older_page_token).
+        """
+        newest = self.order_page("", fc_id)
+        latest = {o.order_id: o for o in newest.orders}
+        # In the flow's order: an order moving on between two listings (PENDING → PROCESSING)
+        # is listed by the later one, never missed by both; listed twice, the newer one stays.
+        for status in OPEN_STATUSES:
+            for order in self._every(status, fc_id):
+                known = latest.get(order.order_id)
+                if known is None or changed_at(order) >= changed_at(known):
+                    latest[order.order_id] = order
+        return OrderListing(list(latest.values()), newest.older_page_token)
+
+    def order_page(self, page_token: str = "", fc_id: str = "") -> OrderListing:
+        """One page of every order, newest first, from page_token ("" for the newest page)."""
+        page = self._call(self.orders.ListOrders, orders_pb2.ListOrdersRequest(
+            fc_id=fc_id, page_size=self.page_size, page_token=page_token))
+        return OrderListing(list(page.orders), page.next_page_token)
+
+    def _every(self, status: common_pb2.OrderStatus, fc_id: str = ""
+               ) -> Iterator[common_pb2.Order]:
+        """Every order in one status, page by page: for the statuses in work only, which the
+        floor's work bounds (never the finished ones, which grow with the history)."""
         token = ""
         while True:
             page = self._call(self.orders.ListOrders, orders_pb2.ListOrdersRequest(
-                fc_id=fc_id, page_size=500, page_token=token))
-            out.extend(page.orders)
+                status=status, fc_id=fc_id, page_size=self.page_size, page_token=token))
+            yield from page.orders
             token = page.next_page_token
             if not token:
-                return out
+                return
 
     def get_order(self, order_id: str) -> common_pb2.Order:
         return self._call(self.orders.GetOrder, orders_pb2.GetOrderRequest(order_id=order_id))
@@ -131,23 +177,20 @@ class ConsoleClient:
         """The PACKED order's parcel with this tracking number, still packed, or None."""
         # ListOrders carries no parcels: each PACKED order is read once (GetOrder) to learn its
         # tracking numbers, which never change; the match is read again to see it is still there.
-        packed: list[str] = []
-        token = ""
-        while True:
-            page = self._call(self.orders.ListOrders, orders_pb2.ListOrdersRequest(
-                status=common_pb2.ORDER_STATUS_PACKED, page_size=500, page_token=token))
-            packed += [o.order_id for o in page.orders]
-            token = page.next_page_token
-            if not token:
-                break
+        # Only the PACKED orders are listed (the parcels waiting for a truck, bounded by the
+        # floor's work), and orders no longer packed are forgotten.
+        packed = [o.order_id for o in self._every(common_pb2.ORDER_STATUS_PACKED)]
         with self._lock:
+            self._tracking_of = {i: self._tracking_of[i] for i in packed
+                                 if i in self._tracking_of}
             unknown = [i for i in packed if i not in self._tracking_of]
         for order_id in unknown:
             numbers = {p.tracking_number for p in self.get_order(order_id).shipments}
             with self._lock:
                 self._tracking_of[order_id] = numbers
         with self._lock:
-            owner = next((i for i in packed if tracking_number in self._tracking_of[i]), None)
+            owner = next((i for i in packed if tracking_number in self._tracking_of.get(i, ())),
+                         None)
         if owner is None:
             return None
         return next((p for p in self.get_order(owner).shipments
@@ -195,6 +238,11 @@ class ConsoleClient:
                           shipping_pb2.RecordCodRemittanceRequest(
                               carrier=carrier, reference=reference, amount=amount,
                               tracking_numbers=tracking_numbers))
+
+
+def changed_at(order: common_pb2.Order) -> tuple[int, int]:
+    """When the order last changed: of two copies of one order, the later is the newer."""
+    return order.updated_at.seconds, order.updated_at.nanos
 
 
 def iterate(call: EventStream) -> Iterator[common_pb2.OrderEvent]:

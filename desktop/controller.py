@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
-from desktop.client import ConsoleClient, EventStream, error_message, is_unavailable, iterate
+from desktop.client import (
+    ConsoleClient,
+    OrderListing,
+    error_message,
+    is_unavailable,
+    iterate,
+)
 from desktop.pdf import merge_pdfs
+from desktop.workers import Job, Stream
 from tote.v1 import common_pb2, fulfillment_pb2
 
 # States shown in the status bar.
@@ -31,59 +37,14 @@ class LabelBatch:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (order_id, server's message)
 
 
-class _Job(QRunnable):
-    """One blocking call in the thread pool; its outcome comes back as a queued signal."""
-
-    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-                 on_failed: Callable[[BaseException], None], done: Any, failed: Any) -> None:
-        super().__init__()
-        self.fn, self.on_done, self.on_failed = fn, on_done, on_failed
-        self.done, self.failed = done, failed
-
-    def run(self) -> None:
-        # The controller's slots live in the GUI thread: these connections are queued.
-        try:
-            result = self.fn()
-        except Exception as exc:  # the server's refusal, or the network: reported, not raised
-            self.failed.emit(self, exc)
-            return
-        self.done.emit(self, result)
-
-
-class _Stream:
-    """A streaming call read on a daemon thread; cancel() ends it from any thread."""
-
-    def __init__(self) -> None:
-        self.stopped = threading.Event()
-        self.call: EventStream | None = None
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def start(self, target: Callable[[], None], name: str) -> None:
-        self.thread = threading.Thread(target=target, daemon=True, name=name)
-        self.thread.start()
-
-    def attach(self, call: EventStream) -> bool:
-        with self.lock:
-            if self.stopped.is_set():
-                call.cancel()
-                return False
-            self.call = call
-            return True
-
-    def cancel(self) -> None:
-        with self.lock:
-            self.stopped.set()
-            if self.call is not None:
-                self.call.cancel()
-
-
 class ConsoleController(QObject):
     """The only place the GUI reaches the server; every result arrives as a Signal."""
 
     connection_changed = Signal(str, str)  # state, detail
     error = Signal(str)  # the server's message
-    orders_loaded = Signal(list)  # [Order]
+    orders_loaded = Signal(list)  # [Order]: every order in work, and the newest page
+    older_orders_loaded = Signal(list)  # [Order]: the next page of history (load_older)
+    history_changed = Signal(bool, bool)  # older orders left to load, a page on its way
     order_changed = Signal(object)  # Order (after an event or an assignment)
     order_event = Signal(object)  # OrderEvent from WatchOrders
     order_history_event = Signal(str, object)  # order_id, OrderEvent from WatchOrder
@@ -121,13 +82,16 @@ class ConsoleController(QObject):
         self.pool.setMaxThreadCount(4)
         self.state = CONNECTING
         self.last_event_id = ""
-        self._watch: _Stream | None = None
-        self._history: _Stream | None = None
-        self._old_histories: list[_Stream] = []  # cancelled, maybe not yet ended
-        self._jobs: set[_Job] = set()
+        self._watch: Stream | None = None
+        self._history: Stream | None = None
+        self._old_histories: list[Stream] = []  # cancelled, maybe not yet ended
+        self._jobs: set[Job] = set()
         self._stale_orders: set[str] = set()  # an event arrived; GetOrder not yet sent
         self._fetching_orders: set[str] = set()  # GetOrder in flight
         self._stock_asked = 0  # GetStock calls sent; only the latest one's answer is shown
+        self._listing = 0  # load_orders calls; an older page of an earlier listing is dropped
+        self._older_token = ""  # the next older page of the listing shown ("": none)
+        self._loading_older = False
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._refresh_timer.timeout.connect(self._refresh_stale_orders)
         self._job_done.connect(self._deliver)
@@ -138,19 +102,19 @@ class ConsoleController(QObject):
 
     def _submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
                 on_failed: Callable[[BaseException], None] | None = None) -> None:
-        job = _Job(fn, on_done, on_failed or self._report, self._job_done, self._job_failed)
+        job = Job(fn, on_done, on_failed or self._report, self._job_done, self._job_failed)
         job.setAutoDelete(False)
         self._jobs.add(job)  # alive until its outcome is delivered
         self.pool.start(job)
 
     @Slot(object, object)
-    def _deliver(self, job: _Job, result: Any) -> None:
+    def _deliver(self, job: Job, result: Any) -> None:
         self._jobs.discard(job)
         self._set_state(CONNECTED, self.client.address)
         job.on_done(result)
 
     @Slot(object, object)
-    def _deliver_failure(self, job: _Job, exc: BaseException) -> None:
+    def _deliver_failure(self, job: Job, exc: BaseException) -> None:
         self._jobs.discard(job)
         if is_unavailable(exc):
             self._set_state(DISCONNECTED, error_message(exc))
@@ -177,7 +141,45 @@ class ConsoleController(QObject):
 
     @Slot()
     def load_orders(self) -> None:
-        self._submit(self.client.list_orders, self.orders_loaded.emit)
+        """Every order in work and the newest page of history (orders_loaded), never all."""
+        self._listing += 1
+        listing = self._listing
+
+        def done(result: OrderListing) -> None:
+            if listing != self._listing:  # an F5 since: its answer is the one shown
+                return
+            self._older_token, self._loading_older = result.older_page_token, False
+            self.orders_loaded.emit(result.orders)
+            self._history_changed()
+
+        self._submit(self.client.opening_orders, done)
+
+    @Slot()
+    def load_older(self) -> None:
+        """The next page of older orders (older_orders_loaded), once none is on its way."""
+        if not self._older_token or self._loading_older:
+            return
+        listing, token = self._listing, self._older_token
+        self._loading_older = True
+        self._history_changed()
+
+        def done(result: OrderListing) -> None:
+            if listing != self._listing:
+                return
+            self._older_token, self._loading_older = result.older_page_token, False
+            self.older_orders_loaded.emit(result.orders)
+            self._history_changed()
+
+        def failed(exc: BaseException) -> None:
+            if listing == self._listing:
+                self._loading_older = False
+                self._history_changed()
+            self._report(exc)
+
+        self._submit(partial(self.client.order_page, token), done, failed)
+
+    def _history_changed(self) -> None:
+        self.history_changed.emit(bool(self._older_token), self._loading_older)
 
     @Slot(str)
     def refresh_order(self, order_id: str) -> None:
@@ -335,10 +337,10 @@ class ConsoleController(QObject):
         """WatchOrders from now on, resuming after the last event seen when the stream drops."""
         if self._watch is not None:
             return
-        stream = self._watch = _Stream()
+        stream = self._watch = Stream()
         stream.start(lambda: self._watch_loop(stream), "tote-watch-orders")
 
-    def _watch_loop(self, stream: _Stream) -> None:
+    def _watch_loop(self, stream: Stream) -> None:
         attempt = 0
         while not stream.stopped.is_set():
             call = self.client.watch_orders("", self.last_event_id)
@@ -376,7 +378,7 @@ class ConsoleController(QObject):
             self._old_histories = [s for s in self._old_histories
                                    if s.thread is not None and s.thread.is_alive()]
             self._old_histories.append(self._history)
-        stream = self._history = _Stream()
+        stream = self._history = Stream()
 
         def run() -> None:
             # WatchOrder replays the order's history first: after the server (or the

@@ -17,6 +17,9 @@ from tote.v1 import common_pb2
 DONE = {common_pb2.ORDER_STATUS_SHIPPED, common_pb2.ORDER_STATUS_DELIVERED,
         common_pb2.ORDER_STATUS_CANCELLED}
 FLOW = [s for s in common_pb2.OrderStatus.values() if s != common_pb2.ORDER_STATUS_UNSPECIFIED]
+# The statuses the floor works on. The console holds every order in them (and only the newest
+# finished ones), so these are the statuses it can count.
+IN_WORK = [s for s in FLOW if s not in DONE]
 AGING = QColor("#ffe08a")
 
 
@@ -37,7 +40,7 @@ def throughput_series(buckets: Sequence[Any], tz: tzinfo | None = None
 
 
 class StatusCountsModel(_RowsModel):
-    """One row per order status: how many orders, and how many of them are aging."""
+    """One row per status in work: how many orders, and how many of them are aging."""
 
     COL_STATUS, COL_ORDERS, COL_AGING = range(3)
     HEADERS = ("Status", "Orders", "Aging")
@@ -51,11 +54,15 @@ class StatusCountsModel(_RowsModel):
     @staticmethod
     def rows_for(orders: Sequence[common_pb2.Order], now: float, threshold_min: int
                  ) -> list[tuple[int, int, int]]:
-        """(status, orders, aging) in the order of the flow."""
+        """(status, orders, aging) for each status in work, in the order of the flow.
+
+        Finished orders (shipped, delivered, cancelled) are not counted: the console holds only
+        the newest of them; the chart has the server's counts of them per hour.
+        """
         counts: Counter[int] = Counter(o.status for o in orders)
         aging: Counter[int] = Counter(o.status for o in orders if o.status not in DONE
                         and age_minutes(o, now) >= threshold_min)
-        return [(s, counts[s], aging[s]) for s in FLOW]
+        return [(s, counts[s], aging[s]) for s in IN_WORK]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (role == Qt.ItemDataRole.BackgroundRole and index.isValid()

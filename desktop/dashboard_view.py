@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import fc_choice
+from desktop.client import changed_at
 from desktop.controller import ConsoleController
 from desktop.dashboard_models import (
     DONE,
@@ -39,7 +40,8 @@ BAR_WIDTH = 0.2
 
 
 class DashboardView(QWidget):
-    """Fed by the same signals as the orders table (ListOrders, then WatchOrders → GetOrder)."""
+    """Fed by the same signals as the orders table (ListOrders, then WatchOrders → GetOrder);
+    it keeps the orders in work only, every one of which the console holds."""
 
     def __init__(self, controller: ConsoleController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,12 +125,18 @@ class DashboardView(QWidget):
 
     @Slot(list)
     def set_orders(self, orders: list[common_pb2.Order]) -> None:
-        self._orders = {o.order_id: o for o in orders}
+        self._orders = {o.order_id: o for o in orders if o.status not in DONE}
         self._changed()
 
     @Slot(object)
     def update_order(self, order: common_pb2.Order) -> None:
-        self._orders[order.order_id] = order
+        known = self._orders.get(order.order_id)
+        if known is not None and changed_at(order) < changed_at(known):
+            return  # an answer that crossed a newer one on its way back
+        if order.status in DONE:  # finished: off the floor
+            self._orders.pop(order.order_id, None)
+        else:
+            self._orders[order.order_id] = order
         self._changed()
 
     @Slot(list)
@@ -151,9 +159,9 @@ class DashboardView(QWidget):
                              key=lambda o: (o.created_at.seconds, o.order_id))
         self.aging.set_rows(open_orders)
         aging = sum(1 for r in range(self.aging.rowCount()) if self.aging.is_aging(r))
-        noun = "order" if len(orders) == 1 else "orders"
-        self.summary.setText(f"{len(orders)} {noun}, {len(open_orders)} open, "
-                             f"{aging} aging past {threshold} min")
+        noun = "order" if len(open_orders) == 1 else "orders"
+        self.summary.setText(f"{len(open_orders)} {noun} in work, {aging} aging past "
+                             f"{threshold} min (finished orders: the chart below)")
 
     def fc_id(self) -> str:
         """The FC chosen, or '' for every FC."""
@@ -181,6 +189,7 @@ class DashboardView(QWidget):
         self.chart.setXRange(-0.6, max(len(hours), 1) - 0.4, padding=0)
         top = max((max(v) for v in self.throughput.values() if v), default=0)
         self.chart.setYRange(0, max(top, 4) * 1.35, padding=0)  # room for the legend
-        totals = ", ".join(f"{name} {sum(v)}" for name, v in self.throughput.items())
+        totals = ", ".join([*(f"{name} {sum(v)}" for name, v in self.throughput.items()),
+                            f"cancelled {sum(b.cancelled for b in buckets)}"])
         self.chart_note.setText(f"Last {len(hours)} h{' at ' + fc_id if fc_id else ''}: "
                                 f"{totals}")

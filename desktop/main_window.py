@@ -55,7 +55,8 @@ class MainWindow(QMainWindow):
         self.orders.status_message.connect(self.show_error)
         # The carrier choosers: carriers on the orders, and those already handed to or paid by.
         self._add_carriers(self.known_carriers())
-        controller.orders_loaded.connect(lambda orders: self._add_carriers(carriers_of(orders)))
+        for loaded in (controller.orders_loaded, controller.older_orders_loaded):
+            loaded.connect(lambda orders: self._add_carriers(carriers_of(orders)))
         controller.order_changed.connect(lambda order: self._add_carriers(carriers_of([order])))
         controller.handed_off.connect(lambda m: self._remember_carrier(m.carrier))
         controller.remittance_recorded.connect(lambda r: self._remember_carrier(r.carrier))

@@ -38,7 +38,8 @@ def timestamp(ts: Any) -> str:
 
 
 class _RowsModel(QAbstractTableModel):
-    """Rows with a key; set_rows() keeps selections when only values changed."""
+    """Rows with a key; set_rows() keeps selections when values changed or rows were added
+    at the end."""
 
     HEADERS: tuple[str, ...] = ()
 
@@ -55,11 +56,17 @@ class _RowsModel(QAbstractTableModel):
     def set_rows(self, rows: Sequence[Any]) -> None:
         """The one way data comes in."""
         rows = list(rows)
-        same_keys = [self.key(r) for r in rows] == [self.key(r) for r in self._rows]
-        if same_keys and rows:
+        old_keys = [self.key(r) for r in self._rows]
+        if old_keys and [self.key(r) for r in rows[:len(old_keys)]] == old_keys:
+            # The same rows, maybe with more after them (a page of older orders, a new order):
+            # inserted, not reset, so the views keep what is selected and current.
+            if len(rows) > len(old_keys):
+                self.beginInsertRows(QModelIndex(), len(old_keys), len(rows) - 1)
+                self._rows = rows
+                self.endInsertRows()
             self._rows = rows
             self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(rows) - 1, len(self.HEADERS) - 1))
+                                  self.index(len(old_keys) - 1, len(self.HEADERS) - 1))
             return
         self.beginResetModel()
         self._rows = rows
@@ -120,6 +127,15 @@ class OrdersModel(_RowsModel):
     def cell(self, o: common_pb2.Order, column: int) -> Any:
         return (o.order_id, status_name(o.status), o.fc_id, o.payment.method, o.payment.state,
                 o.customer_id, money(o.total), timestamp(o.created_at))[column]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.UserRole and index.isValid()
+                and index.column() == self.COL_CREATED and index.row() < len(self._rows)):
+            # Sorted by the instant, then the id (a ULID: placing order), not by the second
+            # shown: newest first holds to the last row, where older orders are loaded.
+            o = self._rows[index.row()]
+            return f"{o.created_at.seconds:012d}.{o.created_at.nanos:09d}.{o.order_id}"
+        return super().data(index, role)
 
 
 class OrdersFilter(QSortFilterProxyModel):

@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.cancel_dialog import CancelOrderDialog
+from desktop.client import changed_at
 from desktop.controller import ConsoleController
 from desktop.models import OrdersFilter, OrdersModel, status_name
 from desktop.order_detail import OrderDetail
@@ -74,6 +76,18 @@ class OrdersView(QWidget):
         self.table = table(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(OrdersModel.COL_CREATED, Qt.SortOrder.DescendingOrder)
+        # The console holds every order in work and the newest of history; older orders come a
+        # page at a time, at the table's end (newest first) or with the button.
+        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.history_note = QLabel("")
+        self.history_note.setWordWrap(True)
+        self.older_button = QPushButton("Load older orders")
+        self.older_button.setEnabled(False)
+        self.older_button.clicked.connect(controller.load_older)
+        self._older_left = False
+        history = QHBoxLayout()
+        history.addWidget(self.history_note, 1)
+        history.addWidget(self.older_button)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.detail = OrderDetail(self)
         self.detail.assign_requested.connect(self._confirm_assign)
@@ -85,6 +99,7 @@ class OrdersView(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table)
+        left_layout.addLayout(history)
         split.addWidget(left)
         split.addWidget(self.detail)
         split.setSizes([600, 680])
@@ -93,6 +108,8 @@ class OrdersView(QWidget):
 
         c = controller
         c.orders_loaded.connect(self.set_orders)
+        c.older_orders_loaded.connect(self.add_orders)
+        c.history_changed.connect(self.on_history)
         c.order_changed.connect(self.update_order)
         c.order_event.connect(self.on_event)
         c.order_history_event.connect(self.on_history_event)
@@ -148,10 +165,43 @@ class OrdersView(QWidget):
         self._orders = {o.order_id: o for o in orders}
         self._publish()
 
+    @Slot(list)
+    def add_orders(self, orders: list[common_pb2.Order]) -> None:
+        """A page of older orders; an order the view already shows newer stays as it is."""
+        for order in orders:
+            known = self._orders.get(order.order_id)
+            if known is None or changed_at(order) > changed_at(known):
+                self._orders[order.order_id] = order
+        self._publish()
+
+    @Slot(bool, bool)
+    def on_history(self, more: bool, loading: bool) -> None:
+        """Older orders left to load (or not), a page on its way (or not)."""
+        self._older_left = more
+        self.older_button.setEnabled(more and not loading)
+        self.older_button.setText("Loading older orders…" if loading else
+                                  "Load older orders" if more else "No older orders")
+        self._show_history()
+
+    def _show_history(self) -> None:
+        n = len(self._orders)
+        loaded = f"{n} {'order' if n == 1 else 'orders'} loaded"
+        if self._older_left:
+            self.history_note.setText(f"{loaded}: every order in work and the newest of the "
+                                      "rest. Filters and search see these. Older ones load at "
+                                      "the table's end, or with the button.")
+        else:
+            self.history_note.setText(f"{loaded}: every order there is.")
+
+    @Slot(int)
+    def _scrolled(self, value: int) -> None:
+        if value > 0 and value == self.table.verticalScrollBar().maximum():
+            self.controller.load_older()
+
     @Slot(object)
     def update_order(self, order: common_pb2.Order) -> None:
         known = self._orders.get(order.order_id)
-        if known is not None and _changed_at(order) < _changed_at(known):
+        if known is not None and changed_at(order) < changed_at(known):
             # An answer older than what the view shows: a GetOrder that crossed a change (a
             # cancel's own reply, say) on its way back. The newer order stays.
             return
@@ -162,7 +212,10 @@ class OrdersView(QWidget):
             self._sync_cancel_action()
 
     def _publish(self) -> None:
-        self.model.set_rows(sorted(self._orders.values(), key=lambda o: o.order_id))
+        # In the order the view learned of them (the table sorts): an order new to the view,
+        # live or from an older page, is a row added at the end, and the selection stays.
+        self.model.set_rows(list(self._orders.values()))
+        self._show_history()
         fcs = sorted({o.fc_id for o in self._orders.values() if o.fc_id}
                      | {self.fc_filter.itemText(i) for i in range(1, self.fc_filter.count())})
         if fcs != [self.fc_filter.itemText(i) for i in range(1, self.fc_filter.count())]:
@@ -311,7 +364,3 @@ class OrdersView(QWidget):
         box.setObjectName("cancel_refused")
         self.cancel_refusal = box
         box.open()
-
-
-def _changed_at(order: common_pb2.Order) -> tuple[int, int]:
-    return order.updated_at.seconds, order.updated_at.nanos

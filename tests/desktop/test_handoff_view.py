@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop.client import ConsoleClient
 from desktop.handoff_view import ManifestModel
 from labels import verify
 from tests.desktop.conftest import print_to_file, screenshot
@@ -99,3 +100,27 @@ def test_typed_scans_build_a_manifest_and_hand_off_ships_the_orders(
         view.manifests.itemClicked.emit(view.manifests.item(0))
     assert again.args[0].manifest_id == manifest_id
     assert view.pane.has_pdf() and view.pane.content == shown
+
+
+def test_a_scanned_parcel_is_found_on_any_page_of_packed_orders_and_shipped_ones_are_forgotten(
+        tote, admin, shop, supervisor_token) -> None:  # type: ignore[no-untyped-def]
+    admin.fc("FC-BLR")
+    parcels: dict[str, str] = {}  # order id → tracking number, oldest first
+    for _ in range(3):
+        order, _sku = ready_order(tote, admin, shop, cod(), units=1)
+        parcels[order.order_id] = pick_and_pack(tote, order.order_id, units=1)
+    oldest, shipped, newest = parcels
+    # Two PACKED orders a page: the oldest of these three is on a later page than the newest.
+    client = ConsoleClient(tote.grpc_address, supervisor_token, page_size=2)
+    try:
+        for order_id in (newest, oldest, shipped):
+            parcel = client.packed_parcel(parcels[order_id])
+            assert parcel is not None and parcel.tracking_number == parcels[order_id]
+        hand_off(admin, parcels[shipped])
+        assert client.packed_parcel(parcels[shipped]) is None
+        # What the client remembers of parcels is the PACKED orders' only: it does not grow
+        # with every parcel that has left.
+        assert shipped not in client._tracking_of
+        assert {oldest, newest} <= set(client._tracking_of)
+    finally:
+        client.close()

@@ -107,14 +107,13 @@ def send(conn: Connection, statement: Statement | None) -> Any:
 def _pipeline(conn: Connection, statements: list[Statement]) -> Any:
     """Send the statements in one psycopg pipeline (one round trip); the last one's cursor."""
     driver = _driver(conn)
+    cursor = _cursor(conn)  # one cursor for all: only the last statement's answer is read
     with _as_sqlalchemy(conn, statements[-1]):
         with driver.pipeline():
-            cursor = None
             for sql, params in statements:
-                cursor = driver.cursor()
                 # BEGIN and COMMIT are not worth a prepared statement of their own.
                 cursor.execute(sql, params, prepare=False if sql in _CONTROL else None)
-        return cursor  # the pipeline's end has fetched every answer into its cursor
+        return cursor  # the pipeline's end has fetched every answer, the last one kept
 
 
 def _cursor(conn: Connection) -> Any:

@@ -1,5 +1,6 @@
 """The hot reads' plans on PostgreSQL: ListOrders, GetOrder, GetStock and PlaceOrder's lookups
-reach orders and order_events through an index, and a ListOrders page needs no sort.
+reach orders and order_events through an index, and a ListOrders page needs no sort; the
+packing worker's claim and the tracking poll reach shipments through one.
 
 The statements are the real ones: captured while tote's own service functions run on a fresh
 database, then EXPLAINed there with the same parameters. The check is structural on purpose:
@@ -28,8 +29,10 @@ from core.persistence import migrate
 from core.persistence.db import Database
 from core.persistence.repos import events as event_repo
 from core.persistence.repos import routing as routing_repo
+from core.persistence.repos import shipments as shipments_repo
 from core.service import orders
 from core.service.inventory import get_stock
+from core.service.shipping import due_for_polling
 from tests.conftest import drop_pg_database, fresh_pg_database
 
 pytestmark = pytest.mark.postgres
@@ -149,14 +152,15 @@ def nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def assert_indexed(db: Database, statements: list[Statement], *, ordered_by_index: bool = False,
-                   cond_on: tuple[str, ...] = ()) -> None:
-    """No sequential scan of orders or order_events; for a page, no sort and an index
-    condition on one of the filter columns (not a walk through every order)."""
+                   cond_on: tuple[str, ...] = (),
+                   tables: tuple[str, ...] = ("orders", "order_events")) -> None:
+    """No sequential scan of these tables; for a page, no sort and an index condition on one
+    of the filter columns (not a walk through every order)."""
     for statement in statements:
         tree = plan(db, statement)
         where = f"{statement[0]}\n{json.dumps(tree, indent=1)}"
         for node in nodes(tree):
-            if node.get("Relation Name") in ("orders", "order_events"):
+            if node.get("Relation Name") in tables:
                 assert node["Node Type"] != "Seq Scan", where
             if ordered_by_index:
                 assert node["Node Type"] not in ("Sort", "Incremental Sort"), where
@@ -220,3 +224,14 @@ def test_place_order_looks_up_its_key_price_and_stock_through_indexes(db):
     # The retry reads the order back by its key.
     assert_indexed(db, statements_of(db, lambda s: orders.place_order(
         s, cmd, orders.OrderSettings(), datetime.now(UTC))))
+
+
+def test_the_packing_claim_and_the_tracking_poll_reach_shipments_through_an_index(db):
+    # Their partial indexes (migration 0011) hold only the shipments in their status; the
+    # statements write it as a literal, so a generic plan can use them too.
+    now = datetime.now(UTC)
+    claim = statements_of(db, lambda s: shipments_repo.claim_packing(
+        s.connection(), now, now, 50))
+    assert_indexed(db, claim, ordered_by_index=True, tables=("shipments",))
+    polled = statements_of(db, due_for_polling)
+    assert_indexed(db, polled, ordered_by_index=True, tables=("shipments",))

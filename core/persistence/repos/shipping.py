@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from core.persistence.fulfillment_models import Shipment
@@ -161,9 +161,11 @@ def add_tracking_event(session: Session, tracking_number: str, status: str, loca
 
 
 def due_for_polling(session: Session, limit: int) -> list[str]:
-    """Parcels handed off and not delivered yet, least recently touched first."""
+    """Parcels handed off and not delivered yet, least recently touched first (the status a
+    literal, so the partial index of the shipments "shipped" serves it: migration 0011)."""
     return list(session.scalars(
-        select(SHIPMENTS.c.tracking_number).where(SHIPMENTS.c.status == "shipped")
+        select(SHIPMENTS.c.tracking_number).where(
+            SHIPMENTS.c.status == literal_column("'shipped'"))
         .order_by(SHIPMENTS.c.updated_at).limit(limit)))
 
 

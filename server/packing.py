@@ -12,7 +12,11 @@ from typing import Any
 
 import labels
 from core.domain.errors import FailedPrecondition, Unavailable
-from core.domain.packing_commands import ClaimStuckPackings
+from core.domain.packing_commands import (
+    ClaimStuckPackings,
+    ReleasePackingLeases,
+    RenewPackingLeases,
+)
 from core.domain.saga import Decision
 from core.saga import runner
 from core.saga.packing import SERVICE, packing_saga, ship_from_of
@@ -42,6 +46,7 @@ class Packer:
         self._saga = packing_saga(dbx, gateway, carrier, _render)
         self._running: dict[str, asyncio.Task[str]] = {}
         self._worker: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
         self.takeovers = 0  # packings claimed after their lease lapsed (tote_lease_takeovers)
         # (worker, how many): told of each takeover (tote_lease_takeovers_total{worker}).
@@ -93,16 +98,37 @@ class Packer:
     async def start(self) -> None:
         """Resume packings a crash left behind, then keep looking for stuck ones."""
         self._worker = asyncio.create_task(self._resume_forever(), name="packing-worker")
+        if not self._dbx.db.is_sqlite:  # (one process owns a SQLite file: no one to keep out)
+            self._renewer = asyncio.create_task(self._renew_forever(), name="packing-leases")
 
     async def stop(self) -> None:
-        """Stop the worker and the runs in flight (their state resumes on the next start)."""
+        """Stop the worker and the runs in flight; on PostgreSQL their packings are handed
+        back, for another replica to finish at once (here: on the next start)."""
         self._stopping = True
-        tasks = [t for t in (self._worker, *self._running.values()) if t is not None]
+        held = tuple(self._running)
+        tasks = [t for t in (self._worker, self._renewer, *self._running.values())
+                 if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if held and not self._dbx.db.is_sqlite:
+            with contextlib.suppress(Exception):  # else they are taken after the lease
+                await self._dbx.execute(ReleasePackingLeases(held))
+
+    async def _renew_forever(self) -> None:
+        """Keep the leases of the packings this replica runs: a step waits on the gateway or
+        carrier (retries included) longer than the lease, and no other replica may take the
+        shipment over meanwhile."""
+        lease: timedelta = self._settings.orders.saga_lease
+        while not self._stopping:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            if self._running:
+                try:
+                    await self._dbx.execute(RenewPackingLeases(tuple(self._running), utcnow()))
+                except Exception:
+                    log.exception("renewing packing leases failed; retrying")
 
     async def _resume_forever(self) -> None:
         lease: timedelta = self._settings.orders.saga_lease
@@ -112,18 +138,18 @@ class Packer:
         while not self._stopping:
             try:
                 now = utcnow()
-                ids = await self._dbx.execute(ClaimStuckPackings(None if first else now - lease,
-                                                                 now))
-                if ids and not first:
-                    # Packing renews its lease (updated_at) at every step: one idle past the
-                    # lease was left by a replica that died or gave up waiting on a party.
-                    self.takeovers += len(ids)
+                claimed = await self._dbx.execute(
+                    ClaimStuckPackings(None if first else now - lease, now))
+                if claimed.takeovers:
+                    # Packing's lease (updated_at) is renewed at every step and while one runs:
+                    # one idle past the lease was left by a replica that died or stalled.
+                    self.takeovers += claimed.takeovers
                     if self.on_takeover is not None:
-                        self.on_takeover("packing", len(ids))
+                        self.on_takeover("packing", claimed.takeovers)
                     log.info("took over %d packing(s) from a replica whose lease expired",
-                             len(ids))
+                             claimed.takeovers)
                 first = False
-                for shipment_id in ids:
+                for shipment_id in claimed.shipment_ids:
                     if shipment_id not in self._running:
                         asyncio.create_task(self._resume(shipment_id))
                 failing = False

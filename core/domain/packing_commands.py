@@ -83,8 +83,36 @@ class CancelAfterFailedCapture(Command[None]):
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimStuckPackings(Command[list[str]]):
-    """Lease shipments left packing (idle_before None: every one, after a SQLite restart)."""
+class ClaimedPackings:
+    """ClaimStuckPackings' answer: the shipments now leased to the claimer, and how many of
+    them were another replica's lapsed lease (it died or stalled: a takeover)."""
+
+    shipment_ids: tuple[str, ...]
+    takeovers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStuckPackings(Command[ClaimedPackings]):
+    """Lease shipments left packing: idle since before idle_before or handed back by a stopping
+    replica (idle_before None: every one, after a SQLite restart)."""
 
     idle_before: datetime | None
     now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RenewPackingLeases(Command[int]):
+    """Renew the leases of the shipments a replica is packing, so that a step waiting on the
+    gateway or carrier longer than the lease is not run by another replica meanwhile; answers
+    how many are still packing."""
+
+    shipment_ids: tuple[str, ...]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasePackingLeases(Command[int]):
+    """Hand a stopping replica's packings back: another replica's scan claims them at once,
+    not after the lease; answers how many."""
+
+    shipment_ids: tuple[str, ...]

@@ -24,6 +24,7 @@ from core.domain.order import (
     PaymentMethod,
     PaymentState,
 )
+from core.domain.packing_commands import ClaimedPackings
 from core.domain.words import count
 from core.persistence.repos import orders as order_repo
 from core.persistence.repos import routing as routing_repo
@@ -285,13 +286,25 @@ def cancel_after_failed_payment(session: Session, order_id: str, reason: str, re
 
 
 def claim_stuck(session: Session, idle_before: datetime | None, now: datetime,
-                limit: int = 50) -> list[str]:
-    """Shipments left "packing" (a crash, an unreachable party), leased to this worker.
+                limit: int = 50) -> ClaimedPackings:
+    """Shipments left "packing" (a crash, an unreachable party, a stopping replica), leased
+    to this worker.
 
     idle_before None takes every one (SQLite: one process owns the file, so after a restart
     nothing else can be packing them). The lease is the shipment's updated_at.
     """
-    return repo.claim_packing(session.connection(), idle_before, now, limit)
+    ids, takeovers = repo.claim_packing(session.connection(), idle_before, now, limit)
+    return ClaimedPackings(tuple(ids), takeovers)
+
+
+def renew_leases(session: Session, shipment_ids: tuple[str, ...], now: datetime) -> int:
+    """Renew the leases of the shipments a replica is packing (a step may outlast one)."""
+    return repo.renew_packing(session.connection(), list(shipment_ids), now)
+
+
+def release_leases(session: Session, shipment_ids: tuple[str, ...]) -> int:
+    """Hand a stopping replica's packings back: claimable by any replica's next scan."""
+    return repo.release_packing(session.connection(), list(shipment_ids))
 
 
 def touch(session: Session, shipment_id: str, now: datetime) -> None:

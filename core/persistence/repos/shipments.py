@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
-from sqlalchemy import bindparam, insert, literal_column, select, update
+from sqlalchemy import bindparam, insert, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 
 from core.domain import packing as rules
@@ -272,17 +272,49 @@ def record_label(conn: Connection, shipment_id: str, pdf: bytes, zpl: str,
 
 
 def claim_packing(conn: Connection, idle_before: datetime | None, now: datetime,
-                  limit: int) -> list[str]:
-    """Shipments left "packing" (idle since `idle_before`, or all), their lease renewed."""
+                  limit: int) -> tuple[list[str], int]:
+    """Shipments left "packing" (idle since `idle_before` or handed back; or all), their lease
+    renewed; and how many of them were another replica's lapsed lease (takeovers)."""
+    lapsed = (SHIPMENTS.c.updated_at > SHIPMENTS.c.created_at).label("lapsed")
     # The status as a literal: the partial index of the shipments "packing" serves it (on
     # PostgreSQL too, whose generic plan for a parameter could not use it); migration 0011.
-    stmt = select(SHIPMENTS.c.shipment_id).where(
+    stmt = select(SHIPMENTS.c.shipment_id, lapsed).where(
         SHIPMENTS.c.status == literal_column("'packing'"))
     if idle_before is not None:
-        stmt = stmt.where(SHIPMENTS.c.updated_at < idle_before)
-    ids = list(conn.scalars(
-        stmt.order_by(SHIPMENTS.c.updated_at).limit(limit).with_for_update(skip_locked=True)))
+        stmt = stmt.where(or_(SHIPMENTS.c.updated_at < idle_before,
+                              SHIPMENTS.c.updated_at <= SHIPMENTS.c.created_at))
+    rows = conn.execute(
+        stmt.order_by(SHIPMENTS.c.updated_at).limit(limit).with_for_update(skip_locked=True)
+    ).all()
+    ids = [r.shipment_id for r in rows]
     if ids:
         conn.execute(update(SHIPMENTS).where(SHIPMENTS.c.shipment_id.in_(ids))
                      .values(updated_at=now))
-    return ids
+    return ids, 0 if idle_before is None else sum(1 for r in rows if r.lapsed)
+
+
+def renew_packing(conn: Connection, shipment_ids: list[str], now: datetime) -> int:
+    """Renew the leases (updated_at) of these shipments while they are packing; how many."""
+    renewed = 0
+    for i in range(0, len(shipment_ids), 500):
+        renewed += int(conn.execute(update(SHIPMENTS).where(
+            SHIPMENTS.c.shipment_id.in_(shipment_ids[i:i + 500]),
+            SHIPMENTS.c.status == "packing",
+        ).values(updated_at=now)).rowcount)
+    return renewed
+
+
+def release_packing(conn: Connection, shipment_ids: list[str]) -> int:
+    """Hand these packings back; how many.
+
+    updated_at goes back to created_at, where no lease ever is (packing begins after the
+    shipment is queued and every step renews it): the next scan of any replica claims it at
+    once, and not as a takeover of a lapsed lease.
+    """
+    released = 0
+    for i in range(0, len(shipment_ids), 500):
+        released += int(conn.execute(update(SHIPMENTS).where(
+            SHIPMENTS.c.shipment_id.in_(shipment_ids[i:i + 500]),
+            SHIPMENTS.c.status == "packing",
+        ).values(updated_at=SHIPMENTS.c.created_at)).rowcount)
+    return released

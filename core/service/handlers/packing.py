@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 from core.domain.packing_commands import (
     BeginPacking,
     CancelAfterFailedCapture,
+    ClaimedPackings,
     ClaimStuckPackings,
     FinishPacking,
     RecordCapture,
     RecordCarrierBooking,
     RecordLabel,
+    ReleasePackingLeases,
+    RenewPackingLeases,
     TouchShipment,
 )
 from core.service import packing
@@ -55,8 +58,16 @@ def cancel_after_failed_capture(session: Session, cmd: CancelAfterFailedCapture,
                                         cmd.detail, cmd.now, cmd.refunded_minor)
 
 
-def claim_stuck(session: Session, cmd: ClaimStuckPackings, deps: Deps) -> list[str]:
+def claim_stuck(session: Session, cmd: ClaimStuckPackings, deps: Deps) -> ClaimedPackings:
     return packing.claim_stuck(session, cmd.idle_before, cmd.now)
+
+
+def renew_leases(session: Session, cmd: RenewPackingLeases, deps: Deps) -> int:
+    return packing.renew_leases(session, cmd.shipment_ids, cmd.now)
+
+
+def release_leases(session: Session, cmd: ReleasePackingLeases, deps: Deps) -> int:
+    return packing.release_leases(session, cmd.shipment_ids)
 
 
 # (typed as the bus takes them: each handler takes its own command)
@@ -69,4 +80,6 @@ HANDLERS: dict[type[Any], Callable[[Session, Any, Deps], Any]] = {
     FinishPacking: finish,
     CancelAfterFailedCapture: cancel_after_failed_capture,
     ClaimStuckPackings: claim_stuck,
+    RenewPackingLeases: renew_leases,
+    ReleasePackingLeases: release_leases,
 }

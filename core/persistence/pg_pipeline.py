@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 # info, set afresh by each BEGIN and emptied by COMMIT and ROLLBACK.
 _WAITING = "tote_waiting"
 _OPENING = "tote_opening"  # how many of the waiting statements are the BEGIN and its settings
-_CURSOR = "tote_cursor"  # (driver connection, a cursor of it) reused by statements sent alone
+_CURSOR = "tote_cursor"  # (driver connection, a cursor of it): the transaction's statements
 
 Statement = tuple[str, Any]
 _CONTROL = frozenset({"BEGIN", "COMMIT"})
@@ -53,6 +53,7 @@ def install(engine: Engine, begin: Sequence[str]) -> None:
     def _on_begin(conn: Connection) -> None:
         conn.info[_WAITING] = list(opening)
         conn.info[_OPENING] = len(opening)
+        conn.info.pop(_CURSOR, None)  # a cursor per transaction, made as the connection says
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_execute(conn: Connection, *_args: Any) -> None:

@@ -1,5 +1,7 @@
-"""A migrated SQLite file with two products (MUG, TEE), for the unit tests that run core jobs."""
+"""A migrated SQLite file with two products (MUG, TEE), for the unit tests that run core jobs;
+and a migrated PostgreSQL database per module, for their PostgreSQL twins."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -7,6 +9,7 @@ import pytest
 from core.persistence import migrate
 from core.persistence.db import Database
 from core.persistence.models import Product
+from tests.conftest import migrated_pg_database
 
 WHEN = datetime(2026, 12, 5, 7, 28, 42, 123456, tzinfo=UTC)
 
@@ -23,3 +26,10 @@ def db(tmp_path):  # type: ignore[no-untyped-def]
                       currency="INR", weight_grams=200, updated_at=WHEN))
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database for the module (dropped after it)."""
+    with migrated_pg_database(pg_server) as url:
+        yield url

@@ -10,7 +10,6 @@ from sqlalchemy import bindparam, event, insert, select
 from core.persistence.db import Database
 from core.persistence.direct import HotStatement
 from core.persistence.models import Product
-from tests.conftest import migrated_pg_database
 from tests.unit.conftest import WHEN
 
 # The SQLite tests, collected again here with this module's `db` (a PostgreSQL database).
@@ -26,12 +25,6 @@ from tests.unit.test_direct import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url(pg_server: str) -> Iterator[str]:
-    with migrated_pg_database(pg_server) as url:
-        yield url
 
 
 @pytest.fixture

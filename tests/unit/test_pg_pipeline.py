@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from core.persistence.db import Database
 from core.persistence.direct import HotStatement
 from core.persistence.models import Product
-from tests.conftest import migrated_pg_database
 from tests.unit.conftest import WHEN
 
 pytestmark = pytest.mark.postgres
@@ -25,12 +24,6 @@ ADD = HotStatement(insert(PRODUCTS), ["sku", "name", "gtin", "unit_price_minor",
 READ = HotStatement(select(PRODUCTS.c.sku).where(PRODUCTS.c.sku == bindparam("sku")))
 ROW = {"name": "Cup", "gtin": "4006381333955", "unit_price_minor": 1, "currency": "INR",
        "weight_grams": 1, "updated_at": WHEN}
-
-
-@pytest.fixture(scope="module")
-def pg_url(pg_server: str) -> Iterator[str]:
-    with migrated_pg_database(pg_server) as url:
-        yield url
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ async def start(settings: Settings) -> Running:
     lease = settings.orders.saga_lease  # the one lease over every worker's claims
     tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s, lease)
     workers: list[Any] = [tracking, SettlementWorker(
-        dbx, gateway, fulfillment.settlement_interval_s, fulfillment.cod_remit_days, lease)]
+        dbx, gateway, fulfillment.settlement_interval_s, lease)]
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
                                                    tracking=tracking.apply_webhook), host, port,
                                 limits=settings.webhook_limits, tls=settings.tls)

@@ -30,9 +30,8 @@ class SettlementWorker:
     name = "settlement worker"
 
     def __init__(self, dbx: DbExecutor, gateway: PaymentGateway, interval_s: float,
-                 cod_remit_days: int, lease: timedelta = timedelta(seconds=15)) -> None:
-        self._dbx, self._gateway = dbx, gateway
-        self._interval_s, self._cod_remit_days = interval_s, cod_remit_days
+                 lease: timedelta = timedelta(seconds=15)) -> None:
+        self._dbx, self._gateway, self._interval_s = dbx, gateway, interval_s
         self._task: asyncio.Task[None] | None = None
         self.lease = WorkerLease(dbx, "settlement", lease)
 
@@ -48,7 +47,7 @@ class SettlementWorker:
                 break
             done += await self._dbx.execute(MarkSettled(tuple(settled), batch.batch_id, utcnow()))
         if self.lease.held:
-            done += await self._dbx.execute(SettleReconciledCod(utcnow(), self._cod_remit_days))
+            done += await self._dbx.execute(SettleReconciledCod(utcnow()))
         return done
 
     async def _settle(self, batch_id: str, capture_ids: list[str]) -> list[str]:

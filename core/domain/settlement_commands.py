@@ -20,8 +20,7 @@ class MarkSettled(Command[list[str]]):
 
 @dataclass(frozen=True, slots=True)
 class SettleReconciledCod(Command[list[str]]):
-    """Settle the cash-on-delivery orders whose carriers' remittances reconcile (after
-    `remit_days`); answers the orders settled."""
+    """Settle the cash-on-delivery orders whose carriers' remittances reconcile; answers the
+    orders settled."""
 
     now: datetime
-    remit_days: int

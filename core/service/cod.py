@@ -59,7 +59,7 @@ class Reconciliation:
 
 def record_remittance(
     session: Session, carrier: str, reference: str, amount_minor: int, currency: str,
-    tracking_numbers: list[str], now: datetime, remit_days: int,
+    tracking_numbers: list[str], now: datetime,
 ) -> Remittance:
     """Record a carrier's transfer for a set of parcels; the same reference again is a no-op."""
     numbers = _validate(carrier, reference, amount_minor, currency, tracking_numbers)
@@ -81,7 +81,7 @@ def record_remittance(
         mine = repo.parcels_of_order(session, order_id, numbers)
         events.record(session, order, EventType.COD_REMITTED, now,
                       f"{carrier} remittance {reference}: {', '.join(mine)}")
-    settle_reconciled(session, carrier, now, remit_days)
+    settle_reconciled(session, carrier, now)
     return Remittance(remittance_id, carrier, reference, amount_minor, currency, numbers)
 
 
@@ -110,6 +110,9 @@ def _validate(carrier: str, reference: str, amount_minor: int, currency: str,
 
 def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) -> Reconciliation:
     """Expected, collected and remitted cash of a carrier, with every discrepancy."""
+    # The carrier's whole history, every parcel and remittance: a person asks for it
+    # (GetCodReconciliation, the console's COD view). The settlement pass, every minute in
+    # the writer, must not: settle_reconciled applies these rules to the unsettled orders.
     if not carrier.strip():
         raise InvalidArgument("carrier is required", field="carrier")
     parcels = {p.tracking_number: p for p in repo.carrier_parcels(session, carrier)}
@@ -121,14 +124,8 @@ def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) ->
         if p.status == "delivered" and p.payment_method == PaymentMethod.COD:
             rec.expected_minor += p.cod_due_minor or 0
             rec.collected_minor += p.cod_collected_minor or 0
-            due, took = p.cod_due_minor or 0, p.cod_collected_minor or 0
-            if took != due:
-                # The courier took another amount than the label's: the carrier owes the
-                # difference (or the customer is owed it), whatever the carrier remits.
-                kind = "short_collection" if took < due else "excess_collection"
-                rec.discrepancies.append(Discrepancy(
-                    t, kind, due, took, f"{t}: the courier collected {Money(took, p.currency)} "
-                    f"of the {Money(due, p.currency)} on its label"))
+        if (collection := _collection_discrepancy(t, p)) is not None:
+            rec.discrepancies.append(collection)
     remitted_once: set[str] = set()
     for r in remittances:
         rec.remitted_minor += r.amount_minor
@@ -145,6 +142,19 @@ def reconcile(session: Session, carrier: str, now: datetime, remit_days: int) ->
                 f"{format_money(took, p.currency)} collected on "
                 f"{p.delivered_at:%Y-%m-%d}, not remitted after {remit_days} days"))
     return rec
+
+
+def _collection_discrepancy(t: str, p: CarrierParcel) -> Discrepancy | None:
+    if p.status != "delivered" or p.payment_method != PaymentMethod.COD:
+        return None
+    due, took = p.cod_due_minor or 0, p.cod_collected_minor or 0
+    if took == due:
+        return None
+    # The courier took another amount than the label's: the carrier owes the difference (or
+    # the customer is owed it), whatever the carrier remits.
+    kind = "short_collection" if took < due else "excess_collection"
+    return Discrepancy(t, kind, due, took, f"{t}: the courier collected "
+                       f"{Money(took, p.currency)} of the {Money(due, p.currency)} on its label")
 
 
 def _check_remittance(r: RemittanceRecord, numbers: list[str],
@@ -177,20 +187,38 @@ def _check_remittance(r: RemittanceRecord, numbers: list[str],
     return out
 
 
-def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days: int) -> list[str]:
-    """COD orders delivered, fully remitted and without discrepancy are settled; their ids."""
-    rec = reconcile(session, carrier, now, remit_days)
-    troubled = {t for d in rec.discrepancies for t in d.tracking_number.split(",")}
-    remitted = repo.remitted_by(session, carrier)
+def settle_reconciled(session: Session, carrier: str, now: datetime) -> list[str]:
+    """The carrier's COD orders delivered, every parcel remitted, none in a discrepancy, are
+    settled; their ids."""
+    return _settle(session, carrier, _unsettled_by_order(session), now)
+
+
+def settle_all_reconciled(session: Session, now: datetime) -> list[str]:
+    """settle_reconciled for every carrier of an unsettled COD parcel; the orders settled."""
+    by_order = _unsettled_by_order(session)
+    carriers = sorted({r.carrier for rows in by_order.values() for r in rows if r.carrier})
+    return [o for c in carriers for o in _settle(session, c, by_order, now)]
+
+
+def _unsettled_by_order(session: Session) -> dict[str, list[repo.UnsettledParcel]]:
     by_order: dict[str, list[repo.UnsettledParcel]] = defaultdict(list)
     for row in repo.unsettled_cod_parcels(session):
         by_order[row.order_id].append(row)
+    return by_order
+
+
+def _settle(session: Session, carrier: str, by_order: dict[str, list[repo.UnsettledParcel]],
+            now: datetime) -> list[str]:
+    # An order with a parcel of another carrier never settles on this one's remittances: that
+    # parcel is unremitted, or this carrier remitted it and it is an unknown parcel there.
+    mine = {order_id: rows for order_id, rows in by_order.items()
+            if all(r.carrier == carrier and r.tracking_number for r in rows)}
+    cleared = _cleared(session, carrier,
+                       [r.tracking_number for rows in mine.values() for r in rows
+                        if r.tracking_number])
     settled = []
-    for order_id, rows in sorted(by_order.items()):
-        if not any(r.carrier == carrier for r in rows):
-            continue
-        if all(r.tracking_number in remitted and r.tracking_number not in troubled
-               for r in rows):
+    for order_id, rows in sorted(mine.items()):
+        if all(r.tracking_number in cleared for r in rows):
             order = repo.order(session, order_id)
             order.settled_at, order.payment_state, order.updated_at = now, "settled", now
             events.record(session, order, EventType.PAYMENT_SETTLED, now,
@@ -200,7 +228,25 @@ def settle_reconciled(session: Session, carrier: str, now: datetime, remit_days:
     return settled
 
 
-def settle_all_reconciled(session: Session, now: datetime, remit_days: int) -> list[str]:
-    """settle_reconciled for every carrier that has remitted; the orders settled."""
-    return [o for c in repo.carriers_that_remitted(session)
-            for o in settle_reconciled(session, c, now, remit_days)]
+def _cleared(session: Session, carrier: str, tracking_numbers: list[str]) -> set[str]:
+    """Those of the parcels that the carrier remitted and reconcile() finds no fault with.
+
+    reconcile() over the carrier's whole history, read for these parcels only: a parcel's
+    faults are its own collection and those of the remittances that pay for it (each checked
+    against every parcel it pays for), so those remittances are all it needs to read."""
+    paying = repo.remittances_paying_for(session, tracking_numbers)
+    remittances = {r.remittance_id: r for r in repo.remittances_by_id(
+        session, sorted({i for ids in paying.values() for i in ids})) if r.carrier == carrier}
+    covering = {t: ids for t, ids in paying.items() if any(i in remittances for i in ids)}
+    paid_for = repo.parcels_paid_by(session, sorted(remittances))
+    parcels = repo.parcels_of(session, carrier, sorted({t for ts in paid_for.values()
+                                                        for t in ts}))
+    faults: list[Discrepancy] = []
+    remitted_once: set[str] = set()  # in reconcile()'s order: a double is the later one
+    for r in sorted(remittances.values(), key=lambda r: (r.created_at, r.remittance_id)):
+        faults += _check_remittance(r, sorted(paid_for[r.remittance_id]), parcels,
+                                    remitted_once)
+    faults += [d for t in covering if t in parcels
+               if (d := _collection_discrepancy(t, parcels[t])) is not None]
+    troubled = {t for d in faults for t in d.tracking_number.split(",")}
+    return {t for t in covering if t not in troubled}

@@ -69,10 +69,9 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
 
     async def RecordCodRemittance(self, request: shipping_pb2.RecordCodRemittanceRequest,
                                   context: aio.ServicerContext) -> shipping_pb2.CodRemittance:
-        days = self.ctx.settings.fulfillment.cod_remit_days
         rem = await self.ctx.dbx.execute(RecordCodRemittance(
             request.carrier, request.reference, request.amount.amount_minor,
-            request.amount.currency, tuple(request.tracking_numbers), utcnow(), days))
+            request.amount.currency, tuple(request.tracking_numbers), utcnow()))
         return shipping_pb2.CodRemittance(
             remittance_id=rem.remittance_id, carrier=rem.carrier, reference=rem.reference,
             amount=convert.money(rem.amount_minor, rem.currency),

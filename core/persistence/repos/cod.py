@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from core.domain.order import OrderStatus, PaymentMethod
@@ -91,14 +91,17 @@ def parcels_of_order(session: Session, order_id: str, among: Sequence[str]) -> l
         SHIPMENTS.c.order_id == order_id, SHIPMENTS.c.tracking_number.in_(list(among)))))
 
 
+_CARRIER_PARCEL = (
+    select(SHIPMENTS.c.tracking_number, SHIPMENTS.c.status, SHIPMENTS.c.cod_due_minor,
+           SHIPMENTS.c.cod_collected_minor, SHIPMENTS.c.delivered_at, ORDERS.c.currency,
+           ORDERS.c.payment_method)
+    .join(ORDERS, ORDERS.c.order_id == SHIPMENTS.c.order_id))
+
+
 def carrier_parcels(session: Session, carrier: str) -> list[CarrierParcel]:
-    """Every parcel of the carrier that has a tracking number."""
-    return [CarrierParcel(*row) for row in session.execute(
-        select(SHIPMENTS.c.tracking_number, SHIPMENTS.c.status, SHIPMENTS.c.cod_due_minor,
-               SHIPMENTS.c.cod_collected_minor, SHIPMENTS.c.delivered_at, ORDERS.c.currency,
-               ORDERS.c.payment_method)
-        .join(ORDERS, ORDERS.c.order_id == SHIPMENTS.c.order_id)
-        .where(SHIPMENTS.c.carrier == carrier, SHIPMENTS.c.tracking_number.is_not(None)))]
+    """Every parcel of the carrier that has a tracking number (its whole history)."""
+    return [CarrierParcel(*row) for row in session.execute(_CARRIER_PARCEL.where(
+        SHIPMENTS.c.carrier == carrier, SHIPMENTS.c.tracking_number.is_not(None)))]
 
 
 def remittances_of(session: Session, carrier: str) -> list[RemittanceRecord]:
@@ -118,26 +121,52 @@ def parcels_paid_by(session: Session, remittance_ids: Sequence[str]) -> dict[str
     return out
 
 
-def remitted_by(session: Session, carrier: str) -> set[str]:
-    """Every tracking number the carrier has remitted for."""
-    return set(session.scalars(select(PARCELS.c.tracking_number).join(
-        REMITTANCES, REMITTANCES.c.remittance_id == PARCELS.c.remittance_id).where(
-        REMITTANCES.c.carrier == carrier)))
+def remittances_paying_for(session: Session,
+                           tracking_numbers: Sequence[str]) -> dict[str, list[str]]:
+    """tracking number → the remittances (of any carrier) that pay for it (remitted only)."""
+    # Not joined to the carrier's remittances: SQLite's planner then starts from the carrier
+    # index and reads every remittance the carrier ever sent.
+    out: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(tracking_numbers):
+        for tracking_number, remittance_id in session.execute(
+                select(PARCELS.c.tracking_number, PARCELS.c.remittance_id)
+                .where(PARCELS.c.tracking_number.in_(chunk))):
+            out[tracking_number].append(remittance_id)
+    return out
+
+
+def remittances_by_id(session: Session, remittance_ids: Sequence[str]) -> list[RemittanceRecord]:
+    """These remittances."""
+    return [RemittanceRecord(*row) for chunk in _chunks(remittance_ids)
+            for row in session.execute(_REMITTANCE.where(
+                REMITTANCES.c.remittance_id.in_(chunk)))]
+
+
+def parcels_of(session: Session, carrier: str,
+               tracking_numbers: Sequence[str]) -> dict[str, CarrierParcel]:
+    """The carrier's parcels with these tracking numbers (any other's are left out)."""
+    return {row.tracking_number: CarrierParcel(*row) for chunk in _chunks(tracking_numbers)
+            for row in session.execute(_CARRIER_PARCEL.where(
+                SHIPMENTS.c.carrier == carrier, SHIPMENTS.c.tracking_number.in_(chunk)))}
 
 
 def unsettled_cod_parcels(session: Session) -> list[UnsettledParcel]:
     """The live shipments of COD orders delivered and not yet settled."""
+    # The order's conditions as literals, as the partial index ix_orders_cod_unsettled has
+    # them: it holds only these orders (migration 0013), not every order delivered.
     return [UnsettledParcel(*row) for row in session.execute(
         select(ORDERS.c.order_id, SHIPMENTS.c.tracking_number, SHIPMENTS.c.status,
                SHIPMENTS.c.carrier)
         .join(SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.order_id)
-        .where(ORDERS.c.payment_method == PaymentMethod.COD,
-               ORDERS.c.status == OrderStatus.DELIVERED,
+        .where(ORDERS.c.payment_method == literal_column(f"'{PaymentMethod.COD}'"),
+               ORDERS.c.status == literal_column(f"'{OrderStatus.DELIVERED}'"),
                ORDERS.c.settled_at.is_(None), SHIPMENTS.c.status != "cancelled"))]
 
 
-def carriers_that_remitted(session: Session) -> list[str]:
-    return sorted(session.scalars(select(REMITTANCES.c.carrier).distinct()))
+def _chunks(values: Sequence[str], size: int = 500) -> list[list[str]]:
+    """Bound each IN list (SQLite caps a statement's parameters)."""
+    values = list(values)
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def order(session: Session, order_id: str) -> Order:

@@ -12,9 +12,10 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.domain.order import OrderStatus, check_transition
 from core.persistence.direct import HotStatement
@@ -236,12 +237,16 @@ def release_leases(conn: Connection, now: datetime, order_ids: list[str] | None 
     return released
 
 
-def settlement_due(conn: Connection, methods: list[str], statuses: list[str],
-                   limit: int) -> list[tuple[str, str]]:
-    """(order id, capture id) of captured, unsettled orders paid by `methods` in `statuses`."""
+def settlement_due(conn: Connection, methods: list[str], limit: int) -> list[tuple[str, str]]:
+    """(order id, capture id) of orders paid by `methods`, shipped or delivered, captured and
+    not settled."""
+    # The conditions as literals, as the partial index ix_orders_settlement_due has them: it
+    # holds only these orders (migration 0013); the status index walked every one delivered.
+    shipped: list[ColumnElement[str]] = [
+        literal_column(f"'{s}'") for s in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)]
     rows = conn.execute(
         select(ORDERS.c.order_id, ORDERS.c.capture_id)
-        .where(ORDERS.c.payment_method.in_(methods), ORDERS.c.status.in_(statuses),
+        .where(ORDERS.c.payment_method.in_(methods), ORDERS.c.status.in_(shipped),
                ORDERS.c.capture_id.is_not(None), ORDERS.c.settled_at.is_(None))
         .order_by(ORDERS.c.order_id).limit(limit))
     return [(r.order_id, r.capture_id) for r in rows]

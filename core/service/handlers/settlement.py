@@ -17,7 +17,7 @@ def mark_settled(session: Session, cmd: MarkSettled, deps: Deps) -> list[str]:
 
 
 def settle_reconciled_cod(session: Session, cmd: SettleReconciledCod, deps: Deps) -> list[str]:
-    return cod.settle_all_reconciled(session, cmd.now, cmd.remit_days)
+    return cod.settle_all_reconciled(session, cmd.now)
 
 
 HANDLERS: dict[type[Any], Handler] = {

@@ -69,7 +69,6 @@ class RecordCodRemittance(Command[Remittance]):
     currency: str
     tracking_numbers: tuple[str, ...]
     now: datetime
-    remit_days: int
 
 
 def hand_off(session: Session, cmd: HandOff, deps: Deps) -> list[str]:
@@ -94,8 +93,7 @@ def apply_carrier_tracking(session: Session, cmd: ApplyCarrierTracking, deps: De
 def record_cod_remittance(session: Session, cmd: RecordCodRemittance, deps: Deps,
                           ) -> Remittance:
     return cod.record_remittance(session, cmd.carrier, cmd.reference, cmd.amount_minor,
-                                 cmd.currency, list(cmd.tracking_numbers), cmd.now,
-                                 cmd.remit_days)
+                                 cmd.currency, list(cmd.tracking_numbers), cmd.now)
 
 
 HANDLERS: dict[type[Any], Handler] = {

@@ -2,7 +2,8 @@
 not every order ever delivered
 
 Every minute the settlement pass reads the captures due (card and UPI orders shipped or
-delivered, captured, not settled) and the COD orders delivered and not settled. Through the
+delivered, captured, not settled: COD orders have a capture id too, remittances settle them)
+and the COD orders delivered and not settled. Through the
 status index each read walked every order delivered: the captures' 0.42 s at a million orders
 (40 ms at ten thousand), and the COD candidates inside SQLite's one writer. Each index holds only
 the orders its statement asks for — the money not yet settled, whatever the history — in
@@ -30,7 +31,8 @@ depends_on: str | Sequence[str] | None = None
 # the captures over in the order the pass asks for them, without a sort.
 _INDEXES = (
     ("ix_orders_settlement_due", ["settled_at", "order_id"],
-     "status IN ('SHIPPED', 'DELIVERED') AND capture_id IS NOT NULL AND settled_at IS NULL"),
+     "payment_method IN ('card', 'upi') AND status IN ('SHIPPED', 'DELIVERED') "
+     "AND capture_id IS NOT NULL AND settled_at IS NULL"),
     ("ix_orders_cod_unsettled", ["payment_method", "status", "settled_at"],
      "payment_method = 'cod' AND status = 'DELIVERED' AND settled_at IS NULL"),
 )

@@ -121,9 +121,10 @@ class StockLevel(Base):
     bin: Mapped[str] = mapped_column(String(32), default="")
 
 
-# Captured, shipped or delivered, not yet settled: what the gateway may still pay out.
-SETTLEMENT_DUE = text("status IN ('SHIPPED', 'DELIVERED') AND capture_id IS NOT NULL "
-                      "AND settled_at IS NULL")
+# Card or UPI, captured, shipped or delivered, not yet settled: what the gateway may still pay
+# out (COD orders have a capture id too; remittances settle them).
+SETTLEMENT_DUE = text("payment_method IN ('card', 'upi') AND status IN ('SHIPPED', 'DELIVERED') "
+                      "AND capture_id IS NOT NULL AND settled_at IS NULL")
 # Cash on delivery, delivered, not yet settled: what a remittance may still settle.
 COD_UNSETTLED = text("payment_method = 'cod' AND status = 'DELIVERED' AND settled_at IS NULL")
 

@@ -194,7 +194,8 @@ def settle_reconciled(session: Session, carrier: str, now: datetime) -> list[str
 
 
 def settle_all_reconciled(session: Session, now: datetime) -> list[str]:
-    """settle_reconciled for every carrier of an unsettled COD parcel; the orders settled."""
+    """settle_reconciled for every carrier of a remitted, unsettled COD parcel; the orders
+    settled."""
     by_order = _unsettled_by_order(session)
     carriers = sorted({r.carrier for rows in by_order.values() for r in rows if r.carrier})
     return [o for c in carriers for o in _settle(session, c, by_order, now)]
@@ -202,7 +203,7 @@ def settle_all_reconciled(session: Session, now: datetime) -> list[str]:
 
 def _unsettled_by_order(session: Session) -> dict[str, list[repo.UnsettledParcel]]:
     by_order: dict[str, list[repo.UnsettledParcel]] = defaultdict(list)
-    for row in repo.unsettled_cod_parcels(session):
+    for row in repo.remitted_unsettled_cod_parcels(session):
         by_order[row.order_id].append(row)
     return by_order
 

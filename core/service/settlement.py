@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core.domain.events import EventType
-from core.domain.order import PaymentMethod
 from core.persistence.repos import orders as repo
 from core.service import events
 
@@ -24,9 +23,9 @@ class SettlementBatch:
 
 
 def due_batch(session: Session, limit: int = 100) -> SettlementBatch | None:
-    """The next captures to settle: shipped or delivered, captured, not yet settled."""
-    rows = repo.settlement_due(session.connection(), [PaymentMethod.CARD, PaymentMethod.UPI],
-                               limit)
+    """The next card and UPI captures to settle: shipped or delivered, captured, not yet
+    settled."""
+    rows = repo.settlement_due(session.connection(), limit)
     if not rows:
         return None
     capture_ids = sorted(capture_id for _order_id, capture_id in rows)

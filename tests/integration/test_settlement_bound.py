@@ -54,7 +54,7 @@ def _order(order_id: str, method: str, status: str, settled: bool, day: int) -> 
                 status=status, inventory_state="released", payment_method=method,
                 payment_state="settled" if settled else "cod_collected",
                 authorized_minor=DUE, captured_minor=DUE, refunded_minor=0, fc_id="FC-1",
-                capture_id=f"cap_{order_id}" if method != PaymentMethod.COD else None,
+                capture_id=f"cap_{order_id}",  # COD too: remittances settle those
                 settled_at=at if settled else None, created_at=at, updated_at=at)
 
 
@@ -143,10 +143,17 @@ def test_the_cod_settlement_pass_reads_the_unsettled_orders_not_the_settled_hist
 
 def test_the_captures_due_are_read_without_walking_the_orders_delivered(files):
     small, large = (vm_steps(files[h], settlement.due_batch) for h in (SMALL, LARGE))
-    for _, batch in (small, large):
+    # COD orders delivered and captured, waiting for their carrier's remittance: not the
+    # gateway's to settle, nor this read's to walk.
+    files[LARGE].run_write(lambda s: s.execute(insert(ORDERS), [
+        _order(f"ord_waiting_{i:06d}", PaymentMethod.COD, "DELIVERED", False, 1)
+        for i in range(LARGE)]))
+    waiting = vm_steps(files[LARGE], settlement.due_batch)
+    for _, batch in (small, large, waiting):
         assert isinstance(batch, settlement.SettlementBatch)
         assert batch.capture_ids == ["cap_ord_due_1", "cap_ord_due_2"]
     assert 0 < large[0] < 1.5 * small[0], (small[0], large[0])
+    assert waiting[0] < 1.5 * small[0], (small[0], waiting[0])
 
 
 def test_settlement_decides_each_live_order_as_the_whole_reconciliation_does(files):

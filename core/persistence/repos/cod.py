@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import insert, literal_column, select
+from sqlalchemy import exists, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from core.domain.order import OrderStatus, PaymentMethod
@@ -43,7 +43,7 @@ class CarrierParcel:
 
 @dataclass(frozen=True, slots=True)
 class UnsettledParcel:
-    """A live shipment of a COD order delivered and not settled yet."""
+    """A live shipment of a COD order delivered, remitted and not settled yet."""
 
     order_id: str
     tracking_number: str | None
@@ -150,17 +150,25 @@ def parcels_of(session: Session, carrier: str,
                 SHIPMENTS.c.carrier == carrier, SHIPMENTS.c.tracking_number.in_(chunk)))}
 
 
-def unsettled_cod_parcels(session: Session) -> list[UnsettledParcel]:
-    """The live shipments of COD orders delivered and not yet settled."""
+def remitted_unsettled_cod_parcels(session: Session) -> list[UnsettledParcel]:
+    """The live shipments of COD orders delivered, not yet settled, every live shipment of
+    which some remittance pays for (any carrier's)."""
     # The order's conditions as literals, as the partial index ix_orders_cod_unsettled has
-    # them: it holds only these orders (migration 0013), not every order delivered.
+    # them: it holds only these orders (migration 0013), not every order delivered. The ones
+    # still waiting for a remittance are left in the database: only an order remitted in full
+    # can settle, and those are the few a settlement pass has to decide.
+    other = SHIPMENTS.alias("other")
+    unremitted = (select(other.c.shipment_id)
+                  .where(other.c.order_id == ORDERS.c.order_id, other.c.status != "cancelled",
+                         ~exists().where(PARCELS.c.tracking_number == other.c.tracking_number)))
     return [UnsettledParcel(*row) for row in session.execute(
         select(ORDERS.c.order_id, SHIPMENTS.c.tracking_number, SHIPMENTS.c.status,
                SHIPMENTS.c.carrier)
         .join(SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.order_id)
         .where(ORDERS.c.payment_method == literal_column(f"'{PaymentMethod.COD}'"),
                ORDERS.c.status == literal_column(f"'{OrderStatus.DELIVERED}'"),
-               ORDERS.c.settled_at.is_(None), SHIPMENTS.c.status != "cancelled"))]
+               ORDERS.c.settled_at.is_(None), SHIPMENTS.c.status != "cancelled",
+               ~unremitted.exists()))]
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> list[list[str]]:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.domain.order import OrderStatus, check_transition
+from core.domain.order import OrderStatus, PaymentMethod, check_transition
 from core.persistence.direct import HotStatement
 from core.persistence.models import Order, OrderLine
 from core.persistence.tables import ORDER_LINES, ORDERS, PRODUCTS
@@ -237,19 +237,23 @@ def release_leases(conn: Connection, now: datetime, order_ids: list[str] | None 
     return released
 
 
-def settlement_due(conn: Connection, methods: list[str], limit: int) -> list[tuple[str, str]]:
-    """(order id, capture id) of orders paid by `methods`, shipped or delivered, captured and
-    not settled."""
+def settlement_due(conn: Connection, limit: int) -> list[tuple[str, str]]:
+    """(order id, capture id) of card and UPI orders shipped or delivered, captured and not
+    settled."""
     # The conditions as literals, as the partial index ix_orders_settlement_due has them: it
     # holds only these orders (migration 0013); the status index walked every one delivered.
-    shipped: list[ColumnElement[str]] = [
-        literal_column(f"'{s}'") for s in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)]
+    methods = _literals(PaymentMethod.CARD, PaymentMethod.UPI)
+    statuses = _literals(OrderStatus.SHIPPED, OrderStatus.DELIVERED)
     rows = conn.execute(
         select(ORDERS.c.order_id, ORDERS.c.capture_id)
-        .where(ORDERS.c.payment_method.in_(methods), ORDERS.c.status.in_(shipped),
+        .where(ORDERS.c.payment_method.in_(methods), ORDERS.c.status.in_(statuses),
                ORDERS.c.capture_id.is_not(None), ORDERS.c.settled_at.is_(None))
         .order_by(ORDERS.c.order_id).limit(limit))
     return [(r.order_id, r.capture_id) for r in rows]
+
+
+def _literals(*values: str) -> list[ColumnElement[str]]:
+    return [literal_column(f"'{v}'") for v in values]  # our own enum values, never input
 
 
 # The cold paths read through the ORM (GetOrder, ListOrders, a cancel request, settlement).

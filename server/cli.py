@@ -129,8 +129,9 @@ def cli() -> None:
               show_default=True, type=click.FloatRange(min=1),
               help="history events a second all watch replays together may send")
 @click.option("--db-pool-size", envvar="TOTE_DB_POOL_SIZE", default=10, show_default=True,
-              type=click.IntRange(1),
-              help="PostgreSQL: the most connections this replica opens")
+              type=click.IntRange(2),
+              help="PostgreSQL: the most connections this replica opens (one writes, the "
+                   "rest read)")
 @click.option("--db-statement-timeout-s", envvar="TOTE_DB_STATEMENT_TIMEOUT_S", default=30.0,
               show_default=True, type=click.FloatRange(min=0.1),
               help="PostgreSQL: a statement running longer is cancelled")

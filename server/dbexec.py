@@ -5,8 +5,10 @@ the default of `tote serve`) or a thread — takes every write, and it commits t
 the jobs waiting when a transaction starts run in it one after another (each inside its own
 SAVEPOINT when one fails: a failing job is rolled back alone), and one COMMIT — one fsync —
 makes the whole group durable. Every job's caller is answered only after that commit.
-PostgreSQL takes concurrent writers itself: a pool of threads, a transaction per job.
-Reads use their own threads (WAL readers never block the writer).
+PostgreSQL is written the same way, by one thread on a connection of its own: a group is one
+COMMIT and one hand-off between the event loop and the thread, where a transaction per job
+cost both per job (and PostgreSQL's CPU per COMMIT). Reads use their own threads (WAL readers
+never block the writer; PostgreSQL's readers block no one).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class DbExecutor:
 
     A command goes to the writer: on SQLite one group-committing writer, a thread
     (`writer="thread"`) or a process of its own (`writer="process"`, server/dbwriter/) whose
-    work does not compete with the event loop for the GIL; on PostgreSQL a pool of threads.
+    work does not compete with the event loop for the GIL; on PostgreSQL a thread.
     Its handler (core/service/bus.py) runs with this executor's `Deps`, made from `config`
     in whichever process runs it.
     """
@@ -142,20 +144,19 @@ class DbExecutor:
         if db.is_sqlite and writer == "process":
             self._process = ProcessGroupWriter(db.url, db.sqlite_synchronous, MAX_GROUP,
                                                self._config, on_commit, metrics)
-        elif db.is_sqlite:
+        else:
+            # PostgreSQL too: one writer committing groups (one COMMIT, one thread hand-off
+            # per group, not per job), on a connection of its own.
             self._group = _GroupCommitWriter(db, on_commit, metrics)
         reader: concurrent.futures.ThreadPoolExecutor | None = None
         if not db.is_sqlite:
             # One connection per thread and no more threads than the pool has connections
             # (core/persistence/db.py opens at most pool_size): a job never waits for a
-            # connection, nor times out on the pool; it waits in its executor's queue. A
-            # quarter of the pool reads, the rest writes; a pool of one is shared by both.
+            # connection, nor times out on the pool; it waits in its executor's queue. The
+            # writer holds one connection; the rest of the pool reads (at least one).
             size = db.options.pool_size
-            readers = max(1, size // 4)
-            self._writer = concurrent.futures.ThreadPoolExecutor(
-                max(1, size - readers), thread_name_prefix="tote-db-write")
-            reader = self._writer if size < 2 else concurrent.futures.ThreadPoolExecutor(
-                readers, thread_name_prefix="tote-db-read")
+            reader = concurrent.futures.ThreadPoolExecutor(
+                max(1, size - 1), thread_name_prefix="tote-db-read")
         self._reader = reader or concurrent.futures.ThreadPoolExecutor(
             4, thread_name_prefix="tote-db-read")
 

@@ -1,6 +1,7 @@
 """Group commit: the write jobs waiting when a transaction starts run in it, one COMMIT for all.
 
-Used by both of SQLite's writers (server/dbexec.py's thread, server/dbwriter/'s process).
+Used by every writer: SQLite's (server/dbexec.py's thread, server/dbwriter/'s process) and
+PostgreSQL's (server/dbexec.py's thread).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from core.domain.errors import Unavailable
+from core.persistence import pg_pipeline
 from core.persistence.db import Database
 
 
@@ -42,6 +46,10 @@ def _run_isolated(group: list[Callable[[Session], Any]], session: Session,
         savepoint = session.begin_nested()
         try:
             result = call(session)
+            session.flush()
+            # PostgreSQL: the job's writes that wait for a read or the COMMIT are sent now,
+            # so that their failure is this job's, inside its savepoint.
+            pg_pipeline.send(session.connection(), None)
             savepoint.commit()
             outcomes.append((True, result))
         except Exception as exc:  # one job's failure is its own
@@ -81,9 +89,26 @@ def run_group(db: Database, group: list[Callable[[Session], Any]]) -> list[tuple
         return db.run_write_pinned(functools.partial(_run_plain, group))
     except _JobFailed:
         pass
+    except Unavailable as exc:  # the database away, or the COMMIT's outcome unknown: all fail
+        return [(False, exc)] * len(group)
+    except DBAPIError:
+        # A statement that waited for the COMMIT (core/persistence/pg_pipeline.py) failed
+        # there: which job's it was, the isolated run tells.
+        pass
     except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
         return [(False, exc)] * len(group)
     try:
-        return db.run_write_pinned(functools.partial(_run_isolated, group))
+        outcomes = db.run_write_pinned(functools.partial(_run_isolated, group))
     except BaseException as exc:  # noqa: BLE001 - the group's commit failed: all fail
         return [(False, exc)] * len(group)
+    # A job that met a passing failure (a deadlock with another replica's group, a conflict)
+    # was rolled back to its savepoint: it runs again alone, retried as any transaction is.
+    return [_alone(db, call) if not ok and db.passing(value) else (ok, value)
+            for call, (ok, value) in zip(group, outcomes, strict=True)]
+
+
+def _alone(db: Database, call: Callable[[Session], Any]) -> tuple[bool, Any]:
+    try:
+        return True, db.run_write_pinned(call)
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        return False, exc

@@ -137,9 +137,9 @@ class Metrics:
         self.saga_in_flight.set_function(lambda: saga.in_flight)
         self.saga_queued.set_function(lambda: saga.backlog)
         depth = dbx.writer_queue_depth
-        if depth is not None:
+        if depth is not None and dbx.db.is_sqlite:
             self.writer_queue_depth.set_function(depth)
-        else:  # PostgreSQL has no single writer: no series rather than a constant 0
+        else:  # named for SQLite's writer (PostgreSQL's transactions are timed per group)
             self.registry.unregister(self.writer_queue_depth)
 
     async def refresh(self, timeout_s: float = 2.0) -> None:

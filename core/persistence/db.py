@@ -127,15 +127,29 @@ class Database:
         conn = self._pinned
         if conn is None or conn.closed or conn.invalidated:
             conn = self._pinned = self.write_engine.connect()
-        with conn.begin():
-            # The session joins the connection's transaction; `conn.begin()` commits it.
-            session = Session(bind=conn, expire_on_commit=False)
-            try:
-                result = fn(session)
-                session.flush()  # the ORM's pending changes, before the connection commits
-                return result
-            finally:
-                session.close()
+        committing = False
+        try:
+            with conn.begin():
+                # The session joins the connection's transaction; `conn.begin()` commits it.
+                session = Session(bind=conn, expire_on_commit=False)
+                try:
+                    result = fn(session)
+                    session.flush()  # the ORM's pending changes, before the connection commits
+                finally:
+                    session.close()
+                committing = True
+            return result
+        except DBAPIError as exc:
+            # As in _in: a COMMIT whose reply was lost may have been applied; never again.
+            if committing and _failure(exc) == _LOST:
+                raise CommitUnknown(COMMIT_UNKNOWN) from exc
+            raise
+
+    @staticmethod
+    def passing(exc: BaseException) -> bool:
+        """Whether exc is a failure a new transaction may not meet (busy, a conflict, a lost
+        connection): the work can be run again, as run_write does."""
+        return isinstance(exc, DBAPIError | PoolTimeout) and _failure(exc) in _RETRIED
 
     def run_read(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run fn in a read transaction, retrying when the database is busy."""

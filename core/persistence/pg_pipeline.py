@@ -25,6 +25,7 @@ pipeline loses its connection is a COMMIT whose outcome is unknown (db.py's Comm
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -67,8 +68,23 @@ def install(engine: Engine, begin: Sequence[str]) -> None:
         if waiting and len(waiting) > opening_count:
             # Unsent writes (and perhaps the BEGIN): they and the COMMIT in one round trip.
             # psycopg's own commit() then finds no transaction open and sends nothing.
-            _pipeline(conn, [*waiting, ("COMMIT", None)])
+            try:
+                _pipeline(conn, [*waiting, ("COMMIT", None)])
+            except DBAPIError:
+                # A statement failed before the COMMIT: the server holds the transaction
+                # aborted until a ROLLBACK (a connection kept open, as the group writer's
+                # is, must not carry it into its next transaction).
+                with contextlib.suppress(Exception):
+                    _driver(conn).rollback()
+                raise
         # Only the BEGIN waiting: the transaction ran no statement, so none was opened.
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def _on_rollback_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+        # What waits came after the SAVEPOINT (which sent what waited before it): undone.
+        if not conn.invalidated:
+            conn.info[_WAITING] = []
+            conn.info[_OPENING] = 0
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn: Connection) -> None:

@@ -6,23 +6,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import insert, select
 
 from core.domain.errors import Unavailable
 from core.persistence.db import Database
-from core.persistence.direct import HotStatement
-from core.persistence.models import Product
 from server.dbgroup import run_group
-from tests.unit.conftest import WHEN
+from tests.unit.test_pg_pipeline import ADD, PRODUCTS, ROW, _skus
 
 pytestmark = pytest.mark.postgres
-
-PRODUCTS = Product.__table__
-ADD = HotStatement(insert(PRODUCTS), ["sku", "name", "gtin", "unit_price_minor", "currency",
-                                      "weight_grams", "updated_at"])
-ROW = {"name": "Cup", "gtin": "4006381333955", "unit_price_minor": 1, "currency": "INR",
-       "weight_grams": 1, "updated_at": WHEN}
-
 
 @pytest.fixture
 def db(pg_url: str) -> Iterator[Database]:
@@ -32,11 +22,6 @@ def db(pg_url: str) -> Iterator[Database]:
         ADD.execute(s.connection(), {"sku": "MUG", **ROW})
     yield database
     database.dispose()
-
-
-def _skus(db: Database) -> set[str]:
-    with db.read() as s:
-        return set(s.scalars(select(PRODUCTS.c.sku)))
 
 
 def _add(sku: str):  # type: ignore[no-untyped-def]

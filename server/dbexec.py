@@ -133,12 +133,10 @@ class DbExecutor:
         self._metrics = metrics
         if metrics is not None:
             db.on_retry = metrics.db_retried
-        self._on_commit = on_commit
         self._config = config or HandlerConfig()
         self._deps = Deps.for_process(self._config)
         self._group: _GroupCommitWriter | None = None
         self._process: ProcessGroupWriter | None = None
-        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         if writer not in ("thread", "process"):
             raise ValueError(f"writer must be 'thread' or 'process', got {writer!r}")
         if db.is_sqlite and writer == "process":
@@ -177,14 +175,8 @@ class DbExecutor:
         if self._process is not None:
             return await self._process.submit(cmd, shape)
         call = functools.partial(_handle_and_shape, cmd=cmd, deps=self._deps, shape=shape)
-        if self._group is not None:
-            return await asyncio.wrap_future(self._group.submit(call))
-        assert self._writer is not None
-        answer = await asyncio.get_running_loop().run_in_executor(
-            self._writer, self._timed, "write", self.db.run_write, call)
-        if self._on_commit is not None:
-            self._on_commit()
-        return answer
+        assert self._group is not None
+        return await asyncio.wrap_future(self._group.submit(call))
 
     async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
                    **kwargs: P.kwargs) -> T:
@@ -219,6 +211,4 @@ class DbExecutor:
             self._process.shutdown()
         if self._group is not None:
             self._group.shutdown()
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
         self._reader.shutdown(wait=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Connection, Dialect
@@ -54,6 +54,37 @@ def _named_twin(dialect: Dialect) -> Dialect:
             raise ValueError(f"{dialect.name}: HotStatement needs a DefaultDialect")
         twin = _NAMED[type(dialect)] = type(dialect)(paramstyle="named")
     return twin
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Soon(Generic[T]):
+    """A read's answer, asked for when needed (HotStatement.soon); `get` sends it if it has not
+    gone yet, once."""
+
+    __slots__ = ("_fetch", "_value", "_done")
+
+    def __init__(self, fetch: Callable[[], T]) -> None:
+        self._fetch = fetch
+        self._value: T | None = None
+        self._done = False
+
+    @classmethod
+    def ready(cls, value: T) -> Soon[T]:
+        made = cls(lambda: value)
+        made._value, made._done = value, True
+        return made
+
+    def get(self) -> T:
+        if not self._done:
+            self._value, self._done = self._fetch(), True
+        return self._value  # type: ignore[return-value]  # set above (T may include None)
+
+    def then(self, make: Callable[[T], U]) -> Soon[U]:
+        """The answer turned into what the caller wants (a record), when it is asked for."""
+        return Soon(lambda: make(self.get()))
 
 
 class _Compiled:
@@ -166,6 +197,24 @@ class HotStatement:
         compiled, cursor = self._run(conn, values)
         if compiled.row is None:
             return []
+        return self._rows(conn, compiled, cursor)
+
+    def soon(self, conn: Connection, values: Mapping[str, Any] | None = None,
+             ) -> Soon[list[Any]]:
+        """A SELECT's rows, read with the next statement whose answer is needed: on psycopg
+        several reads a use case knows it will need go in one round trip (pg_pipeline.soon);
+        elsewhere they are read now."""
+        values = values or {}
+        if self._row is None:
+            raise ValueError("soon() reads: use execute() for a write")
+        if not _direct(conn.dialect) or conn.dialect.name == "sqlite":
+            return Soon.ready(self.execute(conn, values))
+        compiled = self._compiled(conn.dialect, values)
+        slot = pg_pipeline.soon(conn, compiled.sql, self._params(compiled, values))
+        return Soon(lambda: self._rows(conn, compiled, pg_pipeline.answer(conn, slot)))
+
+    def _rows(self, conn: Connection, compiled: _Compiled, cursor: Any) -> list[Any]:
+        assert compiled.row is not None
         make = compiled.row._make
         processors = compiled.results
         if processors is None:  # psycopg: the first rows' description gives each column's type

@@ -14,7 +14,10 @@ connection:
 - the next statement whose answer is read (a SELECT, an UPDATE whose row count decides, any
   statement SQLAlchemy runs itself) takes the waiting ones with it: all of them are sent in
   one psycopg pipeline, in the order they were made, and answered in one round trip;
-- COMMIT takes what is still waiting the same way, itself last in the pipeline.
+- COMMIT takes what is still waiting the same way, itself last in the pipeline;
+- a read whose answer is needed only a little later (`soon`: an order's lines read with the
+  order itself) waits too, and is answered by the same round trip as the statement that sends
+  it, on a cursor of its own; one never needed by the time of COMMIT is not sent at all.
 
 Nothing about the transaction changes but when the server hears of it: the statements run in
 the same order in the same transaction, and a failure of a waiting statement (a unique key,
@@ -41,6 +44,20 @@ _OPENING = "tote_opening"  # how many of the waiting statements are the BEGIN an
 _CURSOR = "tote_cursor"  # (driver connection, a cursor of it): the transaction's statements
 
 Statement = tuple[str, Any]
+
+
+class Slot:
+    """Where a read sent later (`soon`) finds its answer: its cursor, once sent."""
+
+    __slots__ = ("cursor",)
+
+    def __init__(self) -> None:
+        self.cursor: Any = None
+
+
+# A waiting statement: its SQL, its parameters, and where its answer goes (a `soon` read's
+# slot; None for the rest, whose answers nobody reads but the last).
+_Waiting = tuple[str, Any, Slot | None]
 _CONTROL = frozenset({"BEGIN", "COMMIT"})
 
 
@@ -48,7 +65,7 @@ def install(engine: Engine, begin: Sequence[str]) -> None:
     """Make every transaction of this psycopg engine begin with `begin` (sent with its first
     statement) and send its waiting statements with the next one read back, or with COMMIT."""
 
-    opening = [(sql, None) for sql in begin]
+    opening: list[_Waiting] = [(sql, None, None) for sql in begin]
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -65,11 +82,14 @@ def install(engine: Engine, begin: Sequence[str]) -> None:
     def _on_commit(conn: Connection) -> None:
         waiting = conn.info.pop(_WAITING, None)
         opening_count = conn.info.pop(_OPENING, 0)
+        if waiting:
+            # Reads nobody asked for by now are not worth a statement.
+            waiting = [w for w in waiting if w[2] is None]
         if waiting and len(waiting) > opening_count:
             # Unsent writes (and perhaps the BEGIN): they and the COMMIT in one round trip.
             # psycopg's own commit() then finds no transaction open and sends nothing.
             try:
-                _pipeline(conn, [*waiting, ("COMMIT", None)])
+                _pipeline(conn, [*waiting, ("COMMIT", None, None)])
             except DBAPIError:
                 # A statement failed before the COMMIT: the server holds the transaction
                 # aborted until a ROLLBACK (a connection kept open, as the group writer's
@@ -101,7 +121,32 @@ def later(conn: Connection, sql: str, params: Any) -> None:
     if waiting is None:  # not in a transaction begun by install()'s engine: send it now
         send(conn, (sql, params))
         return
-    waiting.append((sql, params))
+    waiting.append((sql, params, None))
+
+
+def soon(conn: Connection, sql: str, params: Any) -> Slot:
+    """Read this later: sent with the next statement that is read (or by `answer`), and
+    answered by the same round trip; never sent if nothing asks for it before COMMIT."""
+    slot = Slot()
+    waiting = conn.info.get(_WAITING)
+    if waiting is None:  # not in a transaction begun by install()'s engine: read it now
+        with _as_sqlalchemy(conn, (sql, params)):
+            cursor = _driver(conn).cursor()
+            cursor.execute(sql, params)
+        slot.cursor = cursor
+        return slot
+    waiting.append((sql, params, slot))
+    return slot
+
+
+def answer(conn: Connection, slot: Slot) -> Any:
+    """The cursor holding a `soon` read's rows, sending it (with all that waits) if it has not
+    gone yet."""
+    if slot.cursor is None:
+        send(conn, None)
+    if slot.cursor is None:  # its transaction ended (or failed) before anyone asked
+        raise RuntimeError("a read made with soon() is asked for after its transaction ended")
+    return slot.cursor
 
 
 def send(conn: Connection, statement: Statement | None) -> Any:
@@ -118,18 +163,27 @@ def send(conn: Connection, statement: Statement | None) -> Any:
     if statement is None:
         _pipeline(conn, waiting)
         return None
-    return _pipeline(conn, [*waiting, statement])
+    return _pipeline(conn, [*waiting, (statement[0], statement[1], None)])
 
 
-def _pipeline(conn: Connection, statements: list[Statement]) -> Any:
-    """Send the statements in one psycopg pipeline (one round trip); the last one's cursor."""
+def _pipeline(conn: Connection, statements: list[_Waiting]) -> Any:
+    """Send the statements in one psycopg pipeline (one round trip); the last one's cursor.
+    A read made with `soon` gets a cursor of its own, set in its slot once answered."""
     driver = _driver(conn)
-    cursor = _cursor(conn)  # one cursor for all: only the last statement's answer is read
-    with _as_sqlalchemy(conn, statements[-1]):
+    cursor = _cursor(conn)  # one cursor for the rest: only the last statement's answer is read
+    answered: list[tuple[Slot, Any]] = []
+    with _as_sqlalchemy(conn, statements[-1][:2]):
         with driver.pipeline():
-            for sql, params in statements:
+            for sql, params, slot in statements:
+                if slot is not None:
+                    own = driver.cursor()
+                    own.execute(sql, params)
+                    answered.append((slot, own))
+                    continue
                 # BEGIN and COMMIT are not worth a prepared statement of their own.
                 cursor.execute(sql, params, prepare=False if sql in _CONTROL else None)
+        for slot, own in answered:
+            slot.cursor = own
         return cursor  # the pipeline's end has fetched every answer, the last one kept
 
 

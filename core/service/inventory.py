@@ -96,14 +96,16 @@ Planner = Callable[[list[Level], dict[str, int]], "dict[tuple[str, str], int] | 
 
 def soft_lock(
     db: Session | Connection, order_id: str, needs: dict[str, int],
-    planner: Planner = plan_soft_locks,
+    planner: Planner = plan_soft_locks, *, levels: list[Level] | None = None,
 ) -> tuple[str | None, str]:
     """Soft-lock the needed units for an order: (main FC, detail), or (None, reason) if short.
 
     `planner` decides where (FC routing passes its own; the default takes the most stock).
+    `levels`: the needed SKUs' stock, read already in this transaction (else read here).
     """
     conn = db.connection() if isinstance(db, Session) else db
-    levels = [level for sku in needs for level in repo.levels_of(conn, sku)]
+    if levels is None:
+        levels = [level for sku in needs for level in repo.levels_of(conn, sku)]
     plan = planner(levels, needs)
     if plan is None:
         return None, shortfall(levels, needs)

@@ -29,7 +29,7 @@ from core.domain.words import count
 from core.persistence.models import Order, OrderLine
 from core.persistence.repos import orders as repo
 from core.persistence.repos import shipments as shipment_repo
-from core.persistence.repos.orders import OrderLineRecord, OrderRecord
+from core.persistence.repos.orders import OrderLineRecord, OrderRecord, ProductPrice
 from core.persistence.repos.shipments import Parcel
 from core.service import events
 
@@ -80,7 +80,9 @@ def place_order(
     validate_place_order(cmd)
     conn = session.connection()
     request_hash = cmd.request_hash()
-    existing = repo.by_idempotency_key(conn, cmd.storefront, cmd.idempotency_key)
+    existing_soon = repo.by_idempotency_key_soon(conn, cmd.storefront, cmd.idempotency_key)
+    catalog = repo.product_prices_soon(conn, [line.sku for line in cmd.lines])
+    existing = existing_soon.get()  # and the prices with it: one round trip on PostgreSQL
     if existing is not None:
         existing_id, existing_hash = existing
         if existing_hash != request_hash:
@@ -90,7 +92,7 @@ def place_order(
             )
         return as_placed(load(session, existing_id)), False
 
-    priced = price_order(conn, cmd, settings)
+    priced = price_order(conn, cmd, settings, catalog.get())
     products, subtotal, weight, fee = (priced.products, priced.subtotal_minor,
                                        priced.weight_grams, priced.shipping_fee_minor)
     total = priced.total
@@ -153,18 +155,22 @@ class PricedOrder:
         return Money(self.subtotal_minor + self.shipping_fee_minor, self.currency)
 
 
-def price_order(conn: Connection, cmd: PlaceOrder, settings: OrderSettings) -> PricedOrder:
+def price_order(conn: Connection, cmd: PlaceOrder, settings: OrderSettings,
+                catalog: dict[str, ProductPrice] | None = None) -> PricedOrder:
     """Price a validated order: catalog prices (never the client's) plus the quoted fee.
 
     The one place an order is priced: PlaceOrder stores what this returns, QuoteOrder shows
     it. NOT_FOUND for a SKU not in the catalog; INVALID_ARGUMENT for a currency mismatch or a
     cash-on-delivery total over the limit.
     """
-    # (unit price, currency, weight) per SKU: one lookup per distinct SKU by primary key
+    # (unit price, currency, weight) per SKU: one lookup per distinct SKU by primary key, all
+    # in one round trip (unless the caller read them already: `catalog`)
+    if catalog is None:
+        catalog = repo.product_prices_soon(conn, [line.sku for line in cmd.lines]).get()
     products: dict[str, tuple[int, str, int]] = {}
     for i, line in enumerate(cmd.lines):
         if line.sku not in products:
-            found = repo.product_price(conn, line.sku)
+            found = catalog.get(line.sku)
             if found is None:
                 raise NotFound(f"lines[{i}].sku {line.sku!r} is not in the catalog")
             products[line.sku] = found

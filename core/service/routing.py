@@ -91,8 +91,36 @@ class BacklogCache:
                     self._counts[fc] = self._counts.get(fc, 0) + 1
 
 
+class RoutingInputs:
+    """What routing an order reads — its lines, their stock at every FC, the FCs — asked for
+    together before they are needed (`inputs_soon`): one round trip on PostgreSQL."""
+
+    def __init__(self, conn: Connection, order_id: str) -> None:
+        self._needs = order_repo.line_needs_soon(conn, order_id)
+        self._levels = stock_repo.levels_for_order_soon(conn, order_id)
+        self._sites = repo.sites_soon(conn)
+
+    def needs(self) -> dict[str, int]:
+        """Units per SKU over the order's lines."""
+        needs: dict[str, int] = defaultdict(int)
+        for sku, quantity in self._needs.get():
+            needs[sku] += quantity
+        return dict(needs)
+
+    def levels(self) -> list[Level]:
+        return self._levels.get()
+
+    def sites(self) -> list[repo.FcSite]:
+        return self._sites.get()
+
+
+def inputs_soon(conn: Connection, order_id: str) -> RoutingInputs:
+    return RoutingInputs(conn, order_id)
+
+
 def _views(conn: Connection, levels: list[Level],
-           backlog_cache: BacklogCache | None = None) -> dict[str, rules_.FcView]:
+           backlog_cache: BacklogCache | None = None,
+           inputs: RoutingInputs | None = None) -> dict[str, rules_.FcView]:
     backlog = backlog_cache.counts(conn) if backlog_cache is not None else repo.backlog(conn)
     stock: dict[str, dict[str, int]] = defaultdict(dict)
     for level in levels:
@@ -100,14 +128,15 @@ def _views(conn: Connection, levels: list[Level],
     return {fc.fc_id: rules_.FcView(fc.fc_id, fc.latitude, fc.longitude, fc.cutoff_hour,
                                     fc.daily_capacity, int(backlog.get(fc.fc_id, 0)),
                                     stock.get(fc.fc_id, {}))
-            for fc in repo.sites(conn)}
+            for fc in (inputs.sites() if inputs is not None else repo.sites(conn))}
 
 
 def score_all(conn: Connection, order: OrderRecord, levels: list[Level], needs: dict[str, int],
               now: datetime, rules: RoutingRules, backlog: BacklogCache | None = None,
+              inputs: RoutingInputs | None = None,
               ) -> tuple[list[rules_.Candidate], dict[str, rules_.FcView]]:
     """Every FC scored for the order, best first (backlog: counted now unless a cache)."""
-    views = _views(conn, levels, backlog)
+    views = _views(conn, levels, backlog, inputs)
     customer = rules_.customer_point(order.ship_to or {})
     ranked = rules_.rank([rules_.score_fc(v, needs, customer, order.promised_by, now, rules.tz)
                           for v in views.values()])
@@ -116,13 +145,15 @@ def score_all(conn: Connection, order: OrderRecord, levels: list[Level], needs: 
 
 def lock_where_routed(conn: Connection, order: OrderRecord, needs: dict[str, int], now: datetime,
                       rules: RoutingRules = DEFAULT_RULES,
-                      backlog: BacklogCache | None = None) -> tuple[str | None, str]:
-    """Route the order and soft-lock its units there; record the decision. Like soft_lock."""
+                      backlog: BacklogCache | None = None,
+                      inputs: RoutingInputs | None = None) -> tuple[str | None, str]:
+    """Route the order and soft-lock its units there; record the decision. Like soft_lock.
+    `inputs`: what routing reads, asked for already (the stock and the FCs)."""
     decided: list[dict[str, Any]] = []
     plan_fcs: list[set[str]] = []  # the FCs of the last plan: one new shipment each
 
     def planner(levels: list[Level], needs: dict[str, int]) -> dict[tuple[str, str], int] | None:
-        ranked, views = score_all(conn, order, levels, needs, now, rules, backlog)
+        ranked, views = score_all(conn, order, levels, needs, now, rules, backlog, inputs)
         if not ranked:
             return None
         best = ranked[0]
@@ -150,7 +181,9 @@ def lock_where_routed(conn: Connection, order: OrderRecord, needs: dict[str, int
             for c in ranked]})
         return plan
 
-    main_fc, detail = inventory.soft_lock(conn, order.order_id, needs, planner)
+    main_fc, detail = inventory.soft_lock(
+        conn, order.order_id, needs, planner,
+        levels=None if inputs is None else _in_needs_order(inputs.levels(), needs))
     if main_fc is not None and backlog is not None and plan_fcs:
         backlog.routed(plan_fcs[-1])
     if main_fc is not None and decided:
@@ -158,6 +191,14 @@ def lock_where_routed(conn: Connection, order: OrderRecord, needs: dict[str, int
         repo.replace_decision(conn, order.order_id, chosen["chosen"], chosen["candidates"], now)
         detail = f"{detail}; routed to {chosen['chosen']}"
     return main_fc, detail
+
+
+def _in_needs_order(levels: list[Level], needs: dict[str, int]) -> list[Level]:
+    """The levels as soft_lock reads them itself: SKU by SKU in the order of `needs`."""
+    by_sku: dict[str, list[Level]] = defaultdict(list)
+    for level in levels:
+        by_sku[level.sku].append(level)
+    return [level for sku in needs for level in by_sku.get(sku, [])]
 
 
 def explain(session: Session, order_id: str) -> RoutingDecision:

@@ -6,7 +6,6 @@ retried delivery, a resumed saga, two workers) changes nothing the second time.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -76,16 +75,17 @@ def lock_inventory(
     second), rather than afresh.
     """
     conn = session.connection()
-    order = repo.lock(conn, order_id)
+    locked = repo.lock_soon(conn, order_id)
+    # What routing reads, read with the order (one round trip on PostgreSQL); never sent when
+    # the order turns out to need no lock.
+    inputs = routing.inputs_soon(conn, order_id)
+    order = locked.get()
     if order is None:
         return None
     if order.inventory_state != InventoryState.PENDING or order.status != OrderStatus.PENDING:
         return _done(conn, order)
-    needs: dict[str, int] = defaultdict(int)
-    for sku, quantity in repo.line_needs(conn, order_id):
-        needs[sku] += quantity
-    main_fc, detail = routing.lock_where_routed(conn, order, dict(needs), now, rules,
-                                                backlog)
+    main_fc, detail = routing.lock_where_routed(conn, order, inputs.needs(), now, rules,
+                                                backlog, inputs)
     order.updated_at = now
     if main_fc is not None:
         order.inventory_state = InventoryState.LOCKED

@@ -32,9 +32,11 @@ def create_for_order(conn: Connection, order: OrderRef, now: datetime) -> list[s
 
 def _queue(conn: Connection, order: OrderRef, now: datetime) -> tuple[list[str], int]:
     """Shipments and queued pick lines for where the order's soft locks are now."""
-    prices = repo.line_prices(conn, order.order_id)
+    prices_soon = repo.line_prices_soon(conn, order.order_id)
+    locks = repo.locks_to_pick_soon(conn, order.order_id).get()  # one round trip for both
+    prices = prices_soon.get()
     by_fc: dict[str, list[LockToPick]] = defaultdict(list)
-    for lock in repo.locks_to_pick(conn, order.order_id):
+    for lock in locks:
         if lock.quantity > 0:
             by_fc[lock.fc_id].append(lock)
     shipments, lines = [], []

@@ -120,3 +120,60 @@ def test_a_transaction_that_runs_nothing_sends_nothing(db):
     with db.write() as s:
         trips.start(s)
     assert trips.count() == 0
+
+
+def test_reads_asked_for_soon_go_together_with_the_first_one_needed(db):
+    """A use case that knows which rows it will need asks for them first (`soon`): the first
+    answer it waits for brings every one of them, each with its own rows."""
+    with db.write() as s:
+        ADD.executemany(s.connection(), [{"sku": sku, **ROW} for sku in ("CUP", "JUG", "MUG")])
+    trips = _RoundTrips()
+    with db.write() as s:
+        trips.start(s)
+        conn = s.connection()
+        cup, jug, mug = (READ.soon(conn, {"sku": sku}) for sku in ("CUP", "JUG", "MUG"))
+        assert jug.get() == [("JUG",)]
+        assert cup.get() == [("CUP",)] and mug.get() == [("MUG",)]
+        assert trips.count() == 1  # the three reads (and the BEGIN) in one round trip
+
+
+def test_a_read_asked_for_soon_sees_the_writes_made_before_it(db):
+    trips = _RoundTrips()
+    with db.write() as s:
+        trips.start(s)
+        conn = s.connection()
+        ADD.execute(conn, {"sku": "CUP", **ROW})
+        cup = READ.soon(conn, {"sku": "CUP"})
+        ADD.execute(conn, {"sku": "JUG", **ROW})
+        jug = READ.soon(conn, {"sku": "JUG"})  # made after JUG's insert: sees it
+        assert cup.get() == [("CUP",)] and jug.get() == [("JUG",)]
+    assert trips.count() == 2  # BEGIN, both inserts, both reads; then COMMIT
+    assert _skus(db) == {"CUP", "JUG"}
+
+
+def test_a_read_asked_for_soon_that_nobody_needs_is_never_sent(db):
+    trips = _RoundTrips()
+    with db.write() as s:
+        trips.start(s)
+        conn = s.connection()
+        READ.soon(conn, {"sku": "CUP"})  # the use case turned out not to need it
+        ADD.execute(conn, {"sku": "CUP", **ROW})
+    assert trips.count() == 1  # BEGIN, the insert, COMMIT: the read went nowhere
+    assert _skus(db) == {"CUP"}
+    with db.write() as s:  # a transaction of unneeded reads only sends nothing at all
+        trips = _RoundTrips()
+        trips.start(s)
+        READ.soon(s.connection(), {"sku": "CUP"})
+    assert trips.count() == 0
+
+
+def test_a_read_asked_for_soon_fails_with_the_statement_that_sends_it(db):
+    """A failure among what waits (a write the primary key refuses) is raised where the
+    reads are asked for, and none of them answers afterwards."""
+    with db.write() as s:
+        ADD.execute(s.connection(), {"sku": "CUP", **ROW})
+    with pytest.raises(IntegrityError), db.write() as s:
+        conn = s.connection()
+        ADD.execute(conn, {"sku": "CUP", **ROW})
+        READ.soon(conn, {"sku": "CUP"}).get()
+    assert _skus(db) == {"CUP"}

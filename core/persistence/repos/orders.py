@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.domain.order import OrderStatus, PaymentMethod, check_transition
-from core.persistence.direct import HotStatement
+from core.persistence.direct import HotStatement, Soon
 from core.persistence.models import Order, OrderLine
 from core.persistence.tables import ORDER_LINES, ORDERS, PRODUCTS
 
@@ -128,6 +128,13 @@ def lock(conn: Connection, order_id: str) -> OrderRecord | None:
     return _record(rows[0]) if rows else None
 
 
+def lock_soon(conn: Connection, order_id: str) -> Soon[OrderRecord | None]:
+    """`lock`, read with the reads made after it (one round trip on PostgreSQL): they are
+    answered once the lock is held, so they see the order as its lock leaves it."""
+    return _LOCK.soon(conn, {"order_id": order_id}).then(
+        lambda rows: _record(rows[0]) if rows else None)
+
+
 def read(conn: Connection, order_id: str) -> OrderRecord | None:
     """The order as it is now (no lock)."""
     rows = _READ.execute(conn, {"order_id": order_id})
@@ -165,20 +172,40 @@ def insert_order(conn: Connection, order: OrderRecord, lines: list[OrderLineReco
 
 def by_idempotency_key(conn: Connection, storefront: str, key: str) -> tuple[str, str] | None:
     """(order id, request hash) of the storefront's order placed with this key, if any."""
-    for order_id, request_hash in _BY_KEY.execute(conn, {"storefront": storefront, "key": key}):
-        return str(order_id), str(request_hash)
-    return None
+    return by_idempotency_key_soon(conn, storefront, key).get()
+
+
+def by_idempotency_key_soon(conn: Connection, storefront: str, key: str,
+                            ) -> Soon[tuple[str, str] | None]:
+    return _BY_KEY.soon(conn, {"storefront": storefront, "key": key}).then(
+        lambda rows: (str(rows[0][0]), str(rows[0][1])) if rows else None)
 
 
 def product_price(conn: Connection, sku: str) -> ProductPrice | None:
     """A catalog product's price, currency and weight (None: not in the catalog)."""
-    found = _PRICE.execute(conn, {"sku": sku})
-    return ProductPrice(*found[0]) if found else None
+    return product_price_soon(conn, sku).get()
+
+
+def product_price_soon(conn: Connection, sku: str) -> Soon[ProductPrice | None]:
+    return _PRICE.soon(conn, {"sku": sku}).then(
+        lambda found: ProductPrice(*found[0]) if found else None)
+
+
+def product_prices_soon(conn: Connection, skus: list[str]) -> Soon[dict[str, ProductPrice]]:
+    """The catalog products among these SKUs (one round trip for all on PostgreSQL)."""
+    each = {sku: product_price_soon(conn, sku) for sku in dict.fromkeys(skus)}
+    return Soon(lambda: {sku: found for sku, soon in each.items()
+                         if (found := soon.get()) is not None})
 
 
 def line_needs(conn: Connection, order_id: str) -> list[tuple[str, int]]:
     """(sku, quantity) of each of the order's lines."""
-    return [(sku, quantity) for sku, quantity in _LINE_NEEDS.execute(conn, {"order_id": order_id})]
+    return line_needs_soon(conn, order_id).get()
+
+
+def line_needs_soon(conn: Connection, order_id: str) -> Soon[list[tuple[str, int]]]:
+    return _LINE_NEEDS.soon(conn, {"order_id": order_id}).then(
+        lambda rows: [(sku, quantity) for sku, quantity in rows])
 
 
 def reschedule(conn: Connection, order_id: str, due: datetime | None) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.domain.order import OrderStatus
-from core.persistence.direct import HotStatement
+from core.persistence.direct import HotStatement, Soon
 from core.persistence.fulfillment_models import RoutingDecision
 from core.persistence.tables import FULFILLMENT_CENTERS, ORDERS, ROUTING_DECISIONS, SHIPMENTS
 
@@ -68,7 +68,11 @@ _INSERT_DECISION = HotStatement(insert(DECISIONS), ["order_id", "chosen_fc_id", 
 
 def sites(conn: Connection) -> list[FcSite]:
     """Every FC's place, cutoff and capacity."""
-    return [FcSite(*row) for row in _ALL_FCS.execute(conn)]
+    return sites_soon(conn).get()
+
+
+def sites_soon(conn: Connection) -> Soon[list[FcSite]]:
+    return _ALL_FCS.soon(conn).then(lambda rows: [FcSite(*row) for row in rows])
 
 
 def fc(conn: Connection, fc_id: str) -> FcRecord | None:

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, insert, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 
 from core.domain import packing as rules
-from core.persistence.direct import HotStatement
+from core.persistence.direct import HotStatement, Soon
 from core.persistence.tables import (
     ORDER_LINES,
     PICK_LINES,
@@ -140,13 +140,22 @@ _GET = select(SHIPMENTS).where(SHIPMENTS.c.shipment_id == bindparam("s"))
 
 def locks_to_pick(conn: Connection, order_id: str) -> list[LockToPick]:
     """The order's soft locks by FC and SKU, with each unit's bin and GTIN."""
-    return [LockToPick(*row) for row in _ORDER_LOCKS.execute(conn, {"order_id": order_id})]
+    return locks_to_pick_soon(conn, order_id).get()
+
+
+def locks_to_pick_soon(conn: Connection, order_id: str) -> Soon[list[LockToPick]]:
+    return _ORDER_LOCKS.soon(conn, {"order_id": order_id}).then(
+        lambda rows: [LockToPick(*row) for row in rows])
 
 
 def line_prices(conn: Connection, order_id: str) -> dict[str, LinePrice]:
     """The unit price and weight of each SKU the order has a line for."""
-    return {row.sku: LinePrice(*row)
-            for row in _ORDER_PRICES.execute(conn, {"order_id": order_id})}
+    return line_prices_soon(conn, order_id).get()
+
+
+def line_prices_soon(conn: Connection, order_id: str) -> Soon[dict[str, LinePrice]]:
+    return _ORDER_PRICES.soon(conn, {"order_id": order_id}).then(
+        lambda rows: {row.sku: LinePrice(*row) for row in rows})
 
 
 def add(conn: Connection, shipments: Sequence[NewShipment], lines: Sequence[NewPickLine]) -> None:

@@ -14,9 +14,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
-from core.persistence.direct import HotStatement
+from core.persistence.direct import HotStatement, Soon
 from core.persistence.models import FulfillmentCenter, Product, StockLevel
-from core.persistence.tables import SOFT_LOCKS, STOCK_LEVELS
+from core.persistence.tables import ORDER_LINES, SOFT_LOCKS, STOCK_LEVELS
 
 STOCK = STOCK_LEVELS
 LOCKS = SOFT_LOCKS
@@ -46,6 +46,11 @@ class Lock:
 # The saga's statements, compiled once and run on the DBAPI connection (direct.py).
 _LEVEL = HotStatement(select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked,
                              STOCK.c.hard_locked).where(STOCK.c.sku == bindparam("sku")))
+_ORDER_LEVELS = HotStatement(
+    select(STOCK.c.fc_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.soft_locked, STOCK.c.hard_locked)
+    .where(STOCK.c.sku.in_(select(ORDER_LINES.c.sku)
+                           .where(ORDER_LINES.c.order_id == bindparam("order_id"))))
+    .order_by(STOCK.c.sku, STOCK.c.fc_id))
 # Conditional: takes the units only while they are available (no oversell under concurrency).
 _TAKE = HotStatement(
     update(STOCK)
@@ -81,6 +86,12 @@ _RELOCK = (update(STOCK)
 def levels_of(conn: Connection, sku: str) -> list[Level]:
     """The SKU's stock at every FC that has a row for it."""
     return [Level(*row) for row in _LEVEL.execute(conn, {"sku": sku})]
+
+
+def levels_for_order_soon(conn: Connection, order_id: str) -> Soon[list[Level]]:
+    """The stock of every SKU the order has a line for, at every FC that has a row for it."""
+    return _ORDER_LEVELS.soon(conn, {"order_id": order_id}).then(
+        lambda rows: [Level(*row) for row in rows])
 
 
 def take(conn: Connection, fc_id: str, sku: str, quantity: int) -> bool:

@@ -53,7 +53,8 @@ def load_state(session: Session, order_id: str) -> SagaState | None:
     return state_of(order) if order is not None else None
 
 
-def _complete_if_ready(conn: Connection, order: OrderRecord, now: datetime) -> None:
+def _complete_if_ready(conn: Connection, order: OrderRecord, now: datetime,
+                       reads: shipments.PickReads | None = None) -> None:
     if order.status != OrderStatus.PENDING or order.cancel_requested:
         return
     if state_of(order).decision == Decision.COMPLETE:
@@ -61,7 +62,7 @@ def _complete_if_ready(conn: Connection, order: OrderRecord, now: datetime) -> N
         order.saga_due_at = None
         events.record(conn, order, EventType.ORDER_READY_FOR_FULFILLMENT, now,
                       f"stock soft-locked and payment {order.payment_state}; ready to route")
-        shipments.create_for_order(conn, order, now)
+        shipments.create_for_order(conn, order, now, reads)
 
 
 def lock_inventory(
@@ -105,7 +106,11 @@ def payment_authorized(
 ) -> SagaState | None:
     """Record a card hold or an approved UPI debit; Payment_Authorized."""
     conn = session.connection()
-    order = repo.lock(conn, order_id)
+    locked = repo.lock_soon(conn, order_id)
+    # What queueing its pick lines reads, read with the order (it is ready when its stock was
+    # locked first): nothing below changes either before the lines are queued.
+    reads = shipments.pick_reads_soon(conn, order_id)
+    order = locked.get()
     if order is None:
         return None
     if order.payment_state not in (PaymentState.AUTHORIZING, PaymentState.INTENT_REGISTERING,
@@ -119,7 +124,7 @@ def payment_authorized(
         order.captured_minor = amount_minor
     order.updated_at = now
     events.record(conn, order, EventType.PAYMENT_AUTHORIZED, now, detail)
-    _complete_if_ready(conn, order, now)
+    _complete_if_ready(conn, order, now, reads)
     return _done(conn, order)
 
 

@@ -21,20 +21,39 @@ from core.service import events
 from core.service.events import OrderRef
 
 
-def create_for_order(conn: Connection, order: OrderRef, now: datetime) -> list[str]:
-    """Create the order's shipments and queue their pick lines; Order_Assigned. Returns FC ids."""
-    fcs, n_lines = _queue(conn, order, now)
+class PickReads:
+    """What queueing an order's pick lines reads — its prices, its soft locks with their bins
+    and GTINs — asked for before it is known to be needed (`pick_reads_soon`): read with what
+    the caller reads first, one round trip on PostgreSQL. Only for a transaction that changes
+    neither before the lines are queued."""
+
+    def __init__(self, conn: Connection, order_id: str) -> None:
+        self.prices = repo.line_prices_soon(conn, order_id)
+        self.locks = repo.locks_to_pick_soon(conn, order_id)
+
+
+def pick_reads_soon(conn: Connection, order_id: str) -> PickReads:
+    return PickReads(conn, order_id)
+
+
+def create_for_order(conn: Connection, order: OrderRef, now: datetime,
+                     reads: PickReads | None = None) -> list[str]:
+    """Create the order's shipments and queue their pick lines; Order_Assigned. Returns FC ids.
+    `reads`: the prices and soft locks asked for already."""
+    fcs, n_lines = _queue(conn, order, now, reads)
     where = fcs[0] if len(fcs) == 1 else f"{len(fcs)} shipments from {', '.join(fcs)}"
     events.record(conn, order, EventType.ORDER_ASSIGNED, now,
                   f"assigned to {where}; {count(n_lines, 'pick line')} queued")
     return fcs
 
 
-def _queue(conn: Connection, order: OrderRef, now: datetime) -> tuple[list[str], int]:
+def _queue(conn: Connection, order: OrderRef, now: datetime, reads: PickReads | None = None,
+           ) -> tuple[list[str], int]:
     """Shipments and queued pick lines for where the order's soft locks are now."""
-    prices_soon = repo.line_prices_soon(conn, order.order_id)
-    locks = repo.locks_to_pick_soon(conn, order.order_id).get()  # one round trip for both
-    prices = prices_soon.get()
+    if reads is None:
+        reads = PickReads(conn, order.order_id)
+    locks = reads.locks.get()  # and the prices with it: one round trip for both
+    prices = reads.prices.get()
     by_fc: dict[str, list[LockToPick]] = defaultdict(list)
     for lock in locks:
         if lock.quantity > 0:

@@ -78,7 +78,7 @@ def test_locking_inventory_reads_the_order_and_all_routing_needs_in_one_round_tr
     assert trips.count() == 1 + 2 + 1
 
 
-def test_authorizing_the_payment_of_a_locked_order_makes_it_ready_in_two_round_trips(db):
+def test_authorizing_the_payment_of_a_locked_order_makes_it_ready_in_one_round_trip(db):
     order_id, _ = _place(db)
     with db.write() as s:
         saga_steps.lock_inventory(s, order_id, WHEN)
@@ -87,9 +87,9 @@ def test_authorizing_the_payment_of_a_locked_order_makes_it_ready_in_two_round_t
         trips.start(s)
         state = saga_steps.payment_authorized(s, order_id, "auth_1", 149_700, WHEN, "held")
     assert state is not None and state.status == OrderStatus.PROCESSING
-    # the order under lock; its prices and soft locks for the pick lines together (was two);
-    # the writes with COMMIT
-    assert trips.count() == 1 + 1 + 1
+    # the order under lock with its prices and soft locks for the pick lines (was three
+    # trips); the writes with COMMIT
+    assert trips.count() == 1 + 1
 
 
 def _place_another(db: Database) -> str:
@@ -112,3 +112,46 @@ def _warm_backlog(db: Database):  # type: ignore[no-untyped-def]
     with db.read() as s:
         cache.counts(s.connection())
     return cache
+
+
+def test_reads_sent_with_the_order_lock_see_what_the_lock_waited_for(db):
+    """The reads asked for with the order's lock are answered after the lock is held: a
+    payment answered while another transaction is soft-locking the same order (it holds the
+    order's row) waits for it, then queues pick lines for the soft locks it committed — not
+    for none, as reads answered before the lock would."""
+    import threading
+    import time
+
+    from sqlalchemy import select, text
+
+    from core.persistence.fulfillment_models import PickLine
+
+    order_id, _ = _place(db)
+    outcome: list[object] = []
+    with db.write() as s:
+        saga_steps.lock_inventory(s, order_id, WHEN)  # holds the order's row until COMMIT
+
+        def authorize() -> None:
+            try:
+                with db.write() as s2:
+                    outcome.append(saga_steps.payment_authorized(s2, order_id, "auth_1",
+                                                                 149_700, WHEN, "held"))
+            except Exception as exc:  # reported below
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=authorize)
+        waiter.start()
+        deadline = time.monotonic() + 30
+        with db.read() as r:  # until the payment's transaction waits on the order's lock
+            while not r.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar():
+                assert time.monotonic() < deadline, "the payment never waited for the lock"
+                r.rollback()
+    waiter.join(30)
+    state = outcome[0]
+    assert not isinstance(state, Exception), state
+    assert state is not None and state.status == OrderStatus.PROCESSING
+    with db.read() as s:
+        lines = s.scalars(select(PickLine).where(PickLine.order_id == order_id)).all()
+    assert sorted((ln.sku, ln.quantity) for ln in lines) == [("MUG", 2), ("TEE", 1)]

@@ -24,7 +24,8 @@ from tote.v1 import common_pb2
 # cancellation, and types added later) asks for the stock again.
 STILL_STOCK = frozenset({
     "Order_Created", "Payment_Authorized", "Payment_Failed", "Order_Ready_for_Fulfillment",
-    "Payment_Captured", "Tracking_Updated", "Order_Delivered", "Payment_Voided",
+    "Payment_Captured", "Tracking_Updated", "Order_Out_for_Delivery", "Order_Delivered",
+    "Payment_Voided",
     "Payment_Refunded", "Cod_Collected", "Cod_Remitted", "Payment_Settled"})
 STOCK_AFTER_EVENT_MS = 1_500  # one GetStock for a burst of events (a saga step writes several)
 STOCK_REFRESH_MS = 60_000  # stock received elsewhere moves no order: asked every minute too

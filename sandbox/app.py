@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.http_serve import AsgiServer, serve_asgi
 
-from . import cards, carrier, controls, payments, upi
+from . import cards, carrier, controls, payments, sms, upi
 from .state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
         Route(
             "/v1/shipments/{tracking_number}/advance", carrier.advance_shipment, methods=["POST"]
         ),
+        Route("/v1/sms/messages", sms.send_sms, methods=["POST"]),
+        Route("/v1/sms/messages", sms.list_sms, methods=["GET"]),
         Route("/v1/ledger", controls.ledger, methods=["GET"]),
         Route("/v1/sandbox/faults", controls.arm_fault, methods=["POST"]),
         Route("/v1/sandbox/faults", controls.list_faults, methods=["GET"]),

@@ -20,6 +20,7 @@ ROUTES = frozenset(
         "upi_cancel",
         "shipment",
         "shipment_get",
+        "sms",
     }
 )
 REQUEST_KINDS = frozenset({"http_500", "timeout_before", "timeout_after"})

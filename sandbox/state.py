@@ -12,6 +12,7 @@ from .faults import FaultBook
 from .idempotency import IdempotencyStore
 from .ledger import Ledger
 from .notifier import Notifier
+from .sms import SmsOutbox
 from .upi import UpiRegistry
 
 
@@ -42,6 +43,7 @@ class SandboxState:
         self.ledger = Ledger(clock)
         self.upi = UpiRegistry()
         self.shipments = ShipmentBook()
+        self.sms = SmsOutbox()
         self.notifier = Notifier(
             notify_url=notify_url, secret=webhook_secret, clock=clock, faults=self.faults
         )

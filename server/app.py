@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +24,12 @@ from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
 from server.metrics import Metrics, RpcMetricsInterceptor
+from server.notifier import Notifier
 from server.packing import Packer
 from server.saga import SagaRunner
 from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
+from server.servicers.notifications import NotificationServicer
 from server.servicers.orders import OrderServicer
 from server.servicers.orders import add_to_server as add_order_service
 from server.servicers.shipping import ShippingServicer
@@ -44,6 +46,8 @@ from tote.v1 import (
     fulfillment_pb2_grpc,
     inventory_pb2,
     inventory_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     orders_pb2,
     shipping_pb2,
     shipping_pb2_grpc,
@@ -60,6 +64,7 @@ SERVICES = (
     inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
     fulfillment_pb2.DESCRIPTOR.services_by_name["FulfillmentService"].full_name,
     shipping_pb2.DESCRIPTOR.services_by_name["ShippingService"].full_name,
+    notifications_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name,
 )
 
 
@@ -160,7 +165,15 @@ async def start(settings: Settings) -> Running:
     db = await asyncio.to_thread(prepare_database, settings)
     metrics = Metrics() if settings.metrics_listen else None
     hub_ref: list[EventHub] = []
-    dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
+    on_commit: list[Callable[[], None]] = []
+
+    def committed() -> None:
+        if hub_ref:
+            hub_ref[0].wake()
+        for wake in on_commit:
+            wake()
+
+    dbx = DbExecutor(db, on_commit=committed,
                      writer=settings.sqlite_writer, config=settings.handler_config(),
                      metrics=metrics)
     # First of the listeners: a bad --metrics-listen stops the start before anything runs.
@@ -203,6 +216,11 @@ async def start(settings: Settings) -> Running:
     tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s, lease)
     workers: list[Any] = [tracking, SettlementWorker(
         dbx, gateway, fulfillment.settlement_interval_s, lease)]
+    # Customer notifications (issue 16 C): the sender runs when email or SMS is configured;
+    # it is woken after every commit (the rows it sends are committed by the outbox consumer).
+    notifier = Notifier(dbx, settings.notify, lease) if settings.notify.enabled else None
+    if notifier is not None:
+        on_commit.append(notifier.wake)
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
                                                    tracking=tracking.apply_webhook), host, port,
                                 limits=settings.webhook_limits, tls=settings.tls)
@@ -223,6 +241,8 @@ async def start(settings: Settings) -> Running:
     fulfillment_pb2_grpc.add_FulfillmentServiceServicer_to_server(
         FulfillmentServicer(ctx), server)
     shipping_pb2_grpc.add_ShippingServiceServicer_to_server(ShippingServicer(ctx), server)
+    notifications_pb2_grpc.add_NotificationServiceServicer_to_server(
+        NotificationServicer(dbx), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -236,13 +256,16 @@ async def start(settings: Settings) -> Running:
         metrics.watch(dbx, saga)
         saga.on_takeover = ctx.packer.on_takeover = metrics.lease_taken_over
         for worker in workers:
-            worker.lease.on_takeover = metrics.lease_taken_over
+            worker.lease.on_takeover = metrics.lease_taken_over  # (before the notifier joins)
     await server.start()
     await hub.start()
     await saga.start()
     await ctx.packer.start()
     for worker in workers:
         await worker.start()
+    if notifier is not None:
+        await notifier.start()
+        workers.append(notifier)  # (stopped with the others)
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,

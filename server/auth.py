@@ -65,6 +65,12 @@ ROLES: dict[str, frozenset[str]] = {
     "/tote.v1.FulfillmentService/GetOrderDocument": frozenset({P, V}),
     "/tote.v1.FulfillmentService/GetThroughput": frozenset({V}),
     "/tote.v1.ShippingService/GetManifest": frozenset({V}),
+    # Customer notifications: a storefront keeps its customers' opt-outs and reads its orders'
+    # messages; dead letters and their resend are the supervisor's.
+    **{f"/tote.v1.NotificationService/{m}": frozenset({S, V}) for m in (
+        "SetPreferences", "GetPreferences", "ListMessages")},
+    **{f"/tote.v1.NotificationService/{m}": frozenset({V}) for m in (
+        "ListDeadLetters", "Resend")},
 }
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 

@@ -13,6 +13,7 @@ import click
 
 from core.persistence.pg_engine import DbOptions
 from server.cli_common import DB_HELP, setup_logging
+from server.notify_cli import notify_options
 from server.settings import (
     FulfillmentSettings,
     HttpLimits,
@@ -146,6 +147,7 @@ def cli() -> None:
               help="serve Prometheus metrics at http://HOST:PORT/metrics (default: not served)")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@notify_options
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
           gateway_url, carrier_url, webhook_secret, webhook_secret_file, cod_limit_minor,
           upi_expiry_s,
@@ -156,7 +158,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
           watch_replay_rate, db_pool_size, db_statement_timeout_s,
           db_idle_in_transaction_timeout_s, db_prepared_statements, metrics_listen,
-          log_level):
+          log_level, notify):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
@@ -202,6 +204,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                      idle_in_transaction_timeout_s=db_idle_in_transaction_timeout_s,
                      prepare_threshold=5 if db_prepared_statements else None),
         metrics_listen=metrics_listen,
+        notify=notify,
     )
     _run_loop(_serve(settings))
 

@@ -8,6 +8,7 @@ from typing import cast
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from core.domain.commands import Address, LineRequest, PaymentRequest, PlaceOrder
+from core.domain.contact import CustomerContact
 from core.domain.errors import InvalidArgument
 from core.domain.order import PaymentMethod
 from core.domain.saga import SagaState
@@ -64,6 +65,8 @@ def place_order_from_pb(req: orders_pb2.PlaceOrderRequest, storefront: str) -> P
         lines=tuple(LineRequest(line.sku, line.quantity) for line in req.lines),
         ship_to=address_from_pb(req.ship_to), payment=_payment_from_pb(req.payment),
         currency=req.currency,
+        contact=CustomerContact(req.contact.email, req.contact.phone, req.contact.locale)
+        if req.HasField("contact") else None,
     )
 
 
@@ -98,7 +101,9 @@ def quote_to_pb(q: PricedOrder) -> orders_pb2.Quote:
         total=money(q.total.amount_minor, cur), weight_grams=q.weight_grams)
 
 
-def order_to_pb(snap: OrderSnapshot) -> pb.Order:
+def order_to_pb(snap: OrderSnapshot, *, contact: bool = False) -> pb.Order:
+    """The order on the wire; `contact`: with the customer's contact (the OrderService answers
+    storefronts and supervisors; a picker's or a carrier's reply never carries it)."""
     o = snap.order
     cur = o.currency
     payment = pb.PaymentInfo(
@@ -123,6 +128,9 @@ def order_to_pb(snap: OrderSnapshot) -> pb.Order:
         fc_id=o.fc_id or "", cancel_reason=o.cancel_reason or "", created_at=ts(o.created_at),
         shipping_fee=money(o.shipping_fee_minor, cur), updated_at=ts(o.updated_at),
         idempotency_key=o.idempotency_key,
+        contact=pb.CustomerContact(email=o.contact_email or "", phone=o.contact_phone or "",
+                                   locale=o.contact_locale or "")
+        if contact and (o.contact_email or o.contact_phone or o.contact_locale) else None,
     )
 
 
@@ -131,7 +139,7 @@ def placed_reply(placed: Placed) -> tuple[pb.Order, SagaState | None]:
     it built where the command ran (`DbExecutor.execute(cmd, placed_reply)`: in the SQLite
     writer's process, off the event loop every RPC shares)."""
     snap, started = placed
-    return order_to_pb(snap), started
+    return order_to_pb(snap, contact=True), started
 
 
 def event_to_pb(e: OrderEvent) -> pb.OrderEvent:

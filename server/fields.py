@@ -24,11 +24,16 @@ from google.protobuf.message import Message
 
 from core.domain.cards import MIN_DIGITS, contains_card_number
 from core.domain.commands import card_number_in
+from core.domain.contact import check_email, check_locale, check_phone
 from core.domain.errors import InvalidArgument
 
 NUL = "\x00"
 _STRING, _MESSAGE = FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE
 TEXT, PHONE, GTIN = "text", "phone", "gtin"
+# The customer's contact (core/domain/contact.py): an address, strict E.164, a locale tote has
+# messages in. Checked here so that a bad one is refused before anything runs.
+EMAIL, E164, LOCALE = "email", "e164", "locale"
+_CONTACT_CHECKS = {EMAIL: check_email, E164: check_phone, LOCALE: check_locale}
 DEFAULT_LIMIT = 256
 
 
@@ -88,6 +93,9 @@ RULES: dict[str, Rule] = {_V1 + name: rule for name, rule in {
     "PlaceOrderRequest.idempotency_key": Rule(128, "orders.idempotency_key"),
     "PlaceOrderRequest.customer_id": Rule(256, "orders.customer_id"),
     "PlaceOrderRequest.currency": _CURRENCY,
+    "CustomerContact.email": Rule(254, "orders.contact_email", EMAIL),
+    "CustomerContact.phone": Rule(16, "orders.contact_phone", E164),
+    "CustomerContact.locale": Rule(35, "orders.contact_locale", LOCALE),
     "QuoteOrderRequest.customer_id": Rule(256, "orders.customer_id"),
     "QuoteOrderRequest.currency": _CURRENCY,
     "GetOrderRequest.order_id": _ID,
@@ -108,6 +116,13 @@ RULES: dict[str, Rule] = {_V1 + name: rule for name, rule in {
     "RecordCodRemittanceRequest.reference": Rule(128, "cod_remittances.reference"),
     "RecordCodRemittanceRequest.tracking_numbers": _TRACKING,
     "GetCodReconciliationRequest.carrier": _CARRIER,
+    # notifications.proto
+    "NotificationPreferences.storefront": Rule(128, "notification_preferences.storefront"),
+    "NotificationPreferences.customer_id": Rule(256, "notification_preferences.customer_id"),
+    "GetPreferencesRequest.storefront": Rule(128, "notification_preferences.storefront"),
+    "GetPreferencesRequest.customer_id": Rule(256, "notification_preferences.customer_id"),
+    "ListMessagesRequest.order_id": _ID,
+    "ResendRequest.message_id": Rule(40, "notification_messages.message_id"),
 }.items()}
 
 _DEFAULT = Rule(DEFAULT_LIMIT)
@@ -138,6 +153,13 @@ def check_string(path: str, value: str, rule: Rule) -> InvalidArgument | None:
     if NUL in value:
         return InvalidArgument(f"{path} contains a NUL character (\\x00), which tote does not "
                                "accept in text", field=path)
+    if rule.kind in _CONTACT_CHECKS:
+        if value:
+            try:
+                _CONTACT_CHECKS[rule.kind](value, path)
+            except InvalidArgument as exc:
+                return exc
+        return None
     if rule.kind == PHONE:
         if not value or _PHONE.fullmatch(value):
             return None

@@ -33,6 +33,49 @@ class TlsFiles:
     client_ca: str | None = None
 
 
+# Customer notifications (server/notifier.py): issue 16, part C.
+DEFAULT_SCHEDULE = (10.0, 60.0, 300.0, 1800.0, 7200.0)
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """'10s,1m,5m,30m,2h' → seconds between attempts (the last delay leads to the last try)."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        unit = next((u for u in ("ms", "s", "m", "h", "d") if part.endswith(u)), None)
+        number = part[: -len(unit)] if unit else part
+        try:
+            value = float(number) * units[unit or "s"]
+        except ValueError:
+            raise ValueError(f"{part!r} is not a delay such as 10s, 5m or 2h") from None
+        if value < 0:
+            raise ValueError(f"{part!r}: a delay is not negative")
+        out.append(value)
+    if not out:
+        raise ValueError("the retry schedule lists no delay")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """tote serve's customer-notification flags; no --smtp-url and no --sms-url: none sent."""
+
+    smtp_url: str | None = None
+    mail_from: str = "tote <orders@localhost>"
+    # From TOTE_SMTP_PASSWORD or --smtp-password-file; never in a repr or a log.
+    smtp_password: str | None = field(default=None, repr=False)
+    sms_url: str | None = None
+    templates_dir: str | None = None
+    tracking_link: str = "https://track.example/{carrier}/{tracking_number}"
+    retry_schedule: tuple[float, ...] = field(default=DEFAULT_SCHEDULE)
+    interval_s: float = 1.0
+    batch: int = 32
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_url or self.sms_url)
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str | None = None
@@ -82,6 +125,8 @@ class Settings:
     db: DbOptions = field(default_factory=DbOptions)
     # Prometheus metrics at http://HOST:PORT/metrics; None: not served.
     metrics_listen: str | None = None
+    # Customer notifications: email over SMTP, SMS through a provider (off unless configured).
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def handler_config(self) -> HandlerConfig:
         """The rules the command handlers read (core/service/deps.py)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from core.domain.cards import contains_card_number
+from core.domain.contact import CustomerContact, validate_contact
 from core.domain.errors import InvalidArgument
 from core.domain.money import check_currency
 from core.domain.order import PaymentMethod
@@ -73,6 +74,8 @@ class PlaceOrder:
     payment: PaymentRequest
     currency: str
     extra: dict[str, str] = field(default_factory=dict)
+    # Where the customer is told about the order; None: nowhere (no messages).
+    contact: CustomerContact | None = None
 
     def request_hash(self) -> str:
         """A digest of what the client asked for, to tell a retry from a different request."""
@@ -88,6 +91,10 @@ class PlaceOrder:
             "payment": [str(self.payment.method), self.payment.card_token, self.payment.upi_vpa],
             "currency": self.currency,
         }
+        c = self.contact
+        if c is not None and (c.email or c.phone or c.locale):
+            # Only when given: the digest of orders placed without a contact must not move.
+            body["contact"] = [c.email, c.phone, c.locale]
         raw = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(raw).hexdigest()
 
@@ -148,6 +155,8 @@ def _validate_order(cmd: PlaceOrder) -> None:
     if not (-90 <= addr.latitude <= 90 and -180 <= addr.longitude <= 180):
         raise InvalidArgument("ship_to latitude/longitude are out of range", field="ship_to")
     _validate_payment(cmd.payment)
+    if cmd.contact is not None:
+        validate_contact(cmd.contact)
     # A card number must never be stored or logged, wherever a client puts it. The server
     # refuses one in any field before this runs (server/fields.py); this is the same rule for
     # callers of the core itself. contains_card_number passes UUID, ULID and hex keys.

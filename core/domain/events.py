@@ -20,6 +20,8 @@ class EventType(StrEnum):
     PAYMENT_CAPTURED = "Payment_Captured"
     ORDER_SHIPPED = "Order_Shipped"
     TRACKING_UPDATED = "Tracking_Updated"
+    # A tracking scan of its own: the customer is told to expect the parcel (and the cash due).
+    ORDER_OUT_FOR_DELIVERY = "Order_Out_for_Delivery"
     ORDER_DELIVERED = "Order_Delivered"
     ORDER_CANCELLED = "Order_Cancelled"
     INVENTORY_RELEASED = "Inventory_Released"

@@ -198,6 +198,10 @@ class Order(Base):
     saga_leased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The customer's contact for notifications (migration 0014); NULL: none given, no messages.
+    contact_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    contact_phone: Mapped[str | None] = mapped_column(String(16), default=None)
+    contact_locale: Mapped[str | None] = mapped_column(String(35), default=None)
 
     def transition(self, to: OrderStatus) -> None:
         """Move to `to` if the order's own status allows it (FailedPrecondition otherwise)."""

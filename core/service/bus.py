@@ -22,6 +22,7 @@ from core.service.handlers import (
     Handler,
     catalog,
     leases,
+    notifications,
     orders,
     packing,
     picking,
@@ -54,6 +55,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     shipping.HANDLERS,
     settlement.HANDLERS,
     leases.HANDLERS,
+    notifications.HANDLERS,
 )
 
 

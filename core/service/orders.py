@@ -114,6 +114,11 @@ def place_order(
         promised_by=now + timedelta(days=settings.promise_days),
         created_at=now, updated_at=now,
     )
+    contact = cmd.contact
+    if contact is not None and (contact.email or contact.phone or contact.locale):
+        order.contact_email = contact.email or None
+        order.contact_phone = contact.phone or None
+        order.contact_locale = contact.locale or None
     if method == PaymentMethod.CARD:
         order.payment_token = cmd.payment.card_token
     elif method == PaymentMethod.UPI:

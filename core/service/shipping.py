@@ -202,7 +202,9 @@ def record_tracking_event(
         return order.order_id  # late or repeated scans are kept, the parcel stays delivered
     where = f" at {location}" if location else ""
     if status != "delivered":
-        events.record(session, order, EventType.TRACKING_UPDATED, now,
+        kind = (EventType.ORDER_OUT_FOR_DELIVERY if status == "out_for_delivery"
+                else EventType.TRACKING_UPDATED)
+        events.record(session, order, kind, now,
                       f"{tracking_number} {status.replace('_', ' ')}{where}")
         return order.order_id
     shipment.status, shipment.delivered_at, shipment.updated_at = "delivered", occurred_at, now

@@ -66,7 +66,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     async def GetOrder(self, request: orders_pb2.GetOrderRequest,
                        context: aio.ServicerContext) -> common_pb2.Order:
         snap = await self._dbx.read(orders.load, request.order_id, storefront_scope())
-        return convert.order_to_pb(snap)
+        return convert.order_to_pb(snap, contact=True)
 
     async def ListOrders(self, request: orders_pb2.ListOrdersRequest,
                          context: aio.ServicerContext) -> orders_pb2.ListOrdersResponse:
@@ -76,7 +76,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             customer_id=request.customer_id, page_size=request.page_size,
             page_token=request.page_token)
         return orders_pb2.ListOrdersResponse(
-            orders=[convert.order_to_pb(s) for s in snaps], next_page_token=token)
+            orders=[convert.order_to_pb(s, contact=True) for s in snaps], next_page_token=token)
 
     async def CancelOrder(self, request: orders_pb2.CancelOrderRequest,
                           context: aio.ServicerContext) -> common_pb2.Order:
@@ -85,7 +85,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self._saga.kick(request.order_id, urgent=True)
         await self._saga.settle(request.order_id)
         snap = await self._dbx.read(orders.load, request.order_id, scope)
-        return convert.order_to_pb(snap)
+        return convert.order_to_pb(snap, contact=True)
 
     async def WatchOrder(self, request: orders_pb2.WatchOrderRequest,
                          context: aio.ServicerContext) -> AsyncIterator[bytes]:

@@ -109,7 +109,8 @@ def test_cash_is_refused_with_a_status_other_than_delivered(
     nothing_happened(tote, shop, order.order_id, before)
     # The same scan without cash is an ordinary tracking update.
     assert event(carrier, tracking, status).status == SHIPPED
-    assert stored_event_types(tote, order.order_id)[-1] == "Tracking_Updated"
+    assert stored_event_types(tote, order.order_id)[-1] == (
+        "Order_Out_for_Delivery" if status == "out_for_delivery" else "Tracking_Updated")
 
 
 def test_cash_is_refused_on_a_prepaid_parcel_which_is_delivered_without_it(

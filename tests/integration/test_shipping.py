@@ -156,7 +156,7 @@ def test_order_is_handed_off_tracked_and_delivered_with_stock_gone_and_no_lock_l
 
     types = [e.type for e in shop.events(order.order_id, timeout_s=5)
              if e.type != "Payment_Settled"]
-    tail = ["Order_Shipped", "Tracking_Updated", "Tracking_Updated"]
+    tail = ["Order_Shipped", "Tracking_Updated", "Order_Out_for_Delivery"]
     tail += ["Cod_Collected"] if method == "cod" else []
     assert types[-len(tail) - 1:] == [*tail, "Order_Delivered"]
     assert levels(admin, sku) == (3, 0, 0)
@@ -237,7 +237,8 @@ def test_sandbox_carrier_webhooks_deliver_the_parcel_and_the_capture_is_settled_
     settled = wait_for(lambda: shop.get(order.order_id).payment.state == "settled")
     assert settled, shop.get(order.order_id).payment.state
     types = [e.type for e in shop.events(order.order_id, timeout_s=5)]
-    assert types.count("Tracking_Updated") == 2 and types.count("Order_Delivered") == 1
+    assert types.count("Tracking_Updated") == 1 and types.count("Order_Delivered") == 1
+    assert types.count("Order_Out_for_Delivery") == 1
     entries = [e for e in ledger(tote.sandbox_url, order.order_id) if e["kind"] == "settlement"]
     assert [(e["amount_minor"], e["status"]) for e in entries] == [
         (order.total.amount_minor, "settled")]
@@ -267,7 +268,7 @@ def test_a_dropped_webhook_is_made_up_for_by_polling_the_carrier(tote, admin, sh
     assert delivered.status == DELIVERED
     assert delivered.payment.state == "cod_collected"
     types = [e.type for e in shop.events(order.order_id, timeout_s=5)]
-    assert types[-4:] == ["Tracking_Updated", "Tracking_Updated", "Cod_Collected",
+    assert types[-4:] == ["Tracking_Updated", "Order_Out_for_Delivery", "Cod_Collected",
                           "Order_Delivered"]
     db = Database(tote.db_url)
     try:

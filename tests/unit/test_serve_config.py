@@ -134,6 +134,19 @@ ROWS: dict[str, Row] = {
     "--metrics-listen": (["--metrics-listen", "127.0.0.1:9101"], "127.0.0.1:9101",
                          "127.0.0.1:9102", "127.0.0.1:9102", "127.0.0.1:9103",
                          lambda s: s.metrics_listen),
+    "--smtp-url": (["--smtp-url", "smtp://flag:25"], "smtp://flag:25", "smtps://env:465",
+                   "smtps://env:465", "smtp://other:2525", lambda s: s.notify.smtp_url),
+    "--mail-from": (["--mail-from", "a@flag.in"], "a@flag.in", "b@env.in", "b@env.in",
+                    "c@other.in", lambda s: s.notify.mail_from),
+    "--sms-url": (["--sms-url", "http://sms.flag:1"], "http://sms.flag:1", "http://sms.env:2",
+                  "http://sms.env:2", "http://sms.other:3", lambda s: s.notify.sms_url),
+    "--tracking-link": (["--tracking-link", "https://f/{tracking_number}"],
+                        "https://f/{tracking_number}", "https://e/{carrier}",
+                        "https://e/{carrier}", "https://o/", lambda s: s.notify.tracking_link),
+    "--notify-retry-schedule": (["--notify-retry-schedule", "1s,2m"], (1.0, 120.0), "3s",
+                                (3.0,), "1h", lambda s: s.notify.retry_schedule),
+    "--notify-interval-s": (["--notify-interval-s", "0.5"], 0.5, "1.5", 1.5, "2.5",
+                            lambda s: s.notify.interval_s),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")
@@ -153,6 +166,17 @@ if "--webhook-secret-file" in _serve_options():
         ["--webhook-secret-file", str(_SECRETS / "flag")], b"flag-file-secret",
         str(_SECRETS / "env"), b"env-file-secret", str(_SECRETS / "other"),
         lambda s: s.webhook_secret)
+if "--smtp-password-file" in _serve_options():
+    ROWS["--smtp-password-file"] = (
+        ["--smtp-password-file", str(_SECRETS / "flag")], "flag-file-secret",
+        str(_SECRETS / "env"), "env-file-secret", str(_SECRETS / "other"),
+        lambda s: s.notify.smtp_password)
+    for _name in ("flag", "env", "other"):
+        (_SECRETS / f"templates-{_name}").mkdir()
+    ROWS["--templates"] = (
+        ["--templates", str(_SECRETS / "templates-flag")], str(_SECRETS / "templates-flag"),
+        str(_SECRETS / "templates-env"), str(_SECRETS / "templates-env"),
+        str(_SECRETS / "templates-other"), lambda s: s.notify.templates_dir)
 
 # Not a Setting: the log level goes to logging's setup, observed there.
 LOG_LEVEL = (["--log-level", "DEBUG"], "DEBUG", "WARNING", "WARNING", "ERROR")

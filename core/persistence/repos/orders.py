@@ -62,6 +62,9 @@ class OrderRecord:
     saga_leased: bool
     created_at: datetime
     updated_at: datetime
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    contact_locale: str | None = None
     # The values as last read or written, in column order: what `save` compares against.
     stored: tuple[Any, ...] = field(init=False, default=(), repr=False, compare=False)
 

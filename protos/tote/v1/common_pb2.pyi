@@ -145,7 +145,7 @@ class Shipment(_message.Message):
     def __init__(self, shipment_id: _Optional[str] = ..., fc_id: _Optional[str] = ..., status: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "customer_id", "status", "lines", "ship_to", "total", "payment", "fc_id", "carrier", "tracking_number", "cancel_reason", "created_at", "shipments", "shipping_fee", "updated_at", "idempotency_key")
+    __slots__ = ("order_id", "customer_id", "status", "lines", "ship_to", "total", "payment", "fc_id", "carrier", "tracking_number", "cancel_reason", "created_at", "shipments", "shipping_fee", "updated_at", "idempotency_key", "contact")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +162,7 @@ class Order(_message.Message):
     SHIPPING_FEE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     customer_id: str
     status: OrderStatus
@@ -178,7 +179,18 @@ class Order(_message.Message):
     shipping_fee: Money
     updated_at: _timestamp_pb2.Timestamp
     idempotency_key: str
-    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., ship_to: _Optional[_Union[Address, _Mapping]] = ..., total: _Optional[_Union[Money, _Mapping]] = ..., payment: _Optional[_Union[PaymentInfo, _Mapping]] = ..., fc_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., shipments: _Optional[_Iterable[_Union[Shipment, _Mapping]]] = ..., shipping_fee: _Optional[_Union[Money, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    contact: CustomerContact
+    def __init__(self, order_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., ship_to: _Optional[_Union[Address, _Mapping]] = ..., total: _Optional[_Union[Money, _Mapping]] = ..., payment: _Optional[_Union[PaymentInfo, _Mapping]] = ..., fc_id: _Optional[str] = ..., carrier: _Optional[str] = ..., tracking_number: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., shipments: _Optional[_Iterable[_Union[Shipment, _Mapping]]] = ..., shipping_fee: _Optional[_Union[Money, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., contact: _Optional[_Union[CustomerContact, _Mapping]] = ...) -> None: ...
+
+class CustomerContact(_message.Message):
+    __slots__ = ("email", "phone", "locale")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    phone: str
+    locale: str
+    def __init__(self, email: _Optional[str] = ..., phone: _Optional[str] = ..., locale: _Optional[str] = ...) -> None: ...
 
 class OrderEvent(_message.Message):
     __slots__ = ("event_id", "order_id", "type", "status", "occurred_at", "detail")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tote.v1 import common_pb2 as tote_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14tote/v1/orders.proto\x12\x07tote.v1\x1a\x14tote/v1/common.proto\"\xc2\x01\n\x11PlaceOrderRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12!\n\x05lines\x18\x03 \x03(\x0b\x32\x12.tote.v1.OrderLine\x12!\n\x07ship_to\x18\x04 \x01(\x0b\x32\x10.tote.v1.Address\x12\'\n\x07payment\x18\x05 \x01(\x0b\x32\x16.tote.v1.PaymentMethod\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"\xc0\x01\n\x11QuoteOrderRequest\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12!\n\x05lines\x18\x03 \x03(\x0b\x32\x12.tote.v1.OrderLine\x12!\n\x07ship_to\x18\x04 \x01(\x0b\x32\x10.tote.v1.Address\x12\'\n\x07payment\x18\x05 \x01(\x0b\x32\x16.tote.v1.PaymentMethod\x12\x10\n\x08\x63urrency\x18\x06 \x01(\tJ\x04\x08\x01\x10\x02R\x0fidempotency_key\"\xa7\x01\n\x05Quote\x12!\n\x05lines\x18\x01 \x03(\x0b\x32\x12.tote.v1.OrderLine\x12 \n\x08subtotal\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Money\x12$\n\x0cshipping_fee\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x1d\n\x05total\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x14\n\x0cweight_grams\x18\x05 \x01(\x05\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\x84\x01\n\x11ListOrdersRequest\x12$\n\x06status\x18\x01 \x01(\x0e\x32\x14.tote.v1.OrderStatus\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"M\n\x12ListOrdersResponse\x12\x1e\n\x06orders\x18\x01 \x03(\x0b\x32\x0e.tote.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"%\n\x11WatchOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\";\n\x12WatchOrdersRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_event_id\x18\x02 \x01(\t2\xbf\x03\n\x0cOrderService\x12\x38\n\nPlaceOrder\x12\x1a.tote.v1.PlaceOrderRequest\x1a\x0e.tote.v1.Order\x12\x38\n\nQuoteOrder\x12\x1a.tote.v1.QuoteOrderRequest\x1a\x0e.tote.v1.Quote\x12\x34\n\x08GetOrder\x12\x18.tote.v1.GetOrderRequest\x1a\x0e.tote.v1.Order\x12\x45\n\nListOrders\x12\x1a.tote.v1.ListOrdersRequest\x1a\x1b.tote.v1.ListOrdersResponse\x12:\n\x0b\x43\x61ncelOrder\x12\x1b.tote.v1.CancelOrderRequest\x1a\x0e.tote.v1.Order\x12?\n\nWatchOrder\x12\x1a.tote.v1.WatchOrderRequest\x1a\x13.tote.v1.OrderEvent0\x01\x12\x41\n\x0bWatchOrders\x12\x1b.tote.v1.WatchOrdersRequest\x1a\x13.tote.v1.OrderEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14tote/v1/orders.proto\x12\x07tote.v1\x1a\x14tote/v1/common.proto\"\xed\x01\n\x11PlaceOrderRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12!\n\x05lines\x18\x03 \x03(\x0b\x32\x12.tote.v1.OrderLine\x12!\n\x07ship_to\x18\x04 \x01(\x0b\x32\x10.tote.v1.Address\x12\'\n\x07payment\x18\x05 \x01(\x0b\x32\x16.tote.v1.PaymentMethod\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12)\n\x07\x63ontact\x18\x07 \x01(\x0b\x32\x18.tote.v1.CustomerContact\"\xc0\x01\n\x11QuoteOrderRequest\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12!\n\x05lines\x18\x03 \x03(\x0b\x32\x12.tote.v1.OrderLine\x12!\n\x07ship_to\x18\x04 \x01(\x0b\x32\x10.tote.v1.Address\x12\'\n\x07payment\x18\x05 \x01(\x0b\x32\x16.tote.v1.PaymentMethod\x12\x10\n\x08\x63urrency\x18\x06 \x01(\tJ\x04\x08\x01\x10\x02R\x0fidempotency_key\"\xa7\x01\n\x05Quote\x12!\n\x05lines\x18\x01 \x03(\x0b\x32\x12.tote.v1.OrderLine\x12 \n\x08subtotal\x18\x02 \x01(\x0b\x32\x0e.tote.v1.Money\x12$\n\x0cshipping_fee\x18\x03 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x1d\n\x05total\x18\x04 \x01(\x0b\x32\x0e.tote.v1.Money\x12\x14\n\x0cweight_grams\x18\x05 \x01(\x05\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"\x84\x01\n\x11ListOrdersRequest\x12$\n\x06status\x18\x01 \x01(\x0e\x32\x14.tote.v1.OrderStatus\x12\r\n\x05\x66\x63_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"M\n\x12ListOrdersResponse\x12\x1e\n\x06orders\x18\x01 \x03(\x0b\x32\x0e.tote.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"%\n\x11WatchOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\";\n\x12WatchOrdersRequest\x12\r\n\x05\x66\x63_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_event_id\x18\x02 \x01(\t2\xbf\x03\n\x0cOrderService\x12\x38\n\nPlaceOrder\x12\x1a.tote.v1.PlaceOrderRequest\x1a\x0e.tote.v1.Order\x12\x38\n\nQuoteOrder\x12\x1a.tote.v1.QuoteOrderRequest\x1a\x0e.tote.v1.Quote\x12\x34\n\x08GetOrder\x12\x18.tote.v1.GetOrderRequest\x1a\x0e.tote.v1.Order\x12\x45\n\nListOrders\x12\x1a.tote.v1.ListOrdersRequest\x1a\x1b.tote.v1.ListOrdersResponse\x12:\n\x0b\x43\x61ncelOrder\x12\x1b.tote.v1.CancelOrderRequest\x1a\x0e.tote.v1.Order\x12?\n\nWatchOrder\x12\x1a.tote.v1.WatchOrderRequest\x1a\x13.tote.v1.OrderEvent0\x01\x12\x41\n\x0bWatchOrders\x12\x1b.tote.v1.WatchOrdersRequest\x1a\x13.tote.v1.OrderEvent0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,23 +33,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tote.v1.orders_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PLACEORDERREQUEST']._serialized_start=56
-  _globals['_PLACEORDERREQUEST']._serialized_end=250
-  _globals['_QUOTEORDERREQUEST']._serialized_start=253
-  _globals['_QUOTEORDERREQUEST']._serialized_end=445
-  _globals['_QUOTE']._serialized_start=448
-  _globals['_QUOTE']._serialized_end=615
-  _globals['_GETORDERREQUEST']._serialized_start=617
-  _globals['_GETORDERREQUEST']._serialized_end=652
-  _globals['_LISTORDERSREQUEST']._serialized_start=655
-  _globals['_LISTORDERSREQUEST']._serialized_end=787
-  _globals['_LISTORDERSRESPONSE']._serialized_start=789
-  _globals['_LISTORDERSRESPONSE']._serialized_end=866
-  _globals['_CANCELORDERREQUEST']._serialized_start=868
-  _globals['_CANCELORDERREQUEST']._serialized_end=922
-  _globals['_WATCHORDERREQUEST']._serialized_start=924
-  _globals['_WATCHORDERREQUEST']._serialized_end=961
-  _globals['_WATCHORDERSREQUEST']._serialized_start=963
-  _globals['_WATCHORDERSREQUEST']._serialized_end=1022
-  _globals['_ORDERSERVICE']._serialized_start=1025
-  _globals['_ORDERSERVICE']._serialized_end=1472
+  _globals['_PLACEORDERREQUEST']._serialized_end=293
+  _globals['_QUOTEORDERREQUEST']._serialized_start=296
+  _globals['_QUOTEORDERREQUEST']._serialized_end=488
+  _globals['_QUOTE']._serialized_start=491
+  _globals['_QUOTE']._serialized_end=658
+  _globals['_GETORDERREQUEST']._serialized_start=660
+  _globals['_GETORDERREQUEST']._serialized_end=695
+  _globals['_LISTORDERSREQUEST']._serialized_start=698
+  _globals['_LISTORDERSREQUEST']._serialized_end=830
+  _globals['_LISTORDERSRESPONSE']._serialized_start=832
+  _globals['_LISTORDERSRESPONSE']._serialized_end=909
+  _globals['_CANCELORDERREQUEST']._serialized_start=911
+  _globals['_CANCELORDERREQUEST']._serialized_end=965
+  _globals['_WATCHORDERREQUEST']._serialized_start=967
+  _globals['_WATCHORDERREQUEST']._serialized_end=1004
+  _globals['_WATCHORDERSREQUEST']._serialized_start=1006
+  _globals['_WATCHORDERSREQUEST']._serialized_end=1065
+  _globals['_ORDERSERVICE']._serialized_start=1068
+  _globals['_ORDERSERVICE']._serialized_end=1515
 # @@protoc_insertion_point(module_scope)

@@ -8,20 +8,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PlaceOrderRequest(_message.Message):
-    __slots__ = ("idempotency_key", "customer_id", "lines", "ship_to", "payment", "currency")
+    __slots__ = ("idempotency_key", "customer_id", "lines", "ship_to", "payment", "currency", "contact")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     SHIP_TO_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     customer_id: str
     lines: _containers.RepeatedCompositeFieldContainer[_common_pb2.OrderLine]
     ship_to: _common_pb2.Address
     payment: _common_pb2.PaymentMethod
     currency: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.OrderLine, _Mapping]]] = ..., ship_to: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., payment: _Optional[_Union[_common_pb2.PaymentMethod, _Mapping]] = ..., currency: _Optional[str] = ...) -> None: ...
+    contact: _common_pb2.CustomerContact
+    def __init__(self, idempotency_key: _Optional[str] = ..., customer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_common_pb2.OrderLine, _Mapping]]] = ..., ship_to: _Optional[_Union[_common_pb2.Address, _Mapping]] = ..., payment: _Optional[_Union[_common_pb2.PaymentMethod, _Mapping]] = ..., currency: _Optional[str] = ..., contact: _Optional[_Union[_common_pb2.CustomerContact, _Mapping]] = ...) -> None: ...
 
 class QuoteOrderRequest(_message.Message):
     __slots__ = ("customer_id", "lines", "ship_to", "payment", "currency")

@@ -122,18 +122,20 @@ def test_reads_sent_with_the_order_lock_see_what_the_lock_waited_for(db):
     import threading
     import time
 
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from core.persistence.fulfillment_models import PickLine
 
     order_id, _ = _place(db)
     outcome: list[object] = []
+    backend: list[int] = []  # the payment's server process
     with db.write() as s:
         saga_steps.lock_inventory(s, order_id, WHEN)  # holds the order's row until COMMIT
 
         def authorize() -> None:
             try:
                 with db.write() as s2:
+                    backend.append(s2.connection().connection.driver_connection.info.backend_pid)
                     outcome.append(saga_steps.payment_authorized(s2, order_id, "auth_1",
                                                                  149_700, WHEN, "held"))
             except Exception as exc:  # reported below
@@ -142,12 +144,8 @@ def test_reads_sent_with_the_order_lock_see_what_the_lock_waited_for(db):
         waiter = threading.Thread(target=authorize)
         waiter.start()
         deadline = time.monotonic() + 30
-        with db.read() as r:  # until the payment's transaction waits on the order's lock
-            while not r.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar():
-                assert time.monotonic() < deadline, "the payment never waited for the lock"
-                r.rollback()
+        while not _waits_on_a_lock(db, backend):  # until the payment waits on the order
+            assert time.monotonic() < deadline, "the payment never waited for the lock"
     waiter.join(30)
     state = outcome[0]
     assert not isinstance(state, Exception), state
@@ -155,3 +153,13 @@ def test_reads_sent_with_the_order_lock_see_what_the_lock_waited_for(db):
     with db.read() as s:
         lines = s.scalars(select(PickLine).where(PickLine.order_id == order_id)).all()
     assert sorted((ln.sku, ln.quantity) for ln in lines) == [("MUG", 2), ("TEE", 1)]
+
+
+def _waits_on_a_lock(db: Database, backend: list[int]) -> bool:
+    from sqlalchemy import text
+
+    if not backend:
+        return False
+    with db.read() as r:
+        return bool(r.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid "
+                                   "AND wait_event_type = 'Lock'"), {"pid": backend[0]}).scalar())

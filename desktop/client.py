@@ -19,6 +19,8 @@ from tote.v1 import (
     fulfillment_pb2_grpc,
     inventory_pb2,
     inventory_pb2_grpc,
+    notifications_pb2,
+    notifications_pb2_grpc,
     orders_pb2,
     orders_pb2_grpc,
     shipping_pb2,
@@ -67,6 +69,12 @@ def is_unavailable(exc: BaseException) -> bool:
             and exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED))
 
 
+def is_denied(exc: BaseException) -> bool:
+    """The token's role may not make this call (PERMISSION_DENIED)."""
+    return (isinstance(exc, grpc.RpcError) and hasattr(exc, "code")
+            and exc.code() == grpc.StatusCode.PERMISSION_DENIED)
+
+
 class ConsoleClient:
     """One channel to `tote serve` (one address, or several replicas' separated by commas:
     terminals/channel.py); every method blocks, so only worker threads call them."""
@@ -81,6 +89,7 @@ class ConsoleClient:
         self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentServiceStub(self.channel)
         self.shipping = shipping_pb2_grpc.ShippingServiceStub(self.channel)
+        self.notifications = notifications_pb2_grpc.NotificationServiceStub(self.channel)
         self._lock = threading.Lock()
         self._tracking_of: dict[str, set[str]] = {}  # order_id → its parcels' tracking numbers
 
@@ -238,6 +247,24 @@ class ConsoleClient:
                           shipping_pb2.RecordCodRemittanceRequest(
                               carrier=carrier, reference=reference, amount=amount,
                               tracking_numbers=tracking_numbers))
+
+    def list_messages(self, order_id: str) -> list[notifications_pb2.NotificationMessage]:
+        """What tote sent (or is sending) the customer about one order, oldest first."""
+        return list(self._call(self.notifications.ListMessages,
+                               notifications_pb2.ListMessagesRequest(order_id=order_id)
+                               ).messages)
+
+    def list_dead_letters(self, page_size: int = 0
+                          ) -> list[notifications_pb2.NotificationMessage]:
+        """Messages that failed every attempt, newest first (the server's cap: 200)."""
+        return list(self._call(self.notifications.ListDeadLetters,
+                               notifications_pb2.ListDeadLettersRequest(page_size=page_size)
+                               ).messages)
+
+    def resend(self, message_id: str) -> notifications_pb2.NotificationMessage:
+        """A dead letter queued again now (refused for any message that is not dead)."""
+        return self._call(self.notifications.Resend,
+                          notifications_pb2.ResendRequest(message_id=message_id))
 
 
 def changed_at(order: common_pb2.Order) -> tuple[int, int]:

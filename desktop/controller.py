@@ -13,6 +13,7 @@ from desktop.client import (
     ConsoleClient,
     OrderListing,
     error_message,
+    is_denied,
     is_unavailable,
     iterate,
 )
@@ -71,6 +72,12 @@ class ConsoleController(QObject):
     cod_loaded = Signal(str, object)  # carrier, CodReconciliation
     remittance_recorded = Signal(object)  # CodRemittance
     remittance_refused = Signal(str)  # message
+    messages_loaded = Signal(str, list)  # order_id, [NotificationMessage] (oldest first)
+    messages_refused = Signal(str, str, bool)  # order_id, message, PERMISSION_DENIED
+    dead_letters_loaded = Signal(list)  # [NotificationMessage] (newest first)
+    dead_letters_refused = Signal(str, bool)  # message, PERMISSION_DENIED
+    resent = Signal(object)  # NotificationMessage (queued again)
+    resend_refused = Signal(str, str, bool)  # message_id, message, PERMISSION_DENIED
     _job_done = Signal(object, object)
     _job_failed = Signal(object, object)
     _stream_state_signal = Signal(str, str)
@@ -330,6 +337,29 @@ class ConsoleController(QObject):
         self._submit(lambda: self.client.record_cod_remittance(carrier, reference, amount,
                                                                tracking_numbers), done,
                      lambda exc: self.remittance_refused.emit(error_message(exc)))
+
+    # -- customer notifications ---------------------------------------------------------------
+
+    @Slot(str)
+    def load_messages(self, order_id: str) -> None:
+        """ListMessages: what the customer was sent about the order (messages_loaded)."""
+        self._submit(lambda: self.client.list_messages(order_id),
+                     lambda messages: self.messages_loaded.emit(order_id, messages),
+                     lambda exc: self.messages_refused.emit(order_id, error_message(exc),
+                                                            is_denied(exc)))
+
+    @Slot()
+    def load_dead_letters(self) -> None:
+        """ListDeadLetters (supervisors only: a refusal says whether the role is why)."""
+        self._submit(self.client.list_dead_letters, self.dead_letters_loaded.emit,
+                     lambda exc: self.dead_letters_refused.emit(error_message(exc),
+                                                                is_denied(exc)))
+
+    @Slot(str)
+    def resend(self, message_id: str) -> None:
+        self._submit(lambda: self.client.resend(message_id), self.resent.emit,
+                     lambda exc: self.resend_refused.emit(message_id, error_message(exc),
+                                                          is_denied(exc)))
 
     # -- streams --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from desktop.carriers import carriers_of
 from desktop.cod_view import CodView
 from desktop.controller import CONNECTED, CONNECTING, ConsoleController
 from desktop.dashboard_view import DashboardView
+from desktop.dead_letters_view import DeadLettersView
 from desktop.handoff_view import HandOffView
 from desktop.inventory_view import InventoryView
 from desktop.labels_view import LabelsView
@@ -22,7 +23,8 @@ STATE_TEXT = {CONNECTING: "Connecting to {}", CONNECTED: "Connected to {}"}
 
 
 class MainWindow(QMainWindow):
-    """Floor, Orders, Inventory, Labels, Hand-off and COD tabs over one controller."""
+    """Floor, Orders, Inventory, Labels, Hand-off, COD and Dead letters tabs over one
+    controller."""
 
     def __init__(self, controller: ConsoleController,
                  settings: QSettings | None = None) -> None:
@@ -44,6 +46,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.handoff, "Hand-off")
         self.cod = CodView(controller)
         self.tabs.addTab(self.cod, "COD")
+        self.dead_letters = DeadLettersView(controller)
+        self.tabs.addTab(self.dead_letters, "Dead letters")
         self.setCentralWidget(self.tabs)
 
         self.connection = QLabel()
@@ -112,6 +116,8 @@ class MainWindow(QMainWindow):
         self.controller.load_stock()
         self.dashboard.load_throughput()
         self.cod.load()
+        self.dead_letters.load()
+        self.orders.load_messages()
         self.statusBar().showMessage("Refreshing…", 2000)
 
     @Slot()

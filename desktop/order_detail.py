@@ -1,4 +1,5 @@
-"""One order's detail: payment, routing explanation, event timeline; Assign and Cancel."""
+"""One order's detail: payment, routing explanation, the timeline of its events and of what
+the customer was sent; Assign and Cancel."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.charges import lines_shipping, total_text
-from desktop.models import EventsModel, RoutingModel, money, status_name
+from desktop.models import RoutingModel, money, status_name
+from desktop.notification_models import TimelineModel, interleave, status_key
 from desktop.tables import table
 from tote.v1 import common_pb2
 
@@ -69,9 +72,19 @@ class OrderDetail(QWidget):
         self.routing_note.setWordWrap(True)
         # A wrapped label is squeezed by the tables under it unless it asks for its lines.
         self.routing_note.setMinimumHeight(self.routing_note.fontMetrics().lineSpacing() * 4)
-        self.events = EventsModel(self)
+        # What the customer was sent is on the timeline, under the event it tells about: the
+        # story a supervisor reads to a customer on the phone ("shipped at 14:02, and the
+        # email went to a****@example.com at 14:02"), and no second table to fit on screen.
+        self.events = TimelineModel(self)
+        self._events: list[common_pb2.OrderEvent] = []
+        self._messages: list[Any] = []  # ListMessages' last answer
         self.routing = RoutingModel(self)
         self.events_view = table(self.events)
+        self.timeline_title = QLabel("Event timeline")
+        # One line that may be cut at a narrow width (the whole of it in the tooltip): wrapped,
+        # it would take the room of a timeline row on an 800×600 screen.
+        self.timeline_title.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         self.routing_view = table(self.routing)
         header = self.routing_view.horizontalHeader()
         header.setSectionResizeMode(RoutingModel.COL_FACTORS, QHeaderView.ResizeMode.Interactive)
@@ -114,7 +127,7 @@ class OrderDetail(QWidget):
         layout.addWidget(QLabel("Routing: how each fulfillment center scored"))
         layout.addWidget(self.routing_note)
         layout.addWidget(self.routing_view, 2)
-        layout.addWidget(QLabel("Event timeline"))
+        layout.addWidget(self.timeline_title)
         layout.addWidget(self.events_view, 3)
 
     def set_fcs(self, fc_ids: list[str]) -> None:
@@ -132,7 +145,9 @@ class OrderDetail(QWidget):
         if new:
             self._fc_chosen = False
             self.cancelling = False
+            self._events, self._messages = [], []
             self.events.set_rows([])
+            self._title_timeline("Event timeline")
             self.routing.set_rows([])
             self.routing_note.setText("")
         self.title.setText(f"{order.order_id} — {status_name(order.status)}")
@@ -167,8 +182,42 @@ class OrderDetail(QWidget):
             self.show_order(self.order, new=False)
 
     def add_event(self, event: common_pb2.OrderEvent) -> None:
-        if event.event_id not in {e.event_id for e in self.events.rows()}:
-            self.events.set_rows([*self.events.rows(), event])
+        if event.event_id not in {e.event_id for e in self._events}:
+            self._events.append(event)
+            self.events.set_rows(interleave(self._events, self._messages))
+
+    def show_messages(self, messages: list[Any]) -> None:
+        """ListMessages' answer: every message of the order, oldest first."""
+        self._messages = list(messages)
+        self.events.set_rows(interleave(self._events, self._messages))
+        if not messages:
+            self._title_timeline("Event timeline · nothing sent to the customer yet")
+            return
+        counts: dict[str, int] = {}
+        for m in messages:
+            key = status_key(m)
+            key = "on the way" if key in ("queued", "sending", "retrying") else key
+            counts[key] = counts.get(key, 0) + 1
+        said = ", ".join(f"{counts[k]} {k}" for k in ("sent", "on the way", "dead", "skipped")
+                         if k in counts)
+        self._title_timeline(f"Event timeline · customer messages: {said}"
+                             + (" (see Dead letters)" if "dead" in counts else ""))
+
+    def show_messages_refused(self, message: str, denied: bool) -> None:
+        self._messages = []
+        self.events.set_rows(interleave(self._events, self._messages))
+        self._title_timeline(
+            "Event timeline · customer messages not shown: not for this console's token"
+            if denied else f"Event timeline · customer messages not read: {message}",
+            tooltip=message)  # the server's own words
+
+    def _title_timeline(self, text: str, tooltip: str = "") -> None:
+        self.timeline_title.setText(text)
+        self.timeline_title.setToolTip(tooltip or text)
+
+    def messages_pending(self) -> bool:
+        """A message still queued, being sent or retried: its outcome is worth reading again."""
+        return any(status_key(m) in ("queued", "sending", "retrying") for m in self._messages)
 
     def show_routing(self, decision: Any) -> None:
         self.routing.chosen_fc_id = decision.chosen_fc_id

@@ -23,6 +23,7 @@ from desktop.client import changed_at
 from desktop.controller import ConsoleController
 from desktop.models import OrdersFilter, OrdersModel, status_name
 from desktop.order_detail import OrderDetail
+from desktop.order_messages import OrderMessages
 from desktop.tables import table
 from tote.v1 import common_pb2
 
@@ -119,6 +120,7 @@ class OrdersView(QWidget):
         c.assign_refused.connect(self.on_assign_refused)
         c.order_cancelled.connect(self.on_cancelled)
         c.cancel_refused.connect(self.on_cancel_refused)
+        self.messages = OrderMessages(c, self.detail, self)  # what the customer was sent
 
     def _combo(self, items: list[str], name: str) -> QComboBox:
         box = QComboBox()
@@ -235,6 +237,11 @@ class OrdersView(QWidget):
     def on_history_event(self, order_id: str, event: common_pb2.OrderEvent) -> None:
         if self.detail.order is not None and self.detail.order.order_id == order_id:
             self.detail.add_event(event)
+            self.messages.event_arrived()
+
+    def load_messages(self) -> None:
+        """The shown order's customer messages, read again (F5)."""
+        self.messages.load()
 
     @Slot(str, object)
     def on_routing(self, order_id: str, decision: Any) -> None:
@@ -260,6 +267,7 @@ class OrdersView(QWidget):
             self.controller.refresh_order(order_id)
             self.controller.watch_order(order_id)
             self.controller.explain_routing(order_id)
+            self.messages.order_selected()
             self.controller.load_fcs()  # FCs opened since the last look are choices too
 
     # -- assignment -----------------------------------------------------------------------------

@@ -144,6 +144,10 @@ def cli() -> None:
                    "transaction-pooling mode)")
 @click.option("--metrics-listen", envvar="TOTE_METRICS_LISTEN", metavar="HOST:PORT",
               help="serve Prometheus metrics at http://HOST:PORT/metrics (default: not served)")
+@click.option("--outbox-interval-s", envvar="TOTE_OUTBOX_INTERVAL_S", default=1.0,
+              show_default=True, type=click.FloatRange(min=0.01),
+              help="how often each outbox consumer (the NATS relay, webhooks, notifications) "
+                   "looks for events other replicas committed; local commits wake it at once")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -156,7 +160,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
           watch_replay_rate, db_pool_size, db_statement_timeout_s,
           db_idle_in_transaction_timeout_s, db_prepared_statements, metrics_listen,
-          log_level):
+          outbox_interval_s, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
@@ -202,6 +206,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                      idle_in_transaction_timeout_s=db_idle_in_transaction_timeout_s,
                      prepare_threshold=5 if db_prepared_statements else None),
         metrics_listen=metrics_listen,
+        outbox_interval_s=outbox_interval_s,
     )
     _run_loop(_serve(settings))
 

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 import core.persistence.fulfillment_models  # noqa: F401  (registers its tables)
 import core.persistence.lease_models  # noqa: F401  (registers its table)
+import core.persistence.outbox_models  # noqa: F401  (registers its table)
 from core.persistence.models import Base
 
 _TABLES = Base.metadata.tables
@@ -38,3 +39,4 @@ TRACKING_EVENTS = _table("tracking_events")
 COD_REMITTANCES = _table("cod_remittances")
 COD_REMITTANCE_PARCELS = _table("cod_remittance_parcels")
 WORKER_LEASES = _table("worker_leases")
+OUTBOX_POSITIONS = _table("outbox_positions")

@@ -23,6 +23,7 @@ from core.service.handlers import (
     catalog,
     leases,
     orders,
+    outbox,
     packing,
     picking,
     routing,
@@ -54,6 +55,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     shipping.HANDLERS,
     settlement.HANDLERS,
     leases.HANDLERS,
+    outbox.HANDLERS,
 )
 
 

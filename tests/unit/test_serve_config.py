@@ -134,6 +134,8 @@ ROWS: dict[str, Row] = {
     "--metrics-listen": (["--metrics-listen", "127.0.0.1:9101"], "127.0.0.1:9101",
                          "127.0.0.1:9102", "127.0.0.1:9102", "127.0.0.1:9103",
                          lambda s: s.metrics_listen),
+    "--outbox-interval-s": (["--outbox-interval-s", "0.5"], 0.5, "0.25", 0.25, "2",
+                            lambda s: s.outbox_interval_s),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")

@@ -27,6 +27,7 @@ from server.hub import EventHub
 from server.metrics import Metrics, RpcMetricsInterceptor
 from server.outbox import ConsumerWorker, TableConsumer, open_consumers
 from server.packing import Packer
+from server.relay import NatsRelay
 from server.saga import SagaRunner
 from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
@@ -265,10 +266,15 @@ async def start(settings: Settings) -> Running:
 
 
 def _outbox_consumers(dbx: DbExecutor, settings: Settings) -> list[ConsumerWorker]:
-    """The outbox consumers of this server: the table consumers (core/service/outbox.py)."""
+    """The outbox consumers of this server: the table consumers (core/service/outbox.py) and,
+    with --nats-url, the NATS relay."""
     lease = settings.orders.saga_lease  # the one lease over every worker's claims
-    return [TableConsumer(dbx, name, settings.outbox_interval_s, lease)
-            for name in table_consumers(settings.extra_consumers)]
+    consumers: list[ConsumerWorker] = [
+        TableConsumer(dbx, name, settings.outbox_interval_s, lease)
+        for name in table_consumers(settings.extra_consumers)]
+    if settings.nats_url:
+        consumers.append(NatsRelay(dbx, settings.nats_url, settings.outbox_interval_s, lease))
+    return consumers
 
 
 async def _serve_metrics(metrics: Metrics, settings: Settings) -> AsgiServer:

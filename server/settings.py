@@ -86,6 +86,9 @@ class Settings:
     # replicas (local commits wake it at once); table consumers beyond
     # core/service/outbox.py's TABLE_CONSUMERS, as (name, "module:function") (tests add one).
     outbox_interval_s: float = 1.0
+    # The NATS relay (server/relay.py): nats://HOST:PORT (may carry credentials: never logged);
+    # None: off.
+    nats_url: str | None = None
     extra_consumers: tuple[tuple[str, str], ...] = ()
 
     def handler_config(self) -> HandlerConfig:

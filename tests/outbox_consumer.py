@@ -62,3 +62,13 @@ def event_ids(url: str, after: int) -> list[int]:
         ).bindparams(a=after))])
     finally:
         db.dispose()
+
+
+def unfinished_orders(url: str) -> int:
+    """Orders whose saga has not ended yet (their next events are still to come)."""
+    db = Database(url)
+    try:
+        return int(db.run_read(lambda s: s.scalar(text(
+            "SELECT count(*) FROM orders WHERE status = 'PENDING'"))) or 0)
+    finally:
+        db.dispose()

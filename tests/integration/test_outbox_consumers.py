@@ -25,7 +25,15 @@ from server.dbexec import DbExecutor
 from server.outbox import TableConsumer
 from tests.conftest import migrated_database, migrated_pg_database
 from tests.harness import Client, ToteServer, cod, unique
-from tests.outbox_consumer import NAME, SPEC, create_table, effects, event_ids, position
+from tests.outbox_consumer import (
+    NAME,
+    SPEC,
+    create_table,
+    effects,
+    event_ids,
+    position,
+    unfinished_orders,
+)
 
 pytestmark = pytest.mark.slow
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -46,26 +54,22 @@ def _stock(admin: Client, units: int) -> str:
 
 
 def _wait_all_handled(url: str, start: int, timeout_s: float = 60) -> None:
-    """Until the consumer's position has reached the newest event and stays there for a
-    moment (the sagas' last events are in)."""
+    """Until every saga has ended (no event is still to come) and the consumer's position
+    has reached the newest event."""
     deadline = time.monotonic() + timeout_s
-    settled_since = None
     while True:
+        busy = unfinished_orders(url)
         ids = event_ids(url, start)
         at = position(url) or 0
-        if ids and at >= ids[-1]:
-            settled_since = settled_since or time.monotonic()
-            if time.monotonic() - settled_since > 1.0:
-                return
-        else:
-            settled_since = None
+        if not busy and ids and at >= ids[-1]:
+            return
         assert time.monotonic() < deadline, f"consumer at {at}, events up to {ids[-1:]}"
         time.sleep(0.05)
 
 
 def _place_until(client: Client, sku: str, stop: threading.Event, placed: list[str]) -> None:
-    """PlaceOrder (COD) back to back until `stop`, or until the server is gone."""
-    while not stop.is_set():
+    """About 50 PlaceOrder (COD) a second until `stop`, or until the server is gone."""
+    while not stop.wait(0.02):
         try:
             placed.append(client.place([(sku, 1)], cod(), unique("k")).order_id)
         except grpc.RpcError:

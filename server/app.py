@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from core.persistence import migrate
 from core.persistence.db import Database
 from core.saga.order import OrderSagaTimes, order_saga
+from core.service.outbox import table_consumers
 from server.adapters.carrier import CarrierClient
 from server.adapters.gateway import PaymentGateway
 from server.auth import AuthInterceptor, TokenCache
@@ -25,7 +26,9 @@ from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
 from server.metrics import Metrics, RpcMetricsInterceptor
 from server.notifier import Notifier
+from server.outbox import ConsumerWorker, TableConsumer, open_consumers
 from server.packing import Packer
+from server.relay import NatsRelay
 from server.saga import SagaRunner
 from server.servicers.catalog import CatalogServicer, InventoryServicer
 from server.servicers.fulfillment import FulfillmentServicer
@@ -164,22 +167,19 @@ async def start(settings: Settings) -> Running:
         settings = replace(settings, webhook_secret=secrets.token_bytes(32))
     db = await asyncio.to_thread(prepare_database, settings)
     metrics = Metrics() if settings.metrics_listen else None
-    hub_ref: list[EventHub] = []
-    on_commit: list[Callable[[], None]] = []
+    # Woken after each local commit: the event hub, the outbox consumers, the notifier.
+    woken: list[EventHub | ConsumerWorker | Notifier] = []
 
     def committed() -> None:
-        if hub_ref:
-            hub_ref[0].wake()
-        for wake in on_commit:
-            wake()
+        for part in woken:
+            part.wake()
 
-    dbx = DbExecutor(db, on_commit=committed,
-                     writer=settings.sqlite_writer, config=settings.handler_config(),
-                     metrics=metrics)
+    dbx = DbExecutor(db, on_commit=committed, writer=settings.sqlite_writer,
+                     config=settings.handler_config(), metrics=metrics)
     # First of the listeners: a bad --metrics-listen stops the start before anything runs.
     metrics_server = await _serve_metrics(metrics, settings) if metrics is not None else None
     hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
-    hub_ref.append(hub)
+    woken.append(hub)
 
     sandbox = None
     gateway_url = settings.gateway_url
@@ -216,11 +216,14 @@ async def start(settings: Settings) -> Running:
     tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s, lease)
     workers: list[Any] = [tracking, SettlementWorker(
         dbx, gateway, fulfillment.settlement_interval_s, lease)]
+    consumers = _outbox_consumers(dbx, settings)
+    workers += consumers
+    woken += consumers
     # Customer notifications (issue 16 C): the sender runs when email or SMS is configured;
     # it is woken after every commit (the rows it sends are committed by the outbox consumer).
     notifier = Notifier(dbx, settings.notify, lease) if settings.notify.enabled else None
     if notifier is not None:
-        on_commit.append(notifier.wake)
+        woken.append(notifier)
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
                                                    tracking=tracking.apply_webhook), host, port,
                                 limits=settings.webhook_limits, tls=settings.tls)
@@ -257,6 +260,10 @@ async def start(settings: Settings) -> Running:
         saga.on_takeover = ctx.packer.on_takeover = metrics.lease_taken_over
         for worker in workers:
             worker.lease.on_takeover = metrics.lease_taken_over  # (before the notifier joins)
+        for consumer in consumers:
+            consumer.metrics = metrics
+    # Before the first order: a consumer new to this database starts at the newest event.
+    await open_consumers(dbx, [c.consumer for c in consumers])
     await server.start()
     await hub.start()
     await saga.start()
@@ -271,6 +278,18 @@ async def start(settings: Settings) -> Running:
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
                    saga, hub, health_servicer, ctx.packer, workers, tokens, metrics,
                    metrics_server)
+
+
+def _outbox_consumers(dbx: DbExecutor, settings: Settings) -> list[ConsumerWorker]:
+    """The outbox consumers of this server: the table consumers (core/service/outbox.py) and,
+    with --nats-url, the NATS relay."""
+    lease = settings.orders.saga_lease  # the one lease over every worker's claims
+    consumers: list[ConsumerWorker] = [
+        TableConsumer(dbx, name, settings.outbox_interval_s, lease)
+        for name in table_consumers(settings.extra_consumers)]
+    if settings.nats_url:
+        consumers.append(NatsRelay(dbx, settings.nats_url, settings.outbox_interval_s, lease))
+    return consumers
 
 
 async def _serve_metrics(metrics: Metrics, settings: Settings) -> AsgiServer:

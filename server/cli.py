@@ -145,6 +145,14 @@ def cli() -> None:
                    "transaction-pooling mode)")
 @click.option("--metrics-listen", envvar="TOTE_METRICS_LISTEN", metavar="HOST:PORT",
               help="serve Prometheus metrics at http://HOST:PORT/metrics (default: not served)")
+@click.option("--outbox-interval-s", envvar="TOTE_OUTBOX_INTERVAL_S", default=1.0,
+              show_default=True, type=click.FloatRange(min=0.01),
+              help="how often each outbox consumer (the NATS relay, webhooks, notifications) "
+                   "looks for events other replicas committed; local commits wake it at once")
+@click.option("--nats-url", envvar="TOTE_NATS_URL", metavar="nats://HOST:PORT",
+              help="publish every order event to NATS JetStream (stream TOTE_EVENTS; default "
+                   "off); a URL with a user and password or token: pass it in TOTE_NATS_URL, "
+                   "a flag shows in ps")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @notify_options
@@ -158,7 +166,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
           watch_replay_rate, db_pool_size, db_statement_timeout_s,
           db_idle_in_transaction_timeout_s, db_prepared_statements, metrics_listen,
-          log_level, notify):
+          outbox_interval_s, nats_url, log_level, notify):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
@@ -205,8 +213,28 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                      prepare_threshold=5 if db_prepared_statements else None),
         metrics_listen=metrics_listen,
         notify=notify,
+        outbox_interval_s=outbox_interval_s,
+        nats_url=_nats_url(nats_url),
     )
     _run_loop(_serve(settings))
+
+
+def _nats_url(url: str | None) -> str | None:
+    """--nats-url checked (its value is not echoed: it may carry a password or token)."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    for one in url.split(","):
+        try:
+            parts = urlsplit(one.strip())
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("nats", "tls", "ws", "wss") or not parts.hostname or not port_ok:
+            raise click.BadParameter("expected nats://HOST:PORT (several: comma-separated; "
+                                     "tls:// for TLS)", param_hint="--nats-url")
+    return url
 
 
 def _serve_webhook_secret(secret: str, secret_file: str | None, sandbox: bool) -> str:

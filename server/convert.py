@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import cast
 
+from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from core.domain.commands import Address, LineRequest, PaymentRequest, PlaceOrder
@@ -146,6 +148,13 @@ def event_to_pb(e: OrderEvent) -> pb.OrderEvent:
     return pb.OrderEvent(event_id=str(e.event_id), order_id=e.order_id, type=e.type,
                          status=status_to_pb(e.status), occurred_at=ts(e.occurred_at),
                          detail=e.detail)
+
+
+def event_json(e: OrderEvent) -> bytes:
+    """The event as the NATS relay publishes it: tote.v1.OrderEvent in protobuf's JSON mapping,
+    proto field names (event_id, order_id, occurred_at...)."""
+    return json.dumps(json_format.MessageToDict(event_to_pb(e), preserving_proto_field_name=True),
+                      separators=(",", ":")).encode()
 
 
 def product_to_pb(p: Product) -> pb.Product:

@@ -127,12 +127,21 @@ class Settings:
     metrics_listen: str | None = None
     # Customer notifications: email over SMTP, SMS through a provider (off unless configured).
     notify: NotifySettings = field(default_factory=NotifySettings)
+    # Outbox consumers (server/outbox.py): how often each looks for events committed by other
+    # replicas (local commits wake it at once); table consumers beyond
+    # core/service/outbox.py's TABLE_CONSUMERS, as (name, "module:function") (tests add one).
+    outbox_interval_s: float = 1.0
+    # The NATS relay (server/relay.py): nats://HOST:PORT (may carry credentials: never logged);
+    # None: off.
+    nats_url: str | None = None
+    extra_consumers: tuple[tuple[str, str], ...] = ()
 
     def handler_config(self) -> HandlerConfig:
         """The rules the command handlers read (core/service/deps.py)."""
         f = self.fulfillment
         return HandlerConfig(orders=self.orders,
-                             routing=RoutingRules(f.local_tz, f.split_policy))
+                             routing=RoutingRules(f.local_tz, f.split_policy),
+                             extra_consumers=self.extra_consumers)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,13 @@
 """Every table of tote, for Alembic and the checks that compare it with the database."""
 
-from core.persistence import fulfillment_models, lease_models, models, notification_models
+from core.persistence import (
+    fulfillment_models,
+    lease_models,
+    models,
+    notification_models,
+    outbox_models,
+)
 
 metadata = models.Base.metadata
-__all__ = ["fulfillment_models", "lease_models", "metadata", "models", "notification_models"]
+__all__ = ["fulfillment_models", "lease_models", "metadata", "models", "notification_models",
+           "outbox_models"]

@@ -11,6 +11,7 @@ from sqlalchemy import Table
 import core.persistence.fulfillment_models  # noqa: F401  (registers its tables)
 import core.persistence.lease_models  # noqa: F401  (registers its table)
 import core.persistence.notification_models  # noqa: F401  (registers its tables)
+import core.persistence.outbox_models  # noqa: F401  (registers its table)
 from core.persistence.models import Base
 
 _TABLES = Base.metadata.tables
@@ -41,3 +42,4 @@ COD_REMITTANCE_PARCELS = _table("cod_remittance_parcels")
 WORKER_LEASES = _table("worker_leases")
 NOTIFICATION_MESSAGES = _table("notification_messages")
 NOTIFICATION_PREFERENCES = _table("notification_preferences")
+OUTBOX_POSITIONS = _table("outbox_positions")

@@ -24,6 +24,7 @@ from core.service.handlers import (
     leases,
     notifications,
     orders,
+    outbox,
     packing,
     picking,
     routing,
@@ -56,6 +57,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     settlement.HANDLERS,
     leases.HANDLERS,
     notifications.HANDLERS,
+    outbox.HANDLERS,
 )
 
 

@@ -1,9 +1,8 @@
 """Customer notifications on a real `tote serve`: a real SMTP server (aiosmtpd) and the sandbox's
 SMS provider receive what the sender sends; opt-outs, retries, dead letters and resends.
 
-The outbox framework (issue 16 A) is not in this branch yet: `fan_out` is run here the way its
-runner will run it — in one write transaction over the order's stored events — and the running
-server's sender does the rest.
+The server's own outbox consumer (`notifications`, core/service/outbox.py) fans each order's
+events out into messages; its sender sends them.
 """
 
 from __future__ import annotations
@@ -126,7 +125,13 @@ def confirmed_order(admin: Client, shop: Client, who: common_pb2.CustomerContact
 
 
 def fan_out(tote: ToteServer, order_id: str) -> None:
-    """What the outbox's table consumer does: fan_out over the events, in one transaction."""
+    """Wait until the server's outbox consumer has made the order's messages."""
+    assert wait_until(lambda: stored(tote, order_id)), f"no message was made for {order_id}"
+
+
+def fan_out_again(tote: ToteServer, order_id: str) -> None:
+    """The consumer's fan_out over the order's events once more (a redelivered batch), in one
+    transaction, as the consumer runs it."""
     db = Database(tote.db_url)
     try:
         db.run_write(lambda s: notifications.fan_out(s, list(s.scalars(select(OrderEvent).where(
@@ -173,7 +178,7 @@ def test_the_confirmation_email_arrives_once_with_text_and_html_and_an_sms_too(
     order_id = confirmed_order(admin, shop, contact(email=address, phone=phone, locale="en-IN"))
     assert shop.get(order_id).contact.email == address
     fan_out(tote, order_id)
-    fan_out(tote, order_id)  # the consumer handling the same events again adds nothing
+    fan_out_again(tote, order_id)  # the same events handled again add nothing
     (msg,) = box.wait_for(address)
     assert msg["Subject"] == f"Your order {order_id} is confirmed"
     assert msg["From"] == "Shop <shop@example.in>"

@@ -147,6 +147,11 @@ ROWS: dict[str, Row] = {
                                 (3.0,), "1h", lambda s: s.notify.retry_schedule),
     "--notify-interval-s": (["--notify-interval-s", "0.5"], 0.5, "1.5", 1.5, "2.5",
                             lambda s: s.notify.interval_s),
+    "--outbox-interval-s": (["--outbox-interval-s", "0.5"], 0.5, "0.25", 0.25, "2",
+                            lambda s: s.outbox_interval_s),
+    "--nats-url": (["--nats-url", "nats://flag:4222"], "nats://flag:4222",
+                   "nats://u:p@env:4222", "nats://u:p@env:4222", "nats://other:4222",
+                   lambda s: s.nats_url),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")
@@ -272,6 +277,7 @@ def test_the_log_level_flag_and_variable_reach_logging(started):
     (["--webhook-listen", "127.0.0.1:99999"], {},
      "--webhook-listen: '127.0.0.1:99999': a port is 0 to 65535"),
     ([], {"TOTE_METRICS_LISTEN": "127.0.0.1:70000"}, "a port is 0 to 65535"),
+    ([], {"TOTE_NATS_URL": "http://broker:4222"}, "--nats-url"),
 ])
 def test_a_bad_value_stops_serve_before_it_starts_naming_it(started, argv, env, named):
     clean = {var: None for var in readme_rows().values()}

@@ -65,6 +65,9 @@ ROLES: dict[str, frozenset[str]] = {
     "/tote.v1.FulfillmentService/GetOrderDocument": frozenset({P, V}),
     "/tote.v1.FulfillmentService/GetThroughput": frozenset({V}),
     "/tote.v1.ShippingService/GetManifest": frozenset({V}),
+    # Storefront webhooks: a storefront's own endpoints (admin: any storefront's).
+    **{f"/tote.v1.WebhookService/{m}": frozenset({S}) for m in (
+        "CreateEndpoint", "ListEndpoints", "DeleteEndpoint", "ListDeliveries", "Redeliver")},
 }
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.domain.shipping import RateTable
+from core.domain.webhooks import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
 from core.persistence.pg_engine import DbOptions
 from core.service.deps import HandlerConfig
 from core.service.orders import OrderSettings
@@ -82,6 +83,13 @@ class Settings:
     db: DbOptions = field(default_factory=DbOptions)
     # Prometheus metrics at http://HOST:PORT/metrics; None: not served.
     metrics_listen: str | None = None
+    # Storefront webhooks (server/storefront_hooks.py): the key every endpoint's signing secret
+    # is derived from (None: webhooks off), the waits after each failed attempt, whether a URL
+    # may resolve to a private or loopback address, how often due deliveries are looked for.
+    webhook_signing_key: bytes | None = None
+    webhook_retry_schedule: tuple[float, ...] = parse_retry_schedule(DEFAULT_RETRY_SCHEDULE)
+    webhooks_allow_private: bool = False
+    webhook_poll_s: float = 0.25
 
     def handler_config(self) -> HandlerConfig:
         """The rules the command handlers read (core/service/deps.py)."""

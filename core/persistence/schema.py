@@ -1,6 +1,6 @@
 """Every table of tote, for Alembic and the checks that compare it with the database."""
 
-from core.persistence import fulfillment_models, lease_models, models
+from core.persistence import fulfillment_models, lease_models, models, webhook_models
 
 metadata = models.Base.metadata
-__all__ = ["fulfillment_models", "lease_models", "metadata", "models"]
+__all__ = ["fulfillment_models", "lease_models", "metadata", "models", "webhook_models"]

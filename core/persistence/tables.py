@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 import core.persistence.fulfillment_models  # noqa: F401  (registers its tables)
 import core.persistence.lease_models  # noqa: F401  (registers its table)
+import core.persistence.webhook_models  # noqa: F401  (registers its tables)
 from core.persistence.models import Base
 
 _TABLES = Base.metadata.tables
@@ -38,3 +39,6 @@ TRACKING_EVENTS = _table("tracking_events")
 COD_REMITTANCES = _table("cod_remittances")
 COD_REMITTANCE_PARCELS = _table("cod_remittance_parcels")
 WORKER_LEASES = _table("worker_leases")
+WEBHOOK_ENDPOINTS = _table("webhook_endpoints")
+WEBHOOK_DELIVERIES = _table("webhook_deliveries")
+WEBHOOK_ATTEMPTS = _table("webhook_attempts")

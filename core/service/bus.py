@@ -29,6 +29,7 @@ from core.service.handlers import (
     saga,
     settlement,
     shipping,
+    webhooks,
 )
 
 R = TypeVar("R")
@@ -54,6 +55,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     shipping.HANDLERS,
     settlement.HANDLERS,
     leases.HANDLERS,
+    webhooks.HANDLERS,
 )
 
 

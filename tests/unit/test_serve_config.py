@@ -134,6 +134,10 @@ ROWS: dict[str, Row] = {
     "--metrics-listen": (["--metrics-listen", "127.0.0.1:9101"], "127.0.0.1:9101",
                          "127.0.0.1:9102", "127.0.0.1:9102", "127.0.0.1:9103",
                          lambda s: s.metrics_listen),
+    "--webhook-retry-schedule": (["--webhook-retry-schedule", "1s,2m"], (1.0, 120.0), "3h",
+                                 (10800.0,), "4d", lambda s: s.webhook_retry_schedule),
+    "--webhooks-allow-private": (["--webhooks-allow-private"], True, "true", True, "false",
+                                 lambda s: s.webhooks_allow_private),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")
@@ -153,6 +157,16 @@ if "--webhook-secret-file" in _serve_options():
         ["--webhook-secret-file", str(_SECRETS / "flag")], b"flag-file-secret",
         str(_SECRETS / "env"), b"env-file-secret", str(_SECRETS / "other"),
         lambda s: s.webhook_secret)
+
+if "--webhook-signing-key-file" in _serve_options():
+    # Storefront webhooks' signing key, from a file (at least 32 characters).
+    for _name in ("flag", "env", "other"):
+        (_SECRETS / f"key-{_name}").write_text(f"{_name}-signing-key-{'k' * 32}\n")
+    ROWS["--webhook-signing-key-file"] = (
+        ["--webhook-signing-key-file", str(_SECRETS / "key-flag")],
+        f"flag-signing-key-{'k' * 32}".encode(), str(_SECRETS / "key-env"),
+        f"env-signing-key-{'k' * 32}".encode(), str(_SECRETS / "key-other"),
+        lambda s: s.webhook_signing_key)
 
 # Not a Setting: the log level goes to logging's setup, observed there.
 LOG_LEVEL = (["--log-level", "DEBUG"], "DEBUG", "WARNING", "WARNING", "ERROR")

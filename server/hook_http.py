@@ -47,9 +47,10 @@ class Target:
 def _address_refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for what, flag in (("loopback", ip.is_loopback), ("private", ip.is_private),
+    # The most particular name first: a loopback or link-local address is private too.
+    for what, flag in (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
                        ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
-                       ("unspecified", ip.is_unspecified), ("reserved", ip.is_reserved)):
+                       ("private", ip.is_private), ("reserved", ip.is_reserved)):
         if flag:
             return what
     return None if ip.is_global else "not globally routable"

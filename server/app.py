@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from core.persistence import migrate
 from core.persistence.db import Database
 from core.saga.order import OrderSagaTimes, order_saga
+from core.service.outbox import table_consumers
 from server.adapters.carrier import CarrierClient
 from server.adapters.gateway import PaymentGateway
 from server.auth import AuthInterceptor, TokenCache
@@ -24,6 +25,7 @@ from server.dbexec import DbExecutor
 from server.http_serve import AsgiServer, serve_asgi
 from server.hub import EventHub
 from server.metrics import Metrics, RpcMetricsInterceptor
+from server.outbox import ConsumerWorker, TableConsumer, open_consumers
 from server.packing import Packer
 from server.saga import SagaRunner
 from server.servicers.catalog import CatalogServicer, InventoryServicer
@@ -168,14 +170,19 @@ async def start(settings: Settings) -> Running:
         settings = replace(settings, webhook_secret=secrets.token_bytes(32))
     db = await asyncio.to_thread(prepare_database, settings)
     metrics = Metrics() if settings.metrics_listen else None
-    hub_ref: list[EventHub] = []
-    dbx = DbExecutor(db, on_commit=lambda: hub_ref[0].wake() if hub_ref else None,
-                     writer=settings.sqlite_writer, config=settings.handler_config(),
-                     metrics=metrics)
+    # Woken after each local commit: the event hub and the outbox consumers.
+    woken: list[EventHub | ConsumerWorker] = []
+
+    def committed() -> None:
+        for part in woken:
+            part.wake()
+
+    dbx = DbExecutor(db, on_commit=committed, writer=settings.sqlite_writer,
+                     config=settings.handler_config(), metrics=metrics)
     # First of the listeners: a bad --metrics-listen stops the start before anything runs.
     metrics_server = await _serve_metrics(metrics, settings) if metrics is not None else None
     hub = EventHub(dbx, buffer_events=settings.watch_buffer_events)
-    hub_ref.append(hub)
+    woken.append(hub)
 
     sandbox = None
     gateway_url = settings.gateway_url
@@ -212,6 +219,9 @@ async def start(settings: Settings) -> Running:
     tracking = TrackingWorker(dbx, carrier, fulfillment.tracking_poll_s, lease)
     workers: list[Any] = [tracking, SettlementWorker(
         dbx, gateway, fulfillment.settlement_interval_s, lease)]
+    consumers = _outbox_consumers(dbx, settings)
+    workers += consumers
+    woken += consumers
     webhooks = await serve_asgi(create_webhook_app(settings.webhook_secret, saga,
                                                    tracking=tracking.apply_webhook), host, port,
                                 limits=settings.webhook_limits, tls=settings.tls)
@@ -256,6 +266,10 @@ async def start(settings: Settings) -> Running:
         saga.on_takeover = ctx.packer.on_takeover = metrics.lease_taken_over
         for worker in workers:
             worker.lease.on_takeover = metrics.lease_taken_over
+        for consumer in consumers:
+            consumer.metrics = metrics
+    # Before the first order: a consumer new to this database starts at the newest event.
+    await open_consumers(dbx, [c.consumer for c in consumers])
     await server.start()
     await hub.start()
     await saga.start()
@@ -269,6 +283,13 @@ async def start(settings: Settings) -> Running:
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
                    saga, hub, health_servicer, ctx.packer, workers, tokens, metrics,
                    metrics_server, hooks)
+
+
+def _outbox_consumers(dbx: DbExecutor, settings: Settings) -> list[ConsumerWorker]:
+    """The outbox consumers of this server: the table consumers (core/service/outbox.py)."""
+    lease = settings.orders.saga_lease  # the one lease over every worker's claims
+    return [TableConsumer(dbx, name, settings.outbox_interval_s, lease)
+            for name in table_consumers(settings.extra_consumers)]
 
 
 async def _serve_metrics(metrics: Metrics, settings: Settings) -> AsgiServer:

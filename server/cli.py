@@ -158,6 +158,10 @@ def cli() -> None:
 @click.option("--webhooks-allow-private", is_flag=True, envvar="TOTE_WEBHOOKS_ALLOW_PRIVATE",
               help="storefront webhooks may call private, loopback and link-local addresses "
                    "(tests, on-premise storefronts)")
+@click.option("--outbox-interval-s", envvar="TOTE_OUTBOX_INTERVAL_S", default=1.0,
+              show_default=True, type=click.FloatRange(min=0.01),
+              help="how often each outbox consumer (the NATS relay, webhooks, notifications) "
+                   "looks for events other replicas committed; local commits wake it at once")
 @click.option("--log-level", envvar="TOTE_LOG_LEVEL", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_latency_ms,
@@ -170,7 +174,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
           watch_replay_rate, db_pool_size, db_statement_timeout_s,
           db_idle_in_transaction_timeout_s, db_prepared_statements, metrics_listen,
-          webhook_signing_key_file, webhook_retry_schedule, webhooks_allow_private, log_level):
+          webhook_signing_key_file, webhook_retry_schedule, webhooks_allow_private,
+          outbox_interval_s, log_level):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
@@ -223,6 +228,7 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
         metrics_listen=metrics_listen,
         webhook_signing_key=signing_key, webhook_retry_schedule=retry_schedule,
         webhooks_allow_private=webhooks_allow_private,
+        outbox_interval_s=outbox_interval_s,
     )
     _run_loop(_serve(settings))
 

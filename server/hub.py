@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 
 from core.domain.errors import Unavailable
 from core.persistence.models import OrderEvent
-from server import convert, event_order
+from core.service import event_order
+from core.service.event_order import Gap
+from server import convert
 from server.dbexec import DbExecutor
 
 log = logging.getLogger(__name__)
@@ -280,18 +282,16 @@ class EventHub:
                 return
 
     # PostgreSQL hands out ids when rows are inserted, not when they commit: event 9 may
-    # become visible after event 10 (server/event_order.py). An id skipped over is a gap;
+    # become visible after event 10 (core/service/event_order.py). An id skipped over is a gap;
     # the events after it wait until it commits, or until every transaction that was running
     # when it was found missing has ended (it rolled back), or at most GAP_PATIENCE_S.
     # SQLite's single writer never does this.
     GAP_PATIENCE_S = 10.0
 
     def _note_gaps(self, last: int, ids: list[int], running: frozenset[int] | None) -> None:
-        seen = set(ids)
         now = time.monotonic()
-        for missing in range(last + 1, ids[-1]):
-            if missing not in seen:
-                self._gaps.setdefault(missing, Gap(now, running))
+        for missing in event_order.missing(last, ids):
+            self._gaps.setdefault(missing, Gap(now, running))
 
     async def _fill_gaps(self) -> None:
         found, running = await self._dbx.read(event_order.by_ids, sorted(self._gaps))
@@ -325,20 +325,6 @@ class EventHub:
         self._ring.append(entry)
         for sub in self._by_order.get(event.order_id, ()):
             sub.pending.append(entry)
-
-
-@dataclass(slots=True, frozen=True)
-class Gap:
-    """An event id found missing: when, and the transactions running then (one of them holds
-    it, if any does; None where the database cannot say)."""
-
-    noticed: float
-    running: frozenset[int] | None
-
-    def ended(self, running_now: frozenset[int] | None) -> bool:
-        """Every transaction that could commit this id has ended: it never will."""
-        return (self.running is not None and running_now is not None
-                and not self.running & running_now)
 
 
 def _trim_heap() -> None:

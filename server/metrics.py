@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 # minutes (its whole life is one observation, so the top buckets are wide).
 RPC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                10.0, 30.0, 60.0, 300.0, 1800.0)
+# Relay lag (an event's commit to JetStream's acknowledgement): milliseconds when it keeps up,
+# minutes after NATS was away.
+RELAY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+                 300.0, 1800.0)
 DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
               10.0, 30.0)
 # The workers that claim work under a lease (README: "Replicas"); counted from zero so that
@@ -112,6 +116,26 @@ class Metrics:
         self.writer_queue_depth = Gauge(
             "tote_sqlite_writer_queue_depth",
             "SQLite: write jobs submitted to the one writer and not yet answered", registry=r)
+        self.outbox_position = Gauge(
+            "tote_outbox_position",
+            "the last event id each outbox consumer has handled (its durable position), as "
+            "this replica last saw it", ("consumer",), registry=r)
+        self.outbox_lag = Gauge(
+            "tote_outbox_lag_events",
+            "events committed that the outbox consumer has not handled yet (newest event id "
+            "less its position; read it with min across replicas: the lease holder's is live)",
+            ("consumer",), registry=r)
+        self.relay_lag = Histogram(
+            "tote_relay_lag_seconds",
+            "NATS relay: from an event's commit to JetStream's acknowledgement of its publish",
+            buckets=RELAY_BUCKETS, registry=r)
+        self.relay_published = Counter(
+            "tote_relay_published", "events published to NATS JetStream and acknowledged",
+            registry=r)
+        self.relay_failures = Counter(
+            "tote_relay_failures",
+            "NATS relay batches that failed (NATS away, a timeout): retried with backoff",
+            registry=r)
         self._rpc: dict[tuple[str, str], Any] = {}  # (method, code) → its histogram child
         self._dbx: DbExecutor | None = None
         # Storefront webhooks (server/storefront_hooks.py): attempts by how the endpoint
@@ -133,6 +157,11 @@ class Metrics:
         """Count n claims of `worker` (e.g. "saga") that took over another replica's lease."""
         if n > 0:
             self.lease_takeovers.labels(worker).inc(n)
+
+    def consumer_at(self, consumer: str, position: int, newest: int) -> None:
+        """The outbox consumer stands at `position`; the newest event is `newest`."""
+        self.outbox_position.labels(consumer).set(position)
+        self.outbox_lag.labels(consumer).set(max(0, newest - position))
 
     def db_transaction_done(self, kind: str, seconds: float) -> None:
         """One transaction ("read" or "write") took `seconds` (from any thread)."""

@@ -90,12 +90,18 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = parse_retry_schedule(DEFAULT_RETRY_SCHEDULE)
     webhooks_allow_private: bool = False
     webhook_poll_s: float = 0.25
+    # Outbox consumers (server/outbox.py): how often each looks for events committed by other
+    # replicas (local commits wake it at once); table consumers beyond
+    # core/service/outbox.py's TABLE_CONSUMERS, as (name, "module:function") (tests add one).
+    outbox_interval_s: float = 1.0
+    extra_consumers: tuple[tuple[str, str], ...] = ()
 
     def handler_config(self) -> HandlerConfig:
         """The rules the command handlers read (core/service/deps.py)."""
         f = self.fulfillment
         return HandlerConfig(orders=self.orders,
-                             routing=RoutingRules(f.local_tz, f.split_policy))
+                             routing=RoutingRules(f.local_tz, f.split_policy),
+                             extra_consumers=self.extra_consumers)
 
 
 @dataclass(frozen=True)

@@ -87,13 +87,15 @@ class ToteServer:
     webhook_url: str = ""
     sandbox_url: str = ""
     metrics_url: str = ""  # http://HOST:PORT/metrics with --metrics-listen
+    # What `python -m` runs: a test's own launcher may wrap the CLI (tests/outbox_serve.py).
+    module: str = "server"
 
     @property
     def log_path(self) -> Path:
         return self.workdir / "serve.log"
 
     def start(self, timeout_s: float = 60) -> ToteServer:
-        cmd = [sys.executable, "-m", "server", "serve", "--db", self.db_url,
+        cmd = [sys.executable, "-m", self.module, "serve", "--db", self.db_url,
                "--listen", "127.0.0.1:0", "--webhook-listen", f"127.0.0.1:{self.webhook_port}",
                "--log-level", "INFO", *self.args]
         if self.webhook_secret is not None:

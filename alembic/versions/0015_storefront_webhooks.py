@@ -4,8 +4,7 @@ No signing secret is stored (each is derived from the server's signing key and t
 id). A delivery keeps its body as it was when the event was fanned out.
 
 Revision ID: 0015
-Revises: 0013 (issue 16's outbox migration, 0014, is not on this branch yet: the merge chains
-0013 → 0014 → 0015)
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

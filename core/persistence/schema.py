@@ -1,6 +1,7 @@
 """Every table of tote, for Alembic and the checks that compare it with the database."""
 
-from core.persistence import fulfillment_models, lease_models, models, webhook_models
+from core.persistence import fulfillment_models, lease_models, models, outbox_models, webhook_models
 
 metadata = models.Base.metadata
-__all__ = ["fulfillment_models", "lease_models", "metadata", "models", "webhook_models"]
+__all__ = ["fulfillment_models", "lease_models", "metadata", "models", "outbox_models",
+           "webhook_models"]

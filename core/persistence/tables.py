@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 import core.persistence.fulfillment_models  # noqa: F401  (registers its tables)
 import core.persistence.lease_models  # noqa: F401  (registers its table)
+import core.persistence.outbox_models  # noqa: F401  (registers its table)
 import core.persistence.webhook_models  # noqa: F401  (registers its tables)
 from core.persistence.models import Base
 
@@ -42,3 +43,4 @@ WORKER_LEASES = _table("worker_leases")
 WEBHOOK_ENDPOINTS = _table("webhook_endpoints")
 WEBHOOK_DELIVERIES = _table("webhook_deliveries")
 WEBHOOK_ATTEMPTS = _table("webhook_attempts")
+OUTBOX_POSITIONS = _table("outbox_positions")

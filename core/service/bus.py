@@ -23,6 +23,7 @@ from core.service.handlers import (
     catalog,
     leases,
     orders,
+    outbox,
     packing,
     picking,
     routing,
@@ -56,6 +57,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     settlement.HANDLERS,
     leases.HANDLERS,
     webhooks.HANDLERS,
+    outbox.HANDLERS,
 )
 
 

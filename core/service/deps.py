@@ -19,6 +19,9 @@ class HandlerConfig:
 
     orders: OrderSettings = field(default_factory=OrderSettings)
     routing: RoutingRules = DEFAULT_RULES
+    # Table consumers beyond core/service/outbox.py's TABLE_CONSUMERS, as (name,
+    # "module:function"): found by import in whichever process runs the handlers.
+    extra_consumers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

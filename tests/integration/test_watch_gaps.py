@@ -1,7 +1,7 @@
 """PostgreSQL hands out event ids at insert, not at commit: event X may become visible after
 X+1. The hub then holds X+1 back until X commits (or its transaction rolls back), so the
 events it sends are in id order and the last one a watcher saw is a resume point that misses
-nothing (server/hub.py, server/event_order.py), on a real PostgreSQL."""
+nothing (server/hub.py, core/service/event_order.py), on a real PostgreSQL."""
 
 from __future__ import annotations
 

@@ -138,6 +138,8 @@ ROWS: dict[str, Row] = {
                                  (10800.0,), "4d", lambda s: s.webhook_retry_schedule),
     "--webhooks-allow-private": (["--webhooks-allow-private"], True, "true", True, "false",
                                  lambda s: s.webhooks_allow_private),
+    "--outbox-interval-s": (["--outbox-interval-s", "0.5"], 0.5, "0.25", 0.25, "2",
+                            lambda s: s.outbox_interval_s),
 }
 # TLS files come in pairs (a certificate and its key): tested as sets below, not one by one.
 TLS_FLAGS = ("--tls-cert", "--tls-key", "--tls-client-ca")

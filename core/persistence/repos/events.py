@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,25 @@ def last_event_id(session: Session) -> int:
     """The newest event id (0 when there is none)."""
     stmt = select(OrderEvent.event_id).order_by(OrderEvent.event_id.desc()).limit(1)
     return session.scalar(stmt) or 0
+
+
+def ids_above(session: Session, low: int) -> set[int]:
+    """Every event id above `low`."""
+    return set(session.scalars(select(OrderEvent.event_id).where(OrderEvent.event_id > low)))
+
+
+# pg_stat_activity is read once per transaction and then kept (PostgreSQL's statistics
+# snapshot): cleared first, so a transaction that asks twice sees who runs now.
+_CLEAR_STATS = text("SELECT pg_stat_clear_snapshot()")
+_RUNNING = text(
+    "SELECT backend_xid::text::bigint FROM pg_stat_activity WHERE datname = "
+    "current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
+
+
+def running_transactions(session: Session) -> frozenset[int]:
+    """PostgreSQL: the ids of this database's transactions in progress, others than this."""
+    session.execute(_CLEAR_STATS)
+    return frozenset(int(r[0]) for r in session.execute(_RUNNING))
 
 
 def by_ids(session: Session, event_ids: list[int]) -> list[OrderEvent]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import grpc
+import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -34,7 +35,7 @@ DELIVERED, FAILED = pb.WEBHOOK_DELIVERY_STATUS_DELIVERED, pb.WEBHOOK_DELIVERY_ST
 def tote(db_url, tmp_path_factory) -> Iterator[ToteServer]:  # type: ignore[no-untyped-def]
     server = ToteServer(db_url, tmp_path_factory.mktemp("serve"),
                         args=["--webhooks-allow-private", "--webhook-retry-schedule",
-                              SCHEDULE],
+                              SCHEDULE, "--metrics-listen", "127.0.0.1:0"],
                         env={"TOTE_WEBHOOK_SIGNING_KEY": KEY}).start()
     try:
         yield server
@@ -125,6 +126,10 @@ def test_every_delivery_is_signed_as_the_reference_implementation_verifies(
     done = wait_for("delivered", lambda: all(
         d.status == DELIVERED for d in shop.deliveries(created.endpoint.endpoint_id)))
     assert done
+
+    metrics = httpx.get(tote.metrics_url).text
+    assert 'tote_webhook_attempts_total{delivery="delivered",result="2xx"}' in metrics
+    assert "tote_webhook_attempt_seconds_count" in metrics
 
     # The outbox's runner may hand the same events over again (at least once): nothing new.
     before = len(shop.deliveries(created.endpoint.endpoint_id, page_size=500))

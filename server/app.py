@@ -36,8 +36,10 @@ from server.servicers.notifications import NotificationServicer
 from server.servicers.orders import OrderServicer
 from server.servicers.orders import add_to_server as add_order_service
 from server.servicers.shipping import ShippingServicer
+from server.servicers.webhooks import WebhookServicer
 from server.settings import Settings, split_hostport
 from server.settlement import SettlementWorker
+from server.storefront_hooks import StorefrontHooks
 from server.tls import server_credentials, webhook_sender_trust
 from server.tracking import TrackingWorker
 from server.watching import quiet_client_gone
@@ -54,6 +56,8 @@ from tote.v1 import (
     orders_pb2,
     shipping_pb2,
     shipping_pb2_grpc,
+    webhooks_pb2,
+    webhooks_pb2_grpc,
 )
 
 if TYPE_CHECKING:
@@ -68,6 +72,7 @@ SERVICES = (
     fulfillment_pb2.DESCRIPTOR.services_by_name["FulfillmentService"].full_name,
     shipping_pb2.DESCRIPTOR.services_by_name["ShippingService"].full_name,
     notifications_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name,
+    webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
 )
 
 
@@ -94,6 +99,8 @@ class Running:
     # --metrics-listen: the metrics and their HTTP server (None: not served).
     metrics: Metrics | None = None
     metrics_server: AsgiServer | None = None
+    # Storefront webhooks' sender (None: no signing key, webhooks off).
+    storefront_hooks: StorefrontHooks | None = None
 
     @property
     def grpc_address(self) -> str:
@@ -114,6 +121,8 @@ class Running:
             await _stage("packing worker", self.packer.stop())
         for worker in self.workers:
             await _stage(worker.name, worker.stop())
+        if self.storefront_hooks is not None:
+            await _stage("storefront webhooks", self.storefront_hooks.stop())
         await _stage("saga worker", self.saga.stop())
         if self.tokens is not None:
             await _stage("token watcher", self.tokens.stop())
@@ -246,6 +255,16 @@ async def start(settings: Settings) -> Running:
     shipping_pb2_grpc.add_ShippingServiceServicer_to_server(ShippingServicer(ctx), server)
     notifications_pb2_grpc.add_NotificationServiceServicer_to_server(
         NotificationServicer(dbx), server)
+    # Storefront webhooks: sent only with a signing key (the servicer says how to set one).
+    hooks = None
+    if settings.webhook_signing_key is not None:
+        hooks = StorefrontHooks(dbx, settings.webhook_signing_key,
+                                settings.webhook_retry_schedule,
+                                allow_private=settings.webhooks_allow_private,
+                                interval_s=settings.webhook_poll_s, metrics=metrics)
+    webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(WebhookServicer(
+        dbx, settings.webhook_signing_key, settings.webhooks_allow_private,
+        hooks.wake if hooks is not None else None), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -273,11 +292,13 @@ async def start(settings: Settings) -> Running:
     if notifier is not None:
         await notifier.start()
         workers.append(notifier)  # (stopped with the others)
+    if hooks is not None:
+        await hooks.start()
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return Running(settings, db, dbx, server, grpc_port, webhooks, sandbox, gateway, carrier,
                    saga, hub, health_servicer, ctx.packer, workers, tokens, metrics,
-                   metrics_server)
+                   metrics_server, hooks)
 
 
 def _outbox_consumers(dbx: DbExecutor, settings: Settings) -> list[ConsumerWorker]:

@@ -71,6 +71,9 @@ ROLES: dict[str, frozenset[str]] = {
         "SetPreferences", "GetPreferences", "ListMessages")},
     **{f"/tote.v1.NotificationService/{m}": frozenset({V}) for m in (
         "ListDeadLetters", "Resend")},
+    # Storefront webhooks: a storefront's own endpoints (admin: any storefront's).
+    **{f"/tote.v1.WebhookService/{m}": frozenset({S}) for m in (
+        "CreateEndpoint", "ListEndpoints", "DeleteEndpoint", "ListDeliveries", "Redeliver")},
 }
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import zoneinfo
 from collections.abc import Coroutine
@@ -11,6 +12,7 @@ from typing import Any
 
 import click
 
+from core.domain.webhooks import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
 from core.persistence.pg_engine import DbOptions
 from server.cli_common import DB_HELP, setup_logging
 from server.notify_cli import notify_options
@@ -145,6 +147,18 @@ def cli() -> None:
                    "transaction-pooling mode)")
 @click.option("--metrics-listen", envvar="TOTE_METRICS_LISTEN", metavar="HOST:PORT",
               help="serve Prometheus metrics at http://HOST:PORT/metrics (default: not served)")
+@click.option("--webhook-signing-key-file", envvar="TOTE_WEBHOOK_SIGNING_KEY_FILE",
+              type=click.Path(dir_okay=False),
+              help="storefront webhooks: the file holding the key every endpoint's signing "
+                   "secret is derived from (or the key itself in TOTE_WEBHOOK_SIGNING_KEY); "
+                   "without one, storefront webhooks are off")
+@click.option("--webhook-retry-schedule", envvar="TOTE_WEBHOOK_RETRY_SCHEDULE",
+              default=DEFAULT_RETRY_SCHEDULE, show_default=True,
+              help="storefront webhooks: the waits after each failed attempt (ms, s, m, h, d); "
+                   "after the last, the delivery fails")
+@click.option("--webhooks-allow-private", is_flag=True, envvar="TOTE_WEBHOOKS_ALLOW_PRIVATE",
+              help="storefront webhooks may call private, loopback and link-local addresses "
+                   "(tests, on-premise storefronts)")
 @click.option("--outbox-interval-s", envvar="TOTE_OUTBOX_INTERVAL_S", default=1.0,
               show_default=True, type=click.FloatRange(min=0.01),
               help="how often each outbox consumer (the NATS relay, webhooks, notifications) "
@@ -166,11 +180,17 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
           tls_key, tls_client_ca, max_streams_per_token, watch_buffer_events, watch_replay_page,
           watch_replay_rate, db_pool_size, db_statement_timeout_s,
           db_idle_in_transaction_timeout_s, db_prepared_statements, metrics_listen,
+          webhook_signing_key_file, webhook_retry_schedule, webhooks_allow_private,
           outbox_interval_s, nats_url, log_level, notify):
     """Run the fulfillment server (gRPC + webhooks; SQLite by default)."""
     setup_logging(log_level)
     tls = serve_tls(tls_cert, tls_key, tls_client_ca)
     webhook_secret = _serve_webhook_secret(webhook_secret, webhook_secret_file, sandbox)
+    signing_key = _webhook_signing_key(webhook_signing_key_file)
+    try:
+        retry_schedule = parse_retry_schedule(webhook_retry_schedule)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--webhook-retry-schedule") from None
     for flag, value in (("--listen", listen), ("--webhook-listen", webhook_listen),
                         ("--sandbox-listen", sandbox_listen), ("--metrics-listen", metrics_listen)):
         try:
@@ -213,6 +233,8 @@ def serve(db_url, listen, webhook_listen, sandbox, sandbox_listen, sandbox_laten
                      prepare_threshold=5 if db_prepared_statements else None),
         metrics_listen=metrics_listen,
         notify=notify,
+        webhook_signing_key=signing_key, webhook_retry_schedule=retry_schedule,
+        webhooks_allow_private=webhooks_allow_private,
         outbox_interval_s=outbox_interval_s,
         nats_url=_nats_url(nats_url),
     )
@@ -254,6 +276,28 @@ def _serve_webhook_secret(secret: str, secret_file: str | None, sandbox: bool) -
             "of the gateway and carrier will be refused, and tote learns of UPI approvals and "
             "tracking only by polling; `tote sandbox` prints the secret it signs with")
     return secret
+
+
+def _webhook_signing_key(key_file: str | None) -> bytes | None:
+    """Storefront webhooks' signing key: --webhook-signing-key-file, else the environment's
+    TOTE_WEBHOOK_SIGNING_KEY (never a flag's value: it would show in ps); None: off."""
+    from server.secrets_cli import read_secret_file
+
+    key = os.environ.get("TOTE_WEBHOOK_SIGNING_KEY", "").strip()
+    if key_file:
+        try:
+            key = read_secret_file(key_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc).replace("webhook secret", "signing key"),
+                                     param_hint="--webhook-signing-key-file") from None
+    if not key:
+        return None
+    if len(key) < 32:
+        raise click.BadParameter(
+            f"the webhook signing key has {len(key)} characters; it needs at least 32 (e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+            param_hint="--webhook-signing-key-file / TOTE_WEBHOOK_SIGNING_KEY")
+    return key.encode()
 
 
 def _run_loop(main: Coroutine[Any, Any, None]) -> None:

@@ -52,6 +52,8 @@ _SHIPMENT = Rule(40, "shipments.shipment_id")
 _TRACKING = Rule(64, "shipments.tracking_number")
 _CARRIER = Rule(64, "shipments.carrier")
 _OPERATOR = Rule(128, "scans.operator")
+_ENDPOINT = Rule(40, "webhook_endpoints.endpoint_id")
+_STOREFRONT = Rule(128, "webhook_endpoints.storefront")
 _CURRENCY = Rule(16)  # then checked as ISO 4217 (three letters) before anything is stored
 _V1 = "tote.v1."
 
@@ -123,6 +125,15 @@ RULES: dict[str, Rule] = {_V1 + name: rule for name, rule in {
     "GetPreferencesRequest.customer_id": Rule(256, "notification_preferences.customer_id"),
     "ListMessagesRequest.order_id": _ID,
     "ResendRequest.message_id": Rule(40, "notification_messages.message_id"),
+    # webhooks.proto
+    "CreateEndpointRequest.url": Rule(2048, "webhook_endpoints.url"),
+    "CreateEndpointRequest.event_types": Rule(40, "webhook_deliveries.event_type"),
+    "CreateEndpointRequest.storefront": _STOREFRONT,
+    "ListEndpointsRequest.storefront": _STOREFRONT,
+    "DeleteEndpointRequest.endpoint_id": _ENDPOINT,
+    "ListDeliveriesRequest.endpoint_id": _ENDPOINT, "ListDeliveriesRequest.order_id": _ID,
+    "ListDeliveriesRequest.page_token": Rule(128),
+    "RedeliverRequest.delivery_id": Rule(20), "RedeliverRequest.endpoint_id": _ENDPOINT,
 }.items()}
 
 _DEFAULT = Rule(DEFAULT_LIMIT)

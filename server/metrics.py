@@ -138,6 +138,18 @@ class Metrics:
             registry=r)
         self._rpc: dict[tuple[str, str], Any] = {}  # (method, code) → its histogram child
         self._dbx: DbExecutor | None = None
+        # Storefront webhooks (server/storefront_hooks.py): attempts by how the endpoint
+        # answered (2xx…5xx, error: none) and what the delivery became (delivered, pending:
+        # retried later, failed: given up); the time of each attempt to its answer's status.
+        self.webhook_attempts = Counter(
+            "tote_webhook_attempts",
+            "storefront webhook attempts, by answer (2xx, 3xx, 4xx, 5xx, error) and the "
+            "delivery's status after it (delivered, pending, failed)", ("result", "delivery"),
+            registry=r)
+        self.webhook_latency = Histogram(
+            "tote_webhook_attempt_seconds",
+            "storefront webhook attempts: from the request's start to the answer's status line "
+            "(or the error)", buckets=DB_BUCKETS, registry=r)
 
     # -- hooks for the rest of the server -------------------------------------------------------
 
@@ -158,6 +170,11 @@ class Metrics:
     def db_retried(self, n: int = 1) -> None:
         """n transactions are being tried again (Database._retry, from any thread)."""
         self.db_retries.inc(n)
+
+    def webhook_attempted(self, result: str, delivery: str, seconds: float) -> None:
+        """One storefront webhook attempt: its answer, the delivery's status after, its time."""
+        self.webhook_attempts.labels(result, delivery).inc()
+        self.webhook_latency.observe(seconds)
 
     def watch(self, dbx: DbExecutor, saga: SagaRunner) -> None:
         """Read the saga queue and the writer's depth at each scrape; count the database's due

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.domain.shipping import RateTable
+from core.domain.webhooks import DEFAULT_RETRY_SCHEDULE, parse_retry_schedule
 from core.persistence.pg_engine import DbOptions
 from core.service.deps import HandlerConfig
 from core.service.orders import OrderSettings
@@ -127,6 +128,13 @@ class Settings:
     metrics_listen: str | None = None
     # Customer notifications: email over SMTP, SMS through a provider (off unless configured).
     notify: NotifySettings = field(default_factory=NotifySettings)
+    # Storefront webhooks (server/storefront_hooks.py): the key every endpoint's signing secret
+    # is derived from (None: webhooks off), the waits after each failed attempt, whether a URL
+    # may resolve to a private or loopback address, how often due deliveries are looked for.
+    webhook_signing_key: bytes | None = None
+    webhook_retry_schedule: tuple[float, ...] = parse_retry_schedule(DEFAULT_RETRY_SCHEDULE)
+    webhooks_allow_private: bool = False
+    webhook_poll_s: float = 0.25
     # Outbox consumers (server/outbox.py): how often each looks for events committed by other
     # replicas (local commits wake it at once); table consumers beyond
     # core/service/outbox.py's TABLE_CONSUMERS, as (name, "module:function") (tests add one).

@@ -77,8 +77,11 @@ def _engine(db_url: str) -> Engine:
     return create_engine(normalize_url(db_url))
 
 
-# A replica's own bookkeeping, renewed on its clock whatever any call does (server/leases.py).
-BACKGROUND_TABLES = frozenset({"worker_leases"})
+# A replica's own bookkeeping, renewed on its clock whatever any call does (server/leases.py);
+# the outbox consumers' positions, moved past events in their own time (server/outbox.py: the
+# storefront webhooks' consumer runs in every server, so an event committed by an accepted call
+# moves it a moment later, maybe inside the next call's window).
+BACKGROUND_TABLES = frozenset({"worker_leases", "outbox_positions"})
 
 
 def fingerprint(db_url: str) -> dict[str, str]:

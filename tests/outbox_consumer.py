@@ -4,6 +4,7 @@ twice) shows as two rows: exactly-once is what the tests count."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,6 +19,9 @@ SPEC = (NAME, "tests.outbox_consumer:fan_out")
 
 
 def fan_out(session: Session, events: Sequence[OrderEvent], now: datetime) -> None:
+    # A consumer with work of its own to do (20 ms a batch, in its transaction): while orders
+    # keep coming it stays behind them, so a SIGKILL lands mid-stream, not after it caught up.
+    time.sleep(0.02)
     session.execute(text("INSERT INTO test_effects (event_id, order_id, type) "
                          "VALUES (:event_id, :order_id, :type)"),
                     [{"event_id": e.event_id, "order_id": e.order_id, "type": e.type}

@@ -12,11 +12,12 @@ from tote.v1 import (
     notifications_pb2,
     orders_pb2,
     shipping_pb2,
+    webhooks_pb2,
 )
 
 PROTO_FILES: tuple[FileDescriptor, ...] = tuple(m.DESCRIPTOR for m in (
     catalog_pb2, common_pb2, fulfillment_pb2, inventory_pb2, notifications_pb2, orders_pb2,
-    shipping_pb2))
+    shipping_pb2, webhooks_pb2))
 
 
 def service(name: str) -> ServiceDescriptor:

@@ -6,8 +6,9 @@ from core.persistence import (
     models,
     notification_models,
     outbox_models,
+    webhook_models,
 )
 
 metadata = models.Base.metadata
 __all__ = ["fulfillment_models", "lease_models", "metadata", "models", "notification_models",
-           "outbox_models"]
+           "outbox_models", "webhook_models"]

@@ -12,6 +12,7 @@ import core.persistence.fulfillment_models  # noqa: F401  (registers its tables)
 import core.persistence.lease_models  # noqa: F401  (registers its table)
 import core.persistence.notification_models  # noqa: F401  (registers its tables)
 import core.persistence.outbox_models  # noqa: F401  (registers its table)
+import core.persistence.webhook_models  # noqa: F401  (registers its tables)
 from core.persistence.models import Base
 
 _TABLES = Base.metadata.tables
@@ -42,4 +43,7 @@ COD_REMITTANCE_PARCELS = _table("cod_remittance_parcels")
 WORKER_LEASES = _table("worker_leases")
 NOTIFICATION_MESSAGES = _table("notification_messages")
 NOTIFICATION_PREFERENCES = _table("notification_preferences")
+WEBHOOK_ENDPOINTS = _table("webhook_endpoints")
+WEBHOOK_DELIVERIES = _table("webhook_deliveries")
+WEBHOOK_ATTEMPTS = _table("webhook_attempts")
 OUTBOX_POSITIONS = _table("outbox_positions")

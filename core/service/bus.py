@@ -31,6 +31,7 @@ from core.service.handlers import (
     saga,
     settlement,
     shipping,
+    webhooks,
 )
 
 R = TypeVar("R")
@@ -57,6 +58,7 @@ HANDLERS: dict[type[Any], Handler] = _gather(
     settlement.HANDLERS,
     leases.HANDLERS,
     notifications.HANDLERS,
+    webhooks.HANDLERS,
     outbox.HANDLERS,
 )
 

@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 from core.domain.outbox_commands import ConsumerProgress, Gaps
 from core.persistence.models import OrderEvent
 from core.persistence.repos import outbox as repo
-from core.service import event_order, events, notifications
+from core.service import event_order, events, notifications, webhooks
 
 FanOut = Callable[[Session, Sequence[OrderEvent], datetime], None]
 
 # name -> fan_out; the name keys the consumer's position (and its worker lease).
 TABLE_CONSUMERS: dict[str, FanOut] = {
-    "notifications": notifications.fan_out,
+    "notifications": notifications.fan_out,  # customer messages (server/notifier.py)
+    "webhooks": webhooks.fan_out,  # storefront webhooks' deliveries (server/storefront_hooks.py)
 }
 
 # The name of the NATS relay's position (an outside consumer, not a table consumer).

@@ -21,7 +21,7 @@ from tote.v1 import common_pb2, orders_pb2
 
 SERVICES = [service(name) for name in (
     "OrderService", "CatalogService", "InventoryService", "FulfillmentService",
-    "ShippingService")]
+    "ShippingService", "WebhookService", "NotificationService")]
 METHODS = [m for s in SERVICES for m in s.methods]
 ROLE_NAMES = ("storefront", "picker", "supervisor", "carrier", "admin")
 
@@ -60,6 +60,14 @@ API_MD: dict[str, set[str]] = {
     "FulfillmentService/GetThroughput": {"supervisor"},
     "ShippingService/GetManifest": {"supervisor"},
     "OrderService/QuoteOrder": {"storefront", "supervisor"},
+    # Storefront webhooks: a storefront's own endpoints (admin: any storefront's)
+    **{f"WebhookService/{m}": {"storefront"} for m in (
+        "CreateEndpoint", "ListEndpoints", "DeleteEndpoint", "ListDeliveries", "Redeliver")},
+    # Customer notifications: a storefront keeps its customers' opt-outs and reads its orders'
+    # messages; dead letters and their resend are the supervisor's
+    **{f"NotificationService/{m}": {"storefront", "supervisor"} for m in (
+        "SetPreferences", "GetPreferences", "ListMessages")},
+    **{f"NotificationService/{m}": {"supervisor"} for m in ("ListDeadLetters", "Resend")},
 }
 EXPECTED = {f"/tote.v1.{rpc}": roles | {"admin"} for rpc, roles in API_MD.items()}
 
@@ -112,10 +120,11 @@ def bearer(token: str) -> tuple[tuple[str, str]]:
 # --- authentication -------------------------------------------------------------------------
 
 
-def test_the_generated_descriptors_hold_the_five_services_and_their_rpcs():
+def test_the_generated_descriptors_hold_the_services_and_their_rpcs():
     assert [s.full_name for s in SERVICES] == [
         "tote.v1.OrderService", "tote.v1.CatalogService", "tote.v1.InventoryService",
-        "tote.v1.FulfillmentService", "tote.v1.ShippingService"]
+        "tote.v1.FulfillmentService", "tote.v1.ShippingService", "tote.v1.WebhookService",
+        "tote.v1.NotificationService"]
     assert sorted(path(m) for m in METHODS) == sorted(EXPECTED)
     assert [m.name for m in METHODS if m.server_streaming] == ["WatchOrder", "WatchOrders"]
 

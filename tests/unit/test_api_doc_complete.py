@@ -50,7 +50,7 @@ def test_the_protos_declare_the_services_of_the_contract():
     # Guards the enumeration below: were the descriptors not loaded, nothing would be checked.
     assert {s for s, _ in service_methods()} == {
         "OrderService", "CatalogService", "InventoryService", "FulfillmentService",
-        "ShippingService", "NotificationService"}
+        "ShippingService", "NotificationService", "WebhookService"}
 
 
 def test_every_rpc_is_described_under_its_service():

@@ -147,6 +147,10 @@ ROWS: dict[str, Row] = {
                                 (3.0,), "1h", lambda s: s.notify.retry_schedule),
     "--notify-interval-s": (["--notify-interval-s", "0.5"], 0.5, "1.5", 1.5, "2.5",
                             lambda s: s.notify.interval_s),
+    "--webhook-retry-schedule": (["--webhook-retry-schedule", "1s,2m"], (1.0, 120.0), "3h",
+                                 (10800.0,), "4d", lambda s: s.webhook_retry_schedule),
+    "--webhooks-allow-private": (["--webhooks-allow-private"], True, "true", True, "false",
+                                 lambda s: s.webhooks_allow_private),
     "--outbox-interval-s": (["--outbox-interval-s", "0.5"], 0.5, "0.25", 0.25, "2",
                             lambda s: s.outbox_interval_s),
     "--nats-url": (["--nats-url", "nats://flag:4222"], "nats://flag:4222",
@@ -182,6 +186,16 @@ if "--smtp-password-file" in _serve_options():
         ["--templates", str(_SECRETS / "templates-flag")], str(_SECRETS / "templates-flag"),
         str(_SECRETS / "templates-env"), str(_SECRETS / "templates-env"),
         str(_SECRETS / "templates-other"), lambda s: s.notify.templates_dir)
+
+if "--webhook-signing-key-file" in _serve_options():
+    # Storefront webhooks' signing key, from a file (at least 32 characters).
+    for _name in ("flag", "env", "other"):
+        (_SECRETS / f"key-{_name}").write_text(f"{_name}-signing-key-{'k' * 32}\n")
+    ROWS["--webhook-signing-key-file"] = (
+        ["--webhook-signing-key-file", str(_SECRETS / "key-flag")],
+        f"flag-signing-key-{'k' * 32}".encode(), str(_SECRETS / "key-env"),
+        f"env-signing-key-{'k' * 32}".encode(), str(_SECRETS / "key-other"),
+        lambda s: s.webhook_signing_key)
 
 # Not a Setting: the log level goes to logging's setup, observed there.
 LOG_LEVEL = (["--log-level", "DEBUG"], "DEBUG", "WARNING", "WARNING", "ERROR")

@@ -165,6 +165,10 @@ def check_string(path: str, value: str, rule: Rule) -> InvalidArgument | None:
         return InvalidArgument(f"{path} contains a NUL character (\\x00), which tote does not "
                                "accept in text", field=path)
     if rule.kind in _CONTACT_CHECKS:
+        # A card number is refused as one wherever it is put: the caller learns that, not
+        # that it is a poor email address.
+        if len(value) >= MIN_DIGITS and contains_card_number(value):
+            return card_number_in(path)
         if value:
             try:
                 _CONTACT_CHECKS[rule.kind](value, path)

@@ -49,6 +49,12 @@ class ConsumerWorker:
         self._failing = False
 
     GAP_PAUSE_S = 0.05
+    # After a run that handled events, the next one waits at least this long: under a stream
+    # of orders every commit wakes every consumer, and a transaction per commit per consumer
+    # cost the saga a third of its throughput on PostgreSQL (bench/saga.py --db); this way
+    # each consumer's transaction takes a tenth of a second's events. (A full batch goes on
+    # at once; an event after a quiet spell, at once.)
+    PACE_S = 0.1
 
     async def batch(self) -> bool:
         """Handle the next batch of events; True when more wait at once."""
@@ -77,11 +83,14 @@ class ConsumerWorker:
                 await self._task
         await self.lease.stop()
 
-    async def run_once(self) -> None:
-        """Batches while there are events (and the lease is ours)."""
+    async def run_once(self) -> bool:
+        """Batches while there are events (and the lease is ours); whether it ran any."""
+        ran = False
         while self.lease.held and await self._due():
+            ran = True
             if not await self.batch():
-                return
+                break
+        return ran
 
     async def _due(self) -> bool:
         """Whether anything may be there to handle: a read, not a write, so that the commit
@@ -102,9 +111,11 @@ class ConsumerWorker:
                     await self._wake.wait()
             self._wake.clear()
             try:
-                await self.run_once()
+                ran = await self.run_once()
                 self._failing = False
-                if self.gaps:
+                if ran:
+                    await asyncio.sleep(self.PACE_S)
+                elif self.gaps:
                     # Waiting for an id below to commit: each run commits (and so wakes every
                     # consumer), so look again after a pause, not at once.
                     await asyncio.sleep(self.GAP_PAUSE_S)

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from abc import ABC, abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ConsumerWorker:
+class ConsumerWorker(ABC):
     """One outbox consumer's task; a subclass says what a batch is (`batch`)."""
 
     def __init__(self, dbx: DbExecutor, consumer: str, interval_s: float,
@@ -56,9 +57,9 @@ class ConsumerWorker:
     # at once; an event after a quiet spell, at once.)
     PACE_S = 0.1
 
+    @abstractmethod
     async def batch(self) -> bool:
         """Handle the next batch of events; True when more wait at once."""
-        raise NotImplementedError
 
     def wake(self) -> None:
         """Something was committed: look for new events soon (thread-safe)."""

@@ -1,9 +1,10 @@
 """Events leaving tote through its outbox, measured (issue 16, part E).
 
-    .venv/bin/python bench/events.py [--seconds 10] [--concurrency 32]
+    .venv/bin/python bench/events.py [--seconds 10] [--concurrency 32] [--only NAME]
 
-One function per figure, each starting what it needs and returning its figures; `main` runs
-them all and prints them. Asserts nothing (speed is measured here, not in tests).
+One function per figure (FIGURES: relay, webhooks, notifications), each starting what it
+needs — its own tote serve on a fresh SQLite file — and returning its figures; `main` runs them
+all, or one (--only), and prints them. Asserts nothing (speed is measured here, not in tests).
 
 relay_figures — tote serve on SQLite (the sandbox in its process, card payments, as
 bench/saga.py) with --nats-url to a `nats-server -js` of its own, and a JetStream subscriber in
@@ -19,8 +20,14 @@ tote_relay_lag_seconds histogram, quantiles interpolated within its buckets as P
 histogram_quantile does), and an event's commit to the subscriber's receipt (exact, per event).
 (An event's commit is its occurred_at: the command's time, a millisecond or so before COMMIT.)
 
-Other figures of issue 16 E (webhook deliveries/s, notification latency) are functions of
-their own added beside this one and to FIGURES.
+webhook_figures (bench/events_hooks.py) — storefront webhook deliveries per second to a local
+receiver that verifies every signature, and the delivery latency from the event's commit.
+
+notification_figures (bench/events_notify.py) — orders with an email worked to SHIPPED at half
+the saga throughput; the "shipped" email's latency from the Order_Shipped commit to the SMTP
+server's acceptance (aiosmtpd).
+
+What the figures share (helpers, the receiver and SMTP processes): bench/events_parts.py.
 """
 
 from __future__ import annotations
@@ -31,12 +38,11 @@ import json
 import multiprocessing
 import os
 import re
-import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from grpc import aio  # noqa: E402
 
+from bench.events_hooks import print_webhooks, webhook_figures  # noqa: E402
+from bench.events_notify import notification_figures, print_notifications  # noqa: E402
+from bench.events_parts import drive, finished, paced, quantile, scalar  # noqa: E402
 from tests.harness import ToteServer, card, place_request, sandbox_card  # noqa: E402
 from tests.nats_server import NatsServer  # noqa: E402
 
@@ -86,28 +95,16 @@ def _subscriber(url: str, ready: Any, stop: Any, out: Any) -> None:  # (multipro
 
 # -- helpers ---------------------------------------------------------------------------------------
 
-def _scalar(db_path: str, sql: str) -> int:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return int(conn.execute(sql).fetchone()[0] or 0)
-    finally:
-        conn.close()
-
-
-def _finished(db: str) -> int:
-    return _scalar(db, "SELECT count(*) FROM orders WHERE status IN ('PROCESSING','CANCELLED')")
-
-
 def _placed(db: str) -> int:
-    return _scalar(db, "SELECT count(*) FROM orders")
+    return scalar(db, "SELECT count(*) FROM orders")
 
 
 def _newest_event(db: str) -> int:
-    return _scalar(db, "SELECT max(event_id) FROM order_events")
+    return scalar(db, "SELECT max(event_id) FROM order_events")
 
 
 def _relay_position(db: str) -> int:
-    return _scalar(db, "SELECT position FROM outbox_positions WHERE consumer = 'nats'")
+    return scalar(db, "SELECT position FROM outbox_positions WHERE consumer = 'nats'")
 
 
 def _metrics(url: str) -> tuple[float, list[tuple[float, float]]]:
@@ -136,43 +133,12 @@ def _histogram_quantile(q: float, before: list[tuple[float, float]],
     return lower
 
 
-def _quantile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * (len(values) - 1)))]
-
-
-async def _drive(call: Callable[[], Any], concurrency: int, seconds: float) -> int:
-    """Back to back from `concurrency` callers for `seconds`; calls done."""
-    stop, done = time.perf_counter() + seconds, 0
-
-    async def caller() -> None:
-        nonlocal done
-        while time.perf_counter() < stop:
-            await call()
-            done += 1
-
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return done
-
-
-async def _paced(call: Callable[[], Any], rate: float, seconds: float) -> int:
-    """`rate` calls a second for `seconds`, each started on time (open loop)."""
-    t0, n, tasks = time.perf_counter(), int(rate * seconds), []
-    for i in range(n):
-        delay = t0 + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.ensure_future(call()))
-    await asyncio.gather(*tasks)
-    return n
-
-
 # -- the relay -------------------------------------------------------------------------------------
 
-def relay_figures(workdir: Path, seconds: float, concurrency: int) -> dict[str, dict[str, float]]:
+def relay_figures(workdir: Path, args: argparse.Namespace, found: dict[str, Any]
+                  ) -> dict[str, dict[str, float]]:
     """Events relayed per second and relay lag at full and at half saga throughput."""
+    seconds, concurrency = args.seconds, args.concurrency
     (workdir / "nats").mkdir(parents=True)
     broker = NatsServer(workdir / "nats").start()
     db = str(workdir / "bench.db")
@@ -201,14 +167,14 @@ def relay_figures(workdir: Path, seconds: float, concurrency: int) -> dict[str, 
                     return stub.PlaceOrder(place_request([("BENCH-SKU", 1)], card(token)),
                                            metadata=admin.metadata)
 
-                events0, finished0 = _newest_event(db), _finished(db)
+                events0, finished0 = _newest_event(db), finished(db)
                 published0, buckets0 = _metrics(server.metrics_url)
                 t0 = time.time()
-                placed = (await _drive(call, concurrency, seconds) if rate is None
-                          else await _paced(call, rate, seconds))
+                placed = (await drive(call, concurrency, seconds) if rate is None
+                          else await paced(lambda _: call(), rate, seconds))
                 placing = time.time() - t0
                 target = _placed(db)
-                while _finished(db) < target:  # the sagas of the orders placed
+                while finished(db) < target:  # the sagas of the orders placed
                     await asyncio.sleep(0.01)
                 sagas_done = time.time() - t0
                 while _relay_position(db) < _newest_event(db):
@@ -219,7 +185,7 @@ def relay_figures(workdir: Path, seconds: float, concurrency: int) -> dict[str, 
                 return {
                     "t0": t0, "t1": t0 + caught_up,
                     "placed_per_s": placed / placing,
-                    "sagas_per_s": (_finished(db) - finished0) / sagas_done,
+                    "sagas_per_s": (finished(db) - finished0) / sagas_done,
                     "events_per_s": events / sagas_done,
                     "relayed_per_s": (published1 - published0) / caught_up,
                     "relayed_events": published1 - published0, "events": events,
@@ -234,7 +200,7 @@ def relay_figures(workdir: Path, seconds: float, concurrency: int) -> dict[str, 
                 from tote.v1 import orders_pb2_grpc
 
                 stub = orders_pb2_grpc.OrderServiceStub(channel)
-                await _drive(lambda: stub.PlaceOrder(
+                await drive(lambda: stub.PlaceOrder(
                     place_request([("BENCH-SKU", 1)], card(token)), metadata=admin.metadata),
                     8, 1.0)
             while not ready.is_set():
@@ -249,8 +215,8 @@ def relay_figures(workdir: Path, seconds: float, concurrency: int) -> dict[str, 
         reader.join(10)
         for fig in figures.values():
             lags = [recv - at for _, at, recv in seen if fig["t0"] <= at <= fig["t1"]]
-            fig["seen_p50_ms"] = 1000 * _quantile(lags, 0.5)
-            fig["seen_p99_ms"] = 1000 * _quantile(lags, 0.99)
+            fig["seen_p50_ms"] = 1000 * quantile(lags, 0.5)
+            fig["seen_p99_ms"] = 1000 * quantile(lags, 0.99)
             fig["seen_events"] = len(lags)
     finally:
         stop.set()
@@ -276,22 +242,40 @@ def print_relay(figures: dict[str, dict[str, float]]) -> None:
               f"event relayed in {f['caught_up_s']:.2f} s")
 
 
-FIGURES: list[tuple[str, Callable[..., Any], Callable[[Any], None]]] = [
+# (name, measure(workdir, args, figures found so far by name) -> figures, print them)
+FIGURES: list[tuple[str, Callable[[Path, argparse.Namespace, dict[str, Any]], Any],
+                    Callable[[Any], None]]] = [
     ("relay", relay_figures, print_relay),
+    ("webhooks", webhook_figures, print_webhooks),
+    ("notifications", notification_figures, print_notifications),
 ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="PlaceOrder callers at full saga throughput")
+    parser.add_argument("--only", choices=[name for name, *_ in FIGURES],
+                        help="run this figure only (default: all, in this order)")
+    parser.add_argument("--webhook-orders", type=int, default=200,
+                        help="webhooks: the orders whose events make the backlog")
+    parser.add_argument("--webhook-rate", type=float,
+                        help="webhooks: orders/s in the live phase (default: half what the "
+                             "sender kept up in the backlog)")
+    parser.add_argument("--notify-rate", type=float,
+                        help="notifications: orders/s worked to SHIPPED (default: half this "
+                             "server's saga throughput, measured first)")
     args = parser.parse_args()
-    print(f"tote events bench — {os.cpu_count()} cores, {args.seconds:g} s per phase\n",
-          flush=True)
+    print(f"tote events bench — {os.cpu_count()} cores, {args.seconds:g} s per phase, "
+          f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n", flush=True)
+    found: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, measure, show in FIGURES:
-            show(measure(Path(tmp) / name, args.seconds, args.concurrency))
-            print(flush=True)
+            if args.only in (None, name):
+                found[name] = measure(Path(tmp) / name, args, found)
+                show(found[name])
+                print(flush=True)
 
 
 if __name__ == "__main__":
